@@ -1,0 +1,116 @@
+"""`sendguard` command line: worker, replay, create-topics, demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from app.policy import Policy, PolicyError, load_policy
+from app.settings import Settings
+
+DEFAULT_POLICY = "policy.example.toml"
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(
+        bootstrap=getattr(args, "bootstrap", None),
+        processing_guarantee=getattr(args, "processing_guarantee", None),
+        web_port=getattr(args, "web_port", None),
+        data_dir=getattr(args, "data_dir", None),
+    )
+
+
+def _policy(args: argparse.Namespace) -> Policy:
+    try:
+        return load_policy(args.policy)
+    except PolicyError as exc:
+        raise SystemExit(str(exc)) from exc
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from app.worker import run_worker
+
+    run_worker(_settings(args), _policy(args))
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from app.replay import TraceError, replay
+
+    settings, policy = _settings(args), _policy(args)
+    out = sys.stdout.buffer
+    try:
+        with open(args.trace, "rb") if args.trace != "-" else sys.stdin.buffer as trace:
+            for line in replay(settings, policy, trace):
+                out.write(line + b"\n")
+    except TraceError as exc:
+        raise SystemExit(str(exc)) from exc
+    out.flush()
+    return 0
+
+
+def cmd_create_topics(args: argparse.Namespace) -> int:
+    from app.admin import ensure_topics
+
+    outcome = asyncio.run(ensure_topics(_settings(args)))
+    for name, state in outcome.items():
+        print(f"{state:8} {name}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from app.demo import run_demo
+
+    return run_demo(policy_path=args.policy, duration_s=args.duration, intents=args.intents)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sendguard", description="Compliance gate for outbound SMS on Kafka."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser, broker: bool = True) -> None:
+        p.add_argument("--policy", default=DEFAULT_POLICY,
+                       help=f"policy file (TOML; default {DEFAULT_POLICY})")
+        if broker:
+            p.add_argument("--bootstrap", help="Kafka bootstrap servers "
+                           "(default: $KAFKA_BOOTSTRAP_SERVERS or 127.0.0.1:9092)")
+
+    worker = sub.add_parser("worker", help="run the Faust worker")
+    common(worker)
+    worker.add_argument("--processing-guarantee", choices=["at_least_once", "exactly_once"],
+                        help="default: $SENDGUARD_PROCESSING_GUARANTEE or exactly_once")
+    worker.add_argument("--web-port", type=int, help="metrics/health port (default 6066)")
+    worker.add_argument("--data-dir", help="table state directory (default var/sendguard)")
+    worker.set_defaults(func=cmd_worker)
+
+    rep = sub.add_parser("replay", help="run the decision core offline over a JSONL trace")
+    common(rep, broker=False)
+    rep.add_argument("trace", help="trace file (JSONL), or - for standard input")
+    rep.set_defaults(func=cmd_replay)
+
+    topics = sub.add_parser("create-topics", help="create the topics in topics/topics.toml")
+    topics.add_argument("--bootstrap")
+    topics.set_defaults(func=cmd_create_topics)
+
+    demo = sub.add_parser("demo", help="embedded broker + worker + sample traffic, then a summary")
+    common(demo, broker=False)
+    demo.add_argument("--duration", type=float, default=0,
+                      help="seconds to keep running after the summary (0: until Ctrl-C)")
+    demo.add_argument("--intents", type=int, default=400, help="sample intents to publish")
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "policy", None) and not Path(args.policy).exists():
+        raise SystemExit(f"policy file {args.policy} not found (see policy.example.toml)")
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

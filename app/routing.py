@@ -1,0 +1,66 @@
+"""First hop: parse an input record and re-key it by recipient, or dead-letter it.
+
+Upstream services key their records however they like and use any partitioner, so the worker
+re-keys all three input streams by the normalised recipient into one internal topic. One agent
+then sees each recipient's intents, consent events and replies in arrival order, next to the
+recipient's state. Pure: bytes in, an envelope or a dead letter out.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from app.phones import InvalidPhone, normalise_phone
+from app.policy import Policy
+from app.records import RECIPIENT_EVENTS, Emit, Source, dead_letter
+
+INTENT = "intent"
+CONSENT = "consent"
+REPLY = "reply"
+INVALID_PHONE_KEY_PREFIX = "msg:"
+
+
+def route(
+    kind: str, source: Source, key: bytes | None, raw: bytes | None, policy: Policy
+) -> Emit:
+    """Return the envelope for sendguard.recipient-events, or a dead letter saying why not."""
+
+    def reject(error_class: str, error: str) -> Emit:
+        return dead_letter(source, "route", error_class, error, key, raw, policy.version)
+
+    if raw is None:
+        return reject("not_json", "record has no value (tombstone)")
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        return reject("not_json", f"value is not UTF-8 JSON: {exc}")
+    if not isinstance(value, dict):
+        return reject("not_object", f"value is JSON {type(value).__name__}, not an object")
+    envelope: dict[str, Any] = {
+        "kind": kind,
+        "topic": source.topic,
+        "partition": source.partition,
+        "offset": source.offset,
+        "ts": source.timestamp_ms,
+        "phone": None,
+        "value": value,
+    }
+    if kind == INTENT:
+        msg_id = value.get("msg_id")
+        if not isinstance(msg_id, str) or not msg_id:
+            return reject("missing_msg_id", "intent has no msg_id (a non-empty string)")
+        try:
+            envelope["phone"] = normalise_phone(value.get("phone"), policy.default_region)
+        except InvalidPhone as exc:
+            # Still decided (invalid_phone), keyed by msg_id so a retry is still a duplicate.
+            envelope["phone_error"] = str(exc)
+            return Emit(RECIPIENT_EVENTS, INVALID_PHONE_KEY_PREFIX + msg_id, envelope)
+        return Emit(RECIPIENT_EVENTS, envelope["phone"], envelope)
+    error_class = "invalid_consent_event" if kind == CONSENT else "invalid_reply"
+    try:
+        envelope["phone"] = normalise_phone(value.get("phone"), policy.default_region)
+    except InvalidPhone as exc:
+        return reject(error_class, f"phone: {exc}")
+    return Emit(RECIPIENT_EVENTS, envelope["phone"], envelope)

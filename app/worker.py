@@ -1,0 +1,143 @@
+"""The Faust worker: two thin agents around the decision core.
+
+    sms.send-intents ─┐
+    sms.consent-events ┼─ repartition ─► sendguard.recipient-events ─ decide ─► sms.approved
+    sms.carrier-replies┘   (route)          (keyed by recipient)      (core)   sms.dropped
+                                                                               sms.dead-letter
+The `recipients` table (changelog sendguard-recipients-changelog) holds each recipient's state,
+co-partitioned with sendguard.recipient-events. Both agents catch per record: Faust acks and
+skips an event whose agent raised, so an exception would otherwise lose an intent silently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import faust
+import orjson
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+
+from app import metrics
+from app.core import fail_closed, handle
+from app.policy import Policy
+from app.records import RECIPIENT_EVENTS, Emit, Source, dead_letter
+from app.routing import CONSENT, INTENT, REPLY, route
+from app.settings import Settings
+
+log = logging.getLogger(__name__)
+
+TABLE_NAME = "recipients"
+
+
+def faust_broker_url(bootstrap: str) -> str:
+    """'h1:9092,h2:9092' -> 'kafka://h1:9092;kafka://h2:9092' (Faust's list form)."""
+    return ";".join(f"kafka://{host.strip()}" for host in bootstrap.split(",") if host.strip())
+
+
+def create_app(settings: Settings, policy: Policy) -> faust.App:
+    """Build the Faust app; nothing connects until a faust.Worker starts it."""
+    app = faust.App(
+        settings.app_id,
+        broker=faust_broker_url(settings.bootstrap),
+        store=settings.store,
+        processing_guarantee=settings.processing_guarantee,
+        topic_partitions=settings.recipient_partitions,
+        topic_replication_factor=settings.replication_factor,
+        datadir=settings.data_dir,
+        web_host=settings.web_host,
+        web_port=settings.web_port,
+        consumer_auto_offset_reset="earliest",
+    )
+    raw: dict[str, Any] = {"key_serializer": "raw", "value_serializer": "raw"}
+    names = {topic_id: spec.name for topic_id, spec in settings.topics.items()}
+    kinds = {names["send_intents"]: INTENT, names["consent_events"]: CONSENT,
+             names["carrier_replies"]: REPLY}
+    inputs = app.topic(*kinds, **raw)
+    recipient_events = app.topic(
+        names[RECIPIENT_EVENTS], partitions=settings.recipient_partitions, **raw
+    )
+    outputs = {topic_id: app.topic(name, **raw) for topic_id, name in names.items()}
+    recipients = app.Table(
+        TABLE_NAME, default=None, partitions=settings.recipient_partitions,
+        key_type=bytes, value_type=bytes,  # raw: the core's state is orjson-encoded here
+    )
+
+    async def publish(emit: Emit, timestamp_ms: int | None = None) -> None:
+        key = emit.key.encode() if emit.key is not None else None
+        await outputs[emit.topic].send(
+            key=key,
+            value=orjson.dumps(emit.value),
+            timestamp=timestamp_ms / 1000 if timestamp_ms is not None else None,
+        )
+        metrics.count_emit(emit)
+
+    def route_message(message: faust.types.Message) -> list[Emit]:
+        source = _source(message)
+        try:
+            return [route(kinds[message.topic], source, message.key, message.value, policy)]
+        except Exception as exc:
+            log.exception("routing failed; dead-lettered (%s)", type(exc).__name__)
+            return [dead_letter(source, "route", "internal_error", repr(exc), message.key,
+                                message.value, policy.version)]
+
+    def decide_message(message: faust.types.Message) -> list[Emit]:
+        key: bytes = message.key
+        try:
+            envelope = orjson.loads(message.value)
+            before = recipients.get(key)
+            state = orjson.loads(before) if before else {}
+            emits = handle(envelope, state, policy)
+            after = orjson.dumps(state) if state else None
+            if after != before:
+                if after is None:
+                    recipients.pop(key, None)
+                else:
+                    recipients[key] = after
+            return emits
+        except Exception as exc:
+            log.exception("deciding failed; dead-lettered (%s)", type(exc).__name__)
+            return fail_closed(_source(message), key, message.value, exc, policy)
+
+    @app.agent(inputs, name="repartition")
+    async def repartition(stream: faust.StreamT) -> None:
+        """Parse each input record and re-key it by recipient (or dead-letter it)."""
+        async for event in stream.events():
+            for emit in route_message(event.message):
+                await publish(emit, emit.value["ts"] if emit.topic == RECIPIENT_EVENTS else None)
+
+    @app.agent(recipient_events, name="decide")
+    async def decide(stream: faust.StreamT) -> None:
+        """Decide each recipient event against the recipient's state."""
+        async for event in stream.events():
+            for emit in decide_message(event.message):
+                await publish(emit)
+
+    @app.page("/metrics")
+    async def metrics_page(web: Any, request: Any) -> Any:
+        return web.bytes(generate_latest(REGISTRY), content_type=CONTENT_TYPE_LATEST)
+
+    @app.page("/healthz")
+    async def healthz(web: Any, request: Any) -> Any:
+        return web.json({"status": "ok", "policy_version": policy.version})
+
+    app.sendguard_agents = (repartition, decide)  # type: ignore[attr-defined]
+    return app
+
+
+def _source(message: faust.types.Message) -> Source:
+    return Source(message.topic, message.partition, message.offset,
+                  round(message.timestamp * 1000))
+
+
+def run_worker(settings: Settings, policy: Policy) -> None:
+    """Create topics, then run the worker until it is stopped (SIGINT/SIGTERM)."""
+    from app.admin import ensure_topics
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    loop.run_until_complete(ensure_topics(settings))
+    app = create_app(settings, policy)
+    worker = faust.Worker(app, loglevel=settings.log_level.upper(), loop=loop)
+    worker.execute_from_commandline()
