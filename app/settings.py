@@ -22,6 +22,7 @@ class TopicSpec:
 
     id: str
     name: str
+    env: str
     role: str
     partitions: int
     config: dict[str, str]
@@ -36,6 +37,7 @@ def load_topic_specs(env: dict[str, str] | None = None) -> dict[str, TopicSpec]:
         specs[topic_id] = TopicSpec(
             id=topic_id,
             name=env.get(spec["env"], spec["name"]),
+            env=spec["env"],
             role=spec["role"],
             partitions=int(spec["partitions"]),
             config={k: str(v) for k, v in spec.get("config", {}).items()},
@@ -56,7 +58,7 @@ class Settings:
 
     bootstrap: str = "127.0.0.1:9092"
     app_id: str = "sendguard"
-    processing_guarantee: str = "exactly_once"
+    processing_guarantee: str = "at_least_once"
     store: str = "rocksdb://"
     data_dir: str = "var/sendguard"
     web_host: str = "127.0.0.1"

