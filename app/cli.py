@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 from pathlib import Path
 
@@ -63,7 +64,12 @@ def cmd_create_topics(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from app.demo import run_demo
 
-    return run_demo(policy_path=args.policy, duration_s=args.duration, intents=args.intents)
+    # SIGTERM stops the demo like Ctrl-C does: through its clean-up, not around it.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        return run_demo(policy_path=args.policy, duration_s=args.duration, intents=args.intents)
+    except KeyboardInterrupt:
+        return 130
 
 
 def build_parser() -> argparse.ArgumentParser:
