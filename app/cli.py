@@ -72,6 +72,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return 130
 
 
+def cmd_classify_reply(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    import orjson
+
+    from app.replies import classify_reply
+
+    result = dataclasses.asdict(classify_reply(args.text))
+    sys.stdout.buffer.write(orjson.dumps(result, option=orjson.OPT_INDENT_2) + b"\n")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sendguard", description="Compliance gate for outbound SMS on Kafka."
@@ -101,6 +113,11 @@ def build_parser() -> argparse.ArgumentParser:
     topics = sub.add_parser("create-topics", help="create the topics in topics/topics.toml")
     topics.add_argument("--bootstrap")
     topics.set_defaults(func=cmd_create_topics)
+
+    classify = sub.add_parser("classify-reply",
+                              help="show how an MO reply text is classified, as JSON")
+    classify.add_argument("text")
+    classify.set_defaults(func=cmd_classify_reply)
 
     demo = sub.add_parser("demo", help="embedded broker + worker + sample traffic, then a summary")
     common(demo, broker=False)

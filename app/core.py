@@ -4,11 +4,13 @@ Pure and synchronous (no I/O, no clock: the decision time is the input record's 
 so the Faust worker, `sendguard replay`, the tests and the benchmarks all run the same rules.
 State is one plain JSON-able dict per recipient, owned by the caller and updated in place:
 
-    {"seen": {msg_id: [decided_ms, source_token, reason, detail]}}
+    {"seen": {msg_id: [decided_ms, source_token, reason, detail, tenant]},
+     "consent": {...}, "events": {...}}          # the consent ledger, see app/consent.py
 
 `seen` holds the msg_ids decided within the policy's dedup window. It makes a retried intent
-a `duplicate` (the first decision stands) and makes redelivery of the same input record after
-a crash re-emit the same decision instead of a duplicate drop.
+a `duplicate` (the first decision stands), makes redelivery of the same input record after
+a crash re-emit the same decision instead of a duplicate drop, and tells which tenant a
+delivery report's message came from.
 """
 
 from __future__ import annotations
@@ -17,8 +19,19 @@ from typing import Any
 
 import orjson
 
+from app import consent
 from app.policy import CATEGORIES, Policy
-from app.records import Emit, Source, dead_letter, decision_record, iso_ms, parse_rfc3339_ms
+from app.records import (
+    CONSENT_EVENTS,
+    Emit,
+    Source,
+    consent_outcome_record,
+    dead_letter,
+    decision_record,
+    iso_ms,
+    parse_rfc3339_ms,
+)
+from app.replies import ReplyIntent, classify_reply
 from app.routing import CONSENT, INTENT, REPLY
 
 RecipientState = dict[str, Any]
@@ -31,6 +44,8 @@ INVALID_PHONE = "invalid_phone"
 EXPIRED = "expired"
 UNKNOWN_TENANT = "unknown_tenant"
 SIGNATURE_INVALID = "signature_invalid"
+OPTED_OUT = "opted_out"
+NO_CONSENT = "no_consent"
 INTERNAL_ERROR = "internal_error"
 
 _REQUIRED_STRINGS = ("tenant", "signature", "category", "phone", "content")
@@ -43,8 +58,11 @@ def handle(envelope: dict[str, Any], state: RecipientState, policy: Policy) -> l
     kind = envelope["kind"]
     if kind == INTENT:
         return [decide_intent(envelope, state, policy)]
-    if kind in (CONSENT, REPLY):
-        return []  # The consent ledger and reply handling plug in here.
+    if kind == CONSENT:
+        return apply_consent_event(envelope["value"], envelope["phone"], envelope["ts"],
+                                   state, policy)
+    if kind == REPLY:
+        return handle_reply(envelope, state, policy)
     raise ValueError(f"unknown envelope kind {kind!r}")
 
 
@@ -60,7 +78,7 @@ def decide_intent(envelope: dict[str, Any], state: RecipientState, policy: Polic
     _prune_seen(seen, now_ms - policy.dedup_window_s * 1000)
     prior = seen.get(msg_id)
     if prior is not None:
-        decided_ms, prior_token, prior_reason, prior_detail = prior
+        decided_ms, prior_token, prior_reason, prior_detail = prior[:4]
         if prior_token == token:  # the same input record again: repeat its decision
             return decision_record(
                 intent, phone, prior_reason, prior_detail, policy.version, decided_ms
@@ -69,7 +87,10 @@ def decide_intent(envelope: dict[str, Any], state: RecipientState, policy: Polic
         return decision_record(intent, phone, DUPLICATE, detail, policy.version, now_ms)
 
     reason, detail = check_intent(intent, phone, envelope.get("phone_error"), now_ms, policy)
-    seen[msg_id] = [now_ms, token, reason, detail]
+    if reason == OK:
+        reason, detail = check_consent(intent["tenant"], intent["category"], state, policy)
+    tenant = intent.get("tenant") if isinstance(intent.get("tenant"), str) else None
+    seen[msg_id] = [now_ms, token, reason, detail, tenant]
     return decision_record(intent, phone, reason, detail, policy.version, now_ms)
 
 
@@ -120,6 +141,118 @@ def _check_signature(
     if "【" in body or "】" in body:
         return SIGNATURE_INVALID, "content holds a second 【】 after the signature"
     return OK, None
+
+
+def check_consent(
+    tenant: str, category: str, state: RecipientState, policy: Policy
+) -> tuple[str, str | None]:
+    """The category's consent mode against the recipient's ledger for this tenant."""
+    mode = policy.categories[category].consent
+    if mode == "none":
+        return OK, None
+    entry = consent.latest(state, tenant, category)
+    if entry is not None and entry[0] == consent.REVOKE:
+        _, occurred_ms, source, event_id = entry
+        return OPTED_OUT, (f"{category} revoked at {iso_ms(occurred_ms)} via {source} "
+                           f"(event {event_id})")
+    if mode == "opt_in" and entry is None:
+        return NO_CONSENT, f"no {category} opt-in from this recipient for tenant {tenant!r}"
+    return OK, None
+
+
+def apply_consent_event(
+    value: dict[str, Any], phone: str, now_ms: int, state: RecipientState, policy: Policy
+) -> list[Emit]:
+    """Apply a consent event to the ledger; the outcome record says what became of it."""
+    event = consent.parse_event(value, now_ms)
+    if isinstance(event, str):
+        outcome = consent.Outcome(consent.REJECTED, consent.INVALID_EVENT, event)
+    else:
+        outcome = consent.apply_event(state, event, now_ms, policy)
+    return [consent_outcome_record(value, phone, outcome.result, outcome.reason,
+                                   outcome.detail, policy.version, now_ms)]
+
+
+def handle_reply(envelope: dict[str, Any], state: RecipientState, policy: Policy) -> list[Emit]:
+    """Turn an unsubscribe reply or a blacklisting delivery report into a consent event.
+
+    The revocation is applied to the ledger at once (the next intent is already blocked) and
+    published to sms.consent-events, so the ledger's audit trail shows why consent changed;
+    when it comes back it is a duplicate by event_id.
+    """
+    value, phone, now_ms = envelope["value"], envelope["phone"], envelope["ts"]
+    kind = value.get("type")
+    event: dict[str, Any] | None = None
+    if kind == "mo":
+        if not all(isinstance(value.get(f), str) for f in ("reply_id", "text", "to")):
+            return [_invalid_reply(envelope, "an mo reply needs reply_id, to and text strings",
+                                   policy)]
+        event = _event_from_mo(value, phone, now_ms, state, policy)
+    elif kind == "dlr":
+        if not isinstance(value.get("msg_id"), str) or not isinstance(value.get("status"), str):
+            return [_invalid_reply(envelope, "a dlr needs msg_id and status strings", policy)]
+        event = _event_from_dlr(value, phone, now_ms, state, policy)
+    else:
+        return [_invalid_reply(envelope, "type must be mo or dlr", policy)]
+    if event is None:
+        return []
+    return [Emit(CONSENT_EVENTS, phone, event),
+            *apply_consent_event(event, phone, now_ms, state, policy)]
+
+
+def _event_from_mo(value: dict[str, Any], phone: str, now_ms: int, state: RecipientState,
+                   policy: Policy) -> dict[str, Any] | None:
+    reply = classify_reply(value["text"])
+    tenant = policy.tenant_for_port(value["to"])
+    if reply.intent == ReplyIntent.UNSUBSCRIBE:
+        if reply.scope == "all":
+            tenant, category = consent.ALL_TENANTS, consent.ALL_CATEGORIES
+        else:  # an unknown port: when in doubt, stop sending
+            tenant, category = tenant or consent.ALL_TENANTS, "marketing"
+        action = consent.REVOKE
+    elif reply.intent == ReplyIntent.RESUBSCRIBE and tenant is not None:
+        # Only undoes an opt-out: a bare YES is not a first opt-in.
+        entry = consent.latest(state, tenant, "marketing")
+        if entry is None or entry[0] != consent.REVOKE:
+            return None
+        category, action = "marketing", consent.GRANT
+    else:
+        return None
+    return {
+        "event_id": f"reply:{value['reply_id']}",
+        "phone": phone, "tenant": tenant, "category": category, "action": action,
+        "source": "reply", "occurred_at": _event_time(value.get("received_at"), now_ms),
+        "evidence": {"reply_id": value["reply_id"], "text": value["text"], "to": value["to"],
+                     "keyword": reply.keyword},
+    }
+
+
+def _event_from_dlr(value: dict[str, Any], phone: str, now_ms: int, state: RecipientState,
+                    policy: Policy) -> dict[str, Any] | None:
+    code = value.get("error_code")
+    if code not in policy.dlr_revoke_error_codes:
+        return None
+    seen = (state.get("seen") or {}).get(value["msg_id"])
+    tenant = seen[4] if seen and len(seen) > 4 and seen[4] else consent.ALL_TENANTS
+    return {
+        "event_id": f"dlr:{value['msg_id']}:{code}",
+        "phone": phone, "tenant": tenant, "category": "marketing", "action": consent.REVOKE,
+        "source": "dlr", "occurred_at": _event_time(value.get("reported_at"), now_ms),
+        "evidence": {"msg_id": value["msg_id"], "status": value["status"], "error_code": code},
+    }
+
+
+def _event_time(text: object, fallback_ms: int) -> str:
+    try:
+        return iso_ms(parse_rfc3339_ms(text))
+    except ValueError:
+        return iso_ms(fallback_ms)
+
+
+def _invalid_reply(envelope: dict[str, Any], error: str, policy: Policy) -> Emit:
+    source = Source(envelope["topic"], envelope["partition"], envelope["offset"], envelope["ts"])
+    return dead_letter(source, "decide", "invalid_reply", error, None,
+                       orjson.dumps(envelope["value"]), policy.version)
 
 
 def _prune_seen(seen: dict[str, list[Any]], cutoff_ms: int) -> None:

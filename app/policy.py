@@ -64,7 +64,19 @@ class Policy:
     default_region: str = "CN"
     dedup_window_s: int = 86400
     require_consent_evidence: bool = True
+    dlr_revoke_error_codes: frozenset[str] = frozenset({"MBBLACK", "W-BLACK"})
     source: str = field(default="<memory>", compare=False)
+
+    def tenant_for_port(self, number: object) -> str | None:
+        """The tenant whose port is the longest prefix of the number replied to, if any."""
+        if not isinstance(number, str):
+            return None
+        best, best_len = None, 0
+        for tenant in self.tenants.values():
+            for port in tenant.ports:
+                if len(port) > best_len and number.startswith(port):
+                    best, best_len = tenant.name, len(port)
+        return best
 
 
 def parse_duration(text: str) -> int:
@@ -148,7 +160,7 @@ def load_policy(path: str | Path) -> Policy:
 def parse_policy(data: dict[str, Any], source: str = "<memory>") -> Policy:
     """Validate an already-parsed policy document."""
     check = _Checker()
-    top = check.table(data, "policy", {"version", "global", "tenants", "categories"})
+    top = check.table(data, "policy", {"version", "global", "tenants", "categories", "replies"})
     version = check.string(top, "version", "policy", None)
 
     glob = check.table(top.get("global", {}), "global", {
@@ -220,6 +232,9 @@ def parse_policy(data: dict[str, Any], source: str = "<memory>") -> Policy:
         )
 
     global_caps = check.caps(glob, "global")
+    replies = check.table(top.get("replies", {}), "replies", {"dlr_revoke_error_codes"})
+    dlr_codes = (check.strings(replies, "dlr_revoke_error_codes", "replies")
+                 if "dlr_revoke_error_codes" in replies else ["MBBLACK", "W-BLACK"])
     if check.errors:
         raise PolicyError(f"{source}: invalid policy:\n  " + "\n  ".join(check.errors))
     return Policy(
@@ -231,5 +246,6 @@ def parse_policy(data: dict[str, Any], source: str = "<memory>") -> Policy:
         default_region=region,
         dedup_window_s=dedup_window_s,
         require_consent_evidence=bool(require_evidence),
+        dlr_revoke_error_codes=frozenset(dlr_codes),
         source=source,
     )

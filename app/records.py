@@ -17,6 +17,8 @@ DROPPED = "dropped"
 DEAD_LETTER = "dead_letter"
 RECIPIENT_EVENTS = "recipient_events"
 CONSENT_EVENTS = "consent_events"
+CONSENT_OUTCOMES = "consent_outcomes"
+CONSENT_FIELDS = ("event_id", "tenant", "category", "action", "source", "occurred_at")
 
 # The fields of an intent that decision records carry (unknown extra fields are not forwarded).
 INTENT_FIELDS = (
@@ -107,3 +109,26 @@ def dead_letter(
         "value_base64": None if value is None else base64.b64encode(value).decode("ascii"),
         "policy_version": policy_version,
     })
+
+
+def consent_outcome_record(
+    event: dict[str, Any],
+    phone: str,
+    result: str,
+    reason: str | None,
+    detail: str | None,
+    policy_version: str,
+    decided_ms: int,
+) -> Emit:
+    """What became of one consent event: applied, rejected (with a reason), duplicate, stale."""
+    value: dict[str, Any] = {}
+    for name in CONSENT_FIELDS:
+        field = event.get(name)
+        value[name] = field if isinstance(field, str) else None
+    value["phone"] = phone
+    value["result"] = result
+    value["reason"] = reason
+    value["detail"] = detail
+    value["policy_version"] = policy_version
+    value["decided_at"] = iso_ms(decided_ms)
+    return Emit(CONSENT_OUTCOMES, phone, value)

@@ -13,13 +13,14 @@ from jsonschema import Draft202012Validator, FormatChecker
 from app.core import handle
 from app.policy import load_policy
 from app.records import RECIPIENT_EVENTS, Source
-from app.routing import INTENT, route
+from app.routing import CONSENT, INTENT, REPLY, route
 
 TOPICS = Path(__file__).resolve().parents[1] / "topics"
 POLICY = load_policy(TOPICS.parent / "policy.example.toml")
 EXAMPLES = {
     "send-intent": ["send-intent"],
     "consent-event": ["consent-event"],
+    "consent-outcome": ["consent-outcome"],
     "carrier-reply": ["carrier-reply-mo", "carrier-reply-dlr"],
     "decision": ["decision-approved", "decision-dropped"],
     "dead-letter": ["dead-letter"],
@@ -84,3 +85,19 @@ def test_what_the_code_emits_matches_the_schemas() -> None:
     dead = route(INTENT, Source("sms.send-intents", 1, 7, 1_795_312_800_000), b"k", b"{x",
                  POLICY)
     validator("dead-letter").validate(dead.value)
+
+
+def test_consent_records_the_code_emits_match_the_schemas() -> None:
+    state: dict = {}
+    for event in (example("consent-event"),
+                  {**example("consent-event"), "event_id": "x", "evidence": {"prechecked": True}},
+                  {"event_id": "bad", "phone": "13812345678", "action": "maybe"}):
+        routed = route(CONSENT, Source("sms.consent-events", 0, 1, 1_795_312_800_000), None,
+                       orjson.dumps(event), POLICY)
+        [outcome] = handle(routed.value, state, POLICY)
+        validator("consent-outcome").validate(outcome.value)
+    reply = route(REPLY, Source("sms.carrier-replies", 0, 2, 1_795_312_800_000), None,
+                  orjson.dumps(example("carrier-reply-mo")), POLICY)
+    derived, outcome = handle(reply.value, state, POLICY)
+    validator("consent-event").validate(derived.value)
+    validator("consent-outcome").validate(outcome.value)

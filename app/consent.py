@@ -1,0 +1,147 @@
+"""The consent ledger: per recipient × tenant × category, the latest event by event time wins.
+
+Pure functions over one recipient's state document (see app/core.py):
+
+    state["consent"] = {"<tenant>|<category>": [action, occurred_ms, source, event_id]}
+    state["events"]  = {event_id: seen_ms}      # recent event ids, for idempotency
+
+A revoke may be wide (tenant "*", category "all"); a grant must name one tenant and one
+category, with evidence of an explicit opt-in. Ordering is by occurred_at, not arrival: a
+late-arriving older grant never re-enables a newer revoke, and on a tie the revoke wins.
+A revoke is always applied, whatever its evidence: refusing must never be obstructed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.policy import Policy
+from app.records import parse_rfc3339_ms
+
+GRANT = "grant"
+REVOKE = "revoke"
+ALL_TENANTS = "*"
+ALL_CATEGORIES = "all"
+CONSENT_CATEGORIES = ("marketing", "notification")
+
+# Outcomes of applying an event (the `result` of a consent outcome record).
+APPLIED = "applied"
+REJECTED = "rejected"
+DUPLICATE = "duplicate"
+STALE = "stale"
+
+# Why a grant is rejected (the `reason` of a rejected outcome).
+PRECHECKED = "prechecked"
+NO_EVIDENCE = "no_evidence"
+WIDE_GRANT = "wide_grant"
+UNKNOWN_TENANT = "unknown_tenant"
+INVALID_EVENT = "invalid_event"
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentEvent:
+    event_id: str
+    tenant: str
+    category: str
+    action: str
+    source: str
+    occurred_ms: int
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    result: str
+    reason: str | None = None
+    detail: str | None = None
+
+
+def parse_event(value: dict[str, Any], record_ms: int) -> ConsentEvent | str:
+    """The event, or the text of what makes it unusable.
+
+    Revokes are read leniently (missing tenant: all tenants; missing or unknown category:
+    all categories; no occurred_at: the record time), because a refusal must never be lost
+    to a formality. Grants are read strictly.
+    """
+    event_id = value.get("event_id")
+    if not isinstance(event_id, str) or not event_id:
+        return "event_id must be a non-empty string"
+    action = value.get("action")
+    if action not in (GRANT, REVOKE):
+        return "action must be grant or revoke"
+    tenant, category = value.get("tenant"), value.get("category")
+    source = value.get("source") if isinstance(value.get("source"), str) else "unknown"
+    evidence = value.get("evidence")
+    try:
+        occurred_ms = parse_rfc3339_ms(value.get("occurred_at"))
+    except ValueError as exc:
+        if action == GRANT:
+            return f"occurred_at {exc}"
+        occurred_ms = record_ms
+    if action == REVOKE:
+        return ConsentEvent(
+            event_id,
+            tenant if isinstance(tenant, str) and tenant else ALL_TENANTS,
+            category if category in (*CONSENT_CATEGORIES, ALL_CATEGORIES) else ALL_CATEGORIES,
+            REVOKE, source, occurred_ms, evidence if isinstance(evidence, dict) else {},
+        )
+    if not isinstance(tenant, str) or not tenant:
+        return "tenant must be a non-empty string"
+    if category not in (*CONSENT_CATEGORIES, ALL_CATEGORIES):
+        return f"category must be one of {', '.join((*CONSENT_CATEGORIES, ALL_CATEGORIES))}"
+    if evidence is not None and not isinstance(evidence, dict):
+        return "evidence must be an object"
+    return ConsentEvent(event_id, tenant, category, GRANT, source, occurred_ms, evidence or {})
+
+
+def check_grant(event: ConsentEvent, policy: Policy) -> Outcome | None:
+    """A rejection for a grant that is not valid consent, else None."""
+    if event.tenant == ALL_TENANTS or event.category == ALL_CATEGORIES:
+        return Outcome(REJECTED, WIDE_GRANT,
+                       "a grant must name one tenant and one category; only revokes widen")
+    if event.tenant not in policy.tenants:
+        return Outcome(REJECTED, UNKNOWN_TENANT, f"tenant {event.tenant!r} is not in the policy")
+    if event.evidence.get("prechecked") is True:
+        return Outcome(REJECTED, PRECHECKED,
+                       "a pre-ticked box or consent by default is not consent (MIIT 2021)")
+    if policy.require_consent_evidence and not event.evidence:
+        return Outcome(REJECTED, NO_EVIDENCE, "the policy requires evidence of the opt-in")
+    return None
+
+
+def apply_event(state: dict[str, Any], event: ConsentEvent, now_ms: int,
+                policy: Policy) -> Outcome:
+    """Apply one event to the recipient's ledger (in place) and say what happened."""
+    events: dict[str, int] = state.setdefault("events", {})
+    cutoff = now_ms - policy.dedup_window_s * 1000
+    for old in [e for e, seen in events.items() if seen < cutoff]:
+        del events[old]
+    if event.event_id in events:
+        return Outcome(DUPLICATE, None, "event_id already applied")
+    if event.action == GRANT and (rejection := check_grant(event, policy)):
+        return rejection
+    events[event.event_id] = now_ms
+    ledger: dict[str, list[Any]] = state.setdefault("consent", {})
+    key = f"{event.tenant}|{event.category}"
+    current = ledger.get(key)
+    if current is not None and _rank(current[0], current[1]) >= _rank(event.action,
+                                                                      event.occurred_ms):
+        return Outcome(STALE, None,
+                       f"a {current[0]} that occurred later (or at the same time) stands")
+    ledger[key] = [event.action, event.occurred_ms, event.source, event.event_id]
+    return Outcome(APPLIED)
+
+
+def _rank(action: str, occurred_ms: int) -> tuple[int, int]:
+    """Later wins; on a tie a revoke wins."""
+    return occurred_ms, 1 if action == REVOKE else 0
+
+
+def latest(state: dict[str, Any], tenant: str, category: str) -> list[Any] | None:
+    """The deciding ledger entry for tenant × category: the latest of the entries in scope."""
+    ledger: dict[str, list[Any]] = state.get("consent") or {}
+    entries = [ledger.get(f"{t}|{c}") for t in (tenant, ALL_TENANTS)
+               for c in (category, ALL_CATEGORIES)]
+    found = [e for e in entries if e is not None]
+    return max(found, key=lambda e: _rank(e[0], e[1])) if found else None
