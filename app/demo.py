@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,11 +42,30 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def sample_intents(count: int, seed: int = 11) -> list[dict[str, Any]]:
+@dataclass
+class Traffic:
+    """Sample input for the demo, per input topic, in publish order."""
+
+    consents: list[dict[str, Any]]
+    replies: list[dict[str, Any]]
+    intents: list[dict[str, Any]]
+
+
+def sample_traffic(count: int, seed: int = 11) -> Traffic:
     """Realistic mixed traffic, including the mistakes upstream services really make."""
     rng = random.Random(seed)
     phones = [f"13{rng.randint(0, 9)}{rng.randint(10_000_000, 99_999_999)}" for _ in range(60)]
     forms = [lambda p: p, lambda p: f"+86 {p[:3]} {p[3:7]} {p[7:]}", lambda p: f"0086{p}"]
+    # Two thirds of the recipients opted in to 美团 marketing on a form; one "consent" came
+    # from a pre-ticked box and is rejected.
+    consents = [{"event_id": f"signup-{i}", "phone": phone, "tenant": "meituan",
+                 "category": "marketing", "action": "grant", "source": "signup_form",
+                 "occurred_at": "2026-11-01T12:00:00+08:00",
+                 "evidence": {"form_id": "reg-v3", "prechecked": i == 0}}
+                for i, phone in enumerate(phones[:40])]
+    replies = [{"type": "mo", "reply_id": f"mo-{i}", "phone": phones[i], "to": "106900005678",
+                "text": text, "received_at": "2026-11-21T20:00:00+08:00"}
+               for i, text in enumerate(["TD", "退订", "拒收", "T恤多少钱", "好的谢谢"], start=1)]
     templates = {
         ("jd", "京东", "notification"): "【京东】您的订单{n}已发货，预计明天送达。",
         ("jd", "京东", "verification"): "【京东】验证码{n}，5分钟内有效，请勿泄露。",
@@ -71,16 +91,15 @@ def sample_intents(count: int, seed: int = 11) -> list[dict[str, Any]]:
             intent["expires_at"] = "2024-01-01T00:00:00+08:00"
         intents.append(intent)
     intents += [dict(intents[i]) for i in range(0, count, 25)]  # retried requests
-    return intents
+    return Traffic(consents, replies, intents)
 
 
-async def _publish(bootstrap: str, topic: str, intents: list[dict[str, Any]]) -> None:
+async def _publish(bootstrap: str, topic: str, values: list[Any]) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
     await producer.start()
     try:
-        for intent in intents:
-            await producer.send(topic, orjson.dumps(intent))
-        await producer.send(topic, b"{oops: not json")  # a malformed record, dead-lettered
+        for value in values:
+            await producer.send(topic, value if isinstance(value, bytes) else orjson.dumps(value))
         await producer.flush()
     finally:
         await producer.stop()
@@ -101,6 +120,14 @@ async def _collect(bootstrap: str, topics: list[str], expected: int,
     finally:
         await consumer.stop()
     return got
+
+
+def _print_consent_summary(outcomes: list[tuple[str, dict[str, Any]]]) -> None:
+    counts = collections.Counter((v["source"], v["action"], v["result"], v["reason"] or "")
+                                 for _, v in outcomes)
+    print("\nConsent events:")
+    for (source, action, result, reason), n in sorted(counts.items()):
+        print(f"  {source:12} {action:7} {result:9} {reason:12} {n:5}")
 
 
 def _print_summary(settings: Settings, outputs: list[tuple[str, dict[str, Any]]],
@@ -151,18 +178,27 @@ def run_demo(policy_path: str, duration_s: float = 0, intents: int = 400) -> int
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
             )
         _wait_for_log(worker, log_path, "Worker ready", timeout_s=180)
-        traffic = sample_intents(intents)
-        print(f"Publishing {len(traffic)} intents (and one malformed record) ...")
-        asyncio.run(_publish(broker.bootstrap, settings.topic("send_intents"), traffic))
-        expected = len(traffic) + 1
+        traffic = sample_traffic(intents)
+        bootstrap = broker.bootstrap
+        print(f"Publishing {len(traffic.consents)} consent events and {len(traffic.replies)} "
+              f"replies (3 of them unsubscribe) ...")
+        asyncio.run(_publish(bootstrap, settings.topic("consent_events"), traffic.consents))
+        asyncio.run(_publish(bootstrap, settings.topic("carrier_replies"), traffic.replies))
+        consent_outcomes = asyncio.run(_collect(  # grants, then the 3 derived revocations
+            bootstrap, [settings.topic("consent_outcomes")], len(traffic.consents) + 3, 120))
+        print(f"Publishing {len(traffic.intents)} intents (and one malformed record) ...")
+        asyncio.run(_publish(bootstrap, settings.topic("send_intents"),
+                             [*traffic.intents, b"{oops: not json"]))
+        expected = len(traffic.intents) + 1
         outputs = asyncio.run(_collect(
-            broker.bootstrap,
+            bootstrap,
             [settings.topic("approved"), settings.topic("dropped"), settings.topic("dead_letter")],
             expected, timeout_s=120,
         ))
+        _print_consent_summary(consent_outcomes)
         _print_summary(settings, outputs, expected, web_port)
         decided = {v["msg_id"] for t, v in outputs if t != settings.topic("dead_letter")}
-        missing = {i["msg_id"] for i in traffic} - decided
+        missing = {i["msg_id"] for i in traffic.intents} - decided
         if missing:
             print(f"\nFAILED: {len(missing)} intents got no decision; worker log: {log_path}")
             return 1

@@ -111,8 +111,11 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
     async def decide(stream: faust.StreamT) -> None:
         """Decide each recipient event against the recipient's state."""
         async for event in stream.events():
+            # Records keep the input's time, so derived consent events fed back through
+            # sms.consent-events are decided at the time replay gives them too.
+            timestamp_ms = round(event.message.timestamp * 1000)
             for emit in decide_message(event.message):
-                await publish(emit)
+                await publish(emit, timestamp_ms)
 
     @app.page("/metrics")
     async def metrics_page(web: Any, request: Any) -> Any:
