@@ -23,6 +23,7 @@ from app import consent
 from app.policy import CATEGORIES, Policy
 from app.records import (
     CONSENT_EVENTS,
+    OBSERVATION,
     Emit,
     Source,
     consent_outcome_record,
@@ -31,7 +32,7 @@ from app.records import (
     iso_ms,
     parse_rfc3339_ms,
 )
-from app.replies import ReplyIntent, classify_reply
+from app.replies import ReplyClass, ReplyIntent, classify_reply
 from app.routing import CONSENT, INTENT, REPLY
 
 RecipientState = dict[str, Any]
@@ -187,22 +188,24 @@ def handle_reply(envelope: dict[str, Any], state: RecipientState, policy: Policy
         if not all(isinstance(value.get(f), str) for f in ("reply_id", "text", "to")):
             return [_invalid_reply(envelope, "an mo reply needs reply_id, to and text strings",
                                    policy)]
-        event = _event_from_mo(value, phone, now_ms, state, policy)
+        reply = classify_reply(value["text"])
+        observed = Emit(OBSERVATION, None, {"reply": str(reply.intent)})
+        event = _event_from_mo(value, reply, phone, now_ms, state, policy)
     elif kind == "dlr":
         if not isinstance(value.get("msg_id"), str) or not isinstance(value.get("status"), str):
             return [_invalid_reply(envelope, "a dlr needs msg_id and status strings", policy)]
+        observed = Emit(OBSERVATION, None, {"dlr_status": value["status"]})
         event = _event_from_dlr(value, phone, now_ms, state, policy)
     else:
         return [_invalid_reply(envelope, "type must be mo or dlr", policy)]
     if event is None:
-        return []
-    return [Emit(CONSENT_EVENTS, phone, event),
+        return [observed]
+    return [observed, Emit(CONSENT_EVENTS, phone, event),
             *apply_consent_event(event, phone, now_ms, state, policy)]
 
 
-def _event_from_mo(value: dict[str, Any], phone: str, now_ms: int, state: RecipientState,
-                   policy: Policy) -> dict[str, Any] | None:
-    reply = classify_reply(value["text"])
+def _event_from_mo(value: dict[str, Any], reply: ReplyClass, phone: str, now_ms: int,
+                   state: RecipientState, policy: Policy) -> dict[str, Any] | None:
     tenant = policy.tenant_for_port(value["to"])
     if reply.intent == ReplyIntent.UNSUBSCRIBE:
         if reply.scope == "all":

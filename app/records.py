@@ -18,6 +18,9 @@ DEAD_LETTER = "dead_letter"
 RECIPIENT_EVENTS = "recipient_events"
 CONSENT_EVENTS = "consent_events"
 CONSENT_OUTCOMES = "consent_outcomes"
+# Not a topic: a fact for the worker's metrics (a reply's class, a delivery report's status),
+# so the core stays pure; replay prints none.
+OBSERVATION = "observation"
 CONSENT_FIELDS = ("event_id", "tenant", "category", "action", "source", "occurred_at")
 
 # The fields of an intent that decision records carry (unknown extra fields are not forwarded).

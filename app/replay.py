@@ -21,7 +21,7 @@ import orjson
 
 from app.core import RecipientState, handle
 from app.policy import Policy
-from app.records import RECIPIENT_EVENTS, Emit, Source, parse_rfc3339_ms
+from app.records import OBSERVATION, RECIPIENT_EVENTS, Emit, Source, parse_rfc3339_ms
 from app.routing import CONSENT, INTENT, REPLY, route
 from app.settings import Settings
 
@@ -78,6 +78,8 @@ class Replayer:
                 continue
             state = self.state.setdefault(routed.key or "", {})
             for emit in handle(routed.value, state, self.policy):
+                if emit.topic == OBSERVATION:
+                    continue
                 if emit.topic in INPUT_KINDS:
                     pending.append((self.names[emit.topic], timestamp_ms,
                                     emit.key.encode() if emit.key else None,

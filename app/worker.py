@@ -22,7 +22,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from app import metrics
 from app.core import fail_closed, handle
 from app.policy import Policy
-from app.records import RECIPIENT_EVENTS, Emit, Source, dead_letter
+from app.records import OBSERVATION, RECIPIENT_EVENTS, Emit, Source, dead_letter
 from app.routing import CONSENT, INTENT, REPLY, route
 from app.settings import Settings
 
@@ -65,13 +65,15 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
     )
 
     async def publish(emit: Emit, timestamp_ms: int | None = None) -> None:
+        metrics.count_emit(emit)
+        if emit.topic == OBSERVATION:
+            return
         key = emit.key.encode() if emit.key is not None else None
         await outputs[emit.topic].send(
             key=key,
             value=orjson.dumps(emit.value),
             timestamp=timestamp_ms / 1000 if timestamp_ms is not None else None,
         )
-        metrics.count_emit(emit)
 
     def route_message(message: faust.types.Message) -> list[Emit]:
         source = _source(message)

@@ -11,7 +11,14 @@ import pytest
 from app import consent
 from app.core import handle
 from app.policy import load_policy
-from app.records import CONSENT_EVENTS, CONSENT_OUTCOMES, DEAD_LETTER, RECIPIENT_EVENTS, Source
+from app.records import (
+    CONSENT_EVENTS,
+    CONSENT_OUTCOMES,
+    DEAD_LETTER,
+    OBSERVATION,
+    RECIPIENT_EVENTS,
+    Source,
+)
 from app.routing import CONSENT, INTENT, REPLY, route
 
 POLICY = load_policy(Path(__file__).resolve().parents[1] / "policy.example.toml")
@@ -26,13 +33,16 @@ class Recipient:
     def __init__(self) -> None:
         self.state: dict[str, Any] = {}
         self.offset = 0
+        self.observed: list[dict[str, Any]] = []  # facts for metrics, not published
 
     def feed(self, kind: str, value: dict[str, Any], ts: int = T0) -> list:
         self.offset += 1
         emit = route(kind, Source("in", 0, self.offset, ts), None, orjson.dumps(value), POLICY)
         if emit.topic != RECIPIENT_EVENTS:
             return [emit]
-        return handle(emit.value, self.state, POLICY)
+        emits = handle(emit.value, self.state, POLICY)
+        self.observed += [e.value for e in emits if e.topic == OBSERVATION]
+        return [e for e in emits if e.topic != OBSERVATION]
 
     def consent(self, action: str, tenant: str = "meituan", category: str = "marketing",
                 at: str = "2026-11-20T10:00:00+08:00", event_id: str | None = None,
@@ -202,6 +212,7 @@ def test_ordinary_replies_change_nothing() -> None:
     for text in ("T恤多少钱", "TD是什么意思", "好的", "不退订", "Stop by tomorrow?"):
         assert r.reply(text) == []
     assert r.send() == "ok"
+    assert r.observed == [{"reply": "none"}] * 5  # still counted, for the dashboards
 
 
 def test_resubscribe_only_undoes_an_opt_out() -> None:
@@ -228,6 +239,7 @@ def test_blacklisting_delivery_report_revokes_the_messages_tenant() -> None:
                               "reported_at": "2026-11-21T10:00:00+08:00"}) == []
     emits = r.feed(REPLY, {"type": "dlr", "msg_id": msg_id, "phone": PHONE, "status": "UNDELIV",
                            "error_code": "MBBLACK", "reported_at": "2026-11-21T10:00:00+08:00"})
+    assert [o["dlr_status"] for o in r.observed] == ["DELIVRD", "UNDELIV", "UNDELIV"]
     [event] = [e for e in emits if e.topic == CONSENT_EVENTS]
     assert (event.value["tenant"], event.value["source"]) == ("meituan", "dlr")
     assert r.send(tenant="meituan") == "opted_out"

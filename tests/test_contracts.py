@@ -98,6 +98,7 @@ def test_consent_records_the_code_emits_match_the_schemas() -> None:
         validator("consent-outcome").validate(outcome.value)
     reply = route(REPLY, Source("sms.carrier-replies", 0, 2, 1_795_312_800_000), None,
                   orjson.dumps(example("carrier-reply-mo")), POLICY)
-    derived, outcome = handle(reply.value, state, POLICY)
+    observed, derived, outcome = handle(reply.value, state, POLICY)
+    assert observed.value == {"reply": "unsubscribe"}
     validator("consent-event").validate(derived.value)
     validator("consent-outcome").validate(outcome.value)
