@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from app import consent
+from app import caps, consent, content, quiet
 from app.policy import CATEGORIES, Policy
 from app.records import (
     CONSENT_EVENTS,
@@ -33,7 +33,7 @@ from app.records import (
     parse_rfc3339_ms,
 )
 from app.replies import ReplyClass, ReplyIntent, classify_reply
-from app.routing import CONSENT, INTENT, REPLY
+from app.routing import CONSENT, INTENT, REPLY, TICK
 
 RecipientState = dict[str, Any]
 
@@ -45,8 +45,14 @@ INVALID_PHONE = "invalid_phone"
 EXPIRED = "expired"
 UNKNOWN_TENANT = "unknown_tenant"
 SIGNATURE_INVALID = "signature_invalid"
+MISSING_UNSUBSCRIBE_NOTICE = "missing_unsubscribe_notice"
+CATEGORY_MISMATCH = "category_mismatch"
+BANNED_CONTENT = "banned_content"
 OPTED_OUT = "opted_out"
 NO_CONSENT = "no_consent"
+QUIET_HOURS = "quiet_hours"
+FREQUENCY_CAP = "frequency_cap"
+HELD = "held"  # not a reason: a deferred intent's state until it is released
 INTERNAL_ERROR = "internal_error"
 
 _REQUIRED_STRINGS = ("tenant", "signature", "category", "phone", "content")
@@ -58,7 +64,9 @@ def handle(envelope: dict[str, Any], state: RecipientState, policy: Policy) -> l
     """Apply one routed event to its recipient's state; return the records to publish."""
     kind = envelope["kind"]
     if kind == INTENT:
-        return [decide_intent(envelope, state, policy)]
+        return decide_intent(envelope, state, policy)
+    if kind == TICK:
+        return release_due(state, envelope["ts"], policy)
     if kind == CONSENT:
         return apply_consent_event(envelope["value"], envelope["phone"], envelope["ts"],
                                    state, policy)
@@ -67,8 +75,12 @@ def handle(envelope: dict[str, Any], state: RecipientState, policy: Policy) -> l
     raise ValueError(f"unknown envelope kind {kind!r}")
 
 
-def decide_intent(envelope: dict[str, Any], state: RecipientState, policy: Policy) -> Emit:
-    """Decide one send intent: the first failing check is the reason, else "ok"."""
+def decide_intent(envelope: dict[str, Any], state: RecipientState, policy: Policy) -> list[Emit]:
+    """Decide one send intent: the first failing check is the reason, else "ok".
+
+    Returns no record while the intent is held for quiet hours (policy action "defer"); it is
+    decided when `release_due` runs at or after the window opens.
+    """
     intent = envelope["value"]
     msg_id: str = intent["msg_id"]
     now_ms: int = envelope["ts"]
@@ -77,22 +89,103 @@ def decide_intent(envelope: dict[str, Any], state: RecipientState, policy: Polic
 
     seen: dict[str, list[Any]] = state.setdefault("seen", {})
     _prune_seen(seen, now_ms - policy.dedup_window_s * 1000)
+    caps.prune(state, now_ms, policy)
     prior = seen.get(msg_id)
     if prior is not None:
         decided_ms, prior_token, prior_reason, prior_detail = prior[:4]
         if prior_token == token:  # the same input record again: repeat its decision
-            return decision_record(
-                intent, phone, prior_reason, prior_detail, policy.version, decided_ms
-            )
+            if prior_reason == HELD:
+                return []
+            return [_record(intent, phone, prior_reason, prior_detail, decided_ms, policy)]
         detail = f"msg_id first decided at {iso_ms(decided_ms)} as {prior_reason}"
-        return decision_record(intent, phone, DUPLICATE, detail, policy.version, now_ms)
+        return [_record(intent, phone, DUPLICATE, detail, now_ms, policy)]
 
     reason, detail = check_intent(intent, phone, envelope.get("phone_error"), now_ms, policy)
     if reason == OK:
-        reason, detail = check_consent(intent["tenant"], intent["category"], state, policy)
+        reason, detail, release_ms = check_recipient(intent, phone, now_ms, state, policy)
+        if release_ms is not None:
+            held = state.setdefault("held", [])
+            held.append([release_ms, now_ms, token, phone, intent])
+            held.sort(key=lambda h: (h[0], h[1]))
+            seen[msg_id] = [now_ms, token, HELD, detail, intent["tenant"]]
+            return []
+    return [_finish(intent, phone, reason, detail, now_ms, token, state, policy)]
+
+
+def check_recipient(
+    intent: dict[str, Any], phone: str, now_ms: int, state: RecipientState, policy: Policy,
+    may_defer: bool = True,
+) -> tuple[str, str | None, int | None]:
+    """The checks that read the recipient's state: consent, quiet hours, caps.
+
+    Returns (reason, detail, release_ms); release_ms is set when the intent is to be held.
+    """
+    tenant, category = intent["tenant"], intent["category"]
+    reason, detail = check_consent(tenant, category, state, policy)
+    if reason != OK:
+        return reason, detail, None
+    window = policy.categories[category].quiet_hours
+    if window is not None:
+        zones = quiet.zones_for(phone, policy)
+        found = quiet.quiet_zone(now_ms, zones, window)
+        if found is not None:
+            zone, local = found
+            detail = (f"{category} quiet hours {_clock(window)} in {zone.key} "
+                      f"(local time {local:%H:%M})")
+            if policy.quiet_hours_action == "defer" and may_defer:
+                release_ms = quiet.next_open_ms(now_ms, zones, window)
+                return OK, f"held until {iso_ms(release_ms)}: {detail}", release_ms
+            return QUIET_HOURS, detail, None
+    broken = caps.broken_cap(state, tenant, category, now_ms, policy)
+    if broken is not None:
+        return FREQUENCY_CAP, broken, None
+    return OK, None, None
+
+
+def release_due(state: RecipientState, now_ms: int, policy: Policy) -> list[Emit]:
+    """Decide the held intents whose quiet hours ended by `now_ms`, at their release time.
+
+    Consent and caps are checked again at release time, under the original msg_id.
+    """
+    held: list[list[Any]] = state.get("held") or []
+    emits = []
+    while held and held[0][0] <= now_ms:
+        release_ms, _, token, phone, intent = held.pop(0)
+        reason, detail = check_intent(intent, phone, None, release_ms, policy)
+        if reason == OK:
+            reason, detail, _ = check_recipient(intent, phone, release_ms, state, policy,
+                                                may_defer=False)
+        emits.append(_finish(intent, phone, reason, detail, release_ms, token, state, policy))
+    if "held" in state and not held:
+        del state["held"]
+    return emits
+
+
+def next_release(state: RecipientState) -> int | None:
+    """When the recipient's next held intent is due, if any (for the worker's index)."""
+    held = state.get("held")
+    return held[0][0] if held else None
+
+
+def _finish(intent: dict[str, Any], phone: str | None, reason: str, detail: str | None,
+            now_ms: int, token: str, state: RecipientState, policy: Policy) -> Emit:
+    """Record the decision in state (seen; caps when approved) and build its record."""
     tenant = intent.get("tenant") if isinstance(intent.get("tenant"), str) else None
-    seen[msg_id] = [now_ms, token, reason, detail, tenant]
-    return decision_record(intent, phone, reason, detail, policy.version, now_ms)
+    state.setdefault("seen", {})[intent["msg_id"]] = [now_ms, token, reason, detail, tenant]
+    if reason == OK:
+        caps.record_approval(state, intent["tenant"], intent["category"], now_ms, policy)
+    return _record(intent, phone, reason, detail, now_ms, policy)
+
+
+def _record(intent: dict[str, Any], phone: str | None, reason: str, detail: str | None,
+            decided_ms: int, policy: Policy) -> Emit:
+    emit = decision_record(intent, phone, reason, detail, policy.version, decided_ms)
+    emit.value["segments"] = content.segments(intent["content"]) if reason == OK else None
+    return emit
+
+
+def _clock(window: tuple[int, int]) -> str:
+    return "-".join(f"{m // 60:02d}:{m % 60:02d}" for m in window)
 
 
 def check_intent(
@@ -127,7 +220,27 @@ def check_intent(
     tenant = policy.tenants.get(intent["tenant"])
     if tenant is None:
         return UNKNOWN_TENANT, f"tenant {intent['tenant']!r} is not in policy {policy.version}"
-    return _check_signature(intent["signature"], intent["content"], tenant.signatures)
+    reason, detail = _check_signature(intent["signature"], intent["content"], tenant.signatures)
+    if reason != OK:
+        return reason, detail
+    return check_content(intent["category"], intent["content"], policy)
+
+
+def check_content(category: str, text: str, policy: Policy) -> tuple[str, str | None]:
+    """Refusal wording where it belongs and nowhere else; no banned phrases."""
+    if category == "marketing":
+        notices = policy.categories[category].unsubscribe_notice
+        if notices and not content.has_notice(text, notices):
+            return MISSING_UNSUBSCRIBE_NOTICE, f"marketing must carry one of: {', '.join(notices)}"
+    else:
+        wording = content.refusal_instruction(text, policy)
+        if wording is not None:
+            return CATEGORY_MISMATCH, (f"{category} carries refusal wording {wording!r}: "
+                                       f"marketing sent as {category}?")
+    phrase = content.banned_phrase(text, policy)
+    if phrase is not None:
+        return BANNED_CONTENT, phrase
+    return OK, None
 
 
 def _check_signature(

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 CATEGORIES = ("verification", "notification", "marketing")
 CONSENT_MODES = ("none", "opt_out", "opt_in")
+QUIET_HOURS_ACTIONS = ("drop", "defer")
 
 _DURATION = re.compile(r"(\d+)([smhd])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -65,6 +66,9 @@ class Policy:
     dedup_window_s: int = 86400
     require_consent_evidence: bool = True
     dlr_revoke_error_codes: frozenset[str] = frozenset({"MBBLACK", "W-BLACK"})
+    quiet_hours_action: str = "drop"
+    zones: Mapping[str, str] = field(default_factory=dict)
+    banned_phrases: tuple[str, ...] = ()
     source: str = field(default="<memory>", compare=False)
 
     def tenant_for_port(self, number: object) -> str | None:
@@ -160,12 +164,19 @@ def load_policy(path: str | Path) -> Policy:
 def parse_policy(data: dict[str, Any], source: str = "<memory>") -> Policy:
     """Validate an already-parsed policy document."""
     check = _Checker()
-    top = check.table(data, "policy", {"version", "global", "tenants", "categories", "replies"})
+    top = check.table(data, "policy", {
+        "version", "global", "tenants", "categories", "replies", "zones", "content",
+    })
     version = check.string(top, "version", "policy", None)
 
     glob = check.table(top.get("global", {}), "global", {
         "caps", "timezone", "default_region", "dedup_window", "require_consent_evidence",
+        "quiet_hours_action",
     })
+    quiet_action = glob.get("quiet_hours_action", "drop")
+    if quiet_action not in QUIET_HOURS_ACTIONS:
+        check.errors.append(
+            f"global.quiet_hours_action: must be one of {', '.join(QUIET_HOURS_ACTIONS)}")
     timezone = check.string(glob, "timezone", "global", "Asia/Shanghai")
     try:
         ZoneInfo(timezone)
@@ -235,6 +246,18 @@ def parse_policy(data: dict[str, Any], source: str = "<memory>") -> Policy:
     replies = check.table(top.get("replies", {}), "replies", {"dlr_revoke_error_codes"})
     dlr_codes = (check.strings(replies, "dlr_revoke_error_codes", "replies")
                  if "dlr_revoke_error_codes" in replies else ["MBBLACK", "W-BLACK"])
+    zones: dict[str, str] = {}
+    for prefix, zone in check.table(top.get("zones", {}), "zones",
+                                    set(top.get("zones", {}))).items():
+        if not re.fullmatch(r"\+\d{1,15}", prefix):
+            check.errors.append(f"zones.{prefix}: keys are E.164 prefixes like \"+1415\"")
+        try:
+            ZoneInfo(zone)
+            zones[prefix] = zone
+        except (ZoneInfoNotFoundError, ValueError, TypeError):
+            check.errors.append(f"zones.{prefix}: unknown IANA time zone {zone!r}")
+    content = check.table(top.get("content", {}), "content", {"banned_phrases"})
+    banned = check.strings(content, "banned_phrases", "content")
     if check.errors:
         raise PolicyError(f"{source}: invalid policy:\n  " + "\n  ".join(check.errors))
     return Policy(
@@ -247,5 +270,8 @@ def parse_policy(data: dict[str, Any], source: str = "<memory>") -> Policy:
         dedup_window_s=dedup_window_s,
         require_consent_evidence=bool(require_evidence),
         dlr_revoke_error_codes=frozenset(dlr_codes),
+        quiet_hours_action=str(quiet_action),
+        zones=zones,
+        banned_phrases=tuple(banned),
         source=source,
     )

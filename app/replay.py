@@ -8,7 +8,10 @@ A trace is JSONL, one input record a line, in arrival order:
 
 The output is JSONL, every record the worker would publish: {"topic", "key", "value"}.
 Records the worker publishes to one of its own input topics are fed back right after the
-record that caused them. Dead letters name partition 0 and the line's offset within its topic.
+record that caused them. Intents held for quiet hours are released before the first record at
+or after their release time (the worker's clock ticks every second), and what is still held at
+the end of the trace is released then, each decided at its own release time. Dead letters
+name partition 0 and the line's offset within its topic.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import Any
 
 import orjson
 
-from app.core import RecipientState, handle
+from app.core import RecipientState, handle, next_release, release_due
 from app.policy import Policy
 from app.records import OBSERVATION, RECIPIENT_EVENTS, Emit, Source, parse_rfc3339_ms
 from app.routing import CONSENT, INTENT, REPLY, route
@@ -59,11 +62,36 @@ class Replayer:
         self.names = {topic_id: spec.name for topic_id, spec in settings.topics.items()}
         self.kinds = {self.names[topic_id]: kind for topic_id, kind in INPUT_KINDS.items()}
         self.state: dict[str, RecipientState] = {}
+        self.held: dict[str, int] = {}  # recipient key -> when its next held intent is due
         self._offsets: dict[str, int] = defaultdict(int)
+
+    def release(self, now_ms: int) -> list[Emit]:
+        """Release held intents due by `now_ms`, as the worker's clock ticks would."""
+        emitted: list[Emit] = []
+        for key, due in sorted(self.held.items(), key=lambda item: item[1]):
+            if due > now_ms:
+                break
+            state = self.state[key]
+            emitted += release_due(state, now_ms, self.policy)
+            self._after(key, state)
+        return emitted
+
+    def finish(self) -> list[Emit]:
+        """At the end of the trace, release what is still held (each at its own time)."""
+        return self.release(max(self.held.values(), default=0))
+
+    def _after(self, key: str, state: RecipientState) -> None:
+        due = next_release(state)
+        if due is None:
+            self.held.pop(key, None)
+        else:
+            self.held[key] = due
+        if not state:
+            del self.state[key]
 
     def feed(self, topic: str, timestamp_ms: int, key: bytes | None, value: bytes) -> list[Emit]:
         """Process one input record (and whatever it feeds back); return external emits."""
-        emitted: list[Emit] = []
+        emitted: list[Emit] = self.release(timestamp_ms)
         pending = deque([(topic, timestamp_ms, key, value)])
         while pending:
             topic, timestamp_ms, key, value = pending.popleft()
@@ -76,7 +104,8 @@ class Replayer:
             if routed.topic != RECIPIENT_EVENTS:
                 emitted.append(routed)
                 continue
-            state = self.state.setdefault(routed.key or "", {})
+            recipient = routed.key or ""
+            state = self.state.setdefault(recipient, {})
             for emit in handle(routed.value, state, self.policy):
                 if emit.topic == OBSERVATION:
                     continue
@@ -85,8 +114,7 @@ class Replayer:
                                     emit.key.encode() if emit.key else None,
                                     orjson.dumps(emit.value)))
                 emitted.append(emit)
-            if not state:
-                del self.state[routed.key or ""]
+            self._after(recipient, state)
         return emitted
 
     def output_line(self, emit: Emit) -> bytes:
@@ -101,3 +129,5 @@ def replay(settings: Settings, policy: Policy, lines: Iterable[str | bytes]) -> 
     for topic, timestamp_ms, key, value in read_trace(lines):
         for emit in replayer.feed(topic, timestamp_ms, key, value):
             yield replayer.output_line(emit)
+    for emit in replayer.finish():
+        yield replayer.output_line(emit)

@@ -19,6 +19,7 @@ from app.records import RECIPIENT_EVENTS, Emit, Source, dead_letter
 INTENT = "intent"
 CONSENT = "consent"
 REPLY = "reply"
+TICK = "tick"  # a clock tick the worker sends to each of its partitions to release held intents
 INVALID_PHONE_KEY_PREFIX = "msg:"
 
 

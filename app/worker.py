@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 import faust
@@ -20,15 +21,19 @@ import orjson
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from app import metrics
-from app.core import fail_closed, handle
+from app.core import fail_closed, handle, next_release, release_due
 from app.policy import Policy
 from app.records import OBSERVATION, RECIPIENT_EVENTS, Emit, Source, dead_letter
-from app.routing import CONSENT, INTENT, REPLY, route
+from app.routing import CONSENT, INTENT, REPLY, TICK, route
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
 
 TABLE_NAME = "recipients"
+# Keys no phone can collide with: the per-partition index of held intents, and clock ticks.
+HELD_INDEX_KEY = b"\x00held-index:"
+TICK_KEY = b"\x00tick"
+TICK_INTERVAL_S = 1.0
 
 
 def faust_broker_url(bootstrap: str) -> str:
@@ -84,23 +89,61 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
             return [dead_letter(source, "route", "internal_error", repr(exc), message.key,
                                 message.value, policy.version)]
 
+    def load(key: bytes) -> tuple[bytes | None, dict[str, Any]]:
+        raw_state = recipients.get(key)
+        return raw_state, orjson.loads(raw_state) if raw_state else {}
+
+    def save(key: bytes, before: bytes | None, state: dict[str, Any]) -> None:
+        after = orjson.dumps(state) if state else None
+        if after != before:
+            if after is None:
+                recipients.pop(key, None)
+            else:
+                recipients[key] = after
+
+    def index_held(partition: int, changes: dict[str, int | None]) -> None:
+        """Per partition, which recipients hold deferred intents and when the next is due."""
+        index_key = HELD_INDEX_KEY + str(partition).encode()
+        before, index = load(index_key)
+        for recipient, due in changes.items():
+            if due is None:
+                index.pop(recipient, None)
+            else:
+                index[recipient] = due
+        save(index_key, before, index)
+
     def decide_message(message: faust.types.Message) -> list[Emit]:
         key: bytes = message.key
         try:
             envelope = orjson.loads(message.value)
-            before = recipients.get(key)
-            state = orjson.loads(before) if before else {}
+            if envelope["kind"] == TICK:
+                return release_held(message.partition, envelope["ts"])
+            before, state = load(key)
+            held_before = next_release(state)
             emits = handle(envelope, state, policy)
-            after = orjson.dumps(state) if state else None
-            if after != before:
-                if after is None:
-                    recipients.pop(key, None)
-                else:
-                    recipients[key] = after
+            save(key, before, state)
+            if next_release(state) != held_before:
+                index_held(message.partition, {key.decode(): next_release(state)})
             return emits
         except Exception as exc:
             log.exception("deciding failed; dead-lettered (%s)", type(exc).__name__)
             return fail_closed(_source(message), key, message.value, exc, policy)
+
+    def release_held(partition: int, now_ms: int) -> list[Emit]:
+        _, index = load(HELD_INDEX_KEY + str(partition).encode())
+        emits: list[Emit] = []
+        changes: dict[str, int | None] = {}
+        for recipient, due in sorted(index.items(), key=lambda item: item[1]):
+            if due > now_ms:
+                break
+            key = recipient.encode()
+            before, state = load(key)
+            emits += release_due(state, now_ms, policy)
+            save(key, before, state)
+            changes[recipient] = next_release(state)
+        if changes:
+            index_held(partition, changes)
+        return emits
 
     @app.agent(inputs, name="repartition")
     async def repartition(stream: faust.StreamT) -> None:
@@ -118,6 +161,17 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
             timestamp_ms = round(event.message.timestamp * 1000)
             for emit in decide_message(event.message):
                 await publish(emit, timestamp_ms)
+
+    if policy.quiet_hours_action == "defer":
+
+        @app.timer(interval=TICK_INTERVAL_S)
+        async def tick() -> None:
+            """Wake each of this worker's partitions so held intents are released on time."""
+            value = orjson.dumps({"kind": TICK, "ts": int(time.time() * 1000)})
+            for tp in app.assignor.assigned_actives():
+                if tp.topic == recipient_events.get_topic_name():
+                    await recipient_events.send(key=TICK_KEY, value=value,
+                                                partition=tp.partition)
 
     @app.page("/metrics")
     async def metrics_page(web: Any, request: Any) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 
 from app import consent
 from app.core import handle
-from app.policy import load_policy
+from app.policy import parse_policy
 from app.records import (
     CONSENT_EVENTS,
     CONSENT_OUTCOMES,
@@ -21,7 +22,18 @@ from app.records import (
 )
 from app.routing import CONSENT, INTENT, REPLY, route
 
-POLICY = load_policy(Path(__file__).resolve().parents[1] / "policy.example.toml")
+
+def _without_caps() -> Any:
+    """The example policy minus frequency caps: these tests send many marketing messages."""
+    data = tomllib.loads((Path(__file__).resolve().parents[1] / "policy.example.toml")
+                         .read_text(encoding="utf-8"))
+    data["global"]["caps"] = []
+    for category in data["categories"].values():
+        category["caps"] = []
+    return parse_policy(data)
+
+
+POLICY = _without_caps()
 PHONE = "+8613812345678"
 T0 = 1_795_000_000_000
 JD_PORT, MEITUAN_PORT, CMB_PORT = "1069000112345", "106900005678", "1065502010"
@@ -61,9 +73,9 @@ class Recipient:
     def send(self, tenant: str = "meituan", category: str = "marketing",
              ts: int = T0 + 86_400_000) -> str:
         signature = {"meituan": "美团", "jd": "京东", "cmb": "招商银行"}[tenant]
+        text = "双11神券已到账，拒收请回复R" if category == "marketing" else "您的订单已发货"
         value = {"msg_id": f"m{self.offset}", "tenant": tenant, "signature": signature,
-                 "category": category, "phone": PHONE,
-                 "content": f"【{signature}】双11神券已到账，拒收请回复R"}
+                 "category": category, "phone": PHONE, "content": f"【{signature}】{text}"}
         [decision] = self.feed(INTENT, value, ts)
         return decision.value["reason"]
 

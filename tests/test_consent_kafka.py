@@ -4,8 +4,9 @@ and replay of the same trace gives the same records."""
 
 from __future__ import annotations
 
-import time
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import orjson
 import pytest
@@ -23,6 +24,16 @@ E164 = "+8613987654321"
 MEITUAN_PORT = "106900005678"
 
 
+def daytime_in_shanghai_ms() -> int:
+    """The latest 10:00 Asia/Shanghai before now: marketing is outside quiet hours then, and
+    the record stays inside the topics' retention."""
+    shanghai = ZoneInfo("Asia/Shanghai")
+    local = datetime.now(shanghai).replace(hour=10, minute=0, second=0, microsecond=0)
+    if local > datetime.now(shanghai):
+        local -= timedelta(days=1)
+    return int(local.timestamp() * 1000)
+
+
 def grant(event_id: str, tenant: str) -> dict:
     return {"event_id": event_id, "phone": PHONE, "tenant": tenant, "category": "marketing",
             "action": "grant", "source": "signup_form", "occurred_at": "2026-11-01T10:00:00Z",
@@ -37,7 +48,7 @@ def marketing(msg_id: str, tenant: str, signature: str) -> dict:
 def test_td_reply_opts_out_of_one_tenant_only(worker_factory, kafka: str) -> None:
     worker = worker_factory().start()
     topics = worker.topics
-    now = int(time.time() * 1000)
+    now = daytime_in_shanghai_ms()
     trace: list[bytes] = []
 
     def send(topic_id: str, value: dict, ts: int) -> None:
