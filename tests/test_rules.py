@@ -1,0 +1,308 @@
+"""Frequency caps, quiet hours and content rules, without Kafka: exact, bounded, explainable."""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import orjson
+import pytest
+
+from app import caps, content
+from app.core import handle
+from app.policy import Policy, parse_policy
+from app.records import OBSERVATION, RECIPIENT_EVENTS, Source
+from app.routing import CONSENT, INTENT, TICK, route
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "policy.example.toml"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+CN = "+8613812345678"
+US_WEST = "+14155550100"
+
+
+def policy(**changes: Any) -> Policy:
+    """The example policy with changes: {"categories.marketing.caps": [...], ...}."""
+    data = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
+    for path, value in changes.items():
+        *parents, leaf = path.split(".")
+        node = data
+        for name in parents:
+            node = node.setdefault(name, {})
+        node[leaf] = value
+    return parse_policy(data)
+
+
+def at(text: str, zone: ZoneInfo = SHANGHAI) -> int:
+    """Local wall-clock time -> epoch ms."""
+    return int(datetime.fromisoformat(text).replace(tzinfo=zone).timestamp() * 1000)
+
+
+TEXT = {
+    "verification": "验证码123456，5分钟内有效。",
+    "notification": "您的订单已发货。",
+    "marketing": "双11神券已到账，拒收请回复R",
+}
+SIGNATURES = {"jd": "京东", "cmb": "招商银行", "meituan": "美团"}
+
+
+class Recipient:
+    def __init__(self, pol: Policy, phone: str = CN) -> None:
+        self.policy, self.phone = pol, phone
+        self.state: dict[str, Any] = {}
+        self.offset = 0
+
+    def feed(self, kind: str, value: dict[str, Any], ts: int) -> list:
+        self.offset += 1
+        emit = route(kind, Source("in", 0, self.offset, ts), None, orjson.dumps(value),
+                     self.policy)
+        assert emit.topic == RECIPIENT_EVENTS
+        return [e for e in handle(emit.value, self.state, self.policy)
+                if e.topic != OBSERVATION]
+
+    def grant(self, tenant: str = "meituan") -> None:
+        self.feed(CONSENT, {"event_id": f"g-{tenant}", "phone": self.phone, "tenant": tenant,
+                            "category": "marketing", "action": "grant", "source": "form",
+                            "occurred_at": "2026-01-01T00:00:00Z",
+                            "evidence": {"form_id": "f1"}}, at("2026-01-01T08:00:00"))
+
+    def send(self, ts: int, category: str = "verification", tenant: str = "jd",
+             text: str | None = None) -> dict[str, Any] | None:
+        signature = SIGNATURES[tenant]
+        emits = self.feed(INTENT, {
+            "msg_id": f"m{self.offset}", "tenant": tenant, "signature": signature,
+            "category": category, "phone": self.phone,
+            "content": f"【{signature}】{text if text is not None else TEXT[category]}"}, ts)
+        return emits[0].value if emits else None
+
+    def reason(self, ts: int, **kwargs: Any) -> str:
+        record = self.send(ts, **kwargs)
+        return record["reason"] if record else "held"
+
+    def tick(self, ts: int) -> list[dict[str, Any]]:
+        envelope = {"kind": TICK, "ts": ts}
+        return [e.value for e in handle(envelope, self.state, self.policy)]
+
+
+# --- frequency caps ----------------------------------------------------------------------
+
+def test_window_edge_exact_to_the_millisecond() -> None:
+    r = Recipient(policy())
+    t0 = at("2026-11-22T10:00:00")
+    assert r.reason(t0) == "ok"
+    assert r.reason(t0 + 59_999, tenant="jd") == "frequency_cap"  # 1/1m: inside the window
+    assert r.reason(t0 + 60_000) == "ok"  # the first message has left (now - 1m, now]
+
+
+def test_a_second_before_and_after_the_edge() -> None:
+    r = Recipient(policy(**{"categories.verification.caps": ["2/1h"]}))
+    t0 = at("2026-11-22T10:00:00")
+    assert [r.reason(t0), r.reason(t0 + 1000)] == ["ok", "ok"]
+    assert r.reason(t0 + 3_599_000) == "frequency_cap"
+    record = r.send(t0 + 3_599_000)
+    assert record["detail"] == "verification 2/1h"
+    assert r.reason(t0 + 3_600_000) == "ok"   # t0 left the window; t0+1s still in
+    assert r.reason(t0 + 3_600_999) == "frequency_cap"
+    assert r.reason(t0 + 3_601_000) == "ok"
+
+
+def test_several_caps_at_once_name_the_one_broken() -> None:
+    r = Recipient(policy(**{"categories.verification.caps": ["1/1m", "3/1h", "4/24h"],
+                            "global.caps": []}))
+    t0 = at("2026-11-22T09:00:00")
+    assert [r.reason(t0 + i * 60_000) for i in range(3)] == ["ok"] * 3
+    assert r.send(t0 + 3 * 60_000)["detail"] == "verification 3/1h"
+    # Two caps broken at once: the detail names the first in policy order.
+    assert r.send(t0 + 2 * 60_000 + 10)["detail"] == "verification 1/1m"
+    assert r.reason(t0 + 3_600_000 + 60_000) == "ok"
+    assert r.send(t0 + 7_200_000)["detail"] == "verification 4/24h"
+
+
+def test_tenant_caps_are_per_tenant_and_global_caps_span_tenants() -> None:
+    r = Recipient(policy(**{"global.caps": ["3/24h"]}))
+    t0 = at("2026-11-22T09:00:00")
+    assert r.reason(t0, tenant="jd") == "ok"
+    assert r.reason(t0 + 1, tenant="jd") == "frequency_cap"  # jd verification 1/1m
+    assert r.reason(t0 + 2, tenant="cmb") == "ok"  # another tenant has its own cap
+    assert r.reason(t0 + 3, tenant="cmb", category="notification") == "ok"
+    record = r.send(t0 + 4, tenant="meituan", category="notification")
+    assert (record["reason"], record["detail"]) == ("frequency_cap", "global 3/24h")
+
+
+def test_dropped_messages_consume_nothing() -> None:
+    r = Recipient(policy())
+    t0 = at("2026-11-22T09:00:00")
+    for i in range(5):  # signature_invalid, missing notice, quiet hours...
+        assert r.reason(t0 + i, text="没有签名的内容【x】") == "signature_invalid"
+    assert r.reason(t0 + 10, category="marketing", tenant="meituan") == "no_consent"
+    assert "sent" not in r.state
+    assert r.reason(t0 + 20) == "ok"
+
+
+def test_cap_state_stays_bounded_and_idle_state_is_pruned() -> None:
+    pol = policy()
+    r = Recipient(pol)
+    t0 = at("2026-11-22T00:00:00")
+    for i in range(2000):  # one every 30 s for ~17 h, most of them capped
+        r.send(t0 + i * 30_000)
+    biggest = max(max(c.count for c in pol.categories["verification"].caps),
+                  max(c.count for c in pol.global_caps))
+    for times in r.state["sent"].values():
+        assert len(times) <= biggest
+        assert times == sorted(times)
+    size = len(orjson.dumps(r.state["sent"]))
+    print(f"\ncap state after 2000 sends: {size} bytes JSON "
+          f"({sum(len(t) for t in r.state['sent'].values())} timestamps)")
+    # A week later the recipient is idle: the next write prunes every cap timestamp away.
+    caps.prune(r.state, t0 + 8 * 86_400_000, pol)
+    assert "sent" not in r.state
+
+
+def test_redelivered_approval_is_not_counted_twice() -> None:
+    r = Recipient(policy(**{"categories.verification.caps": ["2/1h"]}))
+    t0 = at("2026-11-22T09:00:00")
+    intent = {"msg_id": "same", "tenant": "jd", "signature": "京东", "category": "verification",
+              "phone": CN, "content": "【京东】验证码1"}
+    envelope = route(INTENT, Source("in", 0, 99, t0), None, orjson.dumps(intent),
+                     r.policy).value
+    first = handle(envelope, r.state, r.policy)
+    again = handle(envelope, r.state, r.policy)  # the same record after a crash
+    assert first == again
+    assert r.state["sent"]["jd|verification"] == [t0]
+
+
+# --- quiet hours -------------------------------------------------------------------------
+
+def test_quiet_hours_cross_midnight_in_shanghai() -> None:
+    r = Recipient(policy(**{"categories.marketing.caps": []}))
+    r.grant()
+    for local, expected in [("2026-11-22T20:59:59", "ok"), ("2026-11-22T21:00:00", "quiet_hours"),
+                            ("2026-11-23T00:30:00", "quiet_hours"),
+                            ("2026-11-23T07:59:59", "quiet_hours"),
+                            ("2026-11-23T08:00:00", "ok")]:
+        assert r.reason(at(local), category="marketing", tenant="meituan") == expected, local
+    record = r.send(at("2026-11-22T23:00:00"), category="marketing", tenant="meituan")
+    assert "Asia/Shanghai" in record["detail"] and "23:00" in record["detail"]
+    # Verification codes and notifications are exempt.
+    assert r.reason(at("2026-11-23T02:00:00")) == "ok"
+
+
+def test_quiet_hours_for_a_us_number_use_its_own_zone_not_utc() -> None:
+    la = ZoneInfo("America/Los_Angeles")
+    r = Recipient(policy(**{"categories.marketing.caps": []}), phone=US_WEST)
+    r.grant()
+    # 10:00 in Los Angeles is 02:00 next day in Shanghai: fine for a US recipient.
+    assert r.reason(at("2026-11-22T10:00:00", la), category="marketing",
+                    tenant="meituan") == "ok"
+    assert r.reason(at("2026-11-22T22:30:00", la), category="marketing",
+                    tenant="meituan") == "quiet_hours"
+
+
+def test_a_number_spanning_zones_is_read_strictly_and_the_policy_can_map_it() -> None:
+    toll_free = "+18005550100"  # every North American zone
+    r = Recipient(policy(**{"categories.marketing.caps": []}), phone=toll_free)
+    r.grant()
+    noon_new_york = at("2026-11-22T07:30:00", ZoneInfo("America/New_York"))
+    assert r.reason(noon_new_york, category="marketing", tenant="meituan") == "quiet_hours"
+    mapped = Recipient(policy(**{"categories.marketing.caps": [],
+                                 "zones": {"+1800": "America/New_York"}}), phone=toll_free)
+    mapped.grant()
+    assert mapped.reason(at("2026-11-22T09:00:00", ZoneInfo("America/New_York")),
+                         category="marketing", tenant="meituan") == "ok"
+
+
+def test_defer_holds_and_releases_at_the_window_start() -> None:
+    r = Recipient(policy(**{"global.quiet_hours_action": "defer"}))
+    r.grant()
+    late = at("2026-11-22T23:15:00")
+    assert r.send(late, category="marketing", tenant="meituan") is None  # held, no record
+    held_id = f"m{r.offset - 1}"
+    opens = at("2026-11-23T08:00:00")
+    assert r.tick(opens - 1) == []
+    [released] = r.tick(opens + 700)
+    assert (released["msg_id"], released["reason"]) == (held_id, "ok")
+    assert released["decided_at"] == "2026-11-23T00:00:00.000Z"  # 08:00 Shanghai exactly
+    assert "held" not in r.state
+    assert r.tick(opens + 5000) == []
+
+
+def test_deferred_intent_is_rechecked_at_release() -> None:
+    r = Recipient(policy(**{"global.quiet_hours_action": "defer"}))
+    r.grant()
+    assert r.send(at("2026-11-22T23:15:00"), category="marketing", tenant="meituan") is None
+    held_id = f"m{r.offset - 1}"
+    # The user opts out overnight: the held message must not go out in the morning.
+    r.feed(CONSENT, {"event_id": "rv", "phone": CN, "tenant": "meituan",
+                     "category": "marketing", "action": "revoke", "source": "reply",
+                     "occurred_at": "2026-11-23T01:00:00+08:00"}, at("2026-11-23T01:00:00"))
+    [released] = r.tick(at("2026-11-23T08:00:01"))
+    assert (released["msg_id"], released["reason"]) == (held_id, "opted_out")
+
+
+def test_a_held_msg_id_is_still_a_duplicate() -> None:
+    r = Recipient(policy(**{"global.quiet_hours_action": "defer"}))
+    r.grant()
+    t = at("2026-11-22T23:15:00")
+    intent = {"msg_id": "h1", "tenant": "meituan", "signature": "美团", "category": "marketing",
+              "phone": CN, "content": "【美团】神券，拒收请回复R"}
+    assert r.feed(INTENT, intent, t) == []
+    [dup] = r.feed(INTENT, intent, t + 1000)
+    assert dup.value["reason"] == "duplicate" and "held" in dup.value["detail"]
+
+
+# --- content -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("category", "text", "reason", "detail_part"),
+    [
+        ("marketing", "双11神券已到账", "missing_unsubscribe_notice", "拒收请回复R"),
+        ("marketing", "双11神券已到账 Reply STOP to opt out", "no_consent", "opt-in"),
+        ("verification", "验证码123456，回TD退订", "category_mismatch", "回TD退订"),
+        ("notification", "您的订单已发货，拒收请回复R", "category_mismatch", "拒收请回复R"),
+        ("notification", "您的订单已发货，退订回T", "category_mismatch", "退订回T"),
+        ("notification", "您已成功退订营销短信。", "ok", None),
+        ("notification", "【公安局通知】您涉嫌洗钱", "signature_invalid", "【】"),
+        ("notification", "您的账户资金请转入安全账户", "banned_content", "安全账户"),
+        ("notification", "恭喜您中奖了", "banned_content", "中奖"),
+    ],
+)
+def test_content_rules(category: str, text: str, reason: str, detail_part: str | None) -> None:
+    r = Recipient(policy())
+    tenant = "meituan" if category == "marketing" else "jd"
+    record = r.send(at("2026-11-22T10:00:00"), category=category, tenant=tenant, text=text)
+    assert record["reason"] == reason
+    if detail_part:
+        assert detail_part in record["detail"]
+
+
+def test_reason_order_content_before_consent_before_quiet_before_caps() -> None:
+    r = Recipient(policy())
+    night = at("2026-11-22T23:00:00")
+    assert r.reason(night, category="marketing", tenant="meituan",
+                    text="无退订提示") == "missing_unsubscribe_notice"
+    assert r.reason(night, category="marketing", tenant="meituan") == "no_consent"
+    r.grant()
+    assert r.reason(night, category="marketing", tenant="meituan") == "quiet_hours"
+    day = at("2026-11-23T10:00:00")
+    assert r.reason(day, category="marketing", tenant="meituan") == "ok"
+    assert r.reason(day + 1000, category="marketing", tenant="meituan") == "frequency_cap"
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [("a" * 160, 1), ("a" * 161, 2), ("a" * 306, 2), ("a" * 307, 3), ("€" * 80, 1),
+     ("€" * 81, 2), ("中" * 70, 1), ("中" * 71, 2), ("中" * 134, 2), ("中" * 135, 3),
+     ("【京东】验证码123456", 1), ("😀" * 35, 1), ("😀" * 36, 2)],
+)
+def test_segments(text: str, parts: int) -> None:
+    assert content.segments(text) == parts
+
+
+def test_approved_records_state_their_segments() -> None:
+    r = Recipient(policy())
+    record = r.send(at("2026-11-22T10:00:00"), category="notification", text="中" * 100)
+    assert (record["reason"], record["segments"]) == ("ok", 2)
+    dropped = r.send(at("2026-11-22T10:00:01"), category="notification", text="中奖")
+    assert dropped["segments"] is None
