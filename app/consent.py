@@ -113,10 +113,8 @@ def check_grant(event: ConsentEvent, policy: Policy) -> Outcome | None:
 def apply_event(state: dict[str, Any], event: ConsentEvent, now_ms: int,
                 policy: Policy) -> Outcome:
     """Apply one event to the recipient's ledger (in place) and say what happened."""
+    prune_events(state, now_ms - policy.dedup_window_s * 1000)
     events: dict[str, int] = state.setdefault("events", {})
-    cutoff = now_ms - policy.dedup_window_s * 1000
-    for old in [e for e, seen in events.items() if seen < cutoff]:
-        del events[old]
     if event.event_id in events:
         return Outcome(DUPLICATE, None, "event_id already applied")
     if event.action == GRANT and (rejection := check_grant(event, policy)):
@@ -131,6 +129,15 @@ def apply_event(state: dict[str, Any], event: ConsentEvent, now_ms: int,
                        f"a {current[0]} that occurred later (or at the same time) stands")
     ledger[key] = [event.action, event.occurred_ms, event.source, event.event_id]
     return Outcome(APPLIED)
+
+
+def prune_events(state: dict[str, Any], cutoff_ms: int) -> None:
+    """Forget event ids applied before the cutoff (re-applying one changes nothing anyway)."""
+    events: dict[str, int] = state.get("events") or {}
+    for old in [e for e, seen in events.items() if seen < cutoff_ms]:
+        del events[old]
+    if "events" in state and not events:
+        del state["events"]
 
 
 def _rank(action: str, occurred_ms: int) -> tuple[int, int]:

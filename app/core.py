@@ -89,6 +89,7 @@ def decide_intent(envelope: dict[str, Any], state: RecipientState, policy: Polic
 
     seen: dict[str, list[Any]] = state.setdefault("seen", {})
     _prune_seen(seen, now_ms - policy.dedup_window_s * 1000)
+    consent.prune_events(state, now_ms - policy.dedup_window_s * 1000)
     caps.prune(state, now_ms, policy)
     prior = seen.get(msg_id)
     if prior is not None:
