@@ -43,8 +43,10 @@ def free_port() -> int:
 class WorkerProcess:
     """`sendguard worker` as a subprocess, with its own topics, group and state directory."""
 
-    def __init__(self, bootstrap: str, workdir: Path, prefix: str, **env: str) -> None:
+    def __init__(self, bootstrap: str, workdir: Path, prefix: str, policy: Path = POLICY,
+                 **env: str) -> None:
         self.workdir = workdir
+        self.policy = policy
         name = f"worker-{uuid.uuid4().hex[:6]}"
         self.log_path = workdir / f"{name}.log"
         self.topics = {spec.id: f"{prefix}.{spec.name}" for spec in load_topic_specs({}).values()}
@@ -62,7 +64,7 @@ class WorkerProcess:
     def start(self, timeout: float = 120.0) -> WorkerProcess:
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "worker", "--policy", str(POLICY)],
+            [sys.executable, "-m", "app.cli", "worker", "--policy", str(self.policy)],
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout
@@ -94,8 +96,8 @@ def worker_factory(kafka: str, tmp_path: Path) -> Iterator:
     prefix = f"t{uuid.uuid4().hex[:8]}"
     started: list[WorkerProcess] = []
 
-    def make(**env: str) -> WorkerProcess:
-        worker = WorkerProcess(kafka, tmp_path, prefix, **env)
+    def make(policy: Path = POLICY, **env: str) -> WorkerProcess:
+        worker = WorkerProcess(kafka, tmp_path, prefix, policy, **env)
         started.append(worker)
         return worker
 
