@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
 import signal
 import sys
 from pathlib import Path
@@ -84,6 +86,25 @@ def cmd_classify_reply(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_explain(args: argparse.Namespace) -> int:
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    token = args.token or os.environ.get("SENDGUARD_API_TOKEN", "")
+    url = f"{args.url.rstrip('/')}/recipients/{urllib.parse.quote(args.phone, safe='')}"
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            body = response.read()
+    except urllib.error.HTTPError as exc:
+        raise SystemExit(f"{exc.code}: {exc.read().decode(errors='replace')}") from exc
+    except urllib.error.URLError as exc:
+        raise SystemExit(f"cannot reach the worker at {args.url}: {exc.reason}") from exc
+    sys.stdout.write(json.dumps(json.loads(body), ensure_ascii=False, indent=2) + "\n")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sendguard", description="Compliance gate for outbound SMS on Kafka."
@@ -118,6 +139,14 @@ def build_parser() -> argparse.ArgumentParser:
                               help="show how an MO reply text is classified, as JSON")
     classify.add_argument("text")
     classify.set_defaults(func=cmd_classify_reply)
+
+    explain = sub.add_parser("explain", help="a recipient's consent, cap usage and recent "
+                             "decisions, from a running worker")
+    explain.add_argument("phone")
+    explain.add_argument("--url", default=os.environ.get("SENDGUARD_URL", "http://127.0.0.1:6066"),
+                         help="a worker's web address (default $SENDGUARD_URL or :6066)")
+    explain.add_argument("--token", help="bearer token (default $SENDGUARD_API_TOKEN)")
+    explain.set_defaults(func=cmd_explain)
 
     demo = sub.add_parser("demo", help="embedded broker + worker + sample traffic, then a summary")
     common(demo, broker=False)

@@ -1,27 +1,44 @@
-"""Prometheus metrics. Labels are bounded sets: never a phone, msg_id or free text."""
+"""Prometheus metrics. Labels are bounded sets: never a phone, msg_id or free text.
+
+Every metric is documented in docs/runbook.md ("Metrics"). Label values that come from
+input (tenants, topics, carrier statuses, consent sources) are mapped onto fixed sets
+first: a tenant outside the policy counts as "other".
+"""
 
 from __future__ import annotations
 
-from prometheus_client import Counter
+from collections.abc import Callable, Iterable
 
-from app.policy import CATEGORIES
-from app.records import APPROVED, DEAD_LETTER, DROPPED, OBSERVATION, Emit
-from app.records import CONSENT_OUTCOMES as CONSENT_OUTCOMES_TOPIC
+from prometheus_client import Counter, Gauge, Histogram
 
+from app.consent import ALL_TENANTS
+from app.policy import CATEGORIES, Policy
+from app.records import (
+    APPROVED,
+    CONSENT_OUTCOMES,
+    DEAD_LETTER,
+    DROPPED,
+    OBSERVATION,
+    RECIPIENT_EVENTS,
+    Emit,
+)
+
+INTENTS = Counter("sendguard_intents_total", "Send intents received, by category.",
+                  ["category"])
 DECISIONS = Counter(
     "sendguard_decisions_total",
     "Decision records published, by decision, reason and category.",
     ["decision", "reason", "category"],
 )
-DEAD_LETTERS = Counter(
-    "sendguard_dead_letters_total",
-    "Records dead-lettered, by pipeline stage and error class.",
-    ["stage", "error_class"],
-)
-CONSENT_OUTCOMES = Counter(
+CONSENT_EVENTS = Counter(
     "sendguard_consent_events_total",
     "Consent events by action, source and result (applied, rejected, duplicate, stale).",
     ["action", "source", "result"],
+)
+UNSUBSCRIBES = Counter(
+    "sendguard_unsubscribes_total",
+    "Revocations from replies and delivery reports, by tenant ('all': every tenant).",
+    ["tenant"],
 )
 REPLIES = Counter(
     "sendguard_replies_total",
@@ -33,34 +50,65 @@ DELIVERY_REPORTS = Counter(
     "Delivery reports by status (carrier statuses outside the usual set count as other).",
     ["status"],
 )
+DEAD_LETTERS = Counter(
+    "sendguard_dead_letters_total",
+    "Records dead-lettered, by source topic, pipeline stage and error class.",
+    ["source_topic", "stage", "error_class"],
+)
+DECISION_LATENCY = Histogram(
+    "sendguard_decision_latency_seconds",
+    "From an intent's Kafka record timestamp to its decision being published.",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+)
+TABLE_KEYS = Gauge("sendguard_recipients_table_keys",
+                   "Estimated keys in this worker's recipients state store.")
+POLICY_INFO = Gauge("sendguard_policy_info", "The policy in force (value 1).", ["version"])
+
 _KNOWN_CATEGORIES = frozenset(CATEGORIES)
 _KNOWN_SOURCES = frozenset({"signup_form", "reply", "dlr", "support", "app", "web", "import"})
 _KNOWN_DLR_STATUSES = frozenset({"DELIVRD", "UNDELIV", "EXPIRED", "REJECTD", "DELETED",
                                  "ACCEPTD", "UNKNOWN"})
+_known_tenants: frozenset[str] = frozenset()
+_known_topics: frozenset[str] = frozenset()
+
+
+def configure(policy: Policy, topic_names: Iterable[str],
+              table_keys: Callable[[], float] | None = None) -> None:
+    """Fix the label sets to the policy's tenants and the deployment's topics."""
+    global _known_tenants, _known_topics
+    _known_tenants = frozenset(policy.tenants)
+    _known_topics = frozenset(topic_names)
+    POLICY_INFO.labels(policy.version).set(1)
+    if table_keys is not None:
+        TABLE_KEYS.set_function(table_keys)
+
+
+def _category(value: object) -> str:
+    return value if isinstance(value, str) and value in _KNOWN_CATEGORIES else "invalid"
 
 
 def count_emit(emit: Emit) -> None:
-    """Count one published record by its bounded labels."""
-    if emit.topic in (APPROVED, DROPPED):
-        value = emit.value
-        category = value.get("category")
-        DECISIONS.labels(
-            value["decision"],
-            value["reason"],
-            category if category in _KNOWN_CATEGORIES else "invalid",
-        ).inc()
-    elif emit.topic == DEAD_LETTER:
-        DEAD_LETTERS.labels(emit.value["stage"], emit.value["error_class"]).inc()
-    elif emit.topic == CONSENT_OUTCOMES_TOPIC:
-        value = emit.value
-        CONSENT_OUTCOMES.labels(
-            value["action"] if value["action"] in ("grant", "revoke") else "invalid",
-            value["source"] if value["source"] in _KNOWN_SOURCES else "other",
-            value["result"],
-        ).inc()
-    elif emit.topic == OBSERVATION:
-        if "reply" in emit.value:
-            REPLIES.labels(emit.value["reply"]).inc()
+    """Count one record the worker publishes (or one observation) by its bounded labels."""
+    topic, value = emit.topic, emit.value
+    if topic in (APPROVED, DROPPED):
+        DECISIONS.labels(value["decision"], value["reason"], _category(value["category"])).inc()
+    elif topic == RECIPIENT_EVENTS:
+        if value["kind"] == "intent":
+            INTENTS.labels(_category(value["value"].get("category"))).inc()
+    elif topic == DEAD_LETTER:
+        source = value["source_topic"] if value["source_topic"] in _known_topics else "other"
+        DEAD_LETTERS.labels(source, value["stage"], value["error_class"]).inc()
+    elif topic == CONSENT_OUTCOMES:
+        action = value["action"] if value["action"] in ("grant", "revoke") else "invalid"
+        source = value["source"] if value["source"] in _KNOWN_SOURCES else "other"
+        CONSENT_EVENTS.labels(action, source, value["result"]).inc()
+        if (action, value["result"]) == ("revoke", "applied") and source in ("reply", "dlr"):
+            tenant = value["tenant"]
+            UNSUBSCRIBES.labels("all" if tenant == ALL_TENANTS else
+                                tenant if tenant in _known_tenants else "other").inc()
+    elif topic == OBSERVATION:
+        if "reply" in value:
+            REPLIES.labels(value["reply"]).inc()
         else:
-            status = emit.value["dlr_status"]
+            status = value["dlr_status"]
             DELIVERY_REPORTS.labels(status if status in _KNOWN_DLR_STATUSES else "other").inc()

@@ -65,6 +65,7 @@ class Settings:
     web_port: int = 6066
     log_level: str = "info"
     replication_factor: int = 1
+    api_token: str = ""
     recipient_partitions: int = 8
     topics: dict[str, TopicSpec] = field(default_factory=load_topic_specs)
 
@@ -82,6 +83,7 @@ class Settings:
             web_host=env.get("SENDGUARD_WEB_HOST", cls.web_host),
             web_port=_env_int(env, "SENDGUARD_WEB_PORT", cls.web_port),
             log_level=env.get("SENDGUARD_LOG_LEVEL", cls.log_level),
+            api_token=env.get("SENDGUARD_API_TOKEN", cls.api_token),
             replication_factor=_env_int(env, "SENDGUARD_REPLICATION_FACTOR",
                                         cls.replication_factor),
             recipient_partitions=topics["recipient_events"].partitions,

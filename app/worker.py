@@ -15,15 +15,20 @@ import asyncio
 import logging
 import time
 from typing import Any
+from urllib.parse import unquote
 
 import faust
 import orjson
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from faust.exceptions import SameNode
+from faust.sensors.prometheus import setup_prometheus_sensors
 
 from app import metrics
 from app.core import fail_closed, handle, next_release, release_due
+from app.explain import explain
+from app.logs import logging_config
+from app.phones import InvalidPhone, normalise_phone
 from app.policy import Policy
-from app.records import OBSERVATION, RECIPIENT_EVENTS, Emit, Source, dead_letter
+from app.records import APPROVED, DROPPED, OBSERVATION, RECIPIENT_EVENTS, Emit, Source, dead_letter
 from app.routing import CONSENT, INTENT, REPLY, TICK, route
 from app.settings import Settings
 
@@ -34,6 +39,7 @@ TABLE_NAME = "recipients"
 HELD_INDEX_KEY = b"\x00held-index:"
 TICK_KEY = b"\x00tick"
 TICK_INTERVAL_S = 1.0
+DECISION_TOPICS = (APPROVED, DROPPED)
 
 
 def faust_broker_url(bootstrap: str) -> str:
@@ -161,6 +167,8 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
             timestamp_ms = round(event.message.timestamp * 1000)
             for emit in decide_message(event.message):
                 await publish(emit, timestamp_ms)
+                if emit.topic in DECISION_TOPICS:
+                    metrics.DECISION_LATENCY.observe(max(0.0, time.time() - timestamp_ms / 1000))
 
     if policy.quiet_hours_action == "defer":
 
@@ -173,16 +181,57 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
                     await recipient_events.send(key=TICK_KEY, value=value,
                                                 partition=tp.partition)
 
-    @app.page("/metrics")
-    async def metrics_page(web: Any, request: Any) -> Any:
-        return web.bytes(generate_latest(REGISTRY), content_type=CONTENT_TYPE_LATEST)
+    # Faust's own sensor (offsets, events, sends, rebalances) on the same registry, served
+    # with SendGuard's metrics at /metrics.
+    setup_prometheus_sensors(app, pattern="/metrics", name_prefix="faust")
+    metrics.configure(policy, names.values(), lambda: _estimated_keys(recipients))
 
     @app.page("/healthz")
     async def healthz(web: Any, request: Any) -> Any:
+        """Liveness: the process serves requests."""
         return web.json({"status": "ok", "policy_version": policy.version})
+
+    @app.page("/readyz")
+    async def readyz(web: Any, request: Any) -> Any:
+        """Readiness: partitions assigned and table state recovered."""
+        ready = app.tables.recovery.completed.is_set() and not app.rebalancing
+        return web.json({"ready": ready, "policy_version": policy.version},
+                        status=200 if ready else 503)
+
+    @app.page("/recipients/{phone}")
+    async def recipient(web: Any, request: Any, phone: str) -> Any:
+        """Compliance staff's "why?": consent, cap usage and recent decisions of one number."""
+        if not settings.api_token or request.headers.get("Authorization", "") != \
+                f"Bearer {settings.api_token}":
+            return web.json({"error": "a valid bearer token is required"}, status=401)
+        try:
+            e164 = normalise_phone(unquote(phone), policy.default_region)
+        except InvalidPhone as exc:
+            return web.json({"error": f"invalid phone: {exc}"}, status=400)
+        try:
+            return await app.router.route_req(TABLE_NAME, e164.encode(), web, request)
+        except SameNode:
+            raw_state = recipients.get(e164.encode())
+            state = orjson.loads(raw_state) if raw_state else {}
+            return web.json(explain(e164, state, policy, int(time.time() * 1000)))
 
     app.sendguard_agents = (repartition, decide)  # type: ignore[attr-defined]
     return app
+
+
+def _estimated_keys(table: Any) -> float:
+    """Keys in this worker's local store (RocksDB's estimate; exact for memory)."""
+    store = table.data
+    dbs = getattr(store, "_dbs", None)
+    if dbs is None:
+        return float(len(store))
+    total = 0
+    for db in list(dbs.values()):
+        try:
+            total += int(db.property_int_value("rocksdb.estimate-num-keys") or 0)
+        except Exception:  # a closing store during a rebalance; the gauge is an estimate
+            continue
+    return float(total)
 
 
 def _source(message: faust.types.Message) -> Source:
@@ -198,5 +247,6 @@ def run_worker(settings: Settings, policy: Policy) -> None:
     asyncio.set_event_loop(loop)
     loop.run_until_complete(ensure_topics(settings))
     app = create_app(settings, policy)
-    worker = faust.Worker(app, loglevel=settings.log_level.upper(), loop=loop)
+    worker = faust.Worker(app, loglevel=settings.log_level.upper(), loop=loop,
+                          logging_config=logging_config(settings.log_level))
     worker.execute_from_commandline()
