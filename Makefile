@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DEMO_ARGS ?=
 
-.PHONY: demo test lint clean
+.PHONY: demo test lint tools clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ needed"'
@@ -21,7 +21,16 @@ demo: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 
-test: lint
+# Checkers the tests run without a Docker engine: the Compose specification's JSON Schema
+# (shipped in the docker-compose wheel) and a Dockerfile linter (npm).
+$(VENV)/tools/.installed: $(VENV)/.installed
+	$(BIN)/pip download --quiet --no-deps --dest $(VENV)/tools docker-compose==1.29.2
+	npm install --silent --no-audit --no-fund --prefix $(VENV)/tools dockerfilelint@1.8.0
+	touch $@
+
+tools: $(VENV)/tools/.installed
+
+test: lint tools
 	$(BIN)/python deploy/brokers.py fetch-kafka
 	$(BIN)/pytest -s -ra
 
