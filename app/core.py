@@ -391,9 +391,9 @@ def fail_closed(
         envelope = orjson.loads(raw) if raw else None
         intent = envelope["value"] if envelope and envelope.get("kind") == INTENT else None
         if isinstance(intent, dict) and isinstance(intent.get("msg_id"), str):
-            emits.append(decision_record(intent, envelope.get("phone"), INTERNAL_ERROR,
-                                         "SendGuard failed to decide; see sms.dead-letter",
-                                         policy.version, int(envelope.get("ts", 0))))
+            emits.append(_record(intent, envelope.get("phone"), INTERNAL_ERROR,
+                                 "SendGuard failed to decide; see sms.dead-letter",
+                                 int(envelope.get("ts", 0)), policy))
     except Exception:  # the dead letter above already holds the bytes
         pass
     return emits

@@ -1,22 +1,26 @@
-"""The topic contracts agree with each other and with what the code emits."""
+"""The topic contracts agree with each other, with topics.toml and with what the code emits."""
 
 from __future__ import annotations
 
 import json
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 
-from app.core import handle
+from app import core
+from app.core import fail_closed, handle
 from app.policy import load_policy
 from app.records import RECIPIENT_EVENTS, Source
-from app.routing import CONSENT, INTENT, REPLY, route
+from app.routing import CONSENT, INTENT, REPLY, TICK, route
 
 TOPICS = Path(__file__).resolve().parents[1] / "topics"
+README = (TOPICS / "README.md").read_text(encoding="utf-8")
 POLICY = load_policy(TOPICS.parent / "policy.example.toml")
+TS = 1_795_312_800_000  # 2026-11-22T02:00:00Z
 EXAMPLES = {
     "send-intent": ["send-intent"],
     "consent-event": ["consent-event"],
@@ -26,79 +30,156 @@ EXAMPLES = {
     "dead-letter": ["dead-letter"],
     "recipient-event": ["recipient-event"],
 }
+# Reason codes in the order the core checks them ("ok" first: approved).
+REASONS = [
+    core.OK, core.DUPLICATE, core.INVALID_INTENT, core.INVALID_PHONE, core.EXPIRED,
+    core.UNKNOWN_TENANT, core.SIGNATURE_INVALID, core.MISSING_UNSUBSCRIBE_NOTICE,
+    core.CATEGORY_MISMATCH, core.BANNED_CONTENT, core.OPTED_OUT, core.NO_CONSENT,
+    core.QUIET_HOURS, core.FREQUENCY_CAP, core.INTERNAL_ERROR,
+]
+
+
+def schema(name: str) -> dict[str, Any]:
+    return json.loads((TOPICS / "schemas" / f"{name}.schema.json").read_text(encoding="utf-8"))
 
 
 def validator(name: str) -> Draft202012Validator:
-    schema = json.loads((TOPICS / "schemas" / f"{name}.schema.json").read_text())
-    Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema, format_checker=FormatChecker())
+    return Draft202012Validator(schema(name), format_checker=FormatChecker())
 
 
-def example(name: str) -> dict:
-    return json.loads((TOPICS / "examples" / f"{name}.json").read_text())
+def example(name: str) -> dict[str, Any]:
+    return json.loads((TOPICS / "examples" / f"{name}.json").read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize(("schema", "example_name"),
+def without(instance: dict[str, Any], field: str) -> dict[str, Any]:
+    return {k: v for k, v in instance.items() if k != field}
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_every_schema_is_a_valid_2020_12_schema(name: str) -> None:
+    document = schema(name)
+    assert document["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    Draft202012Validator.check_schema(document)
+
+
+@pytest.mark.parametrize(("schema_name", "example_name"),
                          [(s, e) for s, names in EXAMPLES.items() for e in names])
-def test_every_example_is_valid(schema: str, example_name: str) -> None:
-    validator(schema).validate(example(example_name))
+def test_every_example_is_valid(schema_name: str, example_name: str) -> None:
+    validator(schema_name).validate(example(example_name))
 
 
-def test_every_schema_has_an_example() -> None:
-    names = {p.name.removesuffix(".schema.json") for p in (TOPICS / "schemas").glob("*.json")}
-    assert names == set(EXAMPLES)
+def test_every_schema_and_example_is_listed() -> None:
+    schemas = {p.name.removesuffix(".schema.json") for p in (TOPICS / "schemas").glob("*.json")}
+    examples = {p.stem for p in (TOPICS / "examples").glob("*.json")}
+    assert schemas == set(EXAMPLES)
+    assert examples == {e for names in EXAMPLES.values() for e in names}
 
 
 @pytest.mark.parametrize(
-    ("schema", "instance"),
+    ("schema_name", "instance"),
     [
-        ("send-intent", {k: v for k, v in example("send-intent").items() if k != "msg_id"}),
+        ("send-intent", without(example("send-intent"), "msg_id")),
+        ("send-intent", {**example("send-intent"), "msg_id": ""}),
+        ("send-intent", {**example("send-intent"), "msg_id": "x" * 129}),
         ("send-intent", {**example("send-intent"), "category": "promo"}),
-        ("carrier-reply", {k: v for k, v in example("carrier-reply-dlr").items()
-                           if k != "msg_id"}),
+        ("send-intent", {**example("send-intent"), "expires_at": "2026-11-22T22:00:00"}),
+        ("carrier-reply", without(example("carrier-reply-dlr"), "msg_id")),
+        ("carrier-reply", without(example("carrier-reply-mo"), "text")),
+        ("carrier-reply", {**example("carrier-reply-mo"), "type": "mt"}),
         ("consent-event", {**example("consent-event"), "action": "maybe"}),
+        ("consent-event", {**example("consent-event"), "tenant": "*"}),
+        ("consent-event", {**example("consent-event"), "category": "all"}),
+        ("consent-event", {**example("consent-event"), "evidence": {"prechecked": True}}),
         ("decision", {**example("decision-approved"), "reason": "duplicate"}),
+        ("decision", {**example("decision-dropped"), "reason": "ok"}),
+        ("decision", {**example("decision-approved"), "phone": "13812345678"}),
+        ("decision", {**example("decision-approved"), "decided_at": "2026-11-22T10:00:00+08:00"}),
+        ("dead-letter", {**example("dead-letter"), "stage": "parse"}),
+        ("recipient-event", without(example("recipient-event"), "value")),
     ],
 )
-def test_invalid_instances_are_rejected(schema: str, instance: dict) -> None:
-    assert list(validator(schema).iter_errors(instance))
+def test_invalid_instances_are_rejected(schema_name: str, instance: dict[str, Any]) -> None:
+    assert list(validator(schema_name).iter_errors(instance))
+
+
+def test_wide_revokes_are_valid() -> None:
+    revoke = {**example("consent-event"), "tenant": "*", "category": "all", "action": "revoke",
+              "evidence": {"prechecked": True}}
+    validator("consent-event").validate(revoke)
 
 
 def test_every_topic_is_documented() -> None:
-    readme = (TOPICS / "README.md").read_text()
-    for spec in tomllib.loads((TOPICS / "topics.toml").read_text())["topics"].values():
-        assert f"`{spec['name']}`" in readme
+    for spec in tomllib.loads((TOPICS / "topics.toml").read_text(encoding="utf-8"))[
+            "topics"].values():
+        assert f"`{spec['name']}`" in README, spec["name"]  # the overview table
+        assert any(line.startswith("#") and spec["name"] in line
+                   for line in README.splitlines()), f"no section for {spec['name']}"
+
+
+def test_reason_codes_match_the_core_and_the_readme() -> None:
+    assert schema("decision")["properties"]["reason"]["enum"] == REASONS
+    table = README.split("### Reason codes", 1)[1].split("###", 1)[0]
+    rows = [line.split("|")[1].strip().strip("`") for line in table.splitlines()
+            if line.startswith("| `")]
+    assert rows == [*REASONS[1:-1], core.INTERNAL_ERROR, core.OK]
+
+
+def test_dead_letter_error_classes_are_documented() -> None:
+    for error_class in schema("dead-letter")["properties"]["error_class"]["enum"]:
+        assert f"`{error_class}`" in README, error_class
+
+
+def _routed(kind: str, topic: str, value: dict[str, Any], offset: int) -> dict[str, Any]:
+    emit = route(kind, Source(topic, 0, offset, TS), None, orjson.dumps(value), POLICY)
+    assert emit.topic == RECIPIENT_EVENTS
+    validator("recipient-event").validate(emit.value)
+    return emit.value
 
 
 def test_what_the_code_emits_matches_the_schemas() -> None:
     intent = example("send-intent")
-    envelope = route(INTENT, Source("sms.send-intents", 0, 5, 1_795_312_800_000), None,
-                     orjson.dumps(intent), POLICY)
-    assert envelope.topic == RECIPIENT_EVENTS
-    validator("recipient-event").validate(envelope.value)
-    for variant in (intent, {**intent, "msg_id": "x2", "tenant": "nobody"},
-                    {**intent, "msg_id": "x3", "phone": "bad"}):
-        routed = route(INTENT, Source("sms.send-intents", 0, 6, 1_795_312_800_000), None,
-                       orjson.dumps(variant), POLICY)
-        [decision] = handle(routed.value, {}, POLICY)
+    variants = [
+        intent,
+        {**intent, "msg_id": "x2", "tenant": "nobody"},
+        {**intent, "msg_id": "x3", "phone": "bad"},
+        {**intent, "msg_id": "x4", "phone": None, "category": "promo"},
+        {**intent, "msg_id": "x5", "expires_at": "2026-11-22T01:00:00Z"},
+    ]
+    reasons = []
+    for offset, variant in enumerate(variants):
+        envelope = _routed(INTENT, "sms.send-intents", variant, offset)
+        [decision] = handle(envelope, {}, POLICY)
         validator("decision").validate(decision.value)
-    dead = route(INTENT, Source("sms.send-intents", 1, 7, 1_795_312_800_000), b"k", b"{x",
-                 POLICY)
+        reasons.append(decision.value["reason"])
+    assert reasons == ["ok", "unknown_tenant", "invalid_phone", "invalid_intent", "expired"]
+    dead = route(INTENT, Source("sms.send-intents", 1, 7, TS), b"k", b"{x", POLICY)
     validator("dead-letter").validate(dead.value)
+    validator("recipient-event").validate({"kind": TICK, "ts": TS})
 
 
-def test_consent_records_the_code_emits_match_the_schemas() -> None:
-    state: dict = {}
-    for event in (example("consent-event"),
-                  {**example("consent-event"), "event_id": "x", "evidence": {"prechecked": True}},
-                  {"event_id": "bad", "phone": "13812345678", "action": "maybe"}):
-        routed = route(CONSENT, Source("sms.consent-events", 0, 1, 1_795_312_800_000), None,
-                       orjson.dumps(event), POLICY)
-        [outcome] = handle(routed.value, state, POLICY)
+def test_failing_closed_matches_the_schemas() -> None:
+    envelope = _routed(INTENT, "sms.send-intents", example("send-intent"), 9)
+    dead, dropped = fail_closed(Source("sendguard.recipient-events", 3, 11, TS), b"+86138",
+                                orjson.dumps(envelope), RuntimeError("boom"), POLICY)
+    validator("dead-letter").validate(dead.value)
+    validator("decision").validate(dropped.value)
+    assert dropped.value["reason"] == "internal_error"
+
+
+def test_consent_and_reply_records_the_code_emits_match_the_schemas() -> None:
+    state: dict[str, Any] = {}
+    for offset, event in enumerate((
+            example("consent-event"),
+            {**example("consent-event"), "event_id": "x", "evidence": {"prechecked": True}},
+            {"event_id": "bad", "phone": "13812345678", "action": "maybe"})):
+        envelope = _routed(CONSENT, "sms.consent-events", event, offset)
+        [outcome] = handle(envelope, state, POLICY)
         validator("consent-outcome").validate(outcome.value)
-    reply = route(REPLY, Source("sms.carrier-replies", 0, 2, 1_795_312_800_000), None,
-                  orjson.dumps(example("carrier-reply-mo")), POLICY)
-    observed, derived, outcome = handle(reply.value, state, POLICY)
+    envelope = _routed(REPLY, "sms.carrier-replies", example("carrier-reply-mo"), 0)
+    observed, derived, outcome = handle(envelope, state, POLICY)
     assert observed.value == {"reply": "unsubscribe"}
     validator("consent-event").validate(derived.value)
     validator("consent-outcome").validate(outcome.value)
+    envelope = _routed(REPLY, "sms.carrier-replies", without(example("carrier-reply-mo"), "to"), 1)
+    [dead] = handle(envelope, state, POLICY)
+    validator("dead-letter").validate(dead.value)
