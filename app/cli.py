@@ -121,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="run the Faust worker")
     common(worker)
     worker.add_argument("--processing-guarantee", choices=["at_least_once", "exactly_once"],
-                        help="default: $SENDGUARD_PROCESSING_GUARANTEE or at_least_once")
+                        help="default: $SENDGUARD_PROCESSING_GUARANTEE or exactly_once")
     worker.add_argument("--web-port", type=int, help="metrics/health port (default 6066)")
     worker.add_argument("--data-dir", help="table state directory (default var/sendguard)")
     worker.set_defaults(func=cmd_worker)

@@ -58,7 +58,7 @@ class Settings:
 
     bootstrap: str = "127.0.0.1:9092"
     app_id: str = "sendguard"
-    processing_guarantee: str = "at_least_once"
+    processing_guarantee: str = "exactly_once"
     store: str = "rocksdb://"
     data_dir: str = "var/sendguard"
     web_host: str = "127.0.0.1"

@@ -22,7 +22,7 @@ import orjson
 from faust.exceptions import SameNode
 from faust.sensors.prometheus import setup_prometheus_sensors
 
-from app import metrics
+from app import eos, metrics
 from app.core import fail_closed, handle, next_release, release_due
 from app.explain import explain
 from app.logs import logging_config
@@ -49,6 +49,8 @@ def faust_broker_url(bootstrap: str) -> str:
 
 def create_app(settings: Settings, policy: Policy) -> faust.App:
     """Build the Faust app; nothing connects until a faust.Worker starts it."""
+    if settings.processing_guarantee == "exactly_once":
+        eos.install()
     app = faust.App(
         settings.app_id,
         broker=faust_broker_url(settings.bootstrap),

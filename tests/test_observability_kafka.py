@@ -65,21 +65,26 @@ def busy_worker(worker_factory, kafka: str):
 
 def test_metrics_health_explain_and_logs(busy_worker) -> None:
     worker, base = busy_worker
-    status, body = get(f"{base}/metrics")
-    text = body.decode()
+    needles = ('sendguard_decisions_total{category="marketing",decision="approved",'
+               'reason="ok"} 1.0',
+               'sendguard_decisions_total{category="marketing",decision="dropped",'
+               'reason="frequency_cap"} 1.0',
+               'sendguard_unsubscribes_total{tenant="meituan"} 1.0',
+               'sendguard_replies_total{intent="unsubscribe"} 1.0',
+               'sendguard_consent_events_total{action="grant",result="applied",'
+               'source="signup_form"} 1.0',
+               "sendguard_dead_letters_total{", "sendguard_decision_latency_seconds_bucket",
+               "sendguard_intents_total", "sendguard_policy_info",
+               "sendguard_recipients_table_keys", "faust_topic_partition_end_offset",
+               "faust_topic_partition_offset_commited")
+    for _ in range(30):  # the counters move as the worker publishes; give it a moment
+        status, body = get(f"{base}/metrics")
+        text = body.decode()
+        if status == 200 and all(needle in text for needle in needles):
+            break
+        time.sleep(0.5)
     assert status == 200
-    for needle in ('sendguard_decisions_total{category="marketing",decision="approved",'
-                   'reason="ok"} 1.0',
-                   'sendguard_decisions_total{category="marketing",decision="dropped",'
-                   'reason="frequency_cap"} 1.0',
-                   'sendguard_unsubscribes_total{tenant="meituan"} 1.0',
-                   'sendguard_replies_total{intent="unsubscribe"} 1.0',
-                   'sendguard_consent_events_total{action="grant",result="applied",'
-                   'source="signup_form"} 1.0',
-                   "sendguard_dead_letters_total{", "sendguard_decision_latency_seconds_bucket",
-                   "sendguard_intents_total", "sendguard_policy_info",
-                   "sendguard_recipients_table_keys", "faust_topic_partition_end_offset",
-                   "faust_topic_partition_offset_commited"):
+    for needle in needles:
         assert needle in text, needle
     assert PHONE not in text and "8613811112222" not in text
     if shutil.which("promtool"):
