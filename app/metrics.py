@@ -8,8 +8,11 @@ first: a tenant outside the policy counts as "other".
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 
 from app.consent import ALL_TENANTS
 from app.policy import CATEGORIES, Policy
@@ -112,3 +115,40 @@ def count_emit(emit: Emit) -> None:
         else:
             status = value["dlr_status"]
             DELIVERY_REPORTS.labels(status if status in _KNOWN_DLR_STATUSES else "other").inc()
+
+
+class PromtoolCleanNames(Collector):
+    """Re-exports another registry with promtool-clean names.
+
+    Faust's sensor calls one histogram `faust_events_runtime_ms`; `promtool check metrics`
+    wants base units, so it is served as `faust_events_runtime_seconds`, its bucket bounds and
+    sum divided by 1000. Everything else passes through unchanged.
+    """
+
+    def __init__(self, source: CollectorRegistry) -> None:
+        self.source = source
+
+    def collect(self):
+        for family in self.source.collect():
+            if family.name.endswith("_ms"):
+                old, new = family.name, family.name[:-3] + "_seconds"
+                family.name = new
+                family.samples = [_in_seconds(sample, old, new) for sample in family.samples]
+            yield family
+
+
+def _in_seconds(sample: Any, old: str, new: str) -> Any:
+    suffix = sample.name[len(old):]
+    labels, value = dict(sample.labels), sample.value
+    if suffix == "_bucket" and labels.get("le") not in (None, "+Inf"):
+        labels["le"] = floatToGoString(float(labels["le"]) / 1000)
+    elif suffix in ("", "_sum"):
+        value = value / 1000
+    return sample._replace(name=new + suffix, labels=labels, value=value)
+
+
+def faust_sensor_registry() -> CollectorRegistry:
+    """A registry for Faust's own sensor, served from the default one under clean names."""
+    registry = CollectorRegistry(auto_describe=True)
+    REGISTRY.register(PromtoolCleanNames(registry))
+    return registry

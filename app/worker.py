@@ -20,7 +20,8 @@ from urllib.parse import unquote
 import faust
 import orjson
 from faust.exceptions import SameNode
-from faust.sensors.prometheus import setup_prometheus_sensors
+from faust.sensors.prometheus import FaustMetrics, PrometheusMonitor
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from app import eos, metrics
 from app.core import fail_closed, handle, next_release, release_due
@@ -183,10 +184,17 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
                     await recipient_events.send(key=TICK_KEY, value=value,
                                                 partition=tp.partition)
 
-    # Faust's own sensor (offsets, events, sends, rebalances) on the same registry, served
-    # with SendGuard's metrics at /metrics.
-    setup_prometheus_sensors(app, pattern="/metrics", name_prefix="faust")
+    # Faust's own sensor (offsets, events, sends, rebalances), served with SendGuard's
+    # metrics at /metrics.
+    app.monitor = PrometheusMonitor(
+        metrics=FaustMetrics.create(metrics.faust_sensor_registry(), "faust"))
     metrics.configure(policy, names.values(), lambda: _estimated_keys(recipients))
+
+    @app.page("/metrics")
+    async def metrics_page(web: Any, request: Any) -> Any:
+        # aiohttp refuses a charset in content_type=, so the full header goes in headers=.
+        return web.bytes(generate_latest(REGISTRY),
+                         headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     @app.page("/healthz")
     async def healthz(web: Any, request: Any) -> Any:

@@ -55,10 +55,11 @@ def busy_worker(worker_factory, kafka: str):
                               "content": "【美团】又一张神券，拒收请回复R"}), ts + 2),
         (None, b"\x00 garbage", ts + 3),
     ])
+    # The reply goes in only after the intents are decided: another topic, so no order.
+    consume(kafka, [topics["approved"], topics["dropped"], topics["dead_letter"]], expected=3)
     publish(kafka, topics["carrier_replies"], [(PHONE, orjson.dumps({
         "type": "mo", "reply_id": "r1", "phone": PHONE, "to": "106900005678", "text": "TD",
         "received_at": "2026-11-22T12:00:00+08:00"}), ts + 4)])
-    consume(kafka, [topics["approved"], topics["dropped"], topics["dead_letter"]], expected=3)
     consume(kafka, [topics["consent_outcomes"]], expected=2, settle=0)
     return worker, f"http://127.0.0.1:{worker.env['SENDGUARD_WEB_PORT']}"
 
