@@ -63,6 +63,11 @@ DECISION_LATENCY = Histogram(
     "From an intent's Kafka record timestamp to its decision being published.",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
 )
+FETCH_BATCH = Histogram(
+    "sendguard_fetch_batch_records",
+    "Records returned by one non-empty consumer fetch (all partitions of one poll).",
+    buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000),
+)
 TABLE_KEYS = Gauge("sendguard_recipients_table_keys",
                    "Estimated keys in this worker's recipients state store.")
 POLICY_INFO = Gauge("sendguard_policy_info", "The policy in force (value 1).", ["version"])
@@ -145,6 +150,27 @@ def _in_seconds(sample: Any, old: str, new: str) -> Any:
     elif suffix in ("", "_sum"):
         value = value / 1000
     return sample._replace(name=new + suffix, labels=labels, value=value)
+
+
+def meter_fetch_batches() -> None:
+    """Count records per consumer fetch: Faust's sensor has no batch-size metric."""
+    from faust.transport.drivers import aiokafka as driver
+
+    base = driver.Transport.Consumer
+    if getattr(base, "sendguard_metered", False):
+        return
+
+    class MeteredConsumer(base):  # type: ignore[misc, valid-type]
+        sendguard_metered = True
+
+        async def _getmany(self, active_partitions: Any, timeout: float) -> Any:
+            records = await super()._getmany(active_partitions, timeout)
+            count = sum(len(batch) for batch in records.values())
+            if count:
+                FETCH_BATCH.observe(count)
+            return records
+
+    driver.Transport.Consumer = MeteredConsumer
 
 
 def faust_sensor_registry() -> CollectorRegistry:

@@ -52,6 +52,7 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
     """Build the Faust app; nothing connects until a faust.Worker starts it."""
     if settings.processing_guarantee == "exactly_once":
         eos.install()
+    metrics.meter_fetch_batches()
     app = faust.App(
         settings.app_id,
         broker=faust_broker_url(settings.bootstrap),

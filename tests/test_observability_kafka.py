@@ -76,6 +76,7 @@ def test_metrics_health_explain_and_logs(busy_worker) -> None:
                'source="signup_form"} 1.0',
                "sendguard_dead_letters_total{", "sendguard_decision_latency_seconds_bucket",
                "sendguard_intents_total", "sendguard_policy_info",
+               "sendguard_fetch_batch_records_bucket",
                "sendguard_recipients_table_keys", "faust_topic_partition_end_offset",
                "faust_topic_partition_offset_commited")
     for _ in range(30):  # the counters move as the worker publishes; give it a moment
