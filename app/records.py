@@ -75,18 +75,12 @@ def decision_record(
     decided_ms: int,
 ) -> Emit:
     """The one decision record for an intent, on sms.approved (reason "ok") or sms.dropped."""
-    value: dict[str, Any] = {}
-    for name in INTENT_FIELDS:
-        field = intent.get(name)
-        value[name] = field if isinstance(field, str) else None
+    value = _string_fields(intent, INTENT_FIELDS)
     if phone is not None:
         value["phone"] = phone
     approved = reason == "ok"
     value["decision"] = "approved" if approved else "dropped"
-    value["reason"] = reason
-    value["detail"] = detail
-    value["policy_version"] = policy_version
-    value["decided_at"] = iso_ms(decided_ms)
+    value.update(_verdict(reason, detail, policy_version, decided_ms))
     return Emit(APPROVED if approved else DROPPED, phone, value)
 
 
@@ -124,14 +118,20 @@ def consent_outcome_record(
     decided_ms: int,
 ) -> Emit:
     """What became of one consent event: applied, rejected (with a reason), duplicate, stale."""
-    value: dict[str, Any] = {}
-    for name in CONSENT_FIELDS:
-        field = event.get(name)
-        value[name] = field if isinstance(field, str) else None
+    value = _string_fields(event, CONSENT_FIELDS)
     value["phone"] = phone
     value["result"] = result
-    value["reason"] = reason
-    value["detail"] = detail
-    value["policy_version"] = policy_version
-    value["decided_at"] = iso_ms(decided_ms)
+    value.update(_verdict(reason, detail, policy_version, decided_ms))
     return Emit(CONSENT_OUTCOMES, phone, value)
+
+
+def _string_fields(source: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """The named fields of an input record, each a string or None (wrong types dropped)."""
+    return {name: field if isinstance(field := source.get(name), str) else None
+            for name in names}
+
+
+def _verdict(reason: str | None, detail: str | None, policy_version: str,
+             decided_ms: int) -> dict[str, Any]:
+    return {"reason": reason, "detail": detail, "policy_version": policy_version,
+            "decided_at": iso_ms(decided_ms)}

@@ -213,6 +213,16 @@ def _kafka_properties(port: int, controller_port: int, data: Path) -> str:
     return "".join(f"{k}={v}\n" for k, v in settings.items())
 
 
+def _ready(broker: Broker, timeout: float) -> Broker:
+    """Wait until the broker answers; if it never does, stop it and clean up."""
+    try:
+        wait_until_ready(broker.bootstrap, timeout, broker._proc, broker.log_file)
+    except BaseException:
+        broker.stop()
+        raise
+    return broker
+
+
 def _spawn(cmd: list[str], log_file: str, env: dict[str, str] | None = None
            ) -> subprocess.Popen[bytes]:
     with open(log_file, "ab") as log:
@@ -243,13 +253,8 @@ def start_kafka(port: int | None = None, log_file: str | None = None,
         shutil.rmtree(data, ignore_errors=True)
         raise RuntimeError(f"formatting Kafka storage failed:\n{fmt.stdout}{fmt.stderr}")
     proc = _spawn([*jvm, "kafka.Kafka", str(props)], log_file)
-    broker = Broker("kafka", f"127.0.0.1:{port}", proc.pid, str(data), log_file, proc)
-    try:
-        wait_until_ready(broker.bootstrap, timeout, proc, log_file)
-    except BaseException:
-        broker.stop()
-        raise
-    return broker
+    return _ready(Broker("kafka", f"127.0.0.1:{port}", proc.pid, str(data), log_file, proc),
+                  timeout)
 
 
 # --- Tansu (embedded, for the demo) ---------------------------------------------------------
@@ -274,13 +279,8 @@ def start_tansu(port: int | None = None, log_file: str | None = None,
     url = f"tcp://127.0.0.1:{port}"
     proc = _spawn([str(tansu_binary()), "broker", "--listener-url", url,
                    "--advertised-listener-url", url], log_file)
-    broker = Broker("tansu", f"127.0.0.1:{port}", proc.pid, str(data), log_file, proc)
-    try:
-        wait_until_ready(broker.bootstrap, timeout, proc, log_file)
-    except BaseException:
-        broker.stop()
-        raise
-    return broker
+    return _ready(Broker("tansu", f"127.0.0.1:{port}", proc.pid, str(data), log_file, proc),
+                  timeout)
 
 
 def broker_from_env_or_start(kind: str = "kafka") -> Broker:
