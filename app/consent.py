@@ -4,11 +4,14 @@ Pure functions over one recipient's state document (see app/core.py):
 
     state["consent"] = {"<tenant>|<category>": [action, occurred_ms, source, event_id]}
     state["events"]  = {event_id: seen_ms}      # recent event ids, for idempotency
+    state["erased"]  = occurred_ms              # the latest erasure request, if any
 
 A revoke may be wide (tenant "*", category "all"); a grant must name one tenant and one
 category, with evidence of an explicit opt-in. Ordering is by occurred_at, not arrival: a
 late-arriving older grant never re-enables a newer revoke, and on a tie the revoke wins.
 A revoke is always applied, whatever its evidence: refusing must never be obstructed.
+An erasure request (PIPL art. 47) deletes everything held for the recipient except their
+revokes, so that erasure never re-enables marketing; grants that occurred before it are stale.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from app.records import parse_rfc3339_ms
 
 GRANT = "grant"
 REVOKE = "revoke"
+ERASE = "erase"
+ACTIONS = (GRANT, REVOKE, ERASE)
 ALL_TENANTS = "*"
 ALL_CATEGORIES = "all"
 CONSENT_CATEGORIES = ("marketing", "notification")
@@ -68,8 +73,8 @@ def parse_event(value: dict[str, Any], record_ms: int) -> ConsentEvent | str:
     if not isinstance(event_id, str) or not event_id:
         return "event_id must be a non-empty string"
     action = value.get("action")
-    if action not in (GRANT, REVOKE):
-        return "action must be grant or revoke"
+    if action not in ACTIONS:
+        return f"action must be one of {', '.join(ACTIONS)}"
     tenant, category = value.get("tenant"), value.get("category")
     source = value.get("source") if isinstance(value.get("source"), str) else "unknown"
     evidence = value.get("evidence")
@@ -79,6 +84,8 @@ def parse_event(value: dict[str, Any], record_ms: int) -> ConsentEvent | str:
         if action == GRANT:
             return f"occurred_at {exc}"
         occurred_ms = record_ms
+    if action == ERASE:  # the whole recipient, whatever tenant or category it names
+        return ConsentEvent(event_id, ALL_TENANTS, ALL_CATEGORIES, ERASE, source, occurred_ms)
     if action == REVOKE:
         return ConsentEvent(
             event_id,
@@ -119,7 +126,12 @@ def apply_event(state: dict[str, Any], event: ConsentEvent, now_ms: int,
         return Outcome(DUPLICATE, None, "event_id already applied")
     if event.action == GRANT and (rejection := check_grant(event, policy)):
         return rejection
+    if event.action == GRANT and event.occurred_ms <= state.get("erased", -1):
+        return Outcome(STALE, None, "the recipient's data was erased after this grant occurred")
     events[event.event_id] = now_ms
+    if event.action == ERASE:
+        erase(state, event, now_ms)
+        return Outcome(APPLIED)
     ledger: dict[str, list[Any]] = state.setdefault("consent", {})
     key = f"{event.tenant}|{event.category}"
     current = ledger.get(key)
@@ -129,6 +141,23 @@ def apply_event(state: dict[str, Any], event: ConsentEvent, now_ms: int,
                        f"a {current[0]} that occurred later (or at the same time) stands")
     ledger[key] = [event.action, event.occurred_ms, event.source, event.event_id]
     return Outcome(APPLIED)
+
+
+def erase(state: dict[str, Any], event: ConsentEvent, now_ms: int) -> None:
+    """Delete all the recipient's state but the revokes, the erasure's time and its id.
+
+    What goes: grants and their evidence, decided msg_ids, cap timestamps, held intents (the
+    caller decides those first), other event ids. What stays is the fact of each opt-out,
+    under the recipient's keyed hash, so marketing stays blocked after the erasure.
+    """
+    revokes = {key: entry for key, entry in (state.get("consent") or {}).items()
+               if entry[0] == REVOKE}
+    erased = max(event.occurred_ms, state.get("erased", event.occurred_ms))
+    state.clear()
+    if revokes:
+        state["consent"] = revokes
+    state["erased"] = erased
+    state["events"] = {event.event_id: now_ms}
 
 
 def prune_events(state: dict[str, Any], cutoff_ms: int) -> None:

@@ -52,6 +52,7 @@ OPTED_OUT = "opted_out"
 NO_CONSENT = "no_consent"
 QUIET_HOURS = "quiet_hours"
 FREQUENCY_CAP = "frequency_cap"
+ERASED = "erased"  # not a check: a held intent dropped because its recipient was erased
 HELD = "held"  # not a reason: a deferred intent's state until it is released
 INTERNAL_ERROR = "internal_error"
 
@@ -280,12 +281,19 @@ def apply_consent_event(
 ) -> list[Emit]:
     """Apply a consent event to the ledger; the outcome record says what became of it."""
     event = consent.parse_event(value, now_ms)
+    dropped: list[Emit] = []
     if isinstance(event, str):
         outcome = consent.Outcome(consent.REJECTED, consent.INVALID_EVENT, event)
     else:
+        held = state.get("held") or []
         outcome = consent.apply_event(state, event, now_ms, policy)
-    return [consent_outcome_record(value, phone, outcome.result, outcome.reason,
-                                   outcome.detail, policy.version, now_ms)]
+        if event.action == consent.ERASE and outcome.result == consent.APPLIED:
+            # Held intents still get their one decision; the erasure deleted them from state.
+            detail = f"recipient's data erased at {iso_ms(now_ms)} (event {event.event_id})"
+            dropped = [_record(intent, held_phone, ERASED, detail, now_ms, policy)
+                       for _, _, _, held_phone, intent in held]
+    return [*dropped, consent_outcome_record(value, phone, outcome.result, outcome.reason,
+                                             outcome.detail, policy.version, now_ms)]
 
 
 def handle_reply(envelope: dict[str, Any], state: RecipientState, policy: Policy) -> list[Emit]:

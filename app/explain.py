@@ -91,4 +91,5 @@ def explain(phone: str, state: dict[str, Any], policy: Policy, now_ms: int) -> d
         ],
         "held": [{"msg_id": h[4]["msg_id"], "release_at": iso_ms(h[0])}
                  for h in state.get("held") or []],
+        "erased_at": iso_ms(state["erased"]) if "erased" in state else None,
     }, phone)

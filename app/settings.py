@@ -12,8 +12,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from app.privacy import DEVELOPMENT_SECRET, MIN_SECRET_BYTES, StateSealer
+
 TOPICS_FILE = Path(__file__).resolve().parent.parent / "topics" / "topics.toml"
 GUARANTEES = ("at_least_once", "exactly_once")
+ENVIRONMENTS = ("development", "production")
+DAY_MS = 86_400_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +30,7 @@ class TopicSpec:
     role: str
     partitions: int
     config: dict[str, str]
+    min_retention_days: int = 0
 
 
 def load_topic_specs(env: dict[str, str] | None = None) -> dict[str, TopicSpec]:
@@ -34,15 +39,47 @@ def load_topic_specs(env: dict[str, str] | None = None) -> dict[str, TopicSpec]:
     data = tomllib.loads(TOPICS_FILE.read_text(encoding="utf-8"))
     specs = {}
     for topic_id, spec in data["topics"].items():
+        config = {k: str(v) for k, v in spec.get("config", {}).items()}
+        retention_env = f"{spec['env']}_RETENTION_MS"
+        if retention_env in env:
+            config["retention.ms"] = env[retention_env]
+        min_days = int(spec.get("min_retention_days", 0))
+        _check_retention(retention_env, config.get("retention.ms"), min_days)
         specs[topic_id] = TopicSpec(
             id=topic_id,
             name=env.get(spec["env"], spec["name"]),
             env=spec["env"],
             role=spec["role"],
             partitions=int(spec["partitions"]),
-            config={k: str(v) for k, v in spec.get("config", {}).items()},
+            config=config,
+            min_retention_days=min_days,
         )
     return specs
+
+
+def _check_retention(name: str, retention_ms: str | None, min_days: int) -> None:
+    """Send records and consent history must be kept at least `min_days` (topics.toml)."""
+    if retention_ms is None:
+        return
+    try:
+        value = int(retention_ms)
+    except ValueError as exc:
+        raise SystemExit(f"{name} must be milliseconds (an integer), got {retention_ms!r}") \
+            from exc
+    if value != -1 and value < min_days * DAY_MS:
+        raise SystemExit(f"{name}={value} keeps records under the {min_days} days that "
+                         f"topics/topics.toml requires for this topic (-1 keeps them forever)")
+
+
+def _secret(env: dict[str, str]) -> str:
+    """SENDGUARD_STATE_SECRET, or the first line of the file SENDGUARD_STATE_SECRET_FILE names."""
+    path = env.get("SENDGUARD_STATE_SECRET_FILE")
+    if path and not env.get("SENDGUARD_STATE_SECRET"):
+        try:
+            return Path(path).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise SystemExit(f"SENDGUARD_STATE_SECRET_FILE: {exc}") from exc
+    return env.get("SENDGUARD_STATE_SECRET", "")
 
 
 def _env_int(env: dict[str, str], name: str, default: int) -> int:
@@ -66,6 +103,8 @@ class Settings:
     log_level: str = "info"
     replication_factor: int = 1
     api_token: str = ""
+    environment: str = "development"
+    state_secret: str = ""
     recipient_partitions: int = 8
     topics: dict[str, TopicSpec] = field(default_factory=load_topic_specs)
 
@@ -84,6 +123,8 @@ class Settings:
             web_port=_env_int(env, "SENDGUARD_WEB_PORT", cls.web_port),
             log_level=env.get("SENDGUARD_LOG_LEVEL", cls.log_level),
             api_token=env.get("SENDGUARD_API_TOKEN", cls.api_token),
+            environment=env.get("SENDGUARD_ENV", cls.environment),
+            state_secret=_secret(env),
             replication_factor=_env_int(env, "SENDGUARD_REPLICATION_FACTOR",
                                         cls.replication_factor),
             recipient_partitions=topics["recipient_events"].partitions,
@@ -95,7 +136,20 @@ class Settings:
                 f"processing guarantee must be one of {', '.join(GUARANTEES)}, "
                 f"got {settings.processing_guarantee!r}"
             )
+        if settings.environment not in ENVIRONMENTS:
+            raise SystemExit(f"SENDGUARD_ENV must be one of {', '.join(ENVIRONMENTS)}, "
+                             f"got {settings.environment!r}")
+        if settings.environment == "production" and not settings.state_secret:
+            raise SystemExit("SENDGUARD_STATE_SECRET (or SENDGUARD_STATE_SECRET_FILE) is "
+                             "required in production: it keys the hashes that replace phone "
+                             "numbers in state and encrypts stored values")
+        if settings.state_secret and len(settings.state_secret.encode()) < MIN_SECRET_BYTES:
+            raise SystemExit(f"SENDGUARD_STATE_SECRET must be at least {MIN_SECRET_BYTES} bytes")
         return settings
+
+    def sealer(self) -> StateSealer:
+        """Keyed hashing and encryption of state; the development secret when none is set."""
+        return StateSealer(self.state_secret or DEVELOPMENT_SECRET)
 
     def topic(self, topic_id: str) -> str:
         return self.topics[topic_id].name

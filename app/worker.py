@@ -5,7 +5,9 @@
     sms.carrier-replies┘   (route)          (keyed by recipient)      (core)   sms.dropped
                                                                                sms.dead-letter
 The `recipients` table (changelog sendguard-recipients-changelog) holds each recipient's state,
-co-partitioned with sendguard.recipient-events. Both agents catch per record: Faust acks and
+co-partitioned with sendguard.recipient-events. Neither holds a phone number: keys are a keyed
+hash of the recipient, values are sealed (app/privacy.py), here at the boundary, so the core
+and replay work on plain data. Both agents catch per record: Faust acks and
 skips an event whose agent raised, so an exception would otherwise lose an intent silently.
 """
 
@@ -53,6 +55,10 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
     if settings.processing_guarantee == "exactly_once":
         eos.install()
     metrics.meter_fetch_batches()
+    sealer = settings.sealer()
+    if not settings.state_secret:
+        log.warning("SENDGUARD_STATE_SECRET is not set: state is keyed and sealed with the "
+                    "public development secret (refused with SENDGUARD_ENV=production)")
     app = faust.App(
         settings.app_id,
         broker=faust_broker_url(settings.bootstrap),
@@ -84,9 +90,13 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
         if emit.topic == OBSERVATION:
             return
         key = emit.key.encode() if emit.key is not None else None
+        value = orjson.dumps(emit.value)
+        if emit.topic == RECIPIENT_EVENTS:
+            key = sealer.recipient_key(emit.key or "")
+            value = sealer.seal(value, key)
         await outputs[emit.topic].send(
             key=key,
-            value=orjson.dumps(emit.value),
+            value=value,
             timestamp=timestamp_ms / 1000 if timestamp_ms is not None else None,
         )
 
@@ -100,8 +110,10 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
                                 message.value, policy.version)]
 
     def load(key: bytes) -> tuple[bytes | None, dict[str, Any]]:
-        raw_state = recipients.get(key)
-        return raw_state, orjson.loads(raw_state) if raw_state else {}
+        """The stored state of `key` (plaintext JSON, to compare on save) and the document."""
+        sealed = recipients.get(key)
+        plain = sealer.open(sealed, key) if sealed else None
+        return plain, orjson.loads(plain) if plain else {}
 
     def save(key: bytes, before: bytes | None, state: dict[str, Any]) -> None:
         after = orjson.dumps(state) if state else None
@@ -109,7 +121,7 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
             if after is None:
                 recipients.pop(key, None)
             else:
-                recipients[key] = after
+                recipients[key] = sealer.seal(after, key)
 
     def index_held(partition: int, changes: dict[str, int | None]) -> None:
         """Per partition, which recipients hold deferred intents and when the next is due."""
@@ -124,8 +136,10 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
 
     def decide_message(message: faust.types.Message) -> list[Emit]:
         key: bytes = message.key
+        plain: bytes | None = None
         try:
-            envelope = orjson.loads(message.value)
+            plain = sealer.open(message.value, key)
+            envelope = orjson.loads(plain)
             if envelope["kind"] == TICK:
                 return release_held(message.partition, envelope["ts"])
             before, state = load(key)
@@ -137,7 +151,7 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
             return emits
         except Exception as exc:
             log.exception("deciding failed; dead-lettered (%s)", type(exc).__name__)
-            return fail_closed(_source(message), key, message.value, exc, policy)
+            return fail_closed(_source(message), key, plain or message.value, exc, policy)
 
     def release_held(partition: int, now_ms: int) -> list[Emit]:
         _, index = load(HELD_INDEX_KEY + str(partition).encode())
@@ -179,7 +193,8 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
         @app.timer(interval=TICK_INTERVAL_S)
         async def tick() -> None:
             """Wake each of this worker's partitions so held intents are released on time."""
-            value = orjson.dumps({"kind": TICK, "ts": int(time.time() * 1000)})
+            value = sealer.seal(orjson.dumps({"kind": TICK, "ts": int(time.time() * 1000)}),
+                                TICK_KEY)
             for tp in app.assignor.assigned_actives():
                 if tp.topic == recipient_events.get_topic_name():
                     await recipient_events.send(key=TICK_KEY, value=value,
@@ -219,11 +234,11 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
             e164 = normalise_phone(unquote(phone), policy.default_region)
         except InvalidPhone as exc:
             return web.json({"error": f"invalid phone: {exc}"}, status=400)
+        key = sealer.recipient_key(e164)
         try:
-            return await app.router.route_req(TABLE_NAME, e164.encode(), web, request)
+            return await app.router.route_req(TABLE_NAME, key, web, request)
         except SameNode:
-            raw_state = recipients.get(e164.encode())
-            state = orjson.loads(raw_state) if raw_state else {}
+            _, state = load(key)
             return web.json(explain(e164, state, policy, int(time.time() * 1000)))
 
     app.sendguard_agents = (repartition, decide)  # type: ignore[attr-defined]
