@@ -30,7 +30,6 @@ class TopicSpec:
     role: str
     partitions: int
     config: dict[str, str]
-    min_retention_days: int = 0
 
 
 def load_topic_specs(env: dict[str, str] | None = None) -> dict[str, TopicSpec]:
@@ -43,8 +42,8 @@ def load_topic_specs(env: dict[str, str] | None = None) -> dict[str, TopicSpec]:
         retention_env = f"{spec['env']}_RETENTION_MS"
         if retention_env in env:
             config["retention.ms"] = env[retention_env]
-        min_days = int(spec.get("min_retention_days", 0))
-        _check_retention(retention_env, config.get("retention.ms"), min_days)
+        _check_retention(retention_env, config.get("retention.ms"),
+                         int(spec.get("min_retention_days", 0)))
         specs[topic_id] = TopicSpec(
             id=topic_id,
             name=env.get(spec["env"], spec["name"]),
@@ -52,7 +51,6 @@ def load_topic_specs(env: dict[str, str] | None = None) -> dict[str, TopicSpec]:
             role=spec["role"],
             partitions=int(spec["partitions"]),
             config=config,
-            min_retention_days=min_days,
         )
     return specs
 
