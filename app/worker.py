@@ -169,6 +169,10 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
             index_held(partition, changes)
         return emits
 
+    @app.task
+    async def refuse_silent_at_least_once() -> None:
+        check_transactions(app, settings)
+
     @app.agent(inputs, name="repartition")
     async def repartition(stream: faust.StreamT) -> None:
         """Parse each input record and re-key it by recipient (or dead-letter it)."""
@@ -243,6 +247,13 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
 
     app.sendguard_agents = (repartition, decide)  # type: ignore[attr-defined]
     return app
+
+
+def check_transactions(app: faust.App, settings: Settings) -> None:
+    """Faust runs transactions only in a faust.Worker and says nothing otherwise: refuse."""
+    if settings.processing_guarantee == "exactly_once" and not app.in_transaction:
+        raise RuntimeError("exactly_once is configured but the app is not running in a "
+                           "faust.Worker, so Faust would run at-least-once: refusing")
 
 
 def _estimated_keys(table: Any) -> float:

@@ -129,3 +129,4 @@ def test_held_intents_are_dropped_as_erased() -> None:
     assert "erase-2" in dropped["detail"] and outcome["result"] == "applied"
     assert "held" not in r.state
     assert r.tick(at("2026-11-23T08:00:01")) == []
+
