@@ -79,7 +79,9 @@ def parse_event(value: dict[str, Any], record_ms: int) -> ConsentEvent | str:
     source = value.get("source") if isinstance(value.get("source"), str) else "unknown"
     evidence = value.get("evidence")
     try:
-        occurred_ms = parse_rfc3339_ms(value.get("occurred_at"))
+        # Nothing occurred after it was published: a clock ahead (or a typo, 2099) must not
+        # let a grant outrank the refusals that follow it.
+        occurred_ms = min(parse_rfc3339_ms(value.get("occurred_at")), record_ms)
     except ValueError as exc:
         if action == GRANT:
             return f"occurred_at {exc}"

@@ -89,7 +89,8 @@ def decide_intent(envelope: dict[str, Any], state: RecipientState, policy: Polic
     token = f"{envelope['topic']}:{envelope['partition']}:{envelope['offset']}"
 
     seen: dict[str, list[Any]] = state.setdefault("seen", {})
-    _prune_seen(seen, now_ms - policy.dedup_window_s * 1000)
+    dedup_cutoff_ms = now_ms - policy.dedup_window_s * 1000
+    _prune_seen(seen, dedup_cutoff_ms, now_ms - policy.dlr_window_s * 1000)
     consent.prune_events(state, now_ms - policy.dedup_window_s * 1000)
     caps.prune(state, now_ms, policy)
     prior = seen.get(msg_id)
@@ -99,8 +100,9 @@ def decide_intent(envelope: dict[str, Any], state: RecipientState, policy: Polic
             if prior_reason == HELD:
                 return []
             return [_record(intent, phone, prior_reason, prior_detail, decided_ms, policy)]
-        detail = f"msg_id first decided at {iso_ms(decided_ms)} as {prior_reason}"
-        return [_record(intent, phone, DUPLICATE, detail, now_ms, policy)]
+        if decided_ms >= dedup_cutoff_ms:  # (kept longer only for delivery reports)
+            detail = f"msg_id first decided at {iso_ms(decided_ms)} as {prior_reason}"
+            return [_record(intent, phone, DUPLICATE, detail, now_ms, policy)]
 
     reason, detail = check_intent(intent, phone, envelope.get("phone_error"), now_ms, policy)
     if reason == OK:
@@ -380,8 +382,11 @@ def _invalid_reply(envelope: dict[str, Any], error: str, policy: Policy) -> Emit
                        orjson.dumps(envelope["value"]), policy.version)
 
 
-def _prune_seen(seen: dict[str, list[Any]], cutoff_ms: int) -> None:
-    for msg_id in [m for m, entry in seen.items() if entry[0] < cutoff_ms]:
+def _prune_seen(seen: dict[str, list[Any]], dedup_cutoff_ms: int, dlr_cutoff_ms: int) -> None:
+    """Forget msg_ids decided before the dedup window, except approved ones (whose delivery
+    reports name their tenant) until the DLR window ends too."""
+    for msg_id in [m for m, entry in seen.items() if entry[0] < dedup_cutoff_ms and (
+            entry[2] != OK or entry[0] < dlr_cutoff_ms)]:
         del seen[msg_id]
 
 

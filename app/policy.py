@@ -40,6 +40,12 @@ class Cap:
     text: str
 
 
+# Marketing's refusal wording when the policy names none (platform practice, domain brief).
+DEFAULT_UNSUBSCRIBE_NOTICE = (
+    "拒收请回复R", "回TD退订", "回T退订", "退订回T", "Reply STOP to opt out",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class CategoryPolicy:
     consent: str
@@ -66,6 +72,7 @@ class Policy:
     dedup_window_s: int = 86400
     require_consent_evidence: bool = True
     dlr_revoke_error_codes: frozenset[str] = frozenset({"MBBLACK", "W-BLACK"})
+    dlr_window_s: int = 259200
     quiet_hours_action: str = "drop"
     zones: Mapping[str, str] = field(default_factory=dict)
     banned_phrases: tuple[str, ...] = ()
@@ -235,17 +242,29 @@ def parse_policy(data: dict[str, Any], source: str = "<memory>") -> Policy:
                 quiet = parse_clock_range(quiet_text)
             except ValueError as exc:
                 check.errors.append(f"{path}.quiet_hours: {exc}")
+        notices = check.strings(cat, "unsubscribe_notice", path)
+        if name == "marketing" and "unsubscribe_notice" not in cat:
+            notices = list(DEFAULT_UNSUBSCRIBE_NOTICE)
+        elif name == "marketing" and not notices:
+            check.errors.append(f"{path}.unsubscribe_notice: marketing must carry a way to "
+                                f"refuse (MIIT 2015); list at least one phrase")
         categories[name] = CategoryPolicy(
             consent=str(consent),
             caps=check.caps(cat, path),
             quiet_hours=quiet,
-            unsubscribe_notice=tuple(check.strings(cat, "unsubscribe_notice", path)),
+            unsubscribe_notice=tuple(notices),
         )
 
     global_caps = check.caps(glob, "global")
-    replies = check.table(top.get("replies", {}), "replies", {"dlr_revoke_error_codes"})
+    replies = check.table(top.get("replies", {}), "replies",
+                          {"dlr_revoke_error_codes", "dlr_window"})
     dlr_codes = (check.strings(replies, "dlr_revoke_error_codes", "replies")
                  if "dlr_revoke_error_codes" in replies else ["MBBLACK", "W-BLACK"])
+    dlr_window_s = 259200
+    try:
+        dlr_window_s = parse_duration(check.string(replies, "dlr_window", "replies", "72h"))
+    except ValueError as exc:
+        check.errors.append(f"replies.dlr_window: {exc}")
     zones: dict[str, str] = {}
     for prefix, zone in check.table(top.get("zones", {}), "zones",
                                     set(top.get("zones", {}))).items():
@@ -270,6 +289,7 @@ def parse_policy(data: dict[str, Any], source: str = "<memory>") -> Policy:
         dedup_window_s=dedup_window_s,
         require_consent_evidence=bool(require_evidence),
         dlr_revoke_error_codes=frozenset(dlr_codes),
+        dlr_window_s=dlr_window_s,
         quiet_hours_action=str(quiet_action),
         zones=zones,
         banned_phrases=tuple(banned),

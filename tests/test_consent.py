@@ -35,7 +35,7 @@ def _without_caps() -> Any:
 
 POLICY = _without_caps()
 PHONE = "+8613812345678"
-T0 = 1_795_000_000_000
+T0 = 1_795_600_000_000  # 2026-11-25T09:46:40Z: after every occurred_at below
 JD_PORT, MEITUAN_PORT, CMB_PORT = "1069000112345", "106900005678", "1065502010"
 
 
@@ -256,6 +256,30 @@ def test_blacklisting_delivery_report_revokes_the_messages_tenant() -> None:
     assert (event.value["tenant"], event.value["source"]) == ("meituan", "dlr")
     assert r.send(tenant="meituan") == "opted_out"
     assert r.send(tenant="jd") == "ok"
+
+
+def test_a_late_blacklisting_report_still_names_the_messages_tenant() -> None:
+    r = Recipient()
+    r.consent("grant", tenant="meituan")
+    r.consent("grant", tenant="jd")
+    assert r.send(tenant="meituan", ts=T0) == "ok"
+    msg_id = f"m{r.offset - 1}"
+    two_days = T0 + 2 * 86_400_000  # after the dedup window, inside the 72 h DLR window
+    emits = r.feed(REPLY, {"type": "dlr", "msg_id": msg_id, "phone": PHONE, "status": "UNDELIV",
+                           "error_code": "MBBLACK", "reported_at": "2026-11-27T10:00:00+08:00"},
+                   two_days)
+    [event] = [e for e in emits if e.topic == CONSENT_EVENTS]
+    assert event.value["tenant"] == "meituan"
+    assert r.send(tenant="jd", ts=two_days + 1000) == "ok"
+
+
+def test_a_future_dated_grant_does_not_outrank_the_refusals_after_it() -> None:
+    r = Recipient()
+    assert r.consent("grant", at="2099-01-01T00:00:00Z")["result"] == "applied"
+    assert r.send() == "ok"
+    [*_, outcome] = r.reply("TD", at="2026-11-25T18:00:00+08:00")  # after the grant
+    assert outcome.value["result"] == "applied"
+    assert r.send() == "opted_out"
 
 
 def test_blacklisting_report_for_an_unknown_message_revokes_all_marketing() -> None:

@@ -116,8 +116,21 @@ def test_dedup_window_expires_and_state_is_pruned() -> None:
     assert decide(GOOD, state, T0 + window_ms - 1, offset=2)[0] == "duplicate"
     other = {**GOOD, "msg_id": "m-2"}
     assert decide(other, state, T0 + window_ms + 1, offset=3)[0] == "ok"
-    assert "m-1" not in state["seen"]
+    # Approved msg_ids outlive the dedup window (a late delivery report names its tenant),
+    # but are no longer duplicates.
+    assert "m-1" in state["seen"]
     assert decide(GOOD, state, T0 + window_ms + 2, offset=4)[0] == "ok"
+    later = T0 + window_ms + 2 + POLICY.dlr_window_s * 1000 + 1
+    assert decide({**GOOD, "msg_id": "m-3"}, state, later, offset=5)[0] == "ok"
+    assert list(state["seen"]) == ["m-3"]
+
+
+def test_dropped_msg_ids_are_forgotten_after_the_dedup_window() -> None:
+    state: dict = {}
+    window_ms = POLICY.dedup_window_s * 1000
+    decide({**GOOD, "tenant": "nobody"}, state, T0, offset=1)
+    decide({**GOOD, "msg_id": "m-2"}, state, T0 + window_ms + 1, offset=2)
+    assert list(state["seen"]) == ["m-2"]
 
 
 def test_invalid_phone_intents_are_keyed_by_msg_id() -> None:

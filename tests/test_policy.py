@@ -71,6 +71,9 @@ def test_quiet_hours_may_cross_midnight_but_not_be_empty() -> None:
         (lambda d: d["tenants"]["jd"].update(signatures=["【京东】"]), "without 【】"),
         (lambda d: d["tenants"]["jd"].update(ports=["10690-001"]), "tenants.jd.ports"),
         (lambda d: d.update(tenants={}), "tenants: at least one"),
+        (lambda d: d["categories"]["marketing"].update(unsubscribe_notice=[]),
+         "categories.marketing.unsubscribe_notice: marketing must carry a way to refuse"),
+        (lambda d: d["replies"].update(dlr_window="3 days"), "replies.dlr_window"),
     ],
 )
 def test_each_mistake_is_reported_with_its_path(mutate, message: str) -> None:
@@ -99,3 +102,11 @@ def test_unreadable_and_malformed_files(tmp_path: Path) -> None:
     bad.write_text("version = \n", encoding="utf-8")
     with pytest.raises(PolicyError, match="not valid TOML"):
         load_policy(bad)
+
+
+def test_marketing_refusal_wording_defaults_when_the_policy_names_none() -> None:
+    data = example()
+    del data["categories"]["marketing"]["unsubscribe_notice"]
+    policy = parse_policy(data)
+    assert "拒收请回复R" in policy.categories["marketing"].unsubscribe_notice
+    assert policy.dlr_window_s == 72 * 3600
