@@ -88,11 +88,9 @@ def decide_intent(envelope: dict[str, Any], state: RecipientState, policy: Polic
     phone: str | None = envelope["phone"]
     token = f"{envelope['topic']}:{envelope['partition']}:{envelope['offset']}"
 
+    prune(state, now_ms, policy)
     seen: dict[str, list[Any]] = state.setdefault("seen", {})
     dedup_cutoff_ms = now_ms - policy.dedup_window_s * 1000
-    _prune_seen(seen, dedup_cutoff_ms, now_ms - policy.dlr_window_s * 1000)
-    consent.prune_events(state, now_ms - policy.dedup_window_s * 1000)
-    caps.prune(state, now_ms, policy)
     prior = seen.get(msg_id)
     if prior is not None:
         decided_ms, prior_token, prior_reason, prior_detail = prior[:4]
@@ -380,6 +378,20 @@ def _invalid_reply(envelope: dict[str, Any], error: str, policy: Policy) -> Emit
     source = Source(envelope["topic"], envelope["partition"], envelope["offset"], envelope["ts"])
     return dead_letter(source, "decide", "invalid_reply", error, None,
                        orjson.dumps(envelope["value"]), policy.version)
+
+
+def prune(state: RecipientState, now_ms: int, policy: Policy) -> None:
+    """Drop what no rule can read any more at `now_ms`: decided msg_ids past the dedup (and,
+    approved ones, DLR) window, consent event ids past the dedup window, cap timestamps past
+    the longest window. Decision-neutral: every later decision prunes the same first."""
+    seen = state.get("seen")
+    if seen is not None:
+        _prune_seen(seen, now_ms - policy.dedup_window_s * 1000,
+                    now_ms - policy.dlr_window_s * 1000)
+        if not seen:
+            del state["seen"]
+    consent.prune_events(state, now_ms - policy.dedup_window_s * 1000)
+    caps.prune(state, now_ms, policy)
 
 
 def _prune_seen(seen: dict[str, list[Any]], dedup_cutoff_ms: int, dlr_cutoff_ms: int) -> None:

@@ -103,6 +103,7 @@ class Settings:
     api_token: str = ""
     environment: str = "development"
     state_secret: str = ""
+    sweep_lag_s: int = 3600
     recipient_partitions: int = 8
     topics: dict[str, TopicSpec] = field(default_factory=load_topic_specs)
 
@@ -123,6 +124,7 @@ class Settings:
             api_token=env.get("SENDGUARD_API_TOKEN", cls.api_token),
             environment=env.get("SENDGUARD_ENV", cls.environment),
             state_secret=_secret(env),
+            sweep_lag_s=_env_int(env, "SENDGUARD_SWEEP_LAG_S", cls.sweep_lag_s),
             replication_factor=_env_int(env, "SENDGUARD_REPLICATION_FACTOR",
                                         cls.replication_factor),
             recipient_partitions=topics["recipient_events"].partitions,

@@ -26,7 +26,7 @@ from faust.sensors.prometheus import FaustMetrics, PrometheusMonitor
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from app import eos, metrics
-from app.core import fail_closed, handle, next_release, release_due
+from app.core import fail_closed, handle, next_release, prune, release_due
 from app.explain import explain
 from app.logs import logging_config
 from app.phones import InvalidPhone, normalise_phone
@@ -42,6 +42,7 @@ TABLE_NAME = "recipients"
 HELD_INDEX_KEY = b"\x00held-index:"
 TICK_KEY = b"\x00tick"
 TICK_INTERVAL_S = 1.0
+SWEEP_KEYS_PER_TICK = 100  # idle-state pruning: keys visited per partition per tick
 DECISION_TOPICS = (APPROVED, DROPPED)
 
 
@@ -141,7 +142,11 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
             plain = sealer.open(message.value, key)
             envelope = orjson.loads(plain)
             if envelope["kind"] == TICK:
-                return release_held(message.partition, envelope["ts"])
+                emits = release_held(message.partition, envelope["ts"])
+                sweep(message.partition, envelope["ts"])
+                return emits
+            latest_ms[message.partition] = max(latest_ms.get(message.partition, 0),
+                                               envelope["ts"])
             before, state = load(key)
             held_before = next_release(state)
             emits = handle(envelope, state, policy)
@@ -152,6 +157,36 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
         except Exception as exc:
             log.exception("deciding failed; dead-lettered (%s)", type(exc).__name__)
             return fail_closed(_source(message), key, plain or message.value, exc, policy)
+
+    latest_ms: dict[int, int] = {}  # per partition: the latest record time decided here
+    sweep_from: dict[int, bytes | None] = {}  # per partition: where the next sweep starts
+
+    def sweep(partition: int, wall_ms: int) -> None:
+        """Prune a few recipients' state per tick, so an idle recipient's state disappears.
+
+        Pruning is otherwise done on a recipient's next event. "Now" is the latest record time
+        decided on this partition (never ahead of the clock), less settings.sweep_lag_s for
+        records that arrive out of order, so the sweep never prunes what a decision could
+        still read. RocksDB stores only: the memory store has no per-partition order.
+        """
+        db = _partition_db(recipients, partition)
+        if db is None or partition not in latest_ms:
+            return
+        now_ms = min(wall_ms, latest_ms[partition]) - settings.sweep_lag_s * 1000
+        cursor, keys = db.iter(), []
+        start = sweep_from.get(partition)
+        cursor.seek(start) if start is not None else cursor.seek_to_first()
+        while cursor.valid() and len(keys) < SWEEP_KEYS_PER_TICK:
+            keys.append(cursor.key())
+            cursor.next()
+        sweep_from[partition] = cursor.key() if cursor.valid() else None
+        del cursor
+        for key in keys:
+            if key.startswith(b"\x00"):  # the held index
+                continue
+            before, state = load(key)
+            prune(state, now_ms, policy)
+            save(key, before, state)
 
     def release_held(partition: int, now_ms: int) -> list[Emit]:
         _, index = load(HELD_INDEX_KEY + str(partition).encode())
@@ -192,17 +227,15 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
                 if emit.topic in DECISION_TOPICS:
                     metrics.DECISION_LATENCY.observe(max(0.0, time.time() - timestamp_ms / 1000))
 
-    if policy.quiet_hours_action == "defer":
-
-        @app.timer(interval=TICK_INTERVAL_S)
-        async def tick() -> None:
-            """Wake each of this worker's partitions so held intents are released on time."""
-            value = sealer.seal(orjson.dumps({"kind": TICK, "ts": int(time.time() * 1000)}),
-                                TICK_KEY)
-            for tp in app.assignor.assigned_actives():
-                if tp.topic == recipient_events.get_topic_name():
-                    await recipient_events.send(key=TICK_KEY, value=value,
-                                                partition=tp.partition)
+    @app.timer(interval=TICK_INTERVAL_S)
+    async def tick() -> None:
+        """Wake each of this worker's partitions: held intents are released on time (also
+        those held before the policy stopped deferring) and idle state is swept."""
+        value = sealer.seal(orjson.dumps({"kind": TICK, "ts": int(time.time() * 1000)}),
+                            TICK_KEY)
+        for tp in app.assignor.assigned_actives():
+            if tp.topic == recipient_events.get_topic_name():
+                await recipient_events.send(key=TICK_KEY, value=value, partition=tp.partition)
 
     # Faust's own sensor (offsets, events, sends, rebalances), served with SendGuard's
     # metrics at /metrics.
@@ -254,6 +287,12 @@ def check_transactions(app: faust.App, settings: Settings) -> None:
     if settings.processing_guarantee == "exactly_once" and not app.in_transaction:
         raise RuntimeError("exactly_once is configured but the app is not running in a "
                            "faust.Worker, so Faust would run at-least-once: refusing")
+
+
+def _partition_db(table: Any, partition: int) -> Any:
+    """The RocksDB (rocksdict) database of one table partition, or None for other stores."""
+    open_db = getattr(table.data, "_db_for_partition", None)
+    return open_db(partition) if open_db is not None else None
 
 
 def _estimated_keys(table: Any) -> float:
