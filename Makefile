@@ -1,12 +1,13 @@
 # The two commands of the README. Each makes its own virtual environment in .venv.
 #   make demo   set up, then run the gate on the embedded broker with sample traffic
-#   make test   set up, then lint and run the whole test suite on a launched Apache Kafka
+#   make test   set up (system packages too), then lint and run the whole test suite on a
+#               launched Apache Kafka
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 DEMO_ARGS ?=
 
-.PHONY: demo test lint tools clean
+.PHONY: demo test lint tools system-deps clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ needed"'
@@ -30,8 +31,12 @@ $(VENV)/tools/.installed: $(VENV)/.installed
 
 tools: $(VENV)/tools/.installed
 
-test: lint tools
-	$(BIN)/python deploy/brokers.py fetch-kafka
+# Java, Maven, Prometheus and npm from Debian's packages, where missing (needs root or sudo).
+system-deps:
+	deploy/system-deps.sh
+
+test: system-deps lint tools
+	$(if $(KAFKA_BOOTSTRAP_SERVERS),,$(BIN)/python deploy/brokers.py fetch-kafka)
 	$(BIN)/pytest -s -ra
 
 clean:
