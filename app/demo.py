@@ -34,6 +34,8 @@ from app.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "deploy"))
+# Where a failed demo leaves the worker's log (var/ is gitignored); the work directory goes.
+KEPT_LOG = ROOT / "var" / "demo-worker.log"
 
 
 def _free_port() -> int:
@@ -164,6 +166,7 @@ def run_demo(policy_path: str, duration_s: float = 0, intents: int = 400) -> int
     worker: subprocess.Popen[bytes] | None = None
     web_port = _free_port()
     print(f"Embedded broker (Tansu, memory storage) on {broker.bootstrap}")
+    succeeded = False
     try:
         env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap,
                "SENDGUARD_PROCESSING_GUARANTEE": "at_least_once",
@@ -200,8 +203,9 @@ def run_demo(policy_path: str, duration_s: float = 0, intents: int = 400) -> int
         decided = {v["msg_id"] for t, v in outputs if t != settings.topic("dead_letter")}
         missing = {i["msg_id"] for i in traffic.intents} - decided
         if missing:
-            print(f"\nFAILED: {len(missing)} intents got no decision; worker log: {log_path}")
+            print(f"\nFAILED: {len(missing)} intents got no decision")
             return 1
+        succeeded = True
         _hold(duration_s)
         return 0
     finally:
@@ -212,8 +216,23 @@ def run_demo(policy_path: str, duration_s: float = 0, intents: int = 400) -> int
             except subprocess.TimeoutExpired:
                 worker.kill()
         broker.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
+        kept = _remove_workdir(workdir, failed=not succeeded)
+        if kept is not None:
+            print(f"Worker log kept: {kept}")
         print("Demo stopped; broker and worker shut down, temporary files removed.")
+
+
+def _remove_workdir(workdir: Path, failed: bool, kept_log: Path = KEPT_LOG) -> Path | None:
+    """Delete the demo's temporary files, but first, on failure, copy out the worker log:
+    the one file a failure message can send you to. Returns where the log was kept."""
+    log = workdir / "worker.log"
+    kept = None
+    if failed and log.is_file():
+        kept_log.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(log, kept_log)
+        kept = kept_log
+    shutil.rmtree(workdir, ignore_errors=True)
+    return kept
 
 
 def _wait_for_log(proc: subprocess.Popen[bytes], log_path: Path, marker: str,
@@ -226,7 +245,7 @@ def _wait_for_log(proc: subprocess.Popen[bytes], log_path: Path, marker: str,
         if marker in log_path.read_text(errors="replace"):
             return
         time.sleep(0.25)
-    raise SystemExit(f"worker not ready after {timeout_s:.0f}s; log: {log_path}")
+    raise SystemExit(f"worker not ready after {timeout_s:.0f}s; see the worker log kept above")
 
 
 def _hold(duration_s: float) -> None:

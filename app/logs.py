@@ -13,15 +13,26 @@ from typing import Any
 
 import orjson
 
-# An optional +, then 8 to 15 digits, possibly split by single spaces or dashes.
-_PHONE_LIKE = re.compile(r"(?<![\w.])\+?\d(?:[ \-]?\d){7,14}(?![\w.])")
+# A phone: an optional +, then 8 to 15 digits, possibly split by single spaces or dashes. The
+# bounds are digits only, so letters or CJK text around a number ("手机13812345678已退订",
+# "otp13812345678") do not hide it. Not phones, left alone: ISO dates (2026-11-22, so
+# timestamps and policy versions stay readable) and the digits after a decimal point or in a
+# dotted version (0.123456789, 1.2.20261122). Any other long digit run (an order number, epoch
+# milliseconds) is masked too: better a masked id than a leaked number.
+_PHONE_LIKE = re.compile(
+    r"(?P<date>(?<!\d)\d{4}-\d{2}-\d{2}(?!\d))"
+    r"|(?<!\d)(?<!\d\.)\+?\d(?:[ \-]?\d){7,14}(?!\d)"
+)
 
 
 def mask_text(text: str) -> str:
     """Mask every phone-like run of digits: keep the first 3 and last 4 digits."""
     def mask(match: re.Match[str]) -> str:
-        digits = re.sub(r"\D", "", match.group(0))
-        plus = "+" if match.group(0).startswith("+") else ""
+        found = match.group(0)
+        if match.group("date"):
+            return found
+        digits = re.sub(r"\D", "", found)
+        plus = "+" if found.startswith("+") else ""
         return f"{plus}{digits[:3]}{'*' * (len(digits) - 7)}{digits[-4:]}"
     return _PHONE_LIKE.sub(mask, text)
 

@@ -4,17 +4,21 @@ Upstream services write numbers however their users typed them (13812345678,
 +86 138 1234 5678, 008613812345678, +1 (415) 555-0100). State, keys and caps must agree on
 one form, so everything is normalised to E.164 before it is routed. Chinese mobiles take a
 fast path (most traffic); everything else goes through Google's libphonenumber metadata.
+Full-width forms (＋８６ １３８…, typed with a Chinese IME) are folded to ASCII first (NFKC), and
+only ASCII digits count after that: a mixed-width number must not become a second recipient
+with its own consent and caps.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import phonenumbers
 
 _SEPARATORS = re.compile(r"[\s\-().\u00a0\u3000]+")
-_CN_MOBILE = re.compile(r"1[3-9]\d{9}")
-_DIGITS = re.compile(r"\+?\d{4,20}")
+_CN_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+_DIGITS = re.compile(r"\+?[0-9]{4,20}")  # \d would also match other scripts' digits
 
 
 class InvalidPhone(ValueError):
@@ -25,7 +29,7 @@ def normalise_phone(raw: object, default_region: str = "CN") -> str:
     """Return `raw` as E.164 ("+8613812345678"), or raise InvalidPhone saying why."""
     if not isinstance(raw, str):
         raise InvalidPhone("phone must be a string")
-    text = _SEPARATORS.sub("", raw.strip())
+    text = _SEPARATORS.sub("", unicodedata.normalize("NFKC", raw).strip())
     if text.startswith("00"):
         text = "+" + text[2:]
     if not _DIGITS.fullmatch(text):

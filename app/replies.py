@@ -29,6 +29,11 @@ legitimately holds, and replies also reach notification senders whose questions 
    chains copied from the instruction count ("回复TD退订", "退订回T", "拒收请回复R", "回T").
 4. Negation guard: a negator directly before the keyword (不退订, 不要退订, 不用退订, 别退订,
    "don't stop") is never an opt-out. Punctuation breaks the guard: "不需要，退订" opts out.
+   A bare refusal word set off by punctuation is an aside, and the clause after it is what the
+   reply asks for: "不，退订", "不要，TD", "No, stop", "no. STOP" opt out ("不，不要退订" does
+   not). Whitespace sets off only a refusal that is complete on its own ("不要了 TD", "算了 TD"):
+   "不要 TD" may be "don't TD". The last clause counts only for unsubscribe or help: a
+   resubscribe must stand alone ("No, YES" is not consent).
 5. Explicit refusals, anchored with the same fillers: 别/不要/请勿 (再)(给我)发/传(短信), 请勿打扰,
    别烦我, 不想再收到…, 不需要这些短信, 滚, 拉黑; "stop texting/calling me", "remove me from your
    list", "no more texts", "don't text me", "leave me alone". Anchoring keeps "不要发韵达",
@@ -114,6 +119,14 @@ def _alt(words: tuple[str, ...] | list[str]) -> str:
     """Regex alternation, longest first so "stop all" wins over "stop"."""
     return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
 
+
+# Leading refusal asides (rule 4): "不，" "不要，" "no. " "nope, " "不要了 " "算了，" ...
+_ASIDE = re.compile(
+    rf"^(?:(?>(?:{_alt(['不', '不要', '不用', '不必', '不需要', 'no', 'nope', 'nah'])})+"
+    r"\s*[^\w\s]+\s*)"
+    rf"|(?>(?:{_alt(['不了', '不要了', '不用了', '不必了', '不需要了', '算了'])})+"
+    r"(?:\s*[^\w\s]+\s*|\s+)))++"
+)
 
 _INTENT_OF: dict[str, ReplyIntent] = {
     **{w: ReplyIntent.UNSUBSCRIBE for w in (*_EN_UNSUB, *_CODES)},
@@ -236,32 +249,45 @@ def classify_reply(text: str) -> ReplyClass:
     normalised = normalise_reply(text)
     if not normalised:
         return ReplyClass(ReplyIntent.NONE, SCOPE_SENDER, None, normalised)
+    aside = _ASIDE.match(normalised)
+    if aside and aside.end() < len(normalised):
+        intent, keyword = _classify(normalised[aside.end():])
+        if intent in (ReplyIntent.UNSUBSCRIBE, ReplyIntent.HELP):
+            return _result(intent, keyword, normalised)
+    intent, keyword = _classify(normalised)
+    if intent is ReplyIntent.NONE:
+        return ReplyClass(ReplyIntent.NONE, SCOPE_SENDER, None, normalised)
+    return _result(intent, keyword, normalised)
+
+
+def _classify(normalised: str) -> tuple[ReplyIntent, str | None]:
+    """The intent and keyword of normalised text (rules 2 to 6)."""
     spaced = _NONWORD.sub(" ", normalised.replace("'", "").replace("\u2019", "")).strip()
     compact = spaced.replace(" ", "")
 
     intent = _INTENT_OF.get(spaced)
     if intent is not None:
-        return _result(intent, spaced, normalised)
+        return intent, spaced
     if _EN_NEGATION.search(spaced) or _ZH_NEGATION.search(spaced):
-        return ReplyClass(ReplyIntent.NONE, SCOPE_SENDER, None, normalised)
+        return ReplyIntent.NONE, None
 
     if _ZEROS.fullmatch(compact):
-        return _result(ReplyIntent.UNSUBSCRIBE, compact, normalised)
+        return ReplyIntent.UNSUBSCRIBE, compact
     if m := _EN_COMMAND.match(spaced):
         kw = m.group("kw")
-        return _result(_INTENT_OF[kw], kw, normalised)
+        return _INTENT_OF[kw], kw
     if m := _EN_REFUSAL.match(spaced):
-        return _result(ReplyIntent.UNSUBSCRIBE, m.group("kw"), normalised)
+        return ReplyIntent.UNSUBSCRIBE, m.group("kw")
 
     if _CJK.search(compact):
         for pattern in (_ZH_UNSUB, _ZH_HOWTO, _ZH_COMPLAINT):
             if m := pattern.match(compact):
-                return _result(ReplyIntent.UNSUBSCRIBE, m.group("kw"), normalised)
+                return ReplyIntent.UNSUBSCRIBE, m.group("kw")
         if m := _ZH_THREAT.search(compact):
-            return _result(ReplyIntent.UNSUBSCRIBE, m.group("kw"), normalised)
+            return ReplyIntent.UNSUBSCRIBE, m.group("kw")
         if m := _ZH_RESUB.match(compact):
-            return _result(ReplyIntent.RESUBSCRIBE, m.group("kw"), normalised)
+            return ReplyIntent.RESUBSCRIBE, m.group("kw")
         if m := _ZH_HELP.match(compact):
-            return _result(ReplyIntent.HELP, m.group("kw"), normalised)
+            return ReplyIntent.HELP, m.group("kw")
 
-    return ReplyClass(ReplyIntent.NONE, SCOPE_SENDER, None, normalised)
+    return ReplyIntent.NONE, None

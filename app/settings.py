@@ -6,6 +6,7 @@ guarantee, ports); everything compliance staff set lives in the policy file.
 
 from __future__ import annotations
 
+import hmac
 import os
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -153,3 +154,14 @@ class Settings:
 
     def topic(self, topic_id: str) -> str:
         return self.topics[topic_id].name
+
+    def accepts_bearer(self, authorization: str) -> bool:
+        """Whether an Authorization header carries the API token; never when none is set.
+
+        Compared in constant time (a plain != leaks how long a prefix matched), on bytes so a
+        header with non-ASCII characters is a plain no rather than an exception.
+        """
+        if not self.api_token:
+            return False
+        return hmac.compare_digest(authorization.encode("utf-8", "surrogateescape"),
+                                   f"Bearer {self.api_token}".encode("utf-8", "surrogateescape"))

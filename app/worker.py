@@ -264,8 +264,7 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
     @app.page("/recipients/{phone}")
     async def recipient(web: Any, request: Any, phone: str) -> Any:
         """Compliance staff's "why?": consent, cap usage and recent decisions of one number."""
-        if not settings.api_token or request.headers.get("Authorization", "") != \
-                f"Bearer {settings.api_token}":
+        if not settings.accepts_bearer(request.headers.get("Authorization", "")):
             return web.json({"error": "a valid bearer token is required"}, status=401)
         try:
             e164 = normalise_phone(unquote(phone), policy.default_region)

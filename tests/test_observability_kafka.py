@@ -23,7 +23,16 @@ from tests.test_consent_kafka import daytime_in_shanghai_ms
 pytestmark = pytest.mark.kafka
 
 PHONE = "13811112222"
+OTHER = "13999998888"  # somebody else's number, in upstream free text
 TOKEN = "s3cret-token"
+
+
+def binary(name: str) -> str:
+    """The path of a tool CI installs (.ci/run); missing, the test fails rather than skips."""
+    path = shutil.which(name)
+    if path is None:
+        pytest.fail(f"{name} comes from Debian's prometheus package; .ci/run installs it")
+    return path
 
 
 def get(url: str, token: str | None = None) -> tuple[int, bytes]:
@@ -44,7 +53,7 @@ def busy_worker(worker_factory, kafka: str):
     publish(kafka, topics["consent_events"], [(PHONE, orjson.dumps({
         "event_id": "g1", "phone": PHONE, "tenant": "meituan", "category": "marketing",
         "action": "grant", "source": "signup_form", "occurred_at": "2026-01-01T00:00:00Z",
-        "evidence": {"form_id": "f", "note": "called back from 13999998888"}}), ts)])
+        "evidence": {"form_id": "f", "note": f"called back from {OTHER}"}}), ts)])
     consume(kafka, [topics["consent_outcomes"]], expected=1, settle=0)
     publish(kafka, topics["send_intents"], [
         (PHONE, orjson.dumps({"msg_id": "mk1", "tenant": "meituan", "signature": "美团",
@@ -53,13 +62,18 @@ def busy_worker(worker_factory, kafka: str):
         (PHONE, orjson.dumps({"msg_id": "mk2", "tenant": "meituan", "signature": "美团",
                               "category": "marketing", "phone": PHONE,
                               "content": "【美团】又一张神券，拒收请回复R"}), ts + 2),
-        (None, b"\x00 garbage", ts + 3),
+        # An upstream put a phone number where the signature goes: the decision's detail
+        # quotes it, so the explain answer must mask it.
+        (PHONE, orjson.dumps({"msg_id": "mk3", "tenant": "meituan", "signature": f"代发{OTHER}",
+                              "category": "marketing", "phone": PHONE,
+                              "content": f"【代发{OTHER}】神券到账，拒收请回复R"}), ts + 3),
+        (None, b"\x00 garbage", ts + 4),
     ])
     # The reply goes in only after the intents are decided: another topic, so no order.
-    consume(kafka, [topics["approved"], topics["dropped"], topics["dead_letter"]], expected=3)
+    consume(kafka, [topics["approved"], topics["dropped"], topics["dead_letter"]], expected=4)
     publish(kafka, topics["carrier_replies"], [(PHONE, orjson.dumps({
         "type": "mo", "reply_id": "r1", "phone": PHONE, "to": "106900005678", "text": "TD",
-        "received_at": "2026-11-22T12:00:00+08:00"}), ts + 4)])
+        "received_at": "2026-11-22T12:00:00+08:00"}), ts + 5)])
     consume(kafka, [topics["consent_outcomes"]], expected=2, settle=0)
     return worker, f"http://127.0.0.1:{worker.env['SENDGUARD_WEB_PORT']}"
 
@@ -70,6 +84,8 @@ def test_metrics_health_explain_and_logs(busy_worker) -> None:
                'reason="ok"} 1.0',
                'sendguard_decisions_total{category="marketing",decision="dropped",'
                'reason="frequency_cap"} 1.0',
+               'sendguard_decisions_total{category="marketing",decision="dropped",'
+               'reason="signature_invalid"} 1.0',
                'sendguard_unsubscribes_total{tenant="meituan"} 1.0',
                'sendguard_replies_total{intent="unsubscribe"} 1.0',
                'sendguard_consent_events_total{action="grant",result="applied",'
@@ -89,10 +105,10 @@ def test_metrics_health_explain_and_logs(busy_worker) -> None:
     for needle in needles:
         assert needle in text, needle
     assert PHONE not in text and "8613811112222" not in text
-    if shutil.which("promtool"):
-        lint = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True)
-        assert lint.returncode == 0 and not lint.stdout.strip() and not lint.stderr.strip(), \
-            lint.stdout + lint.stderr
+    lint = subprocess.run([binary("promtool"), "check", "metrics"], input=body,
+                          capture_output=True)
+    assert lint.returncode == 0 and not lint.stdout.strip() and not lint.stderr.strip(), \
+        lint.stdout + lint.stderr
 
     assert get(f"{base}/healthz")[0] == 200
     assert get(f"{base}/readyz")[0] == 200
@@ -107,11 +123,19 @@ def test_metrics_health_explain_and_logs(busy_worker) -> None:
                    if (c["tenant"], c["category"]) == ("meituan", "marketing"))
     assert meituan["status"] == "revoked"
     assert meituan["deciding_event"]["source"] == "reply"
-    assert {d["msg_id"]: d["reason"] for d in answer["recent_decisions"]} == \
-        {"mk1": "ok", "mk2": "frequency_cap"}
+    decisions = {d["msg_id"]: d for d in answer["recent_decisions"]}
+    assert {msg_id: d["reason"] for msg_id, d in decisions.items()} == \
+        {"mk1": "ok", "mk2": "frequency_cap", "mk3": "signature_invalid"}
     usage = next(u for u in answer["cap_usage"] if u["category"] == "marketing")
     assert usage["caps"] == [{"cap": "1/7d", "used": 1, "limit": 1}]
-    assert "13999998888" not in body.decode()  # other numbers in evidence are masked
+    # Another number in stored free text (a decision's detail) is masked; dates are not.
+    assert decisions["mk3"]["detail"] == \
+        "signature 【代发139****8888】 is not registered to this tenant"
+    assert OTHER not in body.decode()
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z",
+                        decisions["mk3"]["decided_at"])
+    assert answer["policy_version"] == json.loads(get(f"{base}/readyz")[1])["policy_version"]
+    print(f"\nexplain: {len(decisions)} decisions; mk3 detail {decisions['mk3']['detail']!r}")
     assert get(f"{base}/recipients/not-a-phone", token=TOKEN)[0] == 400
 
     worker.stop()
@@ -119,12 +143,17 @@ def test_metrics_health_explain_and_logs(busy_worker) -> None:
     records = [json.loads(line) for line in lines if line.startswith("{")]
     assert len(records) > 20 and len(records) >= 0.9 * len(lines)
     assert all({"ts", "level", "logger", "msg"} <= set(r) for r in records)
-    assert not re.search(r"1381111\s?2222|13999998888", worker.log_path.read_text())
+    assert not re.search(rf"1381111\s?2222|{OTHER}", worker.log_path.read_text())
 
 
-@pytest.mark.skipif(shutil.which("prometheus") is None,
-                    reason="Prometheus comes from Debian's package; .ci/run installs it")
-def test_a_real_prometheus_scrapes_the_worker(busy_worker, tmp_path: Path) -> None:
+@pytest.fixture
+def prometheus() -> str:
+    """Checked before the worker starts, so a missing binary fails at once."""
+    return binary("prometheus")
+
+
+def test_a_real_prometheus_scrapes_the_worker(prometheus: str, busy_worker,
+                                              tmp_path: Path) -> None:
     _, base = busy_worker
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -136,7 +165,7 @@ def test_a_real_prometheus_scrapes_the_worker(busy_worker, tmp_path: Path) -> No
         "  - job_name: sendguard\n"
         f"    static_configs: [{{targets: ['{base.removeprefix('http://')}']}}]\n")
     proc = subprocess.Popen(
-        ["prometheus", f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'data'}",
+        [prometheus, f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'data'}",
          f"--web.listen-address=127.0.0.1:{port}"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -153,7 +182,7 @@ def test_a_real_prometheus_scrapes_the_worker(busy_worker, tmp_path: Path) -> No
             if result:
                 found = float(result[0]["value"][1])
                 break
-        assert found == 2.0
+        assert found == 3.0
         up = json.loads(get(f"http://127.0.0.1:{port}/api/v1/query?query=up")[1])
         assert up["data"]["result"][0]["value"][1] == "1"
         print(f"\nPrometheus scraped the worker: sum(sendguard_decisions_total) = {found}")

@@ -46,6 +46,42 @@ def test_non_strings_are_rejected(raw: object) -> None:
         normalise_phone(raw)
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "138１２３４５６７８",  # mixed width: once a second, non-ASCII "E.164" recipient
+        "１３８１２３４５６７８",
+        "＋８６\u3000１３８\u3000１２３４\u3000５６７８",  # full-width, ideographic spaces
+        "＋８６ １３８ １２３４ ５６７８",
+        "＋８６－１３８－１２３４－５６７８",
+        "（＋８６）１３８１２３４５６７８",
+        "００８６１３８１２３４５６７８",
+        "+86 138\u00a01234\u00a05678",
+    ],
+)
+def test_full_width_forms_are_the_same_recipient(raw: str) -> None:
+    e164 = normalise_phone(raw)
+    assert e164 == "+8613812345678"
+    assert e164.isascii()
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "١٣٨١٢٣٤٥٦٧٨",  # Arabic-Indic digits: not folded by NFKC, so not a phone here
+        "138١٢٣٤٥٦٧٨",
+        "+86 ১৩৮১২৩৪৫৬৭৮",  # Bengali digits
+    ],
+)
+def test_other_scripts_digits_are_rejected_not_turned_into_new_recipients(raw: str) -> None:
+    with pytest.raises(InvalidPhone):
+        normalise_phone(raw)
+
+
+def test_full_width_international_numbers_normalise() -> None:
+    assert normalise_phone("＋１ （４１５） ５５５－０１００") == "+14155550100"
+
+
 def test_national_numbers_use_the_default_region() -> None:
     assert normalise_phone("(415) 555-0100", default_region="US") == "+14155550100"
 

@@ -161,6 +161,37 @@ def test_keyword_is_recorded_for_the_audit_trail(text: str, keyword: str) -> Non
     assert got.normalised == normalise_reply(text)
 
 
+@pytest.mark.parametrize(
+    ("text", "keyword"),
+    [("不，退订", "退订"), ("不了，退订", "退订"), ("不要，TD", "td"), ("不要了 TD", "td"),
+     ("No, stop", "stop"), ("no. STOP", "stop"), ("Nope… STOP", "stop"),
+     ("不，别再发了", "别再发")],
+)
+def test_a_refusal_aside_then_a_command_opts_out(text: str, keyword: str) -> None:
+    """"No, stop": the bare refusal word is filler; the clause after it is the command."""
+    got = classify_reply(text)
+    assert (got.intent, got.keyword, got.normalised) == \
+        (ReplyIntent.UNSUBSCRIBE, keyword, normalise_reply(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["不退订", "不要退订", "我不想退订", "don't stop", "不，不要退订", "不要，不要退订",
+     "不，我不想退订", "No, don't stop", "不 退订", "不要 TD", "不了，谢谢",
+     "No. Stop by tomorrow?", "不，我要退订酒店", "不!"],
+)  # fmt: skip
+def test_a_refusal_aside_does_not_undo_a_negation(text: str) -> None:
+    assert classify_reply(text).intent is ReplyIntent.NONE
+
+
+def test_after_an_aside_only_unsubscribe_and_help_count() -> None:
+    """A resubscribe must stand alone: "No, YES" is no consent."""
+    assert classify_reply("No, YES").intent is ReplyIntent.NONE
+    assert classify_reply("不，订阅").intent is ReplyIntent.NONE
+    assert classify_reply("No, help").intent is ReplyIntent.HELP
+    assert classify_reply("NO, STOP ALL").scope == "all"
+
+
 def test_hostile_input_stays_fast() -> None:
     """Replies are attacker-controlled: long repetitive text must not blow up the regexes."""
     import time
@@ -170,6 +201,9 @@ def test_hostile_input_stays_fast() -> None:
         "0" * 5000 + "好",
         "退订广告" * 1000 + "吗",
         "please " * 2000 + "x",
+        "不，" * 3000 + "x",
+        "不要" * 3000 + "x",
+        "no, " * 3000 + "stop",
     ]
     start = time.perf_counter()
     for text in texts:
