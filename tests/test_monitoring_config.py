@@ -21,7 +21,7 @@ METRIC = re.compile(r"\b((?:sendguard|faust)_[a-z_]+|sendguard:[a-z0-9_:]+|up)\b
 
 def promtool(*args: str) -> subprocess.CompletedProcess[str]:
     if shutil.which("promtool") is None:
-        pytest.fail("promtool comes from Debian's prometheus package; .ci/run installs it")
+        pytest.fail("promtool comes from Debian's prometheus package; `make test` installs it")
     return subprocess.run(["promtool", *args], capture_output=True, text=True, cwd=PROMETHEUS)
 
 

@@ -31,7 +31,7 @@ def binary(name: str) -> str:
     """The path of a tool CI installs (.ci/run); missing, the test fails rather than skips."""
     path = shutil.which(name)
     if path is None:
-        pytest.fail(f"{name} comes from Debian's prometheus package; .ci/run installs it")
+        pytest.fail(f"{name} comes from Debian's prometheus package; `make test` installs it")
     return path
 
 
