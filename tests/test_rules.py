@@ -198,6 +198,13 @@ def test_quiet_hours_for_a_us_number_use_its_own_zone_not_utc() -> None:
                     tenant="meituan") == "ok"
     assert r.reason(at("2026-11-22T22:30:00", la), category="marketing",
                     tenant="meituan") == "quiet_hours"
+    # Across local midnight, and at the edges of 21:00-08:00 in Los Angeles.
+    for local, expected in (("2026-11-23T02:00:00", "quiet_hours"),
+                            ("2026-11-23T07:59:59", "quiet_hours"),
+                            ("2026-11-23T08:00:00", "ok"),
+                            ("2026-11-23T20:59:59", "ok"),
+                            ("2026-11-23T21:00:00", "quiet_hours")):
+        assert r.reason(at(local, la), category="marketing", tenant="meituan") == expected, local
 
 
 def test_a_number_spanning_zones_is_read_strictly_and_the_policy_can_map_it() -> None:
