@@ -8,6 +8,7 @@ Banned phrases (fraud, impersonation) come from the policy.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -29,7 +30,9 @@ _GSM7 = frozenset(
 _GSM7_EXTENDED = frozenset("^{}\\[~]|€\f")
 
 
+@functools.lru_cache(maxsize=4096)
 def _fold(text: str) -> str:
+    """NFKC and case folded; cached: the policy's phrases and a campaign's content repeat."""
     return unicodedata.normalize("NFKC", text).casefold()
 
 
