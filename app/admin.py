@@ -10,10 +10,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 import time
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.conn import create_conn
+from aiokafka.errors import (
+    AuthenticationFailedError,
+    IllegalSaslStateError,
+    KafkaError,
+    SaslAuthenticationFailed,
+    TopicAlreadyExistsError,
+    UnsupportedSaslMechanismError,
+)
 
 from app.settings import Settings
 
@@ -24,17 +33,30 @@ class TopicMismatch(RuntimeError):
     """An existing internal topic has a partition count the worker cannot run with."""
 
 
+class BrokerAuthError(RuntimeError):
+    """The broker refused our credentials or our TLS handshake: retrying will not help."""
+
+
+_AUTH_ERRORS = (SaslAuthenticationFailed, AuthenticationFailedError,
+                UnsupportedSaslMechanismError, IllegalSaslStateError)
+
+
 async def ensure_topics(settings: Settings, timeout_s: float = 60.0) -> dict[str, str]:
     """Create missing topics; return {topic name: "created" | "exists"}."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap, request_timeout_ms=15000)
+    security = settings.kafka_security
+    log.info("Kafka security: %s", security.describe())
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap, request_timeout_ms=15000,
+                                **security.aiokafka_kwargs())
     deadline = time.monotonic() + timeout_s
     while True:
         try:
             await admin.start()
             break
         except KafkaError as exc:
+            await _raise_if_refused(settings)
             if time.monotonic() > deadline:
-                raise RuntimeError(f"broker {settings.bootstrap} unreachable: {exc}") from exc
+                raise RuntimeError(f"broker {settings.bootstrap} unreachable ({exc}); "
+                                   f"connecting with {security.describe()}") from exc
             await asyncio.sleep(1.0)
     try:
         existing = {t["topic"]: len(t["partitions"]) for t in await admin.describe_topics()}
@@ -60,6 +82,36 @@ async def ensure_topics(settings: Settings, timeout_s: float = 60.0) -> dict[str
         return outcome
     finally:
         await admin.close()
+
+
+async def _raise_if_refused(settings: Settings) -> None:
+    """Tell a refused login or TLS handshake from a broker that is not up yet.
+
+    aiokafka's bootstrap logs the cause and raises a generic connection error, and a worker
+    that kept retrying wrong credentials would look like a slow broker. One direct connection
+    to each bootstrap server shows the cause: authentication and certificate errors are final.
+    """
+    security = settings.kafka_security
+    for server in settings.bootstrap.split(","):
+        host, _, port = server.strip().rpartition(":")
+        try:
+            conn = await create_conn(host, int(port), request_timeout_ms=10000,
+                                     **security.aiokafka_kwargs())
+        except _AUTH_ERRORS as exc:
+            raise BrokerAuthError(
+                f"Kafka authentication failed at {server.strip()} ({security.describe()}): "
+                f"{exc}; check KAFKA_SASL_USERNAME / KAFKA_SASL_PASSWORD / KAFKA_SASL_MECHANISM"
+            ) from None
+        except ssl.SSLError as exc:
+            raise BrokerAuthError(
+                f"TLS handshake with {server.strip()} failed ({security.describe()}): "
+                f"{getattr(exc, 'verify_message', None) or exc.reason or exc}; "
+                f"check KAFKA_SSL_CAFILE / KAFKA_SSL_CHECK_HOSTNAME and the broker's listener"
+            ) from None
+        except (TimeoutError, OSError, KafkaError, ValueError):
+            continue  # not up (yet), or another server answers: keep retrying
+        else:
+            conn.close()
 
 
 async def _wait_for_topics(admin: AIOKafkaAdminClient, names: list[str], deadline: float) -> None:

@@ -64,6 +64,7 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
         web_host=settings.web_host,
         web_port=settings.web_port,
         consumer_auto_offset_reset="earliest",
+        broker_credentials=settings.kafka_security.faust_credentials(),
     )
     raw: dict[str, Any] = {"key_serializer": "raw", "value_serializer": "raw"}
     names = {topic_id: spec.name for topic_id, spec in settings.topics.items()}
