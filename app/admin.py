@@ -14,6 +14,7 @@ import ssl
 import time
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.conn import create_conn
 from aiokafka.errors import (
     AuthenticationFailedError,
@@ -79,9 +80,40 @@ async def ensure_topics(settings: Settings, timeout_s: float = 60.0) -> dict[str
             with contextlib.suppress(TopicAlreadyExistsError):  # another worker was first
                 await admin.create_topics(missing, timeout_ms=15000)
             await _wait_for_topics(admin, [t.name for t in missing], deadline)
+        await _warn_small_limits(admin, settings, [n for n, s in outcome.items() if s == "exists"])
         return outcome
     finally:
         await admin.close()
+
+
+async def _warn_small_limits(admin: AIOKafkaAdminClient, settings: Settings,
+                             names: list[str]) -> list[str]:
+    """Warn about existing topics whose max.message.bytes is below topics.toml's.
+
+    Topics created by an older SendGuard (or by hand) keep their limit; the worker may then
+    write a record the broker refuses, which under exactly-once fails the transaction. Return
+    the warnings (also logged); the fix is `kafka-configs --alter` with the value shown.
+    """
+    wanted = {spec.name: int(spec.config["max.message.bytes"]) for spec in
+              settings.topics.values() if spec.name in names and "max.message.bytes" in spec.config}
+    if not wanted:
+        return []
+    responses = await admin.describe_configs(
+        [ConfigResource(ConfigResourceType.TOPIC, name, {"max.message.bytes": None})
+         for name in wanted])
+    warnings = []
+    for response in responses:
+        for _error, _message, _type, name, entries in response.resources:
+            for entry in entries:
+                if entry[0] == "max.message.bytes" and int(entry[1]) < wanted.get(name, 0):
+                    warnings.append(
+                        f"topic {name} has max.message.bytes={entry[1]}, below the "
+                        f"{wanted[name]} of topics/topics.toml: records that large would be "
+                        f"refused; run kafka-configs --alter --entity-type topics --entity-name "
+                        f"{name} --add-config max.message.bytes={wanted[name]}")
+    for warning in warnings:
+        log.warning("%s", warning)
+    return warnings
 
 
 async def _raise_if_refused(settings: Settings) -> None:
