@@ -25,6 +25,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import struct
 import subprocess
 import sys
@@ -55,6 +56,8 @@ class Broker:
     _proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
     # SASL/PLAIN credentials the listener accepts (None: a PLAINTEXT listener).
     sasl_users: dict[str, str] | None = field(default=None, repr=False)
+    # The CA file that signed the listener's certificate (None: no TLS).
+    tls_cafile: str | None = None
 
     def stop(self, timeout: float = 15.0) -> None:
         if self._proc is not None and self._proc.poll() is None:
@@ -122,14 +125,19 @@ def _sasl_plain(sock: socket.socket, username: str, password: str) -> str | None
     return f"SaslAuthenticate error {error}" if error else None
 
 
-def probe(bootstrap: str, timeout: float = 3.0,
-          sasl: tuple[str, str] | None = None) -> str | None:
+def probe(bootstrap: str, timeout: float = 3.0, sasl: tuple[str, str] | None = None,
+          tls_cafile: str | None = None) -> str | None:
     """None when the broker answers ApiVersions and lists itself in Metadata; else why not.
 
-    With `sasl` (username, password) the probe authenticates with SASL/PLAIN first."""
+    With `sasl` (username, password) the probe authenticates with SASL/PLAIN first; with
+    `tls_cafile` it speaks TLS and checks the broker's certificate against that CA."""
     host, port = bootstrap.rsplit(":", 1)
     try:
-        with socket.create_connection((host, int(port)), timeout=timeout) as sock:
+        with contextlib.ExitStack() as stack:
+            sock = stack.enter_context(socket.create_connection((host, int(port)), timeout))
+            if tls_cafile:
+                context = ssl.create_default_context(cafile=tls_cafile)
+                sock = stack.enter_context(context.wrap_socket(sock, server_hostname=host))
             sock.settimeout(timeout)
             versions = _request(sock, 18, 0, b"", 1)
             error = struct.unpack(">h", versions[:2])[0]
@@ -146,14 +154,15 @@ def probe(bootstrap: str, timeout: float = 3.0,
 
 def wait_until_ready(bootstrap: str, timeout: float,
                      proc: subprocess.Popen[bytes] | None = None, log_file: str | None = None,
-                     sasl: tuple[str, str] | None = None) -> None:
+                     sasl: tuple[str, str] | None = None, tls_cafile: str | None = None
+                     ) -> None:
     deadline = time.monotonic() + timeout
     reason = "not probed"
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"broker exited with {proc.returncode} during start-up"
                                f"{_log_tail(log_file)}")
-        reason = probe(bootstrap, sasl=sasl)
+        reason = probe(bootstrap, sasl=sasl, tls_cafile=tls_cafile)
         if reason is None:
             return
         time.sleep(0.3)
@@ -215,12 +224,15 @@ def _jaas_string(text: str) -> str:
 
 
 def _kafka_properties(port: int, controller_port: int, data: Path,
-                      sasl_users: dict[str, str] | None = None) -> str:
-    """server.properties; with `sasl_users` the client listener is SASL_PLAINTEXT with PLAIN.
+                      sasl_users: dict[str, str] | None = None,
+                      tls: TlsFiles | None = None) -> str:
+    """server.properties; with `sasl_users` the client listener is SASL_PLAINTEXT with PLAIN,
+    with `tls` SSL (both: SASL_SSL).
 
-    The broker talks to itself over that listener as the first user; the KRaft controller
+    The broker talks to itself over that listener (as the first user); the KRaft controller
     listener stays PLAINTEXT (loopback, not for clients)."""
-    listener = "SASL_PLAINTEXT" if sasl_users else "PLAINTEXT"
+    listener = {(False, False): "PLAINTEXT", (True, False): "SASL_PLAINTEXT",
+                (False, True): "SSL", (True, True): "SASL_SSL"}[(bool(sasl_users), bool(tls))]
     settings = {
         "process.roles": "broker,controller",
         "node.id": "1",
@@ -254,10 +266,17 @@ def _kafka_properties(port: int, controller_port: int, data: Path,
         settings.update({
             "sasl.enabled.mechanisms": "PLAIN",
             "sasl.mechanism.inter.broker.protocol": "PLAIN",
-            "listener.name.sasl_plaintext.plain.sasl.jaas.config":
+            f"listener.name.{listener.lower()}.plain.sasl.jaas.config":
                 "org.apache.kafka.common.security.plain.PlainLoginModule required "
                 f"username={_jaas_string(inter_user)} password={_jaas_string(inter_password)} "
                 f"{users};",
+        })
+    if tls:
+        keystore = data / "broker-keystore.pem"  # PEM keystore: the key, then the chain
+        keystore.write_text(Path(tls.keyfile).read_text() + Path(tls.certfile).read_text())
+        settings.update({
+            "ssl.keystore.type": "PEM", "ssl.keystore.location": str(keystore),
+            "ssl.truststore.type": "PEM", "ssl.truststore.location": tls.cafile,
         })
     return "".join(f"{k}={v}\n" for k, v in settings.items())
 
@@ -266,7 +285,8 @@ def _ready(broker: Broker, timeout: float) -> Broker:
     """Wait until the broker answers; if it never does, stop it and clean up."""
     sasl = next(iter(broker.sasl_users.items())) if broker.sasl_users else None
     try:
-        wait_until_ready(broker.bootstrap, timeout, broker._proc, broker.log_file, sasl)
+        wait_until_ready(broker.bootstrap, timeout, broker._proc, broker.log_file, sasl,
+                         broker.tls_cafile)
     except BaseException:
         broker.stop()
         raise
@@ -281,19 +301,31 @@ def _spawn(cmd: list[str], log_file: str, env: dict[str, str] | None = None
                                 start_new_session=True)
 
 
+@dataclass(frozen=True)
+class TlsFiles:
+    """PEM files for a TLS listener: the broker's certificate and (unencrypted PKCS#8) key, and
+    the CA that signed it."""
+
+    certfile: str
+    keyfile: str
+    cafile: str
+
+
 def start_kafka(port: int | None = None, log_file: str | None = None,
-                timeout: float = 120.0, sasl_users: dict[str, str] | None = None) -> Broker:
+                timeout: float = 120.0, sasl_users: dict[str, str] | None = None,
+                tls: TlsFiles | None = None) -> Broker:
     """Start a single-node KRaft Apache Kafka on 127.0.0.1; ready when it returns.
 
     `sasl_users` ({username: password}) makes the client listener SASL_PLAINTEXT with the PLAIN
-    mechanism, accepting exactly those users; default: a PLAINTEXT listener."""
+    mechanism, accepting exactly those users; `tls` makes it SSL (SASL_SSL with both);
+    default: a PLAINTEXT listener."""
     libs = fetch_kafka()
     java = shutil.which("java") or "java"
     port = port or free_port()
     data = Path(tempfile.mkdtemp(prefix="sendguard-kafka-"))
     log_file = log_file or str(data / "kafka.log")
     props = data / "server.properties"
-    props.write_text(_kafka_properties(port, free_port(), data, sasl_users))
+    props.write_text(_kafka_properties(port, free_port(), data, sasl_users, tls))
     (data / "log4j.properties").write_text(_LOG4J)
     classpath = f"{libs}/*"
     jvm = [java, "-Xms256m", "-Xmx1g", "-XX:+UseG1GC", "-Djava.awt.headless=true",
@@ -307,7 +339,8 @@ def start_kafka(port: int | None = None, log_file: str | None = None,
         raise RuntimeError(f"formatting Kafka storage failed:\n{fmt.stdout}{fmt.stderr}")
     proc = _spawn([*jvm, "kafka.Kafka", str(props)], log_file)
     return _ready(Broker("kafka", f"127.0.0.1:{port}", proc.pid, str(data), log_file, proc,
-                         dict(sasl_users) if sasl_users else None), timeout)
+                         dict(sasl_users) if sasl_users else None,
+                         tls.cafile if tls else None), timeout)
 
 
 # --- Tansu (embedded, for the demo) ---------------------------------------------------------
