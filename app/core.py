@@ -175,9 +175,9 @@ def _finish(intent: dict[str, Any], phone: str | None, reason: str, detail: str 
     """Record the decision in state (seen; caps when approved) and build its record."""
     detail = clip(detail)
     # State stays small whatever the intent holds: a msg_id over the length limit is never a
-    # valid one (invalid_intent) and is not remembered; only a policy tenant is kept.
+    # valid one (invalid_intent) and is not remembered, nor a tenant no policy could name.
     tenant = intent.get("tenant")
-    tenant = tenant if isinstance(tenant, str) and tenant in policy.tenants else None
+    tenant = tenant if isinstance(tenant, str) and len(tenant) <= consent.MAX_ID_LENGTH else None
     if len(intent["msg_id"]) <= MAX_MSG_ID_LENGTH:
         state.setdefault("seen", {})[intent["msg_id"]] = [now_ms, token, reason, detail, tenant]
     if reason == OK:
