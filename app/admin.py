@@ -10,10 +10,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 import time
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from aiokafka.conn import create_conn
+from aiokafka.errors import (
+    AuthenticationFailedError,
+    IllegalSaslStateError,
+    KafkaError,
+    SaslAuthenticationFailed,
+    TopicAlreadyExistsError,
+    UnsupportedSaslMechanismError,
+)
 
 from app.settings import Settings
 
@@ -24,17 +34,30 @@ class TopicMismatch(RuntimeError):
     """An existing internal topic has a partition count the worker cannot run with."""
 
 
+class BrokerAuthError(RuntimeError):
+    """The broker refused our credentials or our TLS handshake: retrying will not help."""
+
+
+_AUTH_ERRORS = (SaslAuthenticationFailed, AuthenticationFailedError,
+                UnsupportedSaslMechanismError, IllegalSaslStateError)
+
+
 async def ensure_topics(settings: Settings, timeout_s: float = 60.0) -> dict[str, str]:
     """Create missing topics; return {topic name: "created" | "exists"}."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap, request_timeout_ms=15000)
+    security = settings.kafka_security
+    log.info("Kafka security: %s", security.describe())
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap, request_timeout_ms=15000,
+                                **security.aiokafka_kwargs())
     deadline = time.monotonic() + timeout_s
     while True:
         try:
             await admin.start()
             break
         except KafkaError as exc:
+            await _raise_if_refused(settings)
             if time.monotonic() > deadline:
-                raise RuntimeError(f"broker {settings.bootstrap} unreachable: {exc}") from exc
+                raise RuntimeError(f"broker {settings.bootstrap} unreachable ({exc}); "
+                                   f"connecting with {security.describe()}") from exc
             await asyncio.sleep(1.0)
     try:
         existing = {t["topic"]: len(t["partitions"]) for t in await admin.describe_topics()}
@@ -57,9 +80,70 @@ async def ensure_topics(settings: Settings, timeout_s: float = 60.0) -> dict[str
             with contextlib.suppress(TopicAlreadyExistsError):  # another worker was first
                 await admin.create_topics(missing, timeout_ms=15000)
             await _wait_for_topics(admin, [t.name for t in missing], deadline)
+        await _warn_small_limits(admin, settings, [n for n, s in outcome.items() if s == "exists"])
         return outcome
     finally:
         await admin.close()
+
+
+async def _warn_small_limits(admin: AIOKafkaAdminClient, settings: Settings,
+                             names: list[str]) -> list[str]:
+    """Warn about existing topics whose max.message.bytes is below topics.toml's.
+
+    Topics created by an older SendGuard (or by hand) keep their limit; the worker may then
+    write a record the broker refuses, which under exactly-once fails the transaction. Return
+    the warnings (also logged); the fix is `kafka-configs --alter` with the value shown.
+    """
+    wanted = {spec.name: int(spec.config["max.message.bytes"]) for spec in
+              settings.topics.values() if spec.name in names and "max.message.bytes" in spec.config}
+    if not wanted:
+        return []
+    responses = await admin.describe_configs(
+        [ConfigResource(ConfigResourceType.TOPIC, name, {"max.message.bytes": None})
+         for name in wanted])
+    warnings = []
+    for response in responses:
+        for _error, _message, _type, name, entries in response.resources:
+            for entry in entries:
+                if entry[0] == "max.message.bytes" and int(entry[1]) < wanted.get(name, 0):
+                    warnings.append(
+                        f"topic {name} has max.message.bytes={entry[1]}, below the "
+                        f"{wanted[name]} of topics/topics.toml: records that large would be "
+                        f"refused; run kafka-configs --alter --entity-type topics --entity-name "
+                        f"{name} --add-config max.message.bytes={wanted[name]}")
+    for warning in warnings:
+        log.warning("%s", warning)
+    return warnings
+
+
+async def _raise_if_refused(settings: Settings) -> None:
+    """Tell a refused login or TLS handshake from a broker that is not up yet.
+
+    aiokafka's bootstrap logs the cause and raises a generic connection error, and a worker
+    that kept retrying wrong credentials would look like a slow broker. One direct connection
+    to each bootstrap server shows the cause: authentication and certificate errors are final.
+    """
+    security = settings.kafka_security
+    for server in settings.bootstrap.split(","):
+        host, _, port = server.strip().rpartition(":")
+        try:
+            conn = await create_conn(host, int(port), request_timeout_ms=10000,
+                                     **security.aiokafka_kwargs())
+        except _AUTH_ERRORS as exc:
+            raise BrokerAuthError(
+                f"Kafka authentication failed at {server.strip()} ({security.describe()}): "
+                f"{exc}; check KAFKA_SASL_USERNAME / KAFKA_SASL_PASSWORD / KAFKA_SASL_MECHANISM"
+            ) from None
+        except ssl.SSLError as exc:
+            raise BrokerAuthError(
+                f"TLS handshake with {server.strip()} failed ({security.describe()}): "
+                f"{getattr(exc, 'verify_message', None) or exc.reason or exc}; "
+                f"check KAFKA_SSL_CAFILE / KAFKA_SSL_CHECK_HOSTNAME and the broker's listener"
+            ) from None
+        except (TimeoutError, OSError, KafkaError, ValueError):
+            continue  # not up (yet), or another server answers: keep retrying
+        else:
+            conn.close()
 
 
 async def _wait_for_topics(admin: AIOKafkaAdminClient, names: list[str], deadline: float) -> None:

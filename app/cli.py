@@ -33,9 +33,13 @@ def _policy(args: argparse.Namespace) -> Policy:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    from app.admin import BrokerAuthError
     from app.worker import run_worker
 
-    run_worker(_settings(args), _policy(args))
+    try:
+        run_worker(_settings(args), _policy(args))
+    except BrokerAuthError as exc:
+        raise SystemExit(f"sendguard worker: {exc}") from None
     return 0
 
 
@@ -55,9 +59,12 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_create_topics(args: argparse.Namespace) -> int:
-    from app.admin import ensure_topics
+    from app.admin import BrokerAuthError, ensure_topics
 
-    outcome = asyncio.run(ensure_topics(_settings(args)))
+    try:
+        outcome = asyncio.run(ensure_topics(_settings(args)))
+    except BrokerAuthError as exc:
+        raise SystemExit(f"sendguard create-topics: {exc}") from None
     for name, state in outcome.items():
         print(f"{state:8} {name}")
     return 0

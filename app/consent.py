@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.policy import Policy
-from app.records import parse_rfc3339_ms
+from app.records import bounded_id, parse_rfc3339_ms
 
 GRANT = "grant"
 REVOKE = "revoke"
@@ -29,6 +29,10 @@ ACTIONS = (GRANT, REVOKE, ERASE)
 ALL_TENANTS = "*"
 ALL_CATEGORIES = "all"
 CONSENT_CATEGORIES = ("marketing", "notification")
+# Longest event id, source and tenant kept in a recipient's state as given; longer event ids
+# are kept by their sha256, longer sources cut, and a revoke naming a longer tenant (none in a
+# policy is that long) revokes for every tenant.
+MAX_ID_LENGTH = 128
 
 # Outcomes of applying an event (the `result` of a consent outcome record).
 APPLIED = "applied"
@@ -72,11 +76,13 @@ def parse_event(value: dict[str, Any], record_ms: int) -> ConsentEvent | str:
     event_id = value.get("event_id")
     if not isinstance(event_id, str) or not event_id:
         return "event_id must be a non-empty string"
+    event_id = bounded_id(event_id, MAX_ID_LENGTH)
     action = value.get("action")
     if action not in ACTIONS:
         return f"action must be one of {', '.join(ACTIONS)}"
     tenant, category = value.get("tenant"), value.get("category")
     source = value.get("source") if isinstance(value.get("source"), str) else "unknown"
+    source = source[:MAX_ID_LENGTH]  # display only
     evidence = value.get("evidence")
     try:
         # Nothing occurred after it was published: a clock ahead (or a typo, 2099) must not
@@ -91,7 +97,8 @@ def parse_event(value: dict[str, Any], record_ms: int) -> ConsentEvent | str:
     if action == REVOKE:
         return ConsentEvent(
             event_id,
-            tenant if isinstance(tenant, str) and tenant else ALL_TENANTS,
+            tenant if isinstance(tenant, str) and 0 < len(tenant) <= MAX_ID_LENGTH
+            else ALL_TENANTS,
             category if category in (*CONSENT_CATEGORIES, ALL_CATEGORIES) else ALL_CATEGORIES,
             REVOKE, source, occurred_ms, evidence if isinstance(evidence, dict) else {},
         )

@@ -26,6 +26,8 @@ from app.records import (
     OBSERVATION,
     Emit,
     Source,
+    bounded_id,
+    clip,
     consent_outcome_record,
     dead_letter,
     decision_record,
@@ -172,8 +174,13 @@ def next_release(state: RecipientState) -> int | None:
 def _finish(intent: dict[str, Any], phone: str | None, reason: str, detail: str | None,
             now_ms: int, token: str, state: RecipientState, policy: Policy) -> Emit:
     """Record the decision in state (seen; caps when approved) and build its record."""
-    tenant = intent.get("tenant") if isinstance(intent.get("tenant"), str) else None
-    state.setdefault("seen", {})[intent["msg_id"]] = [now_ms, token, reason, detail, tenant]
+    detail = clip(detail)
+    # State stays small whatever the intent holds: a msg_id over the length limit is never a
+    # valid one (invalid_intent) and is not remembered, nor a tenant no policy could name.
+    tenant = intent.get("tenant")
+    tenant = tenant if isinstance(tenant, str) and len(tenant) <= consent.MAX_ID_LENGTH else None
+    if len(intent["msg_id"]) <= MAX_MSG_ID_LENGTH:
+        state.setdefault("seen", {})[intent["msg_id"]] = [now_ms, token, reason, detail, tenant]
     if reason == OK:
         caps.record_approval(state, intent["tenant"], intent["category"], now_ms, policy)
     return _record(intent, phone, reason, detail, now_ms, policy)
@@ -343,12 +350,13 @@ def _event_from_mo(value: dict[str, Any], reply: ReplyClass, phone: str, now_ms:
         category, action = "marketing", consent.GRANT
     else:
         return None
+    # Derived events stay small whatever the reply holds: they go back through an input topic.
     return {
-        "event_id": f"reply:{value['reply_id']}",
+        "event_id": f"reply:{bounded_id(value['reply_id'])}",
         "phone": phone, "tenant": tenant, "category": category, "action": action,
         "source": "reply", "occurred_at": _event_time(value.get("received_at"), now_ms),
-        "evidence": {"reply_id": value["reply_id"], "text": value["text"], "to": value["to"],
-                     "keyword": reply.keyword},
+        "evidence": {"reply_id": clip(value["reply_id"]), "text": clip(value["text"]),
+                     "to": clip(value["to"]), "keyword": reply.keyword},
     }
 
 
@@ -360,10 +368,11 @@ def _event_from_dlr(value: dict[str, Any], phone: str, now_ms: int, state: Recip
     seen = (state.get("seen") or {}).get(value["msg_id"])
     tenant = seen[4] if seen and len(seen) > 4 and seen[4] else consent.ALL_TENANTS
     return {
-        "event_id": f"dlr:{value['msg_id']}:{code}",
+        "event_id": f"dlr:{bounded_id(value['msg_id'])}:{code}",
         "phone": phone, "tenant": tenant, "category": "marketing", "action": consent.REVOKE,
         "source": "dlr", "occurred_at": _event_time(value.get("reported_at"), now_ms),
-        "evidence": {"msg_id": value["msg_id"], "status": value["status"], "error_code": code},
+        "evidence": {"msg_id": clip(value["msg_id"]), "status": clip(value["status"]),
+                     "error_code": code},
     }
 
 

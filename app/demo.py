@@ -29,6 +29,7 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from app.kafka_security import KafkaSecurity
 from app.phones import mask_phone
 from app.settings import Settings
 
@@ -36,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "deploy"))
 # Where a failed demo leaves the worker's log (var/ is gitignored); the work directory goes.
 KEPT_LOG = ROOT / "var" / "demo-worker.log"
+_SECURITY_PREFIXES = ("KAFKA_SECURITY_", "KAFKA_SASL_", "KAFKA_SSL_")
 
 
 def _free_port() -> int:
@@ -96,8 +98,10 @@ def sample_traffic(count: int, seed: int = 11) -> Traffic:
     return Traffic(consents, replies, intents)
 
 
-async def _publish(bootstrap: str, topic: str, values: list[Any]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
+async def _publish(bootstrap: str, topic: str, values: list[Any],
+                   security: KafkaSecurity) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5,
+                                **security.aiokafka_kwargs())
     await producer.start()
     try:
         for value in values:
@@ -107,10 +111,11 @@ async def _publish(bootstrap: str, topic: str, values: list[Any]) -> None:
         await producer.stop()
 
 
-async def _collect(bootstrap: str, topics: list[str], expected: int,
-                   timeout_s: float) -> list[tuple[str, dict[str, Any]]]:
+async def _collect(bootstrap: str, topics: list[str], expected: int, timeout_s: float,
+                   security: KafkaSecurity) -> list[tuple[str, dict[str, Any]]]:
     consumer = AIOKafkaConsumer(*topics, bootstrap_servers=bootstrap,
-                                auto_offset_reset="earliest", group_id=None)
+                                auto_offset_reset="earliest", group_id=None,
+                                **security.aiokafka_kwargs())
     await consumer.start()
     got: list[tuple[str, dict[str, Any]]] = []
     deadline = time.monotonic() + timeout_s
@@ -168,7 +173,12 @@ def run_demo(policy_path: str, duration_s: float = 0, intents: int = 400) -> int
     print(f"Embedded broker (Tansu, memory storage) on {broker.bootstrap}")
     succeeded = False
     try:
-        env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap,
+        # The embedded broker listens in plain text on loopback: the worker and the demo's
+        # clients get the same security settings (KAFKA_SECURITY_PROTOCOL=PLAINTEXT), whatever
+        # the shell exports for a real cluster.
+        env = {**{k: v for k, v in os.environ.items() if not k.startswith(_SECURITY_PREFIXES)},
+               "KAFKA_SECURITY_PROTOCOL": "PLAINTEXT",
+               "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap,
                "SENDGUARD_PROCESSING_GUARANTEE": "at_least_once",
                "SENDGUARD_DATA_DIR": str(workdir / "state"),
                "SENDGUARD_WEB_PORT": str(web_port)}
@@ -185,18 +195,22 @@ def run_demo(policy_path: str, duration_s: float = 0, intents: int = 400) -> int
         bootstrap = broker.bootstrap
         print(f"Publishing {len(traffic.consents)} consent events and {len(traffic.replies)} "
               f"replies (3 of them unsubscribe) ...")
-        asyncio.run(_publish(bootstrap, settings.topic("consent_events"), traffic.consents))
-        asyncio.run(_publish(bootstrap, settings.topic("carrier_replies"), traffic.replies))
+        security = settings.kafka_security
+        asyncio.run(_publish(bootstrap, settings.topic("consent_events"), traffic.consents,
+                             security))
+        asyncio.run(_publish(bootstrap, settings.topic("carrier_replies"), traffic.replies,
+                             security))
         consent_outcomes = asyncio.run(_collect(  # grants, then the 3 derived revocations
-            bootstrap, [settings.topic("consent_outcomes")], len(traffic.consents) + 3, 120))
+            bootstrap, [settings.topic("consent_outcomes")], len(traffic.consents) + 3, 120,
+            security))
         print(f"Publishing {len(traffic.intents)} intents (and one malformed record) ...")
         asyncio.run(_publish(bootstrap, settings.topic("send_intents"),
-                             [*traffic.intents, b"{oops: not json"]))
+                             [*traffic.intents, b"{oops: not json"], security))
         expected = len(traffic.intents) + 1
         outputs = asyncio.run(_collect(
             bootstrap,
             [settings.topic("approved"), settings.topic("dropped"), settings.topic("dead_letter")],
-            expected, timeout_s=120,
+            expected, timeout_s=120, security=security,
         ))
         _print_consent_summary(consent_outcomes)
         _print_summary(settings, outputs, expected, web_port)

@@ -7,6 +7,7 @@ makes `sendguard replay` print byte-for-byte what the worker publishes.
 from __future__ import annotations
 
 import base64
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -22,6 +23,19 @@ CONSENT_OUTCOMES = "consent_outcomes"
 # so the core stays pure; replay prints none.
 OBSERVATION = "observation"
 CONSENT_FIELDS = ("event_id", "tenant", "category", "action", "source", "occurred_at")
+
+# Size bounds that keep every record the worker writes publishable (topics/README.md, "Sizes").
+# A dead letter keeps the original key and value in full while together they are at most
+# DEAD_LETTER_ORIGINAL_MAX_BYTES: Kafka's default message.max.bytes, so every record an input
+# topic with default limits accepts. Larger ones (an operator raised an input topic's limit)
+# keep a DEAD_LETTER_PREFIX_BYTES prefix of each part, with its length and sha256.
+DEAD_LETTER_ORIGINAL_MAX_BYTES = 1_048_588
+DEAD_LETTER_PREFIX_BYTES = 64 * 1024
+# Free text the worker writes (a decision's detail, a dead letter's error) is clipped to this.
+TEXT_MAX_CHARS = 1000
+# The largest record the worker sends (its producer's max_request_size); topics.toml gives each
+# topic the worker writes a max.message.bytes that its largest record fits in, up to this.
+MAX_RECORD_BYTES = 4 * 1024 * 1024
 
 # The fields of an intent that decision records carry (unknown extra fields are not forwarded).
 INTENT_FIELDS = (
@@ -93,7 +107,14 @@ def dead_letter(
     value: bytes | None,
     policy_version: str,
 ) -> Emit:
-    """A record that could not be decided, with its original bytes, so nothing is lost."""
+    """A record that could not be decided, with its original bytes, so nothing is lost.
+
+    Key and value are kept in full up to DEAD_LETTER_ORIGINAL_MAX_BYTES together (base64 adds
+    a third: the dead-letter topic's limit is sized for it); beyond, each part longer than
+    DEAD_LETTER_PREFIX_BYTES keeps that prefix, and `*_bytes` and `*_sha256` always describe
+    the whole original, so the dead letter itself can never be too large to publish.
+    """
+    whole = len(key or b"") + len(value or b"") <= DEAD_LETTER_ORIGINAL_MAX_BYTES
     return Emit(DEAD_LETTER, None, {
         "source_topic": source.topic,
         "partition": source.partition,
@@ -101,11 +122,36 @@ def dead_letter(
         "timestamp": iso_ms(source.timestamp_ms),
         "stage": stage,
         "error_class": error_class,
-        "error": error,
-        "key_base64": None if key is None else base64.b64encode(key).decode("ascii"),
-        "value_base64": None if value is None else base64.b64encode(value).decode("ascii"),
+        "error": clip(error),
+        **_original("key", key, whole),
+        **_original("value", value, whole),
         "policy_version": policy_version,
     })
+
+
+def _original(part: str, data: bytes | None, whole: bool) -> dict[str, Any]:
+    if data is None:
+        return {f"{part}_base64": None, f"{part}_bytes": None, f"{part}_sha256": None,
+                f"{part}_truncated": False}
+    kept = data if whole else data[:DEAD_LETTER_PREFIX_BYTES]
+    return {f"{part}_base64": base64.b64encode(kept).decode("ascii"),
+            f"{part}_bytes": len(data), f"{part}_sha256": hashlib.sha256(data).hexdigest(),
+            f"{part}_truncated": len(kept) < len(data)}
+
+
+def bounded_id(text: str, limit: int = 128) -> str:
+    """An id as SendGuard stores or derives it: as given up to `limit` characters, else by its
+    sha256 ("sha256:<hex>"), still unique and never large."""
+    if len(text) <= limit:
+        return text
+    return "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def clip(text: str | None, limit: int = TEXT_MAX_CHARS) -> str | None:
+    """Free text cut to `limit` characters (ending in '…' when cut): details can echo input."""
+    if text is None or len(text) <= limit:
+        return text
+    return text[:limit - 1] + "…"
 
 
 def consent_outcome_record(
@@ -133,5 +179,5 @@ def _string_fields(source: dict[str, Any], names: tuple[str, ...]) -> dict[str, 
 
 def _verdict(reason: str | None, detail: str | None, policy_version: str,
              decided_ms: int) -> dict[str, Any]:
-    return {"reason": reason, "detail": detail, "policy_version": policy_version,
+    return {"reason": reason, "detail": clip(detail), "policy_version": policy_version,
             "decided_at": iso_ms(decided_ms)}

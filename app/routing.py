@@ -21,6 +21,9 @@ CONSENT = "consent"
 REPLY = "reply"
 TICK = "tick"  # a clock tick the worker sends to each of its partitions to release held intents
 INVALID_PHONE_KEY_PREFIX = "msg:"
+# JSON nested deeper than this is refused: orjson parses up to 1024 levels but encodes only 254,
+# and the worker re-encodes each value inside an envelope (and a held intent inside its state).
+MAX_NESTING = 128
 
 
 def route(
@@ -39,6 +42,8 @@ def route(
         return reject("not_json", f"value is not UTF-8 JSON: {exc}")
     if not isinstance(value, dict):
         return reject("not_object", f"value is JSON {type(value).__name__}, not an object")
+    if _too_deep(value, MAX_NESTING):
+        return reject("not_json", f"value is nested deeper than {MAX_NESTING} levels")
     envelope: dict[str, Any] = {
         "kind": kind,
         "topic": source.topic,
@@ -65,3 +70,16 @@ def route(
     except InvalidPhone as exc:
         return reject(error_class, f"phone: {exc}")
     return Emit(RECIPIENT_EVENTS, envelope["phone"], envelope)
+
+
+def _too_deep(value: dict[str, Any], limit: int) -> bool:
+    """Whether containers nest deeper than `limit` (iterative: no recursion on hostile input)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, depth + 1) for child in children
+                     if isinstance(child, dict | list))
+    return False

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from app.kafka_security import KafkaSecurity, KafkaSecurityError
 from app.privacy import DEVELOPMENT_SECRET, MIN_SECRET_BYTES, StateSealer
 
 TOPICS_FILE = Path(__file__).resolve().parent.parent / "topics" / "topics.toml"
@@ -107,11 +108,16 @@ class Settings:
     sweep_lag_s: int = 3600
     recipient_partitions: int = 8
     topics: dict[str, TopicSpec] = field(default_factory=load_topic_specs)
+    kafka_security: KafkaSecurity = field(default_factory=KafkaSecurity)  # TLS / SASL
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
         env = dict(os.environ if env is None else env)
         topics = load_topic_specs(env)
+        try:
+            kafka_security = KafkaSecurity.from_env(env)
+        except KafkaSecurityError as exc:
+            raise SystemExit(f"Kafka security settings: {exc}") from None
         settings = cls(
             bootstrap=env.get("KAFKA_BOOTSTRAP_SERVERS", cls.bootstrap),
             app_id=env.get("SENDGUARD_APP_ID", cls.app_id),
@@ -130,6 +136,7 @@ class Settings:
                                         cls.replication_factor),
             recipient_partitions=topics["recipient_events"].partitions,
             topics=topics,
+            kafka_security=kafka_security,
         )
         settings = replace(settings, **{k: v for k, v in overrides.items() if v is not None})
         if settings.processing_guarantee not in GUARANTEES:

@@ -25,7 +25,7 @@ from faust.exceptions import SameNode
 from faust.sensors.prometheus import FaustMetrics, PrometheusMonitor
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
-from app import eos, metrics
+from app import eos, metrics, records
 from app.core import fail_closed, handle, next_release, prune, release_due
 from app.explain import explain
 from app.logs import logging_config
@@ -71,6 +71,10 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
         web_host=settings.web_host,
         web_port=settings.web_port,
         consumer_auto_offset_reset="earliest",
+        broker_credentials=settings.kafka_security.faust_credentials(),
+        # Records up to the topics' limits (topics.toml): a dead letter of a 1 MB input is
+        # 1.4 MB, so the aiokafka default (1 MB) would fail the send and crash the agent.
+        producer_max_request_size=records.MAX_RECORD_BYTES,
     )
     raw: dict[str, Any] = {"key_serializer": "raw", "value_serializer": "raw"}
     names = {topic_id: spec.name for topic_id, spec in settings.topics.items()}
@@ -84,6 +88,7 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
     recipients = app.Table(
         TABLE_NAME, default=None, partitions=settings.recipient_partitions,
         key_type=bytes, value_type=bytes,  # raw: the core's state is orjson-encoded here
+        extra_topic_configs={"max.message.bytes": str(records.MAX_RECORD_BYTES)},
     )
 
     async def publish(emit: Emit, timestamp_ms: int | None = None) -> None:

@@ -2,6 +2,7 @@
 """Real brokers on loopback, started by the project: Apache Kafka (KRaft) and Tansu.
 
     python deploy/brokers.py kafka [--port N]   # prints BOOTSTRAP=127.0.0.1:N, runs until Ctrl-C
+    python deploy/brokers.py kafka --sasl-user alice:secret   # SASL_PLAINTEXT, mechanism PLAIN
     python deploy/brokers.py tansu [--port N]
     python deploy/brokers.py fetch-kafka        # only download the Kafka jars (CI pre-warm)
 
@@ -24,6 +25,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import struct
 import subprocess
 import sys
@@ -52,6 +54,10 @@ class Broker:
     data_dir: str | None = None
     log_file: str | None = None
     _proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    # SASL/PLAIN credentials the listener accepts (None: a PLAINTEXT listener).
+    sasl_users: dict[str, str] | None = field(default=None, repr=False)
+    # The CA file that signed the listener's certificate (None: no TLS).
+    tls_cafile: str | None = None
 
     def stop(self, timeout: float = 15.0) -> None:
         if self._proc is not None and self._proc.poll() is None:
@@ -102,16 +108,43 @@ def _read(sock: socket.socket, n: int) -> bytes:
     return data
 
 
-def probe(bootstrap: str, timeout: float = 3.0) -> str | None:
-    """None when the broker answers ApiVersions and lists itself in Metadata; else why not."""
+def _kafka_string(text: str) -> bytes:
+    data = text.encode()
+    return struct.pack(">h", len(data)) + data
+
+
+def _sasl_plain(sock: socket.socket, username: str, password: str) -> str | None:
+    """SaslHandshake v1 + SaslAuthenticate v0 with mechanism PLAIN; None on success."""
+    handshake = _request(sock, 17, 1, _kafka_string("PLAIN"), 3)
+    error = struct.unpack(">h", handshake[:2])[0]
+    if error:
+        return f"SaslHandshake error {error}"
+    token = f"\0{username}\0{password}".encode()
+    answer = _request(sock, 36, 0, struct.pack(">i", len(token)) + token, 4)
+    error = struct.unpack(">h", answer[:2])[0]
+    return f"SaslAuthenticate error {error}" if error else None
+
+
+def probe(bootstrap: str, timeout: float = 3.0, sasl: tuple[str, str] | None = None,
+          tls_cafile: str | None = None) -> str | None:
+    """None when the broker answers ApiVersions and lists itself in Metadata; else why not.
+
+    With `sasl` (username, password) the probe authenticates with SASL/PLAIN first; with
+    `tls_cafile` it speaks TLS and checks the broker's certificate against that CA."""
     host, port = bootstrap.rsplit(":", 1)
     try:
-        with socket.create_connection((host, int(port)), timeout=timeout) as sock:
+        with contextlib.ExitStack() as stack:
+            sock = stack.enter_context(socket.create_connection((host, int(port)), timeout))
+            if tls_cafile:
+                context = ssl.create_default_context(cafile=tls_cafile)
+                sock = stack.enter_context(context.wrap_socket(sock, server_hostname=host))
             sock.settimeout(timeout)
             versions = _request(sock, 18, 0, b"", 1)
             error = struct.unpack(">h", versions[:2])[0]
             if error:
                 return f"ApiVersions error {error}"
+            if sasl is not None and (failed := _sasl_plain(sock, *sasl)):
+                return failed
             metadata = _request(sock, 3, 1, struct.pack(">i", -1), 2)
             brokers = struct.unpack(">i", metadata[:4])[0]
             return None if brokers > 0 else "metadata lists no broker yet"
@@ -120,7 +153,8 @@ def probe(bootstrap: str, timeout: float = 3.0) -> str | None:
 
 
 def wait_until_ready(bootstrap: str, timeout: float,
-                     proc: subprocess.Popen[bytes] | None = None, log_file: str | None = None
+                     proc: subprocess.Popen[bytes] | None = None, log_file: str | None = None,
+                     sasl: tuple[str, str] | None = None, tls_cafile: str | None = None
                      ) -> None:
     deadline = time.monotonic() + timeout
     reason = "not probed"
@@ -128,7 +162,7 @@ def wait_until_ready(bootstrap: str, timeout: float,
         if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"broker exited with {proc.returncode} during start-up"
                                f"{_log_tail(log_file)}")
-        reason = probe(bootstrap)
+        reason = probe(bootstrap, sasl=sasl, tls_cafile=tls_cafile)
         if reason is None:
             return
         time.sleep(0.3)
@@ -183,16 +217,31 @@ log4j.logger.state.change.logger=WARN
 """
 
 
-def _kafka_properties(port: int, controller_port: int, data: Path) -> str:
+def _jaas_string(text: str) -> str:
+    if '"' in text or "\\" in text:
+        raise ValueError("SASL user names and passwords for the test broker: no quotes")
+    return f'"{text}"'
+
+
+def _kafka_properties(port: int, controller_port: int, data: Path,
+                      sasl_users: dict[str, str] | None = None,
+                      tls: TlsFiles | None = None) -> str:
+    """server.properties; with `sasl_users` the client listener is SASL_PLAINTEXT with PLAIN,
+    with `tls` SSL (both: SASL_SSL).
+
+    The broker talks to itself over that listener (as the first user); the KRaft controller
+    listener stays PLAINTEXT (loopback, not for clients)."""
+    listener = {(False, False): "PLAINTEXT", (True, False): "SASL_PLAINTEXT",
+                (False, True): "SSL", (True, True): "SASL_SSL"}[(bool(sasl_users), bool(tls))]
     settings = {
         "process.roles": "broker,controller",
         "node.id": "1",
         "controller.quorum.voters": f"1@127.0.0.1:{controller_port}",
-        "listeners": f"PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
-        "advertised.listeners": f"PLAINTEXT://127.0.0.1:{port}",
+        "listeners": f"{listener}://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
+        "advertised.listeners": f"{listener}://127.0.0.1:{port}",
         "controller.listener.names": "CONTROLLER",
-        "inter.broker.listener.name": "PLAINTEXT",
-        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "inter.broker.listener.name": listener,
+        "listener.security.protocol.map": f"{listener}:{listener},CONTROLLER:PLAINTEXT",
         "log.dirs": str(data / "logs"),
         # The project creates every topic itself (topics/topics.toml).
         "auto.create.topics.enable": "false",
@@ -210,13 +259,34 @@ def _kafka_properties(port: int, controller_port: int, data: Path) -> str:
         "share.coordinator.state.topic.replication.factor": "1",
         "share.coordinator.state.topic.min.isr": "1",
     }
+    if sasl_users:
+        inter_user, inter_password = next(iter(sasl_users.items()))
+        users = " ".join(f"user_{name}={_jaas_string(password)}"
+                         for name, password in sasl_users.items())
+        settings.update({
+            "sasl.enabled.mechanisms": "PLAIN",
+            "sasl.mechanism.inter.broker.protocol": "PLAIN",
+            f"listener.name.{listener.lower()}.plain.sasl.jaas.config":
+                "org.apache.kafka.common.security.plain.PlainLoginModule required "
+                f"username={_jaas_string(inter_user)} password={_jaas_string(inter_password)} "
+                f"{users};",
+        })
+    if tls:
+        keystore = data / "broker-keystore.pem"  # PEM keystore: the key, then the chain
+        keystore.write_text(Path(tls.keyfile).read_text() + Path(tls.certfile).read_text())
+        settings.update({
+            "ssl.keystore.type": "PEM", "ssl.keystore.location": str(keystore),
+            "ssl.truststore.type": "PEM", "ssl.truststore.location": tls.cafile,
+        })
     return "".join(f"{k}={v}\n" for k, v in settings.items())
 
 
 def _ready(broker: Broker, timeout: float) -> Broker:
     """Wait until the broker answers; if it never does, stop it and clean up."""
+    sasl = next(iter(broker.sasl_users.items())) if broker.sasl_users else None
     try:
-        wait_until_ready(broker.bootstrap, timeout, broker._proc, broker.log_file)
+        wait_until_ready(broker.bootstrap, timeout, broker._proc, broker.log_file, sasl,
+                         broker.tls_cafile)
     except BaseException:
         broker.stop()
         raise
@@ -231,16 +301,31 @@ def _spawn(cmd: list[str], log_file: str, env: dict[str, str] | None = None
                                 start_new_session=True)
 
 
+@dataclass(frozen=True)
+class TlsFiles:
+    """PEM files for a TLS listener: the broker's certificate and (unencrypted PKCS#8) key, and
+    the CA that signed it."""
+
+    certfile: str
+    keyfile: str
+    cafile: str
+
+
 def start_kafka(port: int | None = None, log_file: str | None = None,
-                timeout: float = 120.0) -> Broker:
-    """Start a single-node KRaft Apache Kafka on 127.0.0.1; ready when it returns."""
+                timeout: float = 120.0, sasl_users: dict[str, str] | None = None,
+                tls: TlsFiles | None = None) -> Broker:
+    """Start a single-node KRaft Apache Kafka on 127.0.0.1; ready when it returns.
+
+    `sasl_users` ({username: password}) makes the client listener SASL_PLAINTEXT with the PLAIN
+    mechanism, accepting exactly those users; `tls` makes it SSL (SASL_SSL with both);
+    default: a PLAINTEXT listener."""
     libs = fetch_kafka()
     java = shutil.which("java") or "java"
     port = port or free_port()
     data = Path(tempfile.mkdtemp(prefix="sendguard-kafka-"))
     log_file = log_file or str(data / "kafka.log")
     props = data / "server.properties"
-    props.write_text(_kafka_properties(port, free_port(), data))
+    props.write_text(_kafka_properties(port, free_port(), data, sasl_users, tls))
     (data / "log4j.properties").write_text(_LOG4J)
     classpath = f"{libs}/*"
     jvm = [java, "-Xms256m", "-Xmx1g", "-XX:+UseG1GC", "-Djava.awt.headless=true",
@@ -253,8 +338,9 @@ def start_kafka(port: int | None = None, log_file: str | None = None,
         shutil.rmtree(data, ignore_errors=True)
         raise RuntimeError(f"formatting Kafka storage failed:\n{fmt.stdout}{fmt.stderr}")
     proc = _spawn([*jvm, "kafka.Kafka", str(props)], log_file)
-    return _ready(Broker("kafka", f"127.0.0.1:{port}", proc.pid, str(data), log_file, proc),
-                  timeout)
+    return _ready(Broker("kafka", f"127.0.0.1:{port}", proc.pid, str(data), log_file, proc,
+                         dict(sasl_users) if sasl_users else None,
+                         tls.cafile if tls else None), timeout)
 
 
 # --- Tansu (embedded, for the demo) ---------------------------------------------------------
@@ -295,6 +381,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("kind", choices=["kafka", "tansu", "fetch-kafka"])
     parser.add_argument("--port", type=int)
+    parser.add_argument("--sasl-user", action="append", metavar="NAME:PASSWORD",
+                        help="kafka only: SASL_PLAINTEXT listener (PLAIN) accepting this user "
+                             "(repeatable; the first is also the broker's own)")
     args = parser.parse_args(argv)
     if args.kind == "fetch-kafka":
         started = time.monotonic()
@@ -302,7 +391,9 @@ def main(argv: list[str] | None = None) -> int:
               f"({time.monotonic() - started:.1f}s)")
         return 0
     started = time.monotonic()
-    broker = start_kafka(args.port) if args.kind == "kafka" else start_tansu(args.port)
+    users = dict(user.split(":", 1) for user in args.sasl_user or [])
+    broker = (start_kafka(args.port, sasl_users=users or None) if args.kind == "kafka"
+              else start_tansu(args.port))
     print(f"BOOTSTRAP={broker.bootstrap}", flush=True)
     print(f"{args.kind} ready in {time.monotonic() - started:.1f}s (pid {broker.pid}, "
           f"log {broker.log_file}); Ctrl-C stops it", file=sys.stderr, flush=True)

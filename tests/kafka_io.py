@@ -13,18 +13,22 @@ from confluent_kafka import Consumer, Producer
 from app.records import iso_ms
 
 
-def publish(bootstrap: str, topic: str, records: Iterable[tuple[str | None, bytes, int]]) -> None:
-    """Produce (key, value bytes, timestamp ms) records with librdkafka's default partitioner."""
-    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5})
+def publish(bootstrap: str, topic: str, records: Iterable[tuple[str | None, bytes, int]],
+            config: dict[str, Any] | None = None) -> None:
+    """Produce (key, value bytes, timestamp ms) records with librdkafka's default partitioner.
+
+    `config`: more librdkafka settings (security, message.max.bytes)."""
+    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5, **(config or {})})
     for key, value, ts in records:
         producer.produce(topic, value=value, key=key.encode() if key else None, timestamp=ts)
     assert producer.flush(30) == 0, "records left unsent"
 
 
 def consume(bootstrap: str, topics: list[str], expected: int, timeout: float = 90.0,
-            settle: float = 3.0) -> list[tuple[str, str | None, dict[str, Any]]]:
+            settle: float = 3.0, config: dict[str, Any] | None = None
+            ) -> list[tuple[str, str | None, dict[str, Any]]]:
     """Read committed records until `expected` arrived (then `settle` more seconds) or timeout."""
-    consumer = Consumer({
+    consumer = Consumer({**(config or {}),
         "bootstrap.servers": bootstrap, "group.id": f"reader-{uuid.uuid4().hex[:8]}",
         "auto.offset.reset": "earliest", "isolation.level": "read_committed",
         "enable.auto.commit": False,
