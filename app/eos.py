@@ -12,7 +12,7 @@ no such group and were sent outside any transaction.
 
 The fix is one method: within an event, send with the transactional id of the event's own
 input partition (the id Faust's commit uses for that partition's offsets); outside an event
-(buffered changelog writes flushed later, clock ticks) keep Faust's behaviour, which derives
+(buffered changelog writes flushed later) keep Faust's behaviour, which derives
 the changelog partition's id, equal to its input partition's by copartitioning.
 """
 

@@ -235,12 +235,19 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
     @app.timer(interval=TICK_INTERVAL_S)
     async def tick() -> None:
         """Wake each of this worker's partitions: held intents are released on time (also
-        those held before the policy stopped deferring) and idle state is swept."""
+        those held before the policy stopped deferring) and idle state is swept.
+
+        Ticks bypass the transactions (Faust's plain producer): sent in the transaction of the
+        partition they wake, they would be invisible to it until it commits, which on an idle
+        partition needs a consumed record, the tick itself: the transaction times out and the
+        worker is fenced. A tick is a signal, lost or repeated harmlessly.
+        """
         value = sealer.seal(orjson.dumps({"kind": TICK, "ts": int(time.time() * 1000)}),
                             TICK_KEY)
+        topic = recipient_events.get_topic_name()
         for tp in app.assignor.assigned_actives():
-            if tp.topic == recipient_events.get_topic_name():
-                await recipient_events.send(key=TICK_KEY, value=value, partition=tp.partition)
+            if tp.topic == topic:
+                await app.producer.send(topic, TICK_KEY, value, tp.partition, None, None)
 
     # Faust's own sensor (offsets, events, sends, rebalances), served with SendGuard's
     # metrics at /metrics.
