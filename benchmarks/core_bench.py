@@ -6,6 +6,9 @@ from the benchmark traffic (consent events first, then intents, in time order). 
 - core: handle() on per-recipient state dicts held in a Python dict (the rules alone);
 - core + state codec: as the worker's decide step does per event, the state is orjson-decoded
   before and encoded after each call (the worker's RocksDB values are those bytes).
+
+Each is timed in CPU time of this (single-threaded) process, best of `repeat` passes over the
+events with fresh state: the machine is shared, and wall time would count other processes.
 """
 
 from __future__ import annotations
@@ -47,26 +50,29 @@ def envelopes(traffic: Traffic, policy: Policy) -> list[tuple[str, dict[str, Any
     return out
 
 
-def run(traffic: Traffic, policy: Policy | None = None) -> CoreResult:
+def run(traffic: Traffic, policy: Policy | None = None, repeat: int = 3) -> CoreResult:
     policy = policy or load_policy(POLICY)
     events = envelopes(traffic, policy)
-    states: dict[str, dict[str, Any]] = {}
     reasons: dict[str, int] = {}
-    started = time.perf_counter()
-    for key, envelope in events:
-        for emit in handle(envelope, states.setdefault(key, {}), policy):
-            reason = emit.value.get("reason") or emit.value.get("result")
-            reasons[reason] = reasons.get(reason, 0) + 1
-    core_s = time.perf_counter() - started
+    core_s = codec_s = float("inf")
+    for _ in range(repeat):
+        states: dict[str, dict[str, Any]] = {}
+        reasons = {}
+        started = time.process_time()
+        for key, envelope in events:
+            for emit in handle(envelope, states.setdefault(key, {}), policy):
+                reason = emit.value.get("reason") or emit.value.get("result")
+                reasons[reason] = reasons.get(reason, 0) + 1
+        core_s = min(core_s, time.process_time() - started)
 
-    stored: dict[str, bytes] = {}
-    started = time.perf_counter()
-    for key, envelope in events:
-        before = stored.get(key)
-        state = orjson.loads(before) if before else {}
-        handle(envelope, state, policy)
-        stored[key] = orjson.dumps(state)
-    codec_s = time.perf_counter() - started
+        stored: dict[str, bytes] = {}
+        started = time.process_time()
+        for key, envelope in events:
+            before = stored.get(key)
+            state = orjson.loads(before) if before else {}
+            handle(envelope, state, policy)
+            stored[key] = orjson.dumps(state)
+        codec_s = min(codec_s, time.process_time() - started)
     return CoreResult(len(events), len(events) / core_s, len(events) / codec_s, reasons)
 
 

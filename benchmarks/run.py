@@ -82,6 +82,7 @@ class Bench:
     replies_topic: str
     stall_s: float
     profile: Path | None = None
+    worker_env: dict[str, str] = field(default_factory=dict)
     samples: dict[str, list[Sample]] = field(default_factory=dict)
 
     def log(self, name: str) -> Path:
@@ -155,6 +156,7 @@ def sendguard_worker(bench: Bench, tag: str, topics: dict[str, str], n: int) -> 
         "SENDGUARD_WEB_PORT": str(port),
         "SENDGUARD_LOG_LEVEL": "info",
         **{SPECS[spec_id].env: name for spec_id, name in topics.items()},
+        **bench.worker_env,
     }
     proc = Process([python(), "-m", "app.cli", "worker", "--policy", str(POLICY)], env,
                    bench.log(f"{tag}-w{n}"), "Worker ready")
@@ -194,7 +196,8 @@ def run_sendguard(bench: Bench, run: int, workers: int) -> Sample:
         cpu = [cpu_seconds(p.pid) for p in procs]
         if bench.profile is not None and workers == 1 and run == 0:
             profiler = subprocess.Popen(
-                ["py-spy", "record", "--pid", str(procs[0].pid), "--rate", "200",
+                [str(Path(python()).parent / "py-spy"), "record", "--pid", str(procs[0].pid),
+                 "--rate", "200",
                  "--format", "raw", "-o", str(bench.profile / "sendguard-worker.txt")],
                 stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
         counted = count_outputs(bench.bootstrap, [topics[i] for i in OUTPUT_IDS],
@@ -250,7 +253,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-seconds", type=float, default=30.0)
     parser.add_argument("--memory-recipients", type=int, default=100_000)
     parser.add_argument("--profile", type=Path, help="py-spy the first 1-worker run into DIR")
-    parser.add_argument("--only", help="comma-separated variants to run (default: all)")
+    parser.add_argument("--only", help="comma-separated parts to run (default: all): "
+                        "passthrough, naive, sendguard, sendguard x2, core, latency, memory")
+    parser.add_argument("--worker-env", action="append", default=[], metavar="NAME=VALUE",
+                        help="extra environment for the SendGuard workers, to try a setting "
+                        "(Faust reads e.g. PRODUCER_LINGER, BROKER_COMMIT_INTERVAL from it)")
     args = parser.parse_args(argv)
     if args.quick:
         args.intents = min(args.intents, 2_000)
@@ -273,7 +280,10 @@ def main(argv: list[str] | None = None) -> int:
               f"{data.population} recipients; logs in {workdir}", flush=True)
         bench = Bench(broker.bootstrap, prefix, workdir, data, f"{prefix}.intents",
                       f"{prefix}.consents", f"{prefix}.replies",
-                      stall_s=30.0 if args.quick else 180.0, profile=args.profile)
+                      stall_s=30.0 if args.quick else 180.0, profile=args.profile,
+                      worker_env=dict(item.split("=", 1) for item in args.worker_env))
+        if bench.worker_env:
+            print(f"SendGuard workers run with {bench.worker_env}", flush=True)
         create_topics(bench.bootstrap, {bench.intents_topic: 4, bench.consents_topic: 4,
                                         bench.replies_topic: 4})
         took = publish(bench.bootstrap, bench.consents_topic, data.consents)
