@@ -317,8 +317,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"({core.codec_per_s:,.0f}/s with the state codec)", flush=True)
         lat = run_latency(bench, args.rate, args.latency_seconds) if wanted("latency") else None
         mem = run_memory(args.memory_recipients) if wanted("memory") else None
-        report(bench, core, lat, mem, args)
-        print(f"total {time.monotonic() - started:.0f}s", flush=True)
+        print(f"measured in {time.monotonic() - started:.0f}s", flush=True)
+        report(bench, core, lat, mem, args)  # its RESULT line is the last line
     finally:
         if broker.kind == "external":
             delete_topics(broker.bootstrap, prefix)
