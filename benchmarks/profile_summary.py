@@ -1,0 +1,71 @@
+"""Summarise a py-spy raw (collapsed-stack) profile of the worker: where the time goes.
+
+    py-spy record --pid PID --format raw -o prof.txt      # or: benchmarks/run.py --profile DIR
+    python -m benchmarks.profile_summary prof.txt
+
+Two views over the sampled (non-idle) stacks: inclusive shares of the steps SendGuard and Faust
+perform per record (a stack counts for every marker it contains), and exclusive shares by the
+package of the innermost frame (where the CPU actually is).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from pathlib import Path
+
+# (label, substring of a frame) in display order; inclusive: a sample counts for each it holds.
+MARKERS = [
+    ("decide agent: Faust stream + decide_message + publish", "create_app.<locals>.decide ("),
+    ("  decide_message (core + state load/save)", "decide_message (app/worker.py"),
+    ("    app.core.handle (the rules)", "handle (app/core.py"),
+    ("    state load: table get + orjson.loads", "load (app/worker.py"),
+    ("    state save: orjson.dumps + table set (+changelog)", "save (app/worker.py"),
+    ("repartition agent: stream + route + publish", "create_app.<locals>.repartition ("),
+    ("  route_message (parse, phone, envelope)", "route_message (app/worker.py"),
+    ("publish (both agents): orjson.dumps + Faust send", "publish (app/worker.py"),
+    ("  Faust TransactionManager.send (app/eos.py)", "SourcePartitionTransactionManager.send"),
+    ("Faust stream iteration (Stream.__aiter__ etc.)", "faust/streams.py"),
+    ("Faust table writes -> changelog sends", "faust/tables/"),
+    ("RocksDB store (faust/stores/rocksdb.py)", "faust/stores/rocksdb.py"),
+    ("Faust consumer: fetch, ack, commit", "faust/transport/consumer.py"),
+    ("  commit / transactions", "commit"),
+    ("aiokafka producer (accumulator, sender)", "aiokafka/producer/"),
+    ("aiokafka consumer (fetcher, record parsing)", "aiokafka/consumer/"),
+    ("metrics (app/metrics.py, Faust sensors)", "metrics"),
+    ("logging", "logging/__init__.py"),
+]
+
+
+def load(path: Path) -> list[tuple[list[str], int]]:
+    stacks = []
+    for line in path.read_text(errors="replace").splitlines():
+        frames, _, count = line.rpartition(" ")
+        if frames and count.isdigit():
+            stacks.append((frames.split(";"), int(count)))
+    return stacks
+
+
+def package(frame: str) -> str:
+    """'fn (faust/streams.py:123)' -> 'faust/streams.py'; stdlib asyncio kept apart."""
+    where = frame.rpartition("(")[2].rstrip(")").rpartition(":")[0]
+    return where or frame
+
+
+def summarise(path: Path) -> str:
+    stacks = load(path)
+    total = sum(count for _, count in stacks) or 1
+    out = [f"{total} samples (non-idle) in {path.name}", "", "inclusive:"]
+    for label, marker in MARKERS:
+        n = sum(count for frames, count in stacks if any(marker in f for f in frames))
+        out.append(f"  {100 * n / total:5.1f}%  {label}")
+    leaves: Counter[str] = Counter()
+    for frames, count in stacks:
+        leaves[package(frames[-1])] += count
+    out += ["", "exclusive, by file of the innermost Python frame (top 25):"]
+    out += [f"  {100 * n / total:5.1f}%  {name}" for name, n in leaves.most_common(25)]
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    print(summarise(Path(sys.argv[1])))

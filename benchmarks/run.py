@@ -1,0 +1,375 @@
+"""SendGuard's benchmark: the gate against the Kafka client's limit and a naive Faust agent.
+
+    .venv/bin/python benchmarks/run.py [--intents N] [--runs K] [--quick] [--profile DIR]
+
+Launches Apache Kafka with deploy/brokers.py (or uses $KAFKA_BOOTSTRAP_SERVERS), pre-fills the
+input topics once with realistic traffic (benchmarks/traffic.py), then, on that broker and
+those records, measures K times each, interleaved: a plain aiokafka passthrough, a naive Faust
+agent, `sendguard worker` (exactly-once, full example policy) and two such workers. Every run
+has a fresh consumer group / app id and fresh output topics. Then the decision core alone
+in-process, p50/p99 end-to-end latency at 2,000 intents/s, and RocksDB memory per million
+recipients. Prints a table; the last line is machine-readable (RESULT ...).
+
+Throughput = input records (intents + consent events; each variant writes one output record
+per input record) per second between the first and last output record's broker append time
+(benchmarks/measure.py says why), median over the runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "deploy")]
+
+import brokers  # noqa: E402
+
+from app.policy import load_policy  # noqa: E402
+from app.settings import load_topic_specs  # noqa: E402
+from benchmarks import core_bench, latency, traffic  # noqa: E402
+from benchmarks.measure import (  # noqa: E402
+    LOG_APPEND,
+    Counted,
+    Process,
+    count_outputs,
+    cpu_seconds,
+    create_topics,
+    decision_identity,
+    delete_topics,
+    free_port,
+    median,
+    percentile,
+    publish,
+    python,
+    unique,
+)
+
+POLICY = ROOT / "policy.example.toml"
+SPECS = load_topic_specs({})
+OUTPUT_IDS = ("approved", "dropped", "consent_outcomes", "dead_letter")
+
+
+@dataclass
+class Sample:
+    """One measured run of one variant."""
+
+    rate: float
+    count: int
+    cpu_s: float
+    rss_mib: float = 0.0
+    note: str = ""
+
+
+@dataclass
+class Bench:
+    bootstrap: str
+    prefix: str
+    workdir: Path
+    data: traffic.Traffic
+    intents_topic: str
+    consents_topic: str
+    replies_topic: str
+    stall_s: float
+    profile: Path | None = None
+    worker_env: dict[str, str] = field(default_factory=dict)
+    samples: dict[str, list[Sample]] = field(default_factory=dict)
+
+    def log(self, name: str) -> Path:
+        return self.workdir / f"{name}.log"
+
+
+def _sample(counted: Counted, procs: list[Process], cpu_ready: list[float],
+            expected: int) -> Sample:
+    """Rate from the first output appended after every process was ready (for two workers,
+    after the group settled: the first worker starts alone and is rebalanced when the
+    second joins), to the last."""
+    cpu = sum(cpu_seconds(p.pid) - c for p, c in zip(procs, cpu_ready, strict=True))
+    note = "" if counted.distinct >= expected else f"INCOMPLETE {counted.distinct}/{expected}"
+    if counted.count > counted.distinct:
+        note += f" DUPLICATES {counted.count - counted.distinct} committed twice"
+    since_ms = max(p.ready_at for p in procs) * 1000 if len(procs) > 1 else 0
+    if since_ms:
+        early = sum(1 for t in counted.append_ms if t < since_ms)
+        note += f" ({early} records before the group settled not counted)"
+    return Sample(counted.rate(since_ms), counted.count, cpu, note=note)
+
+
+def run_passthrough(bench: Bench, run: int) -> Sample:
+    out = f"{bench.prefix}.pt{run}.out"
+    create_topics(bench.bootstrap, {out: 4}, LOG_APPEND)
+    proc = Process([python(), "-m", "benchmarks.passthrough", "--bootstrap", bench.bootstrap,
+                    "--inputs", f"{bench.intents_topic},{bench.consents_topic}",
+                    "--output", out, "--group", unique(f"{bench.prefix}-pt")],
+                   {}, bench.log(f"passthrough-{run}"), "passthrough ready").start()
+    try:
+        proc.wait_ready()
+        cpu = [cpu_seconds(proc.pid)]
+        counted = count_outputs(bench.bootstrap, [out], bench.data.total, bench.stall_s)
+        return _sample(counted, [proc], cpu, bench.data.total)
+    finally:
+        proc.stop()
+
+
+def run_naive(bench: Bench, run: int) -> Sample:
+    out = f"{bench.prefix}.naive{run}.out"
+    create_topics(bench.bootstrap, {out: 4}, LOG_APPEND)
+    proc = Process([python(), "-m", "benchmarks.naive", "--bootstrap", bench.bootstrap,
+                    "--inputs", f"{bench.intents_topic},{bench.consents_topic}",
+                    "--output", out, "--app-id", unique(f"{bench.prefix}-naive"),
+                    "--data-dir", str(bench.workdir / f"naive-{run}")],
+                   {}, bench.log(f"naive-{run}"), "Worker ready").start()
+    try:
+        proc.wait_ready()
+        cpu = [cpu_seconds(proc.pid)]
+        counted = count_outputs(bench.bootstrap, [out], bench.data.total, bench.stall_s)
+        return _sample(counted, [proc], cpu, bench.data.total)
+    finally:
+        proc.stop()
+
+
+def sendguard_topics(bench: Bench, tag: str, fresh_inputs: bool = False) -> dict[str, str]:
+    topics = {spec_id: f"{bench.prefix}.{tag}.{spec.name}" for spec_id, spec in SPECS.items()}
+    if not fresh_inputs:
+        topics.update(send_intents=bench.intents_topic, consent_events=bench.consents_topic,
+                      carrier_replies=bench.replies_topic)
+    return topics
+
+
+def sendguard_worker(bench: Bench, tag: str, topics: dict[str, str], n: int) -> Process:
+    """`sendguard worker` exactly as users run it (exactly-once is the default)."""
+    port = free_port()
+    env = {
+        "KAFKA_BOOTSTRAP_SERVERS": bench.bootstrap,
+        "SENDGUARD_APP_ID": f"{bench.prefix}-{tag}",
+        "SENDGUARD_DATA_DIR": str(bench.workdir / f"{tag}-w{n}"),
+        "SENDGUARD_WEB_PORT": str(port),
+        "SENDGUARD_LOG_LEVEL": "info",
+        **{SPECS[spec_id].env: name for spec_id, name in topics.items()},
+        **bench.worker_env,
+    }
+    proc = Process([python(), "-m", "app.cli", "worker", "--policy", str(POLICY)], env,
+                   bench.log(f"{tag}-w{n}"), "Worker ready")
+    proc.web_port = port  # type: ignore[attr-defined]
+    return proc
+
+
+def wait_readyz(proc: Process, timeout: float = 180.0) -> None:
+    """Until /readyz says partitions are assigned and table state recovered."""
+    deadline = time.monotonic() + timeout
+    url = f"http://127.0.0.1:{proc.web_port}/readyz"  # type: ignore[attr-defined]
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            pass
+        if proc.proc is not None and proc.proc.poll() is not None:
+            raise RuntimeError(f"worker exited:\n{proc.log_tail()}")
+        time.sleep(0.3)
+    raise RuntimeError(f"worker not ready in {timeout}s:\n{proc.log_tail()}")
+
+
+def run_sendguard(bench: Bench, run: int, workers: int) -> Sample:
+    tag = f"sg{workers}w{run}"
+    topics = sendguard_topics(bench, tag)
+    create_topics(bench.bootstrap, {topics[i]: SPECS[i].partitions for i in OUTPUT_IDS},
+                  LOG_APPEND)
+    procs = [sendguard_worker(bench, tag, topics, n) for n in range(workers)]
+    profiler = None
+    try:
+        for proc in procs:
+            proc.start()
+        for proc in procs:
+            proc.wait_ready()
+        cpu = [cpu_seconds(p.pid) for p in procs]
+        if bench.profile is not None and workers == 1 and run == 0:
+            profiler = subprocess.Popen(
+                [str(Path(python()).parent / "py-spy"), "record", "--pid", str(procs[0].pid),
+                 "--rate", "200",
+                 "--format", "raw", "-o", str(bench.profile / "sendguard-worker.txt")],
+                stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        counted = count_outputs(bench.bootstrap, [topics[i] for i in OUTPUT_IDS],
+                                bench.data.total, bench.stall_s, decision_identity)
+        sample = _sample(counted, procs, cpu, bench.data.total)
+        sample.rss_mib = sum(p.rss_mib() for p in procs)
+        if counted.by_topic[topics["dead_letter"]]:
+            sample.note += f" dead letters: {counted.by_topic[topics['dead_letter']]}"
+        return sample
+    finally:
+        if profiler is not None:
+            profiler.send_signal(2)
+            profiler.wait(60)
+        for proc in procs:
+            proc.stop()
+
+
+def run_latency(bench: Bench, rate: float, seconds: float) -> latency.Latency:
+    topics = sendguard_topics(bench, "lat", fresh_inputs=True)
+    worker = sendguard_worker(bench, "lat", topics, 0).start()
+    try:
+        worker.wait_ready()
+        wait_readyz(worker)
+        return latency.measure(bench.bootstrap, topics["send_intents"], topics["approved"],
+                               topics["dropped"], rate, seconds, drain_s=bench.stall_s)
+    finally:
+        worker.stop()
+
+
+def run_memory(recipients: int) -> dict[str, float]:
+    out = subprocess.run([python(), "-m", "benchmarks.memory", "--recipients", str(recipients)],
+                         cwd=ROOT, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def machine() -> str:
+    cpu = "?"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    load = os.getloadavg()
+    return (f"{platform.node()}: {os.cpu_count()} cores ({cpu}), Python "
+            f"{platform.python_version()}, load average {load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--intents", type=int, default=200_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
+    parser.add_argument("--rate", type=float, default=2000.0, help="offered rate for latency")
+    parser.add_argument("--latency-seconds", type=float, default=30.0)
+    parser.add_argument("--memory-recipients", type=int, default=100_000)
+    parser.add_argument("--profile", type=Path, help="py-spy the first 1-worker run into DIR")
+    parser.add_argument("--only", help="comma-separated parts to run (default: all): "
+                        "passthrough, naive, sendguard, sendguard x2, core, latency, memory")
+    parser.add_argument("--worker-env", action="append", default=[], metavar="NAME=VALUE",
+                        help="extra environment for the SendGuard workers, to try a setting "
+                        "(Faust reads e.g. PRODUCER_LINGER, BROKER_COMMIT_INTERVAL from it)")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.intents = min(args.intents, 2_000)
+        args.runs = 1
+        args.latency_seconds = min(args.latency_seconds, 3.0)
+        args.memory_recipients = min(args.memory_recipients, 5_000)
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
+
+    print(f"machine: {machine()}", flush=True)
+    started = time.monotonic()
+    broker = brokers.broker_from_env_or_start("kafka")
+    prefix = unique("bench")
+    workdir = Path(tempfile.mkdtemp(prefix="sendguard-bench-"))
+    try:
+        data = traffic.generate(args.intents)
+        print(f"broker {broker.bootstrap} ({broker.kind}); traffic: {len(data.intents)} intents "
+              f"({data.marketing} marketing, {data.verification} verification) and "
+              f"{len(data.consents)} consent events; {data.distinct_recipients} distinct of "
+              f"{data.population} recipients; logs in {workdir}", flush=True)
+        bench = Bench(broker.bootstrap, prefix, workdir, data, f"{prefix}.intents",
+                      f"{prefix}.consents", f"{prefix}.replies",
+                      stall_s=30.0 if args.quick else 180.0, profile=args.profile,
+                      worker_env=dict(item.split("=", 1) for item in args.worker_env))
+        if bench.worker_env:
+            print(f"SendGuard workers run with {bench.worker_env}", flush=True)
+        create_topics(bench.bootstrap, {bench.intents_topic: 4, bench.consents_topic: 4,
+                                        bench.replies_topic: 4})
+        took = publish(bench.bootstrap, bench.consents_topic, data.consents)
+        took += publish(bench.bootstrap, bench.intents_topic, data.intents)
+        print(f"pre-filled {data.total} records in {took:.1f}s", flush=True)
+
+        variants: dict[str, Callable[[Bench, int], Sample]] = {
+            "passthrough": run_passthrough,
+            "naive": run_naive,
+            "sendguard": lambda b, r: run_sendguard(b, r, 1),
+            "sendguard x2": lambda b, r: run_sendguard(b, r, 2),
+        }
+        if args.only:
+            variants = {k: v for k, v in variants.items() if k in args.only.split(",")}
+        for run in range(args.runs):
+            for name, fn in variants.items():
+                sample = fn(bench, run)
+                bench.samples.setdefault(name, []).append(sample)
+                print(f"  run {run + 1} {name:13} {sample.rate:9,.0f} records/s  "
+                      f"{sample.count} records  {sample.cpu_s:6.1f} CPU s {sample.note}",
+                      flush=True)
+                if sample.note.startswith("INCOMPLETE"):
+                    print(f"    see logs in {workdir}", flush=True)
+
+        def wanted(part: str) -> bool:
+            return not args.only or part in args.only.split(",")
+
+        core = core_bench.run(data, load_policy(POLICY)) if wanted("core") else None
+        if core is not None:
+            print(f"  core: {core.events} events, {core.core_per_s:,.0f}/s "
+                  f"({core.codec_per_s:,.0f}/s with the state codec)", flush=True)
+        lat = run_latency(bench, args.rate, args.latency_seconds) if wanted("latency") else None
+        mem = run_memory(args.memory_recipients) if wanted("memory") else None
+        print(f"measured in {time.monotonic() - started:.0f}s", flush=True)
+        report(bench, core, lat, mem, args)  # its RESULT line is the last line
+    finally:
+        if broker.kind == "external":
+            delete_topics(broker.bootstrap, prefix)
+        broker.stop()
+    return 0
+
+
+def report(bench: Bench, core: core_bench.CoreResult | None, lat: latency.Latency | None,
+           mem: dict[str, float] | None, args: argparse.Namespace) -> None:
+    rates = {name: median([s.rate for s in samples]) for name, samples in bench.samples.items()}
+    print(f"\nThroughput, {bench.data.total:,} records ({len(bench.data.intents):,} intents + "
+          f"{len(bench.data.consents):,} consent events), median of {args.runs}:")
+    print(f"  {'variant':14}{'records/s':>11}{'records/CPU-s':>15}  runs")
+    for name, samples in bench.samples.items():
+        per_cpu = median([s.count / s.cpu_s for s in samples if s.cpu_s > 0])
+        runs = ", ".join(f"{s.rate:,.0f}" for s in samples)
+        print(f"  {name:14}{rates[name]:11,.0f}{per_cpu:15,.0f}  {runs}")
+    sg = rates.get("sendguard", 0.0)
+    ratio = {
+        "passthrough_ratio": sg / rates["passthrough"] if rates.get("passthrough") else 0.0,
+        "naive_ratio": sg / rates["naive"] if rates.get("naive") else 0.0,
+        "scale_ratio": rates.get("sendguard x2", 0.0) / sg if sg else 0.0,
+    }
+    print(f"  SendGuard / passthrough {ratio['passthrough_ratio']:.3f} (target >= 0.15), "
+          f"/ naive {ratio['naive_ratio']:.2f} (>= 2), two / one worker "
+          f"{ratio['scale_ratio']:.2f} (>= 1.6)")
+    rss = [s.rss_mib for s in bench.samples.get("sendguard", []) if s.rss_mib]
+    if rss:
+        print(f"  one worker's RSS at the end of a run: {median(rss):.0f} MiB")
+    nan = float("nan")
+    if core is not None:
+        print(f"Decision core in-process: {core.core_per_s:,.0f} decisions/s "
+              f"({core.codec_per_s:,.0f}/s with orjson state decode/encode per event; "
+              f"target >= 100,000)")
+    p99 = nan
+    if lat is not None:
+        p50, p99 = percentile(lat.approved_ms, 50), percentile(lat.approved_ms, 99)
+        print(f"Latency at {lat.offered_rate:,.0f} intents/s offered ({lat.offered} intents, "
+              f"{lat.decided} decided, {len(lat.approved_ms)} approved): p50 {p50:.0f} ms, "
+              f"p99 {p99:.0f} ms, max {max(lat.approved_ms, default=nan):.0f} ms; "
+              f"verification codes p50 {percentile(lat.verification_ms, 50):.0f} ms, "
+              f"p99 {percentile(lat.verification_ms, 99):.0f} ms (target p99 < 500 ms)")
+    if mem is not None:
+        print(f"State memory: {mem['recipients']:,} recipients, {mem['value_bytes_avg']:.0f} B "
+              f"each, RocksDB RSS {mem['rss_read_mib'] - mem['rss_start_mib']:.0f} MiB, disk "
+              f"{mem['disk_mib']:.1f} MiB -> {mem['mib_per_million']:.0f} MiB per million")
+    print(f"RESULT passthrough_ratio={ratio['passthrough_ratio']:.4f} "
+          f"naive_ratio={ratio['naive_ratio']:.3f} scale_ratio={ratio['scale_ratio']:.3f} "
+          f"core_per_s={core.core_per_s if core else nan:.0f} p99_ms={p99:.0f} "
+          f"mib_per_million={mem['mib_per_million'] if mem else nan:.0f}", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
