@@ -65,6 +65,7 @@ class Settings:
     web_port: int = 6066
     log_level: str = "info"
     replication_factor: int = 1
+    standby_replicas: int = 1
     api_token: str = ""
     recipient_partitions: int = 8
     topics: dict[str, TopicSpec] = field(default_factory=load_topic_specs)
@@ -86,6 +87,7 @@ class Settings:
             api_token=env.get("SENDGUARD_API_TOKEN", cls.api_token),
             replication_factor=_env_int(env, "SENDGUARD_REPLICATION_FACTOR",
                                         cls.replication_factor),
+            standby_replicas=_env_int(env, "SENDGUARD_STANDBY_REPLICAS", cls.standby_replicas),
             recipient_partitions=topics["recipient_events"].partitions,
             topics=topics,
         )
