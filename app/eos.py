@@ -15,17 +15,22 @@ input partition (the id Faust's commit uses for that partition's offsets); outsi
 (buffered changelog writes flushed later, clock ticks) keep Faust's behaviour, which derives
 the changelog partition's id, equal to its input partition's by copartitioning.
 
-Second, what a transaction holds must match the offsets it commits. Faust takes the snapshot of
-acknowledged offsets, then commits one transactional id after another, while the agents keep
-processing: records of events after the snapshot join the committing transaction, and table
-changelog writes (buffered, sent by a background task) can trail their event into the next one.
-Killed with -9 between two commits, the worker then re-decides events whose decisions were
-already committed (duplicates), or commits a decision whose state change is aborted (the cap
-or dedup state is lost). Found by tests/test_faults_kafka.py: 9,325 of 50,000 msg_ids decided
-twice after three kill -9s. The fix is a gate: each event is processed inside
-`processing(app)`, which acks it before it leaves; a commit closes the gate, waits until no
-event is in progress and the changelog buffer is sent, and only then takes its snapshot.
-Events run concurrently with each other, never with a commit.
+Second, what a transaction holds must match the offsets it commits. Faust commits the offsets
+it derives from acks, which lag far behind what was processed when the input has gaps (the
+transaction markers in sendguard.recipient-events; faust-streaming #606, #517), and it takes
+that snapshot while agents keep processing, and table changelog writes (buffered, sent by a
+background task) can trail their event into the next transaction. Killed with -9, the worker
+re-decided events whose decisions were already committed: tests/test_faults_kafka.py found
+9,325 of 50,000 msg_ids decided twice after three kill -9s. The fix is a gate: each event runs
+inside `processing(app, event)`; a commit closes the gate, waits until no event is in progress
+and the changelog buffer is sent, and commits, per input partition, the offset after the last
+event processed. Events run concurrently with each other, never with a commit.
+
+Third, Faust sometimes drops records it fetched (its stream queues are cleared when flow
+resumes after a rebalance, while the fetch position has moved on), and re-delivers others. The
+gate tracks fetched offsets: a re-delivered record is skipped; a dropped one stops the worker
+(exit 1) before any commit passes it, so the restarted worker decides it. Fail-stop, never a
+lost intent. The test of this still fails (see README "Tests").
 """
 
 from __future__ import annotations
