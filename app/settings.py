@@ -102,6 +102,7 @@ class Settings:
     web_port: int = 6066
     log_level: str = "info"
     replication_factor: int = 1
+    standby_replicas: int = 1
     api_token: str = ""
     environment: str = "development"
     state_secret: str = ""
@@ -134,6 +135,7 @@ class Settings:
             sweep_lag_s=_env_int(env, "SENDGUARD_SWEEP_LAG_S", cls.sweep_lag_s),
             replication_factor=_env_int(env, "SENDGUARD_REPLICATION_FACTOR",
                                         cls.replication_factor),
+            standby_replicas=_env_int(env, "SENDGUARD_STANDBY_REPLICAS", cls.standby_replicas),
             recipient_partitions=topics["recipient_events"].partitions,
             topics=topics,
             kafka_security=kafka_security,

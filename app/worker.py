@@ -67,6 +67,9 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
         processing_guarantee=settings.processing_guarantee,
         topic_partitions=settings.recipient_partitions,
         topic_replication_factor=settings.replication_factor,
+        # Standby workers keep a warm copy of the table, so a partition that moves after a
+        # worker stops resumes without replaying its whole changelog.
+        table_standby_replicas=settings.standby_replicas,
         datadir=settings.data_dir,
         web_host=settings.web_host,
         web_port=settings.web_port,
@@ -217,8 +220,10 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
     async def repartition(stream: faust.StreamT) -> None:
         """Parse each input record and re-key it by recipient (or dead-letter it)."""
         async for event in stream.events():
-            for emit in route_message(event.message):
-                await publish(emit, emit.value["ts"] if emit.topic == RECIPIENT_EVENTS else None)
+            async with eos.processing(app, event) as wanted:
+                for emit in route_message(event.message) if wanted else ():
+                    await publish(emit,
+                                  emit.value["ts"] if emit.topic == RECIPIENT_EVENTS else None)
 
     @app.agent(recipient_events, name="decide")
     async def decide(stream: faust.StreamT) -> None:
@@ -227,10 +232,12 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
             # Records keep the input's time, so derived consent events fed back through
             # sms.consent-events are decided at the time replay gives them too.
             timestamp_ms = round(event.message.timestamp * 1000)
-            for emit in decide_message(event.message):
-                await publish(emit, timestamp_ms)
-                if emit.topic in DECISION_TOPICS:
-                    metrics.DECISION_LATENCY.observe(max(0.0, time.time() - timestamp_ms / 1000))
+            async with eos.processing(app, event) as wanted:
+                for emit in decide_message(event.message) if wanted else ():
+                    await publish(emit, timestamp_ms)
+                    if emit.topic in DECISION_TOPICS:
+                        metrics.DECISION_LATENCY.observe(
+                            max(0.0, time.time() - timestamp_ms / 1000))
 
     @app.timer(interval=TICK_INTERVAL_S)
     async def tick() -> None:

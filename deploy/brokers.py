@@ -46,7 +46,11 @@ def _pinned_version() -> str:
 
 @dataclass
 class Broker:
-    """A running broker; `stop()` ends the process and removes its data directory."""
+    """A running broker; `stop()` ends the process and removes its data directory.
+
+    `halt()` and `resume()` stop and start the same broker again (same port, same data), for
+    tests of what clients do while their broker restarts.
+    """
 
     kind: str
     bootstrap: str
@@ -58,8 +62,10 @@ class Broker:
     sasl_users: dict[str, str] | None = field(default=None, repr=False)
     # The CA file that signed the listener's certificate (None: no TLS).
     tls_cafile: str | None = None
+    _cmd: list[str] | None = field(default=None, repr=False)
 
-    def stop(self, timeout: float = 15.0) -> None:
+    def halt(self, timeout: float = 15.0) -> None:
+        """End the process (SIGTERM: a controlled shutdown), keeping its data directory."""
         if self._proc is not None and self._proc.poll() is None:
             self._proc.send_signal(signal.SIGTERM)
             try:
@@ -68,6 +74,19 @@ class Broker:
                 self._proc.kill()
                 self._proc.wait(10)
         self._proc = None
+
+    def resume(self, timeout: float = 120.0) -> None:
+        """Start a halted broker again with the same command: same port, same data."""
+        if self._cmd is None or self.log_file is None or not self.data_dir:
+            raise RuntimeError(f"{self.kind} broker on {self.bootstrap} cannot be resumed")
+        if self._proc is not None and self._proc.poll() is None:
+            raise RuntimeError("the broker is still running; halt() it first")
+        self._proc = _spawn(self._cmd, self.log_file)
+        self.pid = self._proc.pid
+        _ready(self, timeout)
+
+    def stop(self, timeout: float = 15.0) -> None:
+        self.halt(timeout)
         if self.data_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
             self.data_dir = None
@@ -337,10 +356,11 @@ def start_kafka(port: int | None = None, log_file: str | None = None,
     if fmt.returncode != 0:
         shutil.rmtree(data, ignore_errors=True)
         raise RuntimeError(f"formatting Kafka storage failed:\n{fmt.stdout}{fmt.stderr}")
-    proc = _spawn([*jvm, "kafka.Kafka", str(props)], log_file)
+    cmd = [*jvm, "kafka.Kafka", str(props)]
+    proc = _spawn(cmd, log_file)
     return _ready(Broker("kafka", f"127.0.0.1:{port}", proc.pid, str(data), log_file, proc,
                          dict(sasl_users) if sasl_users else None,
-                         tls.cafile if tls else None), timeout)
+                         tls.cafile if tls else None, cmd), timeout)
 
 
 # --- Tansu (embedded, for the demo) ---------------------------------------------------------

@@ -62,19 +62,28 @@ class WorkerProcess:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 120.0) -> WorkerProcess:
-        log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "worker", "--policy", str(self.policy)],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-        )
+        """Start (or restart: same data dir, port and log) and wait until Faust says ready."""
+        offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "app.cli", "worker", "--policy", str(self.policy)],
+                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"worker exited {self.proc.returncode}:\n{self.log_tail()}")
-            if "Worker ready" in self.log_path.read_text(errors="replace"):
-                return self
+            with self.log_path.open("rb") as log:
+                log.seek(offset)  # this run's lines only: a restart appends to the same log
+                if b"Worker ready" in log.read():
+                    return self
             time.sleep(0.25)
         raise RuntimeError(f"worker not ready in {timeout}s:\n{self.log_tail()}")
+
+    def check_alive(self) -> None:
+        """Raise, with the log's tail, if the worker exited (e.g. crashed on a broker restart)."""
+        if self.proc is not None and self.proc.poll() is not None:
+            raise RuntimeError(f"worker exited {self.proc.returncode}:\n{self.log_tail()}")
 
     def log_tail(self, lines: int = 60) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])

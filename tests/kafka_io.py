@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import orjson
@@ -60,3 +61,59 @@ def trace_line(topic: str, ts: int, value: bytes) -> bytes:
     except orjson.JSONDecodeError:
         return orjson.dumps({"topic": topic, "timestamp": iso_ms(ts),
                              "raw": value.decode("utf-8", "replace")})
+
+
+class CommittedReader:
+    """A read_committed reader in a background thread, for tests that watch progress while
+    they break things: `count` is how many committed records arrived so far, `arrivals` their
+    monotonic arrival times (to measure how long output stalled)."""
+
+    def __init__(self, bootstrap: str, topics: list[str]) -> None:
+        self.records: list[tuple[str, str | None, dict[str, Any]]] = []
+        self.arrivals: list[float] = []
+        self.msg_ids: set[str] = set()  # distinct msg_ids among the records
+        self._consumer = Consumer({
+            "bootstrap.servers": bootstrap, "group.id": f"reader-{uuid.uuid4().hex[:8]}",
+            "auto.offset.reset": "earliest", "isolation.level": "read_committed",
+            "enable.auto.commit": False,
+        })
+        self._consumer.subscribe(topics)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="committed-reader", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            for message in self._consumer.consume(1000, 0.2):
+                if message.error():
+                    continue
+                key = message.key().decode() if message.key() is not None else None
+                value = orjson.loads(message.value())
+                self.records.append((message.topic(), key, value))
+                self.msg_ids.add(value.get("msg_id"))
+                self.arrivals.append(time.monotonic())
+
+    @property
+    def count(self) -> int:
+        return len(self.records)
+
+    def wait_for(self, expected: int, timeout: float, alive: Callable[[], None] | None = None
+                 ) -> bool:
+        """Wait until `expected` distinct msg_ids arrived; `alive` may raise if a process died.
+        (Distinct: duplicates must not make up for lost records.)"""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if len(self.msg_ids) >= expected:
+                return True
+            if alive is not None:
+                alive()
+            time.sleep(0.05)
+        return False
+
+    def close(self, settle: float = 3.0) -> list[tuple[str, str | None, dict[str, Any]]]:
+        """Read `settle` seconds more (anything extra, e.g. a duplicate, shows up), then stop."""
+        time.sleep(settle)
+        self._stop.set()
+        self._thread.join(10)
+        self._consumer.close()
+        return list(self.records)
