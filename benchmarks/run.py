@@ -112,13 +112,7 @@ def run_passthrough(bench: Bench, run: int) -> Sample:
                     "--inputs", f"{bench.intents_topic},{bench.consents_topic}",
                     "--output", out, "--group", unique(f"{bench.prefix}-pt")],
                    {}, bench.log(f"passthrough-{run}"), "passthrough ready").start()
-    try:
-        proc.wait_ready()
-        cpu = [cpu_seconds(proc.pid)]
-        counted = count_outputs(bench.bootstrap, [out], bench.data.total, bench.stall_s)
-        return _sample(counted, [proc], cpu, bench.data.total)
-    finally:
-        proc.stop()
+    return _measure_one(bench, proc, out)
 
 
 def run_naive(bench: Bench, run: int) -> Sample:
@@ -129,6 +123,11 @@ def run_naive(bench: Bench, run: int) -> Sample:
                     "--output", out, "--app-id", unique(f"{bench.prefix}-naive"),
                     "--data-dir", str(bench.workdir / f"naive-{run}")],
                    {}, bench.log(f"naive-{run}"), "Worker ready").start()
+    return _measure_one(bench, proc, out)
+
+
+def _measure_one(bench: Bench, proc: Process, out: str) -> Sample:
+    """Wait for one started process, count its outputs, stop it."""
     try:
         proc.wait_ready()
         cpu = [cpu_seconds(proc.pid)]
