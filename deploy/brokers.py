@@ -66,13 +66,8 @@ class Broker:
 
     def halt(self, timeout: float = 15.0) -> None:
         """End the process (SIGTERM: a controlled shutdown), keeping its data directory."""
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.send_signal(signal.SIGTERM)
-            try:
-                self._proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait(10)
+        if self._proc is not None:
+            terminate(self._proc, signal.SIGTERM, timeout)
         self._proc = None
 
     def resume(self, timeout: float = 120.0) -> None:
@@ -96,6 +91,19 @@ class Broker:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def terminate(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM,
+              timeout: float = 15.0) -> None:
+    """Send `sig` to a running process and wait for it; SIGKILL it if it outlives `timeout`."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(sig)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
 
 
 def free_port() -> int:
