@@ -219,6 +219,11 @@ def run_demo(policy_path: str, duration_s: float = 0, intents: int = 400) -> int
         if missing:
             print(f"\nFAILED: {len(missing)} intents got no decision")
             return 1
+        # The one malformed record is the only dead letter a healthy worker makes here.
+        dead = [v for t, v in outputs if t == settings.topic("dead_letter")]
+        if len(dead) != 1:
+            print(f"\nFAILED: {len(dead)} dead letters, expected only the malformed record")
+            return 1
         succeeded = True
         _hold(duration_s)
         return 0

@@ -29,6 +29,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 # recompute keys made with it, so production refuses to start without a secret of its own.
 DEVELOPMENT_SECRET = "sendguard-development-secret-not-for-production"
 MIN_SECRET_BYTES = 16
+RECIPIENT_KEY_BYTES = 32  # hex characters of a stored recipient key
+_HEX = frozenset(b"0123456789abcdef")
 _FORMAT = b"\x01"  # first byte of a sealed value: the sealing scheme's version
 _NONCE_BYTES = 12
 
@@ -50,6 +52,11 @@ class StateSealer:
     def recipient_key(self, key: str) -> bytes:
         """The stored form of a recipient key: 32 hex characters, no phone number."""
         return hmac.new(self._key_hmac, key.encode(), hashlib.sha256).hexdigest()[:32].encode()
+
+    @staticmethod
+    def is_recipient_key(key: bytes) -> bool:
+        """Whether a stored key is a recipient's (not Faust's bookkeeping or an index)."""
+        return len(key) == RECIPIENT_KEY_BYTES and _HEX.issuperset(key)
 
     def seal(self, plaintext: bytes, key: bytes) -> bytes:
         """Encrypt and authenticate a value stored under `key` (an already hashed key)."""

@@ -190,7 +190,9 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
         sweep_from[partition] = cursor.key() if cursor.valid() else None
         del cursor
         for key in keys:
-            if key.startswith(b"\x00"):  # the held index
+            # Not the held index, nor Faust's own keys (the changelog offset it persists in
+            # the same database, b"__faust\0offset__").
+            if not sealer.is_recipient_key(key):
                 continue
             before, state = load(key)
             prune(state, now_ms, policy)
