@@ -37,9 +37,13 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import collections
 import contextlib
 import logging
+import shutil
+import time
 from collections.abc import AsyncIterator, Awaitable
+from pathlib import Path
 from typing import Any
 
 import faust
@@ -49,6 +53,7 @@ from faust.transport.drivers import aiokafka as aiokafka_driver
 from faust.types import TP, Message
 
 log = logging.getLogger(__name__)
+RESYNC_TIMEOUT_S = 60.0  # a record sought back for must come within this, or the worker stops
 
 
 class SourcePartitionTransactionManager(TransactionManager):
@@ -81,6 +86,7 @@ class CommitGate:
         self.processed: dict[TP, int] = {}  # the offset after the last event processed
         self.fetched: dict[TP, list[int]] = {}  # fetched, not processed yet (sorted)
         self.resync: dict[TP, int] = {}  # after a seek back: skip until this offset arrives
+        self._resync_since: dict[TP, float] = {}
 
     def on_fetched(self, tp: TP, offset: int) -> None:
         if offset >= self.processed.get(tp, -1):
@@ -91,6 +97,7 @@ class CommitGate:
             self.processed.pop(tp, None)
             self.fetched.pop(tp, None)
             self.resync.pop(tp, None)
+            self._resync_since.pop(tp, None)
 
     def verdict(self, tp: TP, offset: int, committed: int | None) -> int | None:
         """None: process the event; -1: skip it (already processed, or waiting for a
@@ -100,6 +107,7 @@ class CommitGate:
             if offset != waiting:
                 return -1
             del self.resync[tp]
+            self._resync_since.pop(tp, None)
         expected = self.processed.get(tp, committed)
         if expected is not None and offset < expected:
             return -1  # fetched again (Faust re-delivers after some seeks)
@@ -110,8 +118,14 @@ class CommitGate:
             target = pending[0]
             self.fetched[tp] = []
             self.resync[tp] = target
+            self._resync_since[tp] = time.monotonic()
             return target
         return None
+
+    def resync_overdue(self, timeout_s: float) -> bool:
+        """Whether a record sought back for has not come in `timeout_s` seconds."""
+        now = time.monotonic()
+        return any(now - since > timeout_s for since in self._resync_since.values())
 
     def done(self, tp: TP, offset: int) -> None:
         self.processed[tp] = offset + 1
@@ -167,12 +181,18 @@ async def processing(app: faust.App, event: faust.EventT) -> AsyncIterator[bool]
         verdict = gate.verdict(message.tp, message.offset,
                                consumer._committed_offset.get(message.tp))
         if verdict is not None and verdict >= 0:
-            # Committed offsets never pass it, so a restarted worker decides it: fail stop
-            # (exit non-zero for the supervisor) rather than lose it.
-            log.error("record %s[%s]@%s was fetched but never reached the agent; stopping so "
-                      "a restart decides it", message.tp.topic, message.tp.partition, verdict)
+            # Fetch again from the first record that never arrived; until it does, what
+            # arrives is skipped (and comes again after it). Nothing is committed past it.
+            log.warning("record %s[%s]@%s was fetched but never reached the agent; fetching "
+                        "again from there (arrived %s, committed %s)", message.tp.topic,
+                        message.tp.partition, verdict, message.offset,
+                        consumer._committed_offset.get(message.tp))
             await consumer.seek(message.tp, verdict)
-            await app.crash(RuntimeError("exactly-once: a fetched record was dropped by Faust"))
+        elif gate.resync_overdue(RESYNC_TIMEOUT_S):
+            # The seek did not bring the record back: stop (exit non-zero for the
+            # supervisor) so a restart decides it from the committed offset; never lose it.
+            await app.crash(RuntimeError("exactly-once: a record Faust dropped did not come "
+                                         "back after a seek"))
         yield verdict is None
         if verdict is None:
             gate.done(message.tp, message.offset)  # not reached if processing raised
@@ -205,8 +225,45 @@ class GatedProducer(aiokafka_driver.Producer):
         self.buffer.pending = _TrackedQueue()
 
 
+class CommittedEndConsumerThread(aiokafka_driver.AIOKafkaConsumerThread):
+    """Changelog highwaters asked of the broker, not read from the fetcher's cache.
+
+    In a transaction Faust takes each changelog partition's highwater from the consumer's
+    last_stable_offset, which aiokafka knows only for partitions it has fetched: for one just
+    assigned it is None, the highwater becomes -1, and a worker taking over a partition whose
+    standby copy persisted an offset stops with ConsistencyError ("persisted offset higher than
+    the highwater", faust-streaming #158). A ListOffsets request made with read_committed (the
+    consumer's isolation level here) returns the same last stable offset, always.
+    """
+
+    async def _highwaters(self, partitions: Any) -> Any:
+        return await self._ensure_consumer().end_offsets(list(partitions))
+
+
+class _ReadOffsets(collections.defaultdict):  # type: ignore[type-arg]
+    """Faust's read offsets, held at a record sought back for until it comes again.
+
+    Faust's fetch loop drops a record below the partition's read offset, and it moves that
+    offset on with every record it hands over, also with those already fetched when the gate
+    seeks back: without this hold the sought record, fetched again, was dropped for good.
+    """
+
+    def __init__(self, app: faust.App) -> None:
+        super().__init__(lambda: None)
+        self._app = app
+
+    def __setitem__(self, tp: TP, offset: int | None) -> None:
+        waiting = _gate(self._app).resync.get(tp)
+        if waiting is not None and offset is not None and offset > waiting:
+            return
+        super().__setitem__(tp, offset)
+
+
 class GatedConsumer(aiokafka_driver.Consumer):
     """Consumer that commits, with the gate closed, the offsets of the events processed."""
+
+    def _new_consumer_thread(self) -> aiokafka_driver.AIOKafkaConsumerThread:
+        return CommittedEndConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
     async def force_commit(self, topics: Any = None,
                            start_new_transaction: bool = True) -> bool:
@@ -248,6 +305,7 @@ class GatedConsumer(aiokafka_driver.Consumer):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._read_offset = _ReadOffsets(self.app)
         deliver = self.callback
 
         async def on_message(message: Message) -> Any:
@@ -257,6 +315,25 @@ class GatedConsumer(aiokafka_driver.Consumer):
             return await deliver(message)
 
         self.callback = on_message
+
+
+def discard_local_tables(tabledir: Path) -> None:
+    """Delete this worker's local copy of the tables before it starts, so that recovery
+    rebuilds them from the committed changelog.
+
+    Faust writes a table change to RocksDB at once and to the changelog in the transaction; a
+    worker killed before the commit leaves changes on disk that Kafka aborted, and recovery
+    only overwrites keys that have a later committed record: a recipient first seen in the
+    aborted transaction would keep a decision that never happened (its re-delivered intent
+    dropped as a duplicate). Kafka Streams wipes its stores after an unclean stop under
+    exactly-once for the same reason. The cost is a full read of the (compacted) changelog at
+    each start; little is lost, as Faust in a transaction never persists the offset of a live
+    write (it files it under the changelog partition and looks it up under the input
+    partition), only the one its last recovery reached, so a start already re-read everything
+    written since. Standby copies on other workers are not affected: takeovers stay warm.
+    """
+    if tabledir.is_dir():
+        shutil.rmtree(tabledir)
 
 
 def install() -> None:

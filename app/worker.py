@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
@@ -343,6 +344,8 @@ def run_worker(settings: Settings, policy: Policy) -> None:
     asyncio.set_event_loop(loop)
     loop.run_until_complete(ensure_topics(settings))
     app = create_app(settings, policy)
+    if settings.processing_guarantee == "exactly_once":
+        eos.discard_local_tables(Path(app.conf.tabledir))
     worker = faust.Worker(app, loglevel=settings.log_level.upper(), loop=loop,
                           logging_config=logging_config(settings.log_level))
     worker.execute_from_commandline()

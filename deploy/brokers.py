@@ -338,6 +338,15 @@ class TlsFiles:
     cafile: str
 
 
+def _cluster_id() -> str:
+    """A random KRaft cluster id (base64url of 16 bytes) that does not start with "-": the
+    storage tool would read that as an option and fail (1 start in 64, seen in a test run)."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
 def start_kafka(port: int | None = None, log_file: str | None = None,
                 timeout: float = 120.0, sasl_users: dict[str, str] | None = None,
                 tls: TlsFiles | None = None) -> Broker:
@@ -358,7 +367,7 @@ def start_kafka(port: int | None = None, log_file: str | None = None,
     jvm = [java, "-Xms256m", "-Xmx1g", "-XX:+UseG1GC", "-Djava.awt.headless=true",
            f"-Dlog4j.configuration=file:{data / 'log4j.properties'}",
            f"-Dkafka.logs.dir={data}", "-cp", classpath]
-    cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+    cluster_id = _cluster_id()
     fmt = subprocess.run([*jvm, "kafka.tools.StorageTool", "format", "-t", cluster_id,
                           "-c", str(props)], capture_output=True, text=True, check=False)
     if fmt.returncode != 0:

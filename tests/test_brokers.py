@@ -70,3 +70,12 @@ def _is_zombie(pid: int) -> bool:
             return stat.read().split()[2] == "Z"
     except FileNotFoundError:
         return True
+
+
+def test_cluster_id_never_starts_with_a_dash(monkeypatch) -> None:
+    """Kafka's storage tool reads a leading "-" as an option; such ids are drawn again."""
+    dashed = uuid.UUID(bytes=b"\xf8" + bytes(15))  # base64url "-A..."
+    plain = uuid.UUID(bytes=bytes(16))
+    draws = iter([dashed, plain])
+    monkeypatch.setattr(brokers.uuid, "uuid4", lambda: next(draws))
+    assert brokers._cluster_id() == "A" * 22

@@ -243,11 +243,9 @@ def test_kill_9_three_times_loses_nothing_and_duplicates_nothing(
     check_exactly_once_and_replay(records, traffic, worker)
 
 
-@pytest.mark.xfail(strict=False, reason="Faust ConsistencyError recovering a changelog partition "
-                   "under a transaction (highwater -1) on the worker taking over")
 def test_second_worker_takes_over_when_the_first_stops(
         worker_factory: Callable[..., WorkerProcess], kafka: str) -> None:
-    n = 20_000
+    n = 24_000
     traffic = make_traffic(n, n_phones=1_000, seed=11)
     first = worker_factory(**FAST_GROUP).start()
     topics = first.topics
@@ -256,14 +254,18 @@ def test_second_worker_takes_over_when_the_first_stops(
     reader = CommittedReader(kafka, [topics["approved"], topics["dropped"]])
     started = time.monotonic()
     publish(kafka, topics["send_intents"], traffic.intents)
-    wait_for(reader, n // 5, 300, first)
+    wait_for(reader, n // 10, 300, first)
     second = worker_factory(**FAST_GROUP)
     joined = time.monotonic()
     second.start()
     print(f"second worker ready {time.monotonic() - joined:.1f}s after start, "
           f"{reader.count} decisions committed")
-    wait_for(reader, n // 2, 300, first, second)
-    shared = decided_by(second)
+    # Both work for a while: the first stops only once the second has decided some.
+    deadline = time.monotonic() + 120
+    while (shared := decided_by(second)) == 0 and time.monotonic() < deadline:
+        first.check_alive()
+        second.check_alive()
+        time.sleep(0.5)
     at = reader.count
     stopped = time.monotonic()
     first.stop(signal.SIGTERM)

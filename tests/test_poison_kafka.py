@@ -129,8 +129,11 @@ def build(traffic: Traffic, max_value: int) -> None:
         for _ in range(30):  # duplicate keys: the last wins, in the worker and in replay
             body = makers[topic_id]()
             name = rng.choice(list(body))
+            # A fresh phone, never a shared one: two records of one recipient from different
+            # partitions may be decided in either order (a shared "13912345678" here once gave
+            # two revokes at the same occurred_at, reported applied/stale the other way round).
             raw = orjson.dumps(body)[:-1] + b',"' + name.encode() + b'":' + orjson.dumps(
-                rng.choice([*WRONG_TYPES, "13912345678", "x"])) + b"}"
+                rng.choice([*WRONG_TYPES, t.phone(), "x"])) + b"}"
             t.add(topic_id, raw, "duplicate_keys")
         for _ in range(40):
             body = makers[topic_id]()
@@ -240,7 +243,6 @@ def without_coordinates(letter: dict[str, Any]) -> bytes:
     return canonical({k: v for k, v in letter.items() if k not in ("partition", "offset")})
 
 
-@pytest.mark.xfail(strict=False, reason="failed once in 4 full runs, cause not yet found")
 def test_poison_storm_is_dead_lettered_or_decided_and_the_worker_lives(worker_factory,
                                                                         kafka: str) -> None:
     worker = worker_factory().start()
