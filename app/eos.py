@@ -28,9 +28,16 @@ event processed. Events run concurrently with each other, never with a commit.
 
 Third, Faust sometimes drops records it fetched (its stream queues are cleared when flow
 resumes after a rebalance, while the fetch position has moved on), and re-delivers others. The
-gate tracks fetched offsets: a re-delivered record is skipped; a dropped one stops the worker
-(exit 1) before any commit passes it, so the restarted worker decides it. Fail-stop, never a
-lost intent. The test of this still fails (see README "Tests").
+gate tracks fetched offsets: a re-delivered record is skipped; for a dropped one it seeks back
+and skips what arrives until that record comes again, holding Faust's read offset there
+(`_ReadOffsets`), so nothing is committed past it. If it does not come back within
+RESYNC_TIMEOUT_S the worker stops (exit 1) and a restart decides it: never a lost intent.
+
+Fourth, recovery. Under a transaction Faust reads changelog highwaters from a cache that is
+empty for a partition just assigned, and fails with ConsistencyError where a standby copy had
+persisted an offset (faust-streaming #158): `CommittedEndConsumerThread` asks the broker. And
+RocksDB keeps table writes whose transaction a crash aborted: `discard_local_tables` makes each
+start rebuild the tables from the committed changelog, as Kafka Streams does under EOS.
 """
 
 from __future__ import annotations

@@ -205,8 +205,6 @@ def output_stall(reader: CommittedReader, since: float) -> tuple[float, float]:
     return gap, resumed - since
 
 
-@pytest.mark.xfail(strict=False, reason="Faust drops fetched records when flow resumes after a "
-                   "restart; the worker fail-stops on it (README Tests, app/eos.py)")
 def test_kill_9_three_times_loses_nothing_and_duplicates_nothing(
         worker_factory: Callable[..., WorkerProcess], kafka: str) -> None:
     n = 50_000
