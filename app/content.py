@@ -8,9 +8,9 @@ Banned phrases (fraud, impersonation) come from the policy.
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
+from typing import NamedTuple
 
 from app.policy import Policy
 
@@ -30,32 +30,61 @@ _GSM7 = frozenset(
 _GSM7_EXTENDED = frozenset("^{}\\[~]|€\f")
 
 
-@functools.lru_cache(maxsize=4096)
-def _fold(text: str) -> str:
-    """NFKC and case folded; cached: the policy's phrases and a campaign's content repeat."""
+class Text(NamedTuple):
+    """A message's content as the rules read it, normalised once per decision."""
+
+    nfkc: str  # NFKC: full-width forms folded to ASCII (what the instruction regex reads)
+    folded: str  # NFKC and case folded (what phrases are looked up in)
+
+
+class Phrases(NamedTuple):
+    """The policy's phrases as given and case folded, folded once per policy."""
+
+    notices: tuple[tuple[str, str], ...]  # marketing's unsubscribe notices
+    banned: tuple[tuple[str, str], ...]
+
+
+def fold(text: str) -> str:
+    """NFKC and case folded: how a phrase and the content are compared."""
     return unicodedata.normalize("NFKC", text).casefold()
 
 
-def has_notice(content: str, notices: tuple[str, ...]) -> bool:
-    folded = _fold(content)
-    return any(_fold(notice) in folded for notice in notices)
+def prepare(content: str) -> Text:
+    nfkc = unicodedata.normalize("NFKC", content)
+    return Text(nfkc, nfkc.casefold())
 
 
-def refusal_instruction(content: str, policy: Policy) -> str | None:
+def _build(policy: Policy) -> Phrases:
+    return Phrases(
+        tuple((n, fold(n)) for n in policy.categories["marketing"].unsubscribe_notice),
+        tuple((p, fold(p)) for p in policy.banned_phrases),
+    )
+
+
+def phrases(policy: Policy) -> Phrases:
+    return policy.derived("content", _build)
+
+
+def has_notice(text: Text, policy: Policy) -> bool:
+    """Whether the content carries one of marketing's unsubscribe notices."""
+    folded = text.folded
+    return any(notice in folded for _, notice in phrases(policy).notices)
+
+
+def refusal_instruction(text: Text, policy: Policy) -> str | None:
     """The refusal instruction a non-marketing message carries, if any."""
-    notices = policy.categories["marketing"].unsubscribe_notice
-    folded = _fold(content)
-    for notice in notices:
-        if _fold(notice) in folded:
+    folded = text.folded
+    for notice, folded_notice in phrases(policy).notices:
+        if folded_notice in folded:
             return notice
-    match = _INSTRUCTION.search(unicodedata.normalize("NFKC", content))
+    match = _INSTRUCTION.search(text.nfkc)
     return match.group(0) if match else None
 
 
-def banned_phrase(content: str, policy: Policy) -> str | None:
-    folded = _fold(content)
-    for phrase in policy.banned_phrases:
-        if _fold(phrase) in folded:
+def banned_phrase(text: Text, policy: Policy) -> str | None:
+    folded = text.folded
+    for phrase, folded_phrase in phrases(policy).banned:
+        if folded_phrase in folded:
             return phrase
     return None
 
