@@ -102,6 +102,9 @@ def prune(state: dict[str, Any], now_ms: int, policy: Policy) -> None:
             scope = (cap_rules.global_scope if key == GLOBAL_SCOPE
                      else by_category.get(key.rpartition("|")[2]))
             times = sent[key]
+            if (scope is not None and times and len(times) <= scope.keep
+                    and times[0] > now_ms - scope.horizon_ms):
+                continue  # the usual case: nothing aged out, nothing over the bound
             start = _first_kept(times, now_ms, scope) if scope is not None else len(times)
             if start >= len(times):
                 del sent[key]

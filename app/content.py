@@ -30,6 +30,36 @@ _GSM7 = frozenset(
 _GSM7_EXTENDED = frozenset("^{}\\[~]|€\f")
 
 
+# NFKC without the general algorithm, for the usual message (see `nfkc`). Characters NFKC leaves
+# alone and that never compose: printable ASCII, CJK unified ideographs, and the CJK symbols and
+# punctuation without a decomposition or a combining class; plus full-width ASCII, which NFKC
+# maps to the one ASCII character 0xFEE0 below.
+_FULLWIDTH_ASCII = "\uff01-\uff5e"
+_INERT_CJK_PUNCTUATION = "".join(
+    ch for ch in map(chr, range(0x3001, 0x3040))
+    if unicodedata.normalize("NFKD", ch) == ch and not unicodedata.combining(ch)
+)
+_NOT_SIMPLE = re.compile(
+    f"[^\\x20-\\x7e\\u4e00-\\u9fff{re.escape(_INERT_CJK_PUNCTUATION)}{_FULLWIDTH_ASCII}]"
+)
+_FULLWIDTH = re.compile(f"[{_FULLWIDTH_ASCII}]")
+
+
+def nfkc(text: str) -> str:
+    """unicodedata.normalize("NFKC", text), about 3x faster on the usual Chinese message.
+
+    When every character is one of the simple ones above, NFKC decomposes nothing but the
+    full-width forms (each to one ASCII character), reorders nothing (no combining class) and
+    composes nothing (none can be the second of a composition), so the result is those
+    replacements. Anything else takes the general algorithm. tests/test_rules.py checks both.
+    """
+    if _NOT_SIMPLE.search(text) is not None:
+        return unicodedata.normalize("NFKC", text)
+    for wide in set(_FULLWIDTH.findall(text)):
+        text = text.replace(wide, chr(ord(wide) - 0xFEE0))
+    return text
+
+
 class Text(NamedTuple):
     """A message's content as the rules read it, normalised once per decision."""
 
@@ -50,8 +80,8 @@ def fold(text: str) -> str:
 
 
 def prepare(content: str) -> Text:
-    nfkc = unicodedata.normalize("NFKC", content)
-    return Text(nfkc, nfkc.casefold())
+    normal = nfkc(content)
+    return Text(normal, normal.casefold())
 
 
 def _build(policy: Policy) -> Phrases:
