@@ -34,6 +34,7 @@ class Scope(NamedTuple):
 class CapRules(NamedTuple):
     by_category: dict[str, Scope | None]  # None: the category has no caps
     global_scope: Scope | None
+    by_key: dict[str, Scope | None]  # by state key, for "*" and the policy's tenants
 
 
 def _scope(label: str, caps: tuple[Any, ...]) -> Scope | None:
@@ -44,8 +45,19 @@ def _scope(label: str, caps: tuple[Any, ...]) -> Scope | None:
 
 
 def _build(policy: Policy) -> CapRules:
-    return CapRules({name: _scope(name, cat.caps) for name, cat in policy.categories.items()},
-                    _scope("global", policy.global_caps))
+    by_category = {name: _scope(name, cat.caps) for name, cat in policy.categories.items()}
+    global_scope = _scope("global", policy.global_caps)
+    by_key = {f"{tenant}|{category}": scope for tenant in policy.tenants
+              for category, scope in by_category.items()}
+    by_key[GLOBAL_SCOPE] = global_scope
+    return CapRules(by_category, global_scope, by_key)
+
+
+def _scope_of_key(key: str, cap_rules: CapRules) -> Scope | None:
+    """The scope a state key counts for (its category's; a tenant may have left the policy)."""
+    if key in cap_rules.by_key:
+        return cap_rules.by_key[key]
+    return cap_rules.by_category.get(key.rpartition("|")[2])
 
 
 def rules(policy: Policy) -> CapRules:
@@ -97,11 +109,8 @@ def prune(state: dict[str, Any], now_ms: int, policy: Policy) -> None:
     sent: dict[str, list[int]] = state.get("sent") or {}
     if sent:
         cap_rules = rules(policy)
-        by_category = cap_rules.by_category
-        for key in list(sent):
-            scope = (cap_rules.global_scope if key == GLOBAL_SCOPE
-                     else by_category.get(key.rpartition("|")[2]))
-            times = sent[key]
+        for key, times in list(sent.items()):
+            scope = _scope_of_key(key, cap_rules)
             if (scope is not None and times and len(times) <= scope.keep
                     and times[0] > now_ms - scope.horizon_ms):
                 continue  # the usual case: nothing aged out, nothing over the bound

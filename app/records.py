@@ -74,15 +74,17 @@ _FAST_ISO_LIMIT_MS = 2**33 * 1000
 def iso_ms(ts_ms: int) -> str:
     """Epoch milliseconds -> RFC 3339 UTC with milliseconds ('2026-11-22T06:03:59.123Z')."""
     if type(ts_ms) is int and 0 <= ts_ms < _FAST_ISO_LIMIT_MS:
-        seconds, millis = divmod(ts_ms, 1000)
-        return f"{_iso_second(seconds)}.{millis:03d}Z"
+        minutes, in_minute_ms = divmod(ts_ms, 60_000)
+        seconds, millis = divmod(in_minute_ms, 1000)
+        return f"{_iso_minute(minutes)}{seconds:02d}.{millis:03d}Z"
     return datetime.fromtimestamp(ts_ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-@lru_cache(maxsize=4096)
-def _iso_second(seconds: int) -> str:
-    """The whole-second part, cached: decisions come in time order, many per second."""
-    return datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S")
+@lru_cache(maxsize=1024)
+def _iso_minute(minutes: int) -> str:
+    """'2026-11-22T06:03:', cached: decisions come in time order, many per minute (epoch
+    time has no leap seconds, so a minute is always 60,000 ms)."""
+    return datetime.fromtimestamp(minutes * 60, tz=UTC).strftime("%Y-%m-%dT%H:%M:")
 
 
 def parse_rfc3339_ms(text: object) -> int:
