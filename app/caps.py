@@ -14,32 +14,79 @@ time rather than record time.
 
 from __future__ import annotations
 
-import bisect
-from typing import Any
+from bisect import bisect_right, insort
+from typing import Any, NamedTuple
 
-from app.policy import Cap, Policy
+from app.policy import Policy
 
 GLOBAL_SCOPE = "*"
 
 
-def scopes(tenant: str, category: str, policy: Policy) -> list[tuple[str, str, tuple[Cap, ...]]]:
-    """(state key, label for the detail, caps) for every cap scope that applies."""
-    return [(f"{tenant}|{category}", category, policy.categories[category].caps),
-            (GLOBAL_SCOPE, "global", policy.global_caps)]
+class Scope(NamedTuple):
+    """One cap scope's rules, derived once per policy: windows in ms, the detail each cap gives
+    when broken, and the bound its timestamp list keeps (longest window, largest count)."""
+
+    caps: tuple[tuple[int, int, str], ...]  # (count, window_ms, detail) in policy order
+    horizon_ms: int
+    keep: int
+
+
+class CapRules(NamedTuple):
+    by_category: dict[str, Scope | None]  # None: the category has no caps
+    global_scope: Scope | None
+    by_key: dict[str, Scope | None]  # by state key, for "*" and the policy's tenants
+
+
+def _scope(label: str, caps: tuple[Any, ...]) -> Scope | None:
+    if not caps:
+        return None
+    return Scope(tuple((cap.count, cap.window_s * 1000, f"{label} {cap.text}") for cap in caps),
+                 max(cap.window_s for cap in caps) * 1000, max(cap.count for cap in caps))
+
+
+def _build(policy: Policy) -> CapRules:
+    by_category = {name: _scope(name, cat.caps) for name, cat in policy.categories.items()}
+    global_scope = _scope("global", policy.global_caps)
+    by_key = {f"{tenant}|{category}": scope for tenant in policy.tenants
+              for category, scope in by_category.items()}
+    by_key[GLOBAL_SCOPE] = global_scope
+    return CapRules(by_category, global_scope, by_key)
+
+
+def _scope_of_key(key: str, cap_rules: CapRules) -> Scope | None:
+    """The scope a state key counts for (its category's; a tenant may have left the policy)."""
+    if key in cap_rules.by_key:
+        return cap_rules.by_key[key]
+    return cap_rules.by_category.get(key.rpartition("|")[2])
+
+
+def rules(policy: Policy) -> CapRules:
+    """The policy's cap scopes, built on first use."""
+    return policy.derived("caps", _build)
+
+
+def scopes(tenant: str, category: str, policy: Policy) -> tuple[tuple[str, Scope | None], ...]:
+    """(state key, scope) for every cap scope that applies, category first."""
+    cap_rules = rules(policy)
+    return ((f"{tenant}|{category}", cap_rules.by_category[category]),
+            (GLOBAL_SCOPE, cap_rules.global_scope))
 
 
 def broken_cap(state: dict[str, Any], tenant: str, category: str, now_ms: int,
                policy: Policy) -> str | None:
     """The first cap a new message would break, as "marketing 1/7d", or None."""
-    sent: dict[str, list[int]] = state.get("sent") or {}
-    for key, label, caps in scopes(tenant, category, policy):
+    sent: dict[str, list[int]] | None = state.get("sent")
+    if not sent:
+        return None
+    for key, scope in scopes(tenant, category, policy):
         times = sent.get(key)
-        if not times:
+        if not times or scope is None:
             continue
-        for cap in caps:
-            in_window = len(times) - bisect.bisect_right(times, now_ms - cap.window_s * 1000)
-            if in_window >= cap.count:
-                return f"{label} {cap.text}"
+        held = len(times)
+        for count, window_ms, detail in scope.caps:
+            # Fewer timestamps than the count cannot break it: skip the search.
+            if held >= count and held - bisect_right(times, now_ms - window_ms) >= count:
+                return detail
     return None
 
 
@@ -47,12 +94,12 @@ def record_approval(state: dict[str, Any], tenant: str, category: str, now_ms: i
                     policy: Policy) -> None:
     """Count one approved message in every scope, pruning each list to its bound."""
     sent: dict[str, list[int]] = state.setdefault("sent", {})
-    for key, _, caps in scopes(tenant, category, policy):
-        if not caps:
+    for key, scope in scopes(tenant, category, policy):
+        if scope is None:
             continue
         times = sent.setdefault(key, [])
-        bisect.insort(times, now_ms)
-        sent[key] = _bounded(times, now_ms, caps)
+        insort(times, now_ms)
+        del times[:_first_kept(times, now_ms, scope)]
     if not sent:
         del state["sent"]
 
@@ -60,23 +107,22 @@ def record_approval(state: dict[str, Any], tenant: str, category: str, now_ms: i
 def prune(state: dict[str, Any], now_ms: int, policy: Policy) -> None:
     """Drop timestamps no cap can see any more; drop empty scopes."""
     sent: dict[str, list[int]] = state.get("sent") or {}
-    for key in list(sent):
-        if key == GLOBAL_SCOPE:
-            caps = policy.global_caps
-        else:
-            category = key.rsplit("|", 1)[-1]
-            caps = policy.categories[category].caps if category in policy.categories else ()
-        kept = _bounded(sent[key], now_ms, caps) if caps else []
-        if kept:
-            sent[key] = kept
-        else:
-            del sent[key]
+    if sent:
+        cap_rules = rules(policy)
+        for key, times in list(sent.items()):
+            scope = _scope_of_key(key, cap_rules)
+            if (scope is not None and times and len(times) <= scope.keep
+                    and times[0] > now_ms - scope.horizon_ms):
+                continue  # the usual case: nothing aged out, nothing over the bound
+            start = _first_kept(times, now_ms, scope) if scope is not None else len(times)
+            if start >= len(times):
+                del sent[key]
+            elif start:
+                sent[key] = times[start:]
     if "sent" in state and not sent:
         del state["sent"]
 
 
-def _bounded(times: list[int], now_ms: int, caps: tuple[Cap, ...]) -> list[int]:
-    horizon = now_ms - max(cap.window_s for cap in caps) * 1000
-    keep = max(cap.count for cap in caps)
-    start = max(bisect.bisect_right(times, horizon), len(times) - keep)
-    return times[start:]
+def _first_kept(times: list[int], now_ms: int, scope: Scope) -> int:
+    """Index of the first timestamp inside the scope's longest window and largest count."""
+    return max(bisect_right(times, now_ms - scope.horizon_ms), len(times) - scope.keep)

@@ -172,8 +172,9 @@ def erase(state: dict[str, Any], event: ConsentEvent, now_ms: int) -> None:
 def prune_events(state: dict[str, Any], cutoff_ms: int) -> None:
     """Forget event ids applied before the cutoff (re-applying one changes nothing anyway)."""
     events: dict[str, int] = state.get("events") or {}
-    for old in [e for e, seen in events.items() if seen < cutoff_ms]:
-        del events[old]
+    if events and min(events.values()) < cutoff_ms:  # a scan in C first: usually none are due
+        for old in [e for e, seen in events.items() if seen < cutoff_ms]:
+            del events[old]
     if "events" in state and not events:
         del state["events"]
 
@@ -185,8 +186,15 @@ def _rank(action: str, occurred_ms: int) -> tuple[int, int]:
 
 def latest(state: dict[str, Any], tenant: str, category: str) -> list[Any] | None:
     """The deciding ledger entry for tenant × category: the latest of the entries in scope."""
-    ledger: dict[str, list[Any]] = state.get("consent") or {}
-    entries = [ledger.get(f"{t}|{c}") for t in (tenant, ALL_TENANTS)
-               for c in (category, ALL_CATEGORIES)]
-    found = [e for e in entries if e is not None]
-    return max(found, key=lambda e: _rank(e[0], e[1])) if found else None
+    ledger: dict[str, list[Any]] | None = state.get("consent")
+    if not ledger:
+        return None
+    best: list[Any] | None = None
+    for key in (f"{tenant}|{category}", f"{tenant}|{ALL_CATEGORIES}",
+                f"{ALL_TENANTS}|{category}", f"{ALL_TENANTS}|{ALL_CATEGORIES}"):
+        entry = ledger.get(key)
+        # Strictly later replaces: on equal rank the first in this order stands (as max() did).
+        if entry is not None and (best is None or
+                                  _rank(entry[0], entry[1]) > _rank(best[0], best[1])):
+            best = entry
+    return best

@@ -15,6 +15,7 @@ delivery report's message came from.
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -61,6 +62,7 @@ INTERNAL_ERROR = "internal_error"
 _REQUIRED_STRINGS = ("tenant", "signature", "category", "phone", "content")
 _OPTIONAL_STRINGS = ("campaign_id", "expires_at")
 MAX_MSG_ID_LENGTH = 128
+_DECIDED_MS = itemgetter(0)  # of a `seen` entry
 
 
 def handle(envelope: dict[str, Any], state: RecipientState, policy: Policy) -> list[Emit]:
@@ -205,15 +207,7 @@ def check_intent(
     policy: Policy,
 ) -> tuple[str, str | None]:
     """The stateless checks, in reason order; returns (reason, detail)."""
-    problems = [f"{name} must be a non-empty string" for name in _REQUIRED_STRINGS
-                if not isinstance(intent.get(name), str) or not intent[name]]
-    problems += [f"{name} must be a string" for name in _OPTIONAL_STRINGS
-                 if intent.get(name) is not None and not isinstance(intent[name], str)]
-    if len(intent["msg_id"]) > MAX_MSG_ID_LENGTH:
-        problems.append(f"msg_id longer than {MAX_MSG_ID_LENGTH} characters")
-    category = intent.get("category")
-    if isinstance(category, str) and category and category not in CATEGORIES:
-        problems.append(f"category {category!r} is not one of {', '.join(CATEGORIES)}")
+    problems = [] if _well_formed(intent) else _shape_problems(intent)
     expires_ms = None
     if isinstance(intent.get("expires_at"), str):
         try:
@@ -235,18 +229,48 @@ def check_intent(
     return check_content(intent["category"], intent["content"], policy)
 
 
+def _well_formed(intent: dict[str, Any]) -> bool:
+    """The common case, checked without building any problem text: every required field a
+    non-empty string, optional ones absent or strings, a short msg_id, a known category."""
+    get = intent.get
+    for name in _REQUIRED_STRINGS:
+        value = get(name)
+        if not value or not isinstance(value, str):
+            return False
+    for name in _OPTIONAL_STRINGS:
+        value = get(name)
+        if value is not None and not isinstance(value, str):
+            return False
+    return len(intent["msg_id"]) <= MAX_MSG_ID_LENGTH and intent["category"] in CATEGORIES
+
+
+def _shape_problems(intent: dict[str, Any]) -> list[str]:
+    """What makes an intent malformed, in the order the detail lists them (expiry apart)."""
+    problems = [f"{name} must be a non-empty string" for name in _REQUIRED_STRINGS
+                if not isinstance(intent.get(name), str) or not intent[name]]
+    problems += [f"{name} must be a string" for name in _OPTIONAL_STRINGS
+                 if intent.get(name) is not None and not isinstance(intent[name], str)]
+    if len(intent["msg_id"]) > MAX_MSG_ID_LENGTH:
+        problems.append(f"msg_id longer than {MAX_MSG_ID_LENGTH} characters")
+    category = intent.get("category")
+    if isinstance(category, str) and category and category not in CATEGORIES:
+        problems.append(f"category {category!r} is not one of {', '.join(CATEGORIES)}")
+    return problems
+
+
 def check_content(category: str, text: str, policy: Policy) -> tuple[str, str | None]:
     """Refusal wording where it belongs and nowhere else; no banned phrases."""
+    prepared = content.prepare(text)  # normalised once for every phrase below
     if category == "marketing":
         notices = policy.categories[category].unsubscribe_notice
-        if notices and not content.has_notice(text, notices):
+        if notices and not content.has_notice(prepared, policy):
             return MISSING_UNSUBSCRIBE_NOTICE, f"marketing must carry one of: {', '.join(notices)}"
     else:
-        wording = content.refusal_instruction(text, policy)
+        wording = content.refusal_instruction(prepared, policy)
         if wording is not None:
             return CATEGORY_MISMATCH, (f"{category} carries refusal wording {wording!r}: "
                                        f"marketing sent as {category}?")
-    phrase = content.banned_phrase(text, policy)
+    phrase = content.banned_phrase(prepared, policy)
     if phrase is not None:
         return BANNED_CONTENT, phrase
     return OK, None
@@ -406,6 +430,8 @@ def prune(state: RecipientState, now_ms: int, policy: Policy) -> None:
 def _prune_seen(seen: dict[str, list[Any]], dedup_cutoff_ms: int, dlr_cutoff_ms: int) -> None:
     """Forget msg_ids decided before the dedup window, except approved ones (whose delivery
     reports name their tenant) until the DLR window ends too."""
+    if not seen or min(map(_DECIDED_MS, seen.values())) >= dedup_cutoff_ms:
+        return  # usually none is due: one scan in C instead of a Python loop over them all
     for msg_id in [m for m, entry in seen.items() if entry[0] < dedup_cutoff_ms and (
             entry[2] != OK or entry[0] < dlr_cutoff_ms)]:
         del seen[msg_id]

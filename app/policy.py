@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 CATEGORIES = ("verification", "notification", "marketing")
@@ -25,6 +25,7 @@ _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _CAP = re.compile(r"(\d+)/(\d+[smhd])")
 _CLOCK_RANGE = re.compile(r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)")
 _PORT = re.compile(r"\d{4,21}")
+_T = TypeVar("_T")
 
 
 class PolicyError(ValueError):
@@ -77,6 +78,16 @@ class Policy:
     zones: Mapping[str, str] = field(default_factory=dict)
     banned_phrases: tuple[str, ...] = ()
     source: str = field(default="<memory>", compare=False)
+    _derived: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def derived(self, name: str, build: Callable[[Policy], _T]) -> _T:
+        """`build(self)`, computed once per policy: the rules' lookup tables (cap bounds,
+        folded phrases) are a function of the immutable policy, not of each message."""
+        try:
+            return self._derived[name]  # type: ignore[no-any-return]
+        except KeyError:
+            value = self._derived[name] = build(self)
+            return value
 
     def tenant_for_port(self, number: object) -> str | None:
         """The tenant whose port is the longest prefix of the number replied to, if any."""

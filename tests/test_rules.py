@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import random
 import tomllib
+import unicodedata
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -313,3 +315,18 @@ def test_approved_records_state_their_segments() -> None:
     assert (record["reason"], record["segments"]) == ("ok", 2)
     dropped = r.send(at("2026-11-22T10:00:01"), category="notification", text="中奖")
     assert dropped["segments"] is None
+
+
+def test_fast_nfkc_is_nfkc() -> None:
+    """content.nfkc's shortcut gives unicodedata's NFKC: every simple character alone, every
+    pair of the non-ideographs, random mixes, and text that must take the general path."""
+    ideographs = [chr(c) for c in range(0x4E00, 0xA000)]
+    others = ([chr(c) for c in range(0x20, 0x7F)] + list(content._INERT_CJK_PUNCTUATION)
+              + [chr(c) for c in range(0xFF01, 0xFF5F)])
+    rng = random.Random(5)
+    texts = ideographs + others + [a + b for a in others for b in others]
+    texts += ["".join(rng.choices(others + ideographs[:200], k=40)) for _ in range(2000)]
+    texts += ["【京东】您的订单已发货，预计明天送达！回ＴＤ退订", "ＡＢＣ\u0301", "＜\u0338",
+              "\u3000中奖", "ｶﾞ", "①②", "Å", "ﬁ", "中\n奖", "가\u1161"]
+    for text in texts:
+        assert content.nfkc(text) == unicodedata.normalize("NFKC", text), repr(text)
