@@ -71,6 +71,7 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
         # Standby workers keep a warm copy of the table, so a partition that moves after a
         # worker stops resumes without replaying its whole changelog.
         table_standby_replicas=settings.standby_replicas,
+        broker_commit_interval=settings.commit_interval_s,
         datadir=settings.data_dir,
         web_host=settings.web_host,
         web_port=settings.web_port,
