@@ -27,7 +27,10 @@ from faust.transport.consumer import CONSUMER_FETCHING
 from faust.transport.drivers import aiokafka as aiokafka_driver
 from faust.types import TP, EventT, Message
 
+from app import metrics
+
 log = logging.getLogger(__name__)
+PARTITION_CACHE_KEYS = 100_000  # keys whose partition BatchSender remembers (~20 MiB at most)
 
 
 class BatchDelivery:
@@ -104,8 +107,10 @@ def install() -> None:
     aiokafka_driver.Transport.Consumer = BatchDeliveryConsumer
 
 
-async def event_batches(stream: faust.StreamT, max_events: int) -> AsyncIterator[list[EventT]]:
+async def event_batches(stream: faust.StreamT, max_events: int,
+                        agent: str) -> AsyncIterator[list[EventT]]:
     """Yield lists of the events delivered to the agent's stream, in order, each acked after."""
+    batch_size = metrics.AGENT_BATCH.labels(agent)
     app = stream.app
     channel: Any = stream.channel.__aiter__()  # registers it with the conductor, as `async for`
     queue = channel.queue
@@ -133,6 +138,7 @@ async def event_batches(stream: faust.StreamT, max_events: int) -> AsyncIterator
             batch.append(event)
         if not batch:
             continue
+        batch_size.observe(len(batch))
         try:
             yield batch
         finally:
@@ -153,18 +159,19 @@ class BatchSender:
     def __init__(self, app: faust.App) -> None:
         self._app = app
         self._transactional_ids: dict[TP, str] = {}
+        self._partitions: dict[tuple[str, bytes | None], int] = {}
 
     async def send(self, topic: str, key: bytes | None, value: bytes, timestamp_ms: int | None,
                    source: TP) -> None:
         app = self._app
         timestamp = timestamp_ms / 1000 if timestamp_ms is not None else None
+        partition = self._partition(topic, key)
         if app.in_transaction:
             # The input partition's transaction: the one its offsets commit in (app/eos.py).
-            partition = app.consumer.key_partition(topic, key, None)
             sent = await app.producer.send(topic, key, value, partition, timestamp, None,
                                            transactional_id=self._transactional_id(source))
         else:
-            sent = await app.producer.send(topic, key, value, None, timestamp, None)
+            sent = await app.producer.send(topic, key, value, partition, timestamp, None)
         sent.add_done_callback(self._on_sent)  # type: ignore[attr-defined]
 
     async def send_changelog(self, table: Any, key: bytes, value: bytes | None, source: TP) -> None:
@@ -192,6 +199,20 @@ class BatchSender:
                                                       metadata.offset)
         else:
             table.data.set_persisted_offset(metadata.topic_partition, metadata.offset)
+
+    def _partition(self, topic: str, key: bytes | None) -> int:
+        """Faust's partitioner (murmur2, as Kafka's Java client), remembered per key: in pure
+        Python it cost ~5% of the worker's CPU, and recipients recur. A keyless record
+        (a dead letter) is spread as the partitioner spreads it."""
+        if key is None:
+            return self._app.consumer.key_partition(topic, key, None)
+        partition = self._partitions.get((topic, key))
+        if partition is None:
+            if len(self._partitions) >= PARTITION_CACHE_KEYS:
+                self._partitions.clear()
+            partition = self._app.consumer.key_partition(topic, key, None)
+            self._partitions[(topic, key)] = partition
+        return partition
 
     def _transactional_id(self, source: TP) -> str:
         tid = self._transactional_ids.get(source)

@@ -210,7 +210,7 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
     @app.agent(inputs, name="repartition")
     async def repartition(stream: faust.StreamT) -> None:
         """Parse each input record and re-key it by recipient (or dead-letter it)."""
-        async for events in event_batches(stream, settings.batch_max_events):
+        async for events in event_batches(stream, settings.batch_max_events, "repartition"):
             async with eos.processing_batch(app, events) as wanted:
                 for event in wanted:
                     for emit in route_message(event.message):
@@ -221,7 +221,7 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
     async def decide(stream: faust.StreamT) -> None:
         """Decide each recipient event against the recipient's state; each state is written
         back once per batch (one changelog record per recipient, not per event)."""
-        async for events in event_batches(stream, settings.batch_max_events):
+        async for events in event_batches(stream, settings.batch_max_events, "decide"):
             async with eos.processing_batch(app, events) as wanted:
                 states = StateCache(recipients, sealer)
                 decided: list[tuple[Emit, int, TP]] = []
