@@ -117,6 +117,7 @@ async def event_batches(stream: faust.StreamT, max_events: int,
     consumer = app.consumer
     acking_topics = app.topics.acking_topics
     flow_control = app.flow_control
+    on_message_out = app.sensors.on_message_out
     while True:
         try:
             first = await channel.__anext__()
@@ -130,7 +131,8 @@ async def event_batches(stream: faust.StreamT, max_events: int,
         for event in events:
             message = event.message
             if not flow_control.is_active() or message.generation_id != generation:
-                event.ack()  # what Faust's stream does with such an event: skip and ack
+                if event.ack():  # what Faust's stream does with such an event: skip and ack
+                    on_message_out(message.tp, message.offset, message)
                 continue
             if message.topic in acking_topics and not message.tracked:
                 message.tracked = True
@@ -143,7 +145,9 @@ async def event_batches(stream: faust.StreamT, max_events: int,
             yield batch
         finally:
             for event in batch:
-                event.ack()
+                if event.ack():
+                    message = event.message
+                    on_message_out(message.tp, message.offset, message)
             _current_event.set(None)
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from faust.sensors.monitor import Monitor
+from faust.sensors.prometheus import PrometheusMonitor
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
@@ -104,7 +106,7 @@ def _category(value: object) -> str:
 _children: dict[tuple[Any, ...], Any] = {}
 
 
-def _child(metric: Any, *labels: str) -> Any:
+def _child(metric: Any, *labels: Any) -> Any:
     """`metric.labels(*labels)`, looked up once: label sets here are bounded by design, and
     `labels()` (a lock and a tuple of validated strings per call) was 4% of the worker's CPU."""
     child = _children.get((metric, *labels))
@@ -190,6 +192,29 @@ def meter_fetch_batches() -> None:
             return records
 
     driver.Transport.Consumer = MeteredConsumer
+
+
+class FaustSensor(PrometheusMonitor):
+    """Faust's Prometheus sensor, with the label children of its per-record metrics looked up
+    once (Faust calls `labels()` two to three times per record: ~5% of the worker's CPU)."""
+
+    def on_message_in(self, tp: Any, offset: int, message: Any) -> None:
+        Monitor.on_message_in(self, tp, offset, message)
+        faust_metrics = self._metrics
+        faust_metrics.messages_received.inc()
+        faust_metrics.active_messages.inc()
+        _child(faust_metrics.messages_received_per_topics, tp.topic).inc()
+        _child(faust_metrics.messages_received_per_topics_partition, tp.topic,
+               tp.partition).set(offset)
+
+    def on_table_get(self, table: Any, key: Any) -> None:
+        Monitor.on_table_get(self, table, key)
+        _child(self._metrics.table_operations, f"table.{table.name}",
+               self.KEYS_RETRIEVED).inc()
+
+    def track_tp_end_offset(self, tp: Any, offset: int) -> None:
+        Monitor.track_tp_end_offset(self, tp, offset)
+        _child(self._metrics.topic_partition_end_offset, tp.topic, tp.partition).set(offset)
 
 
 def faust_sensor_registry() -> CollectorRegistry:

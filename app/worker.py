@@ -23,7 +23,7 @@ from urllib.parse import unquote
 import faust
 import orjson
 from faust.exceptions import SameNode
-from faust.sensors.prometheus import FaustMetrics, PrometheusMonitor
+from faust.sensors.prometheus import FaustMetrics
 from faust.types import TP, EventT
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
@@ -48,6 +48,7 @@ TICK_KEY = b"\x00tick"
 TICK_INTERVAL_S = 1.0
 SWEEP_KEYS_PER_TICK = 100  # idle-state pruning: keys visited per partition per tick
 DECISION_TOPICS = (APPROVED, DROPPED)
+PRODUCER_BATCH_BYTES = 256 * 1024
 
 
 def faust_broker_url(bootstrap: str) -> str:
@@ -84,6 +85,9 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
         # Records up to the topics' limits (topics.toml): a dead letter of a 1 MB input is
         # 1.4 MB, so the aiokafka default (1 MB) would fail the send and crash the agent.
         producer_max_request_size=records.MAX_RECORD_BYTES,
+        # Agents send a batch's records at once: 256 KiB producer batches instead of the 16 KiB
+        # default cut produce requests ~16x (measured +25-50% records/s, app/batches.py).
+        producer_max_batch_size=PRODUCER_BATCH_BYTES,
     )
     raw: dict[str, Any] = {"key_serializer": "raw", "value_serializer": "raw"}
     names = {topic_id: spec.name for topic_id, spec in settings.topics.items()}
@@ -259,7 +263,7 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
 
     # Faust's own sensor (offsets, events, sends, rebalances), served with SendGuard's
     # metrics at /metrics.
-    app.monitor = PrometheusMonitor(
+    app.monitor = metrics.FaustSensor(
         metrics=FaustMetrics.create(metrics.faust_sensor_registry(), "faust"))
     metrics.configure(policy, names.values(), lambda: _estimated_keys(recipients))
 
