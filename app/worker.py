@@ -323,7 +323,7 @@ class StateCache:
         if key in self._current:
             plain = self._current[key]
         else:
-            sealed = self._table.get(key)
+            sealed = self._table.data.get(key)  # the store itself: no per-read sensor call
             plain = self._sealer.open(sealed, key) if sealed else None
             self._stored[key] = self._current[key] = plain
         return orjson.loads(plain) if plain else {}
