@@ -5,17 +5,24 @@ so the Faust worker, `sendguard replay`, the tests and the benchmarks all run th
 State is one plain JSON-able dict per recipient, owned by the caller and updated in place:
 
     {"seen": {msg_id: [decided_ms, source_token, reason, detail, tenant]},
+     "seen_min": [oldest_dropped_ms, oldest_approved_ms],   # lower bounds, null when none
      "consent": {...}, "events": {...}}          # the consent ledger, see app/consent.py
 
 `seen` holds the msg_ids decided within the policy's dedup window. It makes a retried intent
 a `duplicate` (the first decision stands), makes redelivery of the same input record after
 a crash re-emit the same decision instead of a duplicate drop, and tells which tenant a
 delivery report's message came from.
+
+`seen_min` lets `prune` skip the walk over `seen` when nothing in it can be due, which is
+almost always: a heavy recipient's `seen` holds a day of msg_ids. Each value is a lower bound
+of the decided_ms of the entries not approved (forgotten after the dedup window) and approved
+(kept until the DLR window ends too); an entry updated in place may leave it lower than the
+true minimum, which only costs one early walk that recomputes it. States written before the
+field existed have none: the first prune or decision computes it.
 """
 
 from __future__ import annotations
 
-from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -62,7 +69,7 @@ INTERNAL_ERROR = "internal_error"
 _REQUIRED_STRINGS = ("tenant", "signature", "category", "phone", "content")
 _OPTIONAL_STRINGS = ("campaign_id", "expires_at")
 MAX_MSG_ID_LENGTH = 128
-_DECIDED_MS = itemgetter(0)  # of a `seen` entry
+SEEN_MIN = "seen_min"  # state key: lower bounds of `seen`'s decided_ms (module docstring)
 
 
 def handle(envelope: dict[str, Any], state: RecipientState, policy: Policy) -> list[Emit]:
@@ -113,7 +120,7 @@ def decide_intent(envelope: dict[str, Any], state: RecipientState, policy: Polic
             held = state.setdefault("held", [])
             held.append([release_ms, now_ms, token, phone, intent])
             held.sort(key=lambda h: (h[0], h[1]))
-            seen[msg_id] = [now_ms, token, HELD, detail, intent["tenant"]]
+            _remember(state, msg_id, [now_ms, token, HELD, detail, intent["tenant"]])
             return []
     return [_finish(intent, phone, reason, detail, now_ms, token, state, policy)]
 
@@ -182,7 +189,7 @@ def _finish(intent: dict[str, Any], phone: str | None, reason: str, detail: str 
     tenant = intent.get("tenant")
     tenant = tenant if isinstance(tenant, str) and len(tenant) <= consent.MAX_ID_LENGTH else None
     if len(intent["msg_id"]) <= MAX_MSG_ID_LENGTH:
-        state.setdefault("seen", {})[intent["msg_id"]] = [now_ms, token, reason, detail, tenant]
+        _remember(state, intent["msg_id"], [now_ms, token, reason, detail, tenant])
     if reason == OK:
         caps.record_approval(state, intent["tenant"], intent["category"], now_ms, policy)
     return _record(intent, phone, reason, detail, now_ms, policy)
@@ -419,10 +426,15 @@ def prune(state: RecipientState, now_ms: int, policy: Policy) -> None:
     the longest window. Decision-neutral: every later decision prunes the same first."""
     seen = state.get("seen")
     if seen is not None:
-        _prune_seen(seen, now_ms - policy.dedup_window_s * 1000,
-                    now_ms - policy.dlr_window_s * 1000)
+        dedup_cutoff_ms = now_ms - policy.dedup_window_s * 1000
+        dlr_cutoff_ms = now_ms - policy.dlr_window_s * 1000
+        bounds = state.get(SEEN_MIN)
+        if bounds is None or _seen_due(bounds, dedup_cutoff_ms, dlr_cutoff_ms):
+            _prune_seen(seen, dedup_cutoff_ms, dlr_cutoff_ms)
+            state[SEEN_MIN] = _seen_bounds(seen)
         if not seen:
             del state["seen"]
+            del state[SEEN_MIN]
     consent.prune_events(state, now_ms - policy.dedup_window_s * 1000)
     caps.prune(state, now_ms, policy)
 
@@ -430,11 +442,37 @@ def prune(state: RecipientState, now_ms: int, policy: Policy) -> None:
 def _prune_seen(seen: dict[str, list[Any]], dedup_cutoff_ms: int, dlr_cutoff_ms: int) -> None:
     """Forget msg_ids decided before the dedup window, except approved ones (whose delivery
     reports name their tenant) until the DLR window ends too."""
-    if not seen or min(map(_DECIDED_MS, seen.values())) >= dedup_cutoff_ms:
-        return  # usually none is due: one scan in C instead of a Python loop over them all
     for msg_id in [m for m, entry in seen.items() if entry[0] < dedup_cutoff_ms and (
             entry[2] != OK or entry[0] < dlr_cutoff_ms)]:
         del seen[msg_id]
+
+
+def _seen_due(bounds: list[int | None], dedup_cutoff_ms: int, dlr_cutoff_ms: int) -> bool:
+    """Whether `_prune_seen` may drop anything, by the `seen_min` bounds alone."""
+    dropped_ms, approved_ms = bounds
+    return ((dropped_ms is not None and dropped_ms < dedup_cutoff_ms)
+            or (approved_ms is not None and approved_ms < dedup_cutoff_ms
+                and approved_ms < dlr_cutoff_ms))
+
+
+def _seen_bounds(seen: dict[str, list[Any]]) -> list[int | None]:
+    """The exact `seen_min` of `seen`: oldest decided_ms not approved, oldest approved."""
+    dropped = [entry[0] for entry in seen.values() if entry[2] != OK]
+    approved = [entry[0] for entry in seen.values() if entry[2] == OK]
+    return [min(dropped) if dropped else None, min(approved) if approved else None]
+
+
+def _remember(state: RecipientState, msg_id: str, entry: list[Any]) -> None:
+    """Set `seen[msg_id]`, keeping `seen_min` a lower bound of what `seen` holds."""
+    seen = state.setdefault("seen", {})
+    seen[msg_id] = entry
+    bounds = state.get(SEEN_MIN)
+    if bounds is None:  # a state from before seen_min, or the first entry
+        state[SEEN_MIN] = _seen_bounds(seen)
+        return
+    i = 1 if entry[2] == OK else 0
+    if bounds[i] is None or entry[0] < bounds[i]:
+        bounds[i] = entry[0]
 
 
 def fail_closed(

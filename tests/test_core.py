@@ -133,6 +133,33 @@ def test_dropped_msg_ids_are_forgotten_after_the_dedup_window() -> None:
     assert list(state["seen"]) == ["m-2"]
 
 
+def test_seen_min_bounds_what_seen_holds() -> None:
+    state: dict = {}
+    decide(GOOD, state, T0, offset=1)  # approved
+    decide({**GOOD, "msg_id": "m-2", "tenant": "nobody"}, state, T0 - 5, offset=2)  # dropped
+    decide({**GOOD, "msg_id": "m-3"}, state, T0 - 10, offset=3)  # out of order, approved
+    assert state["seen_min"] == [T0 - 5, T0 - 10]
+
+
+def test_a_state_written_before_seen_min_is_read_and_pruned_the_same() -> None:
+    """States in RocksDB from before the field: the first decision computes it, and pruning
+    forgets exactly what it forgot before."""
+    window_ms = POLICY.dedup_window_s * 1000
+    old = {"seen": {"m-1": [T0, "sms.send-intents:0:1", "ok", None, "jd"],
+                    "m-2": [T0 + 1, "sms.send-intents:0:2", "unknown_tenant", "x", None]}}
+    state = orjson.loads(orjson.dumps(old))
+    assert decide(GOOD, state, T0 + 2, offset=3)[0] == "duplicate"
+    assert state["seen_min"] == [T0 + 1, T0]
+    state = orjson.loads(orjson.dumps(old))
+    assert decide({**GOOD, "msg_id": "m-4"}, state, T0 + window_ms + 2, offset=4)[0] == "ok"
+    assert list(state["seen"]) == ["m-1", "m-4"]  # the drop is forgotten, the approval kept
+    assert state["seen_min"] == [None, T0]
+    later = T0 + POLICY.dlr_window_s * 1000 + 1
+    assert decide({**GOOD, "msg_id": "m-5"}, state, later, offset=5)[0] == "ok"
+    assert list(state["seen"]) == ["m-4", "m-5"]
+    assert state["seen_min"] == [None, T0 + window_ms + 2]
+
+
 def test_invalid_phone_intents_are_keyed_by_msg_id() -> None:
     emit = routed({**GOOD, "phone": "not a phone"})
     assert emit.key == "msg:m-1"
