@@ -8,7 +8,16 @@ import pytest
 
 from app.core import fail_closed, handle
 from app.policy import Policy, load_policy
-from app.records import APPROVED, DEAD_LETTER, DROPPED, RECIPIENT_EVENTS, Source
+from app.records import (
+    APPROVED,
+    DEAD_LETTER,
+    DROPPED,
+    INTENT_FIELDS,
+    RECIPIENT_EVENTS,
+    Source,
+    clip,
+    decision_record,
+)
 from app.routing import CONSENT, INTENT, REPLY, route
 
 POLICY: Policy = load_policy(Path(__file__).resolve().parents[1] / "policy.example.toml")
@@ -215,3 +224,14 @@ def test_fail_closed_dead_letters_and_drops_the_intent() -> None:
     assert emits[1].value["msg_id"] == "m-1"
     garbage = fail_closed(Source("internal", 2, 9, T0), b"k", b"\x00", ValueError(), POLICY)
     assert [e.topic for e in garbage] == [DEAD_LETTER]
+
+
+def test_a_decision_record_carries_the_intent_fields_in_order_and_strings_only() -> None:
+    intent = {**GOOD, "campaign_id": 7, "expires_at": None, "extra": "x", "tenant": ["jd"]}
+    value = decision_record(intent, "+8613812345678", "ok", None, "v1", T0).value
+    assert list(value) == [*INTENT_FIELDS, "decision", "reason", "detail", "policy_version",
+                           "decided_at"]
+    assert value["campaign_id"] is None and value["tenant"] is None
+    assert value["phone"] == "+8613812345678" and value["msg_id"] == "m-1"
+    long = decision_record(GOOD, None, "banned_content", "x" * 5000, "v1", T0).value
+    assert long["phone"] == GOOD["phone"] and long["detail"] == clip("x" * 5000)
