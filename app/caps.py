@@ -38,6 +38,8 @@ class CapRules(NamedTuple):
     # (state key, scope) of the scopes with caps, category first, per (tenant, category) of
     # the policy: built once, not two keys and a tuple per decision
     applying: dict[tuple[str, str], tuple[tuple[str, Scope], ...]]
+    # (keep, horizon_ms) by state key, for the keys of by_key that have caps (prune's check)
+    bounds: dict[str, tuple[int, int]]
 
 
 def _scope(label: str, caps: tuple[Any, ...]) -> Scope | None:
@@ -55,7 +57,9 @@ def _build(policy: Policy) -> CapRules:
     by_key[GLOBAL_SCOPE] = global_scope
     applying = {(tenant, category): _applying(tenant, category, by_category, global_scope)
                 for tenant in policy.tenants for category in by_category}
-    return CapRules(by_category, global_scope, by_key, applying)
+    bounds = {key: (scope.keep, scope.horizon_ms) for key, scope in by_key.items()
+              if scope is not None}
+    return CapRules(by_category, global_scope, by_key, applying, bounds)
 
 
 def _applying(tenant: str, category: str, by_category: dict[str, Scope | None],
@@ -119,7 +123,9 @@ def record_approval(state: dict[str, Any], tenant: str, category: str, now_ms: i
     for key, scope in _scopes_with_caps(tenant, category, policy):
         times = sent.setdefault(key, [])
         insort(times, now_ms)
-        del times[:_first_kept(times, now_ms, scope)]
+        start = max(bisect_right(times, now_ms - scope.horizon_ms), len(times) - scope.keep)
+        if start:  # as _first_kept
+            del times[:start]
     if not sent:
         del state["sent"]
 
@@ -131,19 +137,19 @@ def prune(state: dict[str, Any], now_ms: int, policy: Policy) -> None:
         state.pop("sent", None)
         return
     cap_rules = rules(policy)
-    by_key = cap_rules.by_key
+    bounds = cap_rules.bounds
     due = None
     for key, times in sent.items():
-        scope = by_key[key] if key in by_key else _scope_of_key(key, cap_rules)
-        if (scope is not None and times and len(times) <= scope.keep
-                and times[0] > now_ms - scope.horizon_ms):
+        bound = bounds.get(key)
+        if bound is not None and times and len(times) <= bound[0] and times[0] > now_ms - bound[1]:
             continue  # the usual case: nothing aged out, nothing over the bound
         if due is None:
             due = []
-        due.append((key, times, scope))
+        due.append((key, times))  # or a key the policy no longer names: checked below
     if due is None:
         return
-    for key, times, scope in due:
+    for key, times in due:
+        scope = _scope_of_key(key, cap_rules)
         start = _first_kept(times, now_ms, scope) if scope is not None else len(times)
         if start >= len(times):
             del sent[key]

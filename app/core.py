@@ -32,6 +32,7 @@ from app.policy import CATEGORIES, Policy
 from app.records import (
     CONSENT_EVENTS,
     OBSERVATION,
+    TEXT_MAX_CHARS,
     Emit,
     Source,
     bounded_id,
@@ -183,16 +184,22 @@ def next_release(state: RecipientState) -> int | None:
 def _finish(intent: dict[str, Any], phone: str | None, reason: str, detail: str | None,
             now_ms: int, token: str, state: RecipientState, policy: Policy) -> Emit:
     """Record the decision in state (seen; caps when approved) and build its record."""
-    detail = clip(detail)
+    if detail is not None and len(detail) > TEXT_MAX_CHARS:
+        detail = clip(detail)
     # State stays small whatever the intent holds: a msg_id over the length limit is never a
     # valid one (invalid_intent) and is not remembered, nor a tenant no policy could name.
     tenant = intent.get("tenant")
     tenant = tenant if isinstance(tenant, str) and len(tenant) <= consent.MAX_ID_LENGTH else None
-    if len(intent["msg_id"]) <= MAX_MSG_ID_LENGTH:
-        _remember(state, intent["msg_id"], [now_ms, token, reason, detail, tenant])
+    msg_id = intent["msg_id"]
+    if len(msg_id) <= MAX_MSG_ID_LENGTH:
+        _remember(state, msg_id, [now_ms, token, reason, detail, tenant])
+    emit = decision_record(intent, phone, reason, detail, policy.version, now_ms)
     if reason == OK:
         caps.record_approval(state, intent["tenant"], intent["category"], now_ms, policy)
-    return _record(intent, phone, reason, detail, now_ms, policy)
+        emit.value["segments"] = content.segments(intent["content"])
+    else:
+        emit.value["segments"] = None
+    return emit
 
 
 def _record(intent: dict[str, Any], phone: str | None, reason: str, detail: str | None,
@@ -216,9 +223,10 @@ def check_intent(
     """The stateless checks, in reason order; returns (reason, detail)."""
     problems = [] if _well_formed(intent) else _shape_problems(intent)
     expires_ms = None
-    if isinstance(intent.get("expires_at"), str):
+    expires_at = intent.get("expires_at")
+    if isinstance(expires_at, str):
         try:
-            expires_ms = parse_rfc3339_ms(intent["expires_at"])
+            expires_ms = parse_rfc3339_ms(expires_at)
         except ValueError as exc:
             problems.append(f"expires_at {exc}")
     if problems:
@@ -238,7 +246,24 @@ def check_intent(
 
 def _well_formed(intent: dict[str, Any]) -> bool:
     """The common case, checked without building any problem text: every required field a
-    non-empty string, optional ones absent or strings, a short msg_id, a known category."""
+    non-empty string, optional ones absent or strings, a short msg_id, a known category.
+
+    Spelt out field by field (once per decision); anything unusual, a str subclass included,
+    takes the general loop, so the answer is the same."""
+    get = intent.get
+    tenant, signature, category = get("tenant"), get("signature"), get("category")
+    phone, text = get("phone"), get("content")
+    campaign_id, expires_at = get("campaign_id"), get("expires_at")
+    if (type(tenant) is str and type(signature) is str and type(category) is str
+            and type(phone) is str and type(text) is str
+            and tenant and signature and category and phone and text
+            and (campaign_id is None or type(campaign_id) is str)
+            and (expires_at is None or type(expires_at) is str)):
+        return len(intent["msg_id"]) <= MAX_MSG_ID_LENGTH and category in CATEGORIES
+    return _well_formed_in_general(intent)
+
+
+def _well_formed_in_general(intent: dict[str, Any]) -> bool:
     get = intent.get
     for name in _REQUIRED_STRINGS:
         value = get(name)

@@ -70,6 +70,9 @@ class Source:
 # Below 2**33 s (year 2242) ts_ms / 1000 as a float is within 0.48 µs of the exact time, so
 # datetime's microseconds are exactly ms * 1000 and the fast path formats the same text.
 _FAST_ISO_LIMIT_MS = 2**33 * 1000
+# "SS." and "mmmZ" by value: two list lookups instead of two int formats per timestamp.
+_SECONDS = [f"{s:02d}." for s in range(60)]
+_MILLIS = [f"{ms:03d}Z" for ms in range(1000)]
 
 
 def iso_ms(ts_ms: int) -> str:
@@ -77,7 +80,7 @@ def iso_ms(ts_ms: int) -> str:
     if type(ts_ms) is int and 0 <= ts_ms < _FAST_ISO_LIMIT_MS:
         minutes, in_minute_ms = divmod(ts_ms, 60_000)
         seconds, millis = divmod(in_minute_ms, 1000)
-        return f"{_iso_minute(minutes)}{seconds:02d}.{millis:03d}Z"
+        return _iso_minute(minutes) + _SECONDS[seconds] + _MILLIS[millis]
     return datetime.fromtimestamp(ts_ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
