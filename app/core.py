@@ -460,6 +460,8 @@ def prune(state: RecipientState, now_ms: int, policy: Policy) -> None:
         if not seen:
             del state["seen"]
             del state[SEEN_MIN]
+    elif SEEN_MIN in state:  # left by older code (a rollback) that emptied seen without it
+        del state[SEEN_MIN]
     consent.prune_events(state, now_ms - policy.dedup_window_s * 1000)
     caps.prune(state, now_ms, policy)
 

@@ -6,7 +6,7 @@ from typing import Any
 import orjson
 import pytest
 
-from app.core import fail_closed, handle
+from app.core import fail_closed, handle, prune
 from app.policy import Policy, load_policy
 from app.records import (
     APPROVED,
@@ -167,6 +167,18 @@ def test_a_state_written_before_seen_min_is_read_and_pruned_the_same() -> None:
     assert decide({**GOOD, "msg_id": "m-5"}, state, later, offset=5)[0] == "ok"
     assert list(state["seen"]) == ["m-4", "m-5"]
     assert state["seen_min"] == [None, T0 + window_ms + 2]
+
+
+def test_seen_min_left_by_a_rollback_is_repaired() -> None:
+    """Older code (a rollback) keeps seen_min as it finds it: a bound left lower than seen's
+    oldest entry costs one walk that recomputes it; one left without seen is dropped."""
+    window_ms = POLICY.dedup_window_s * 1000
+    state: dict = {"seen": {"m-1": [T0, "t:0:1", "ok", None, "jd"]}, "seen_min": [0, 0]}
+    decide({**GOOD, "msg_id": "m-2"}, state, T0 + window_ms + 1, offset=2)
+    assert state["seen_min"] == [None, T0]
+    orphan: dict = {"seen_min": [T0, None], "events": {"e-1": T0}}
+    prune(orphan, T0 + 1, POLICY)  # as the worker's idle sweep does
+    assert orphan == {"events": {"e-1": T0}}
 
 
 def test_invalid_phone_intents_are_keyed_by_msg_id() -> None:
