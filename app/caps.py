@@ -35,6 +35,11 @@ class CapRules(NamedTuple):
     by_category: dict[str, Scope | None]  # None: the category has no caps
     global_scope: Scope | None
     by_key: dict[str, Scope | None]  # by state key, for "*" and the policy's tenants
+    # (state key, scope) of the scopes with caps, category first, per (tenant, category) of
+    # the policy: built once, not two keys and a tuple per decision
+    applying: dict[tuple[str, str], tuple[tuple[str, Scope], ...]]
+    # (keep, horizon_ms) by state key, for the keys of by_key that have caps (prune's check)
+    bounds: dict[str, tuple[int, int]]
 
 
 def _scope(label: str, caps: tuple[Any, ...]) -> Scope | None:
@@ -50,7 +55,17 @@ def _build(policy: Policy) -> CapRules:
     by_key = {f"{tenant}|{category}": scope for tenant in policy.tenants
               for category, scope in by_category.items()}
     by_key[GLOBAL_SCOPE] = global_scope
-    return CapRules(by_category, global_scope, by_key)
+    applying = {(tenant, category): _applying(tenant, category, by_category, global_scope)
+                for tenant in policy.tenants for category in by_category}
+    bounds = {key: (scope.keep, scope.horizon_ms) for key, scope in by_key.items()
+              if scope is not None}
+    return CapRules(by_category, global_scope, by_key, applying, bounds)
+
+
+def _applying(tenant: str, category: str, by_category: dict[str, Scope | None],
+              global_scope: Scope | None) -> tuple[tuple[str, Scope], ...]:
+    pairs = ((f"{tenant}|{category}", by_category[category]), (GLOBAL_SCOPE, global_scope))
+    return tuple((key, scope) for key, scope in pairs if scope is not None)
 
 
 def _scope_of_key(key: str, cap_rules: CapRules) -> Scope | None:
@@ -72,15 +87,26 @@ def scopes(tenant: str, category: str, policy: Policy) -> tuple[tuple[str, Scope
             (GLOBAL_SCOPE, cap_rules.global_scope))
 
 
+def _scopes_with_caps(tenant: str, category: str,
+                      policy: Policy) -> tuple[tuple[str, Scope], ...]:
+    """`scopes` without the capless ones, from the per-policy table (a tenant the policy does
+    not name, which only a direct caller can pass, is derived on the spot)."""
+    cap_rules = rules(policy)
+    found = cap_rules.applying.get((tenant, category))
+    if found is None:
+        return _applying(tenant, category, cap_rules.by_category, cap_rules.global_scope)
+    return found
+
+
 def broken_cap(state: dict[str, Any], tenant: str, category: str, now_ms: int,
                policy: Policy) -> str | None:
     """The first cap a new message would break, as "marketing 1/7d", or None."""
     sent: dict[str, list[int]] | None = state.get("sent")
     if not sent:
         return None
-    for key, scope in scopes(tenant, category, policy):
+    for key, scope in _scopes_with_caps(tenant, category, policy):
         times = sent.get(key)
-        if not times or scope is None:
+        if not times:
             continue
         held = len(times)
         for count, window_ms, detail in scope.caps:
@@ -94,32 +120,42 @@ def record_approval(state: dict[str, Any], tenant: str, category: str, now_ms: i
                     policy: Policy) -> None:
     """Count one approved message in every scope, pruning each list to its bound."""
     sent: dict[str, list[int]] = state.setdefault("sent", {})
-    for key, scope in scopes(tenant, category, policy):
-        if scope is None:
-            continue
+    for key, scope in _scopes_with_caps(tenant, category, policy):
         times = sent.setdefault(key, [])
         insort(times, now_ms)
-        del times[:_first_kept(times, now_ms, scope)]
+        start = max(bisect_right(times, now_ms - scope.horizon_ms), len(times) - scope.keep)
+        if start:  # as _first_kept
+            del times[:start]
     if not sent:
         del state["sent"]
 
 
 def prune(state: dict[str, Any], now_ms: int, policy: Policy) -> None:
     """Drop timestamps no cap can see any more; drop empty scopes."""
-    sent: dict[str, list[int]] = state.get("sent") or {}
-    if sent:
-        cap_rules = rules(policy)
-        for key, times in list(sent.items()):
-            scope = _scope_of_key(key, cap_rules)
-            if (scope is not None and times and len(times) <= scope.keep
-                    and times[0] > now_ms - scope.horizon_ms):
-                continue  # the usual case: nothing aged out, nothing over the bound
-            start = _first_kept(times, now_ms, scope) if scope is not None else len(times)
-            if start >= len(times):
-                del sent[key]
-            elif start:
-                sent[key] = times[start:]
-    if "sent" in state and not sent:
+    sent: dict[str, list[int]] | None = state.get("sent")
+    if not sent:
+        state.pop("sent", None)
+        return
+    cap_rules = rules(policy)
+    bounds = cap_rules.bounds
+    due = None
+    for key, times in sent.items():
+        bound = bounds.get(key)
+        if bound is not None and times and len(times) <= bound[0] and times[0] > now_ms - bound[1]:
+            continue  # the usual case: nothing aged out, nothing over the bound
+        if due is None:
+            due = []
+        due.append((key, times))  # or a key the policy no longer names: checked below
+    if due is None:
+        return
+    for key, times in due:
+        scope = _scope_of_key(key, cap_rules)
+        start = _first_kept(times, now_ms, scope) if scope is not None else len(times)
+        if start >= len(times):
+            del sent[key]
+        elif start:
+            sent[key] = times[start:]
+    if not sent:
         del state["sent"]
 
 

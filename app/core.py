@@ -5,17 +5,24 @@ so the Faust worker, `sendguard replay`, the tests and the benchmarks all run th
 State is one plain JSON-able dict per recipient, owned by the caller and updated in place:
 
     {"seen": {msg_id: [decided_ms, source_token, reason, detail, tenant]},
+     "seen_min": [oldest_dropped_ms, oldest_approved_ms],   # lower bounds, null when none
      "consent": {...}, "events": {...}}          # the consent ledger, see app/consent.py
 
 `seen` holds the msg_ids decided within the policy's dedup window. It makes a retried intent
 a `duplicate` (the first decision stands), makes redelivery of the same input record after
 a crash re-emit the same decision instead of a duplicate drop, and tells which tenant a
 delivery report's message came from.
+
+`seen_min` lets `prune` skip the walk over `seen` when nothing in it can be due, which is
+almost always: a heavy recipient's `seen` holds a day of msg_ids. Each value is a lower bound
+of the decided_ms of the entries not approved (forgotten after the dedup window) and approved
+(kept until the DLR window ends too); an entry updated in place may leave it lower than the
+true minimum, which only costs one early walk that recomputes it. States written before the
+field existed have none: the first prune or decision computes it.
 """
 
 from __future__ import annotations
 
-from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -25,6 +32,7 @@ from app.policy import CATEGORIES, Policy
 from app.records import (
     CONSENT_EVENTS,
     OBSERVATION,
+    TEXT_MAX_CHARS,
     Emit,
     Source,
     bounded_id,
@@ -62,7 +70,7 @@ INTERNAL_ERROR = "internal_error"
 _REQUIRED_STRINGS = ("tenant", "signature", "category", "phone", "content")
 _OPTIONAL_STRINGS = ("campaign_id", "expires_at")
 MAX_MSG_ID_LENGTH = 128
-_DECIDED_MS = itemgetter(0)  # of a `seen` entry
+SEEN_MIN = "seen_min"  # state key: lower bounds of `seen`'s decided_ms (module docstring)
 
 
 def handle(envelope: dict[str, Any], state: RecipientState, policy: Policy) -> list[Emit]:
@@ -113,7 +121,7 @@ def decide_intent(envelope: dict[str, Any], state: RecipientState, policy: Polic
             held = state.setdefault("held", [])
             held.append([release_ms, now_ms, token, phone, intent])
             held.sort(key=lambda h: (h[0], h[1]))
-            seen[msg_id] = [now_ms, token, HELD, detail, intent["tenant"]]
+            _remember(state, msg_id, [now_ms, token, HELD, detail, intent["tenant"]])
             return []
     return [_finish(intent, phone, reason, detail, now_ms, token, state, policy)]
 
@@ -176,16 +184,22 @@ def next_release(state: RecipientState) -> int | None:
 def _finish(intent: dict[str, Any], phone: str | None, reason: str, detail: str | None,
             now_ms: int, token: str, state: RecipientState, policy: Policy) -> Emit:
     """Record the decision in state (seen; caps when approved) and build its record."""
-    detail = clip(detail)
+    if detail is not None and len(detail) > TEXT_MAX_CHARS:
+        detail = clip(detail)
     # State stays small whatever the intent holds: a msg_id over the length limit is never a
     # valid one (invalid_intent) and is not remembered, nor a tenant no policy could name.
     tenant = intent.get("tenant")
     tenant = tenant if isinstance(tenant, str) and len(tenant) <= consent.MAX_ID_LENGTH else None
-    if len(intent["msg_id"]) <= MAX_MSG_ID_LENGTH:
-        state.setdefault("seen", {})[intent["msg_id"]] = [now_ms, token, reason, detail, tenant]
+    msg_id = intent["msg_id"]
+    if len(msg_id) <= MAX_MSG_ID_LENGTH:
+        _remember(state, msg_id, [now_ms, token, reason, detail, tenant])
+    emit = decision_record(intent, phone, reason, detail, policy.version, now_ms)
     if reason == OK:
         caps.record_approval(state, intent["tenant"], intent["category"], now_ms, policy)
-    return _record(intent, phone, reason, detail, now_ms, policy)
+        emit.value["segments"] = content.segments(intent["content"])
+    else:
+        emit.value["segments"] = None
+    return emit
 
 
 def _record(intent: dict[str, Any], phone: str | None, reason: str, detail: str | None,
@@ -209,9 +223,10 @@ def check_intent(
     """The stateless checks, in reason order; returns (reason, detail)."""
     problems = [] if _well_formed(intent) else _shape_problems(intent)
     expires_ms = None
-    if isinstance(intent.get("expires_at"), str):
+    expires_at = intent.get("expires_at")
+    if isinstance(expires_at, str):
         try:
-            expires_ms = parse_rfc3339_ms(intent["expires_at"])
+            expires_ms = parse_rfc3339_ms(expires_at)
         except ValueError as exc:
             problems.append(f"expires_at {exc}")
     if problems:
@@ -231,7 +246,24 @@ def check_intent(
 
 def _well_formed(intent: dict[str, Any]) -> bool:
     """The common case, checked without building any problem text: every required field a
-    non-empty string, optional ones absent or strings, a short msg_id, a known category."""
+    non-empty string, optional ones absent or strings, a short msg_id, a known category.
+
+    Spelt out field by field (once per decision); anything unusual, a str subclass included,
+    takes the general loop, so the answer is the same."""
+    get = intent.get
+    tenant, signature, category = get("tenant"), get("signature"), get("category")
+    phone, text = get("phone"), get("content")
+    campaign_id, expires_at = get("campaign_id"), get("expires_at")
+    if (type(tenant) is str and type(signature) is str and type(category) is str
+            and type(phone) is str and type(text) is str
+            and tenant and signature and category and phone and text
+            and (campaign_id is None or type(campaign_id) is str)
+            and (expires_at is None or type(expires_at) is str)):
+        return len(intent["msg_id"]) <= MAX_MSG_ID_LENGTH and category in CATEGORIES
+    return _well_formed_in_general(intent)
+
+
+def _well_formed_in_general(intent: dict[str, Any]) -> bool:
     get = intent.get
     for name in _REQUIRED_STRINGS:
         value = get(name)
@@ -419,10 +451,17 @@ def prune(state: RecipientState, now_ms: int, policy: Policy) -> None:
     the longest window. Decision-neutral: every later decision prunes the same first."""
     seen = state.get("seen")
     if seen is not None:
-        _prune_seen(seen, now_ms - policy.dedup_window_s * 1000,
-                    now_ms - policy.dlr_window_s * 1000)
+        dedup_cutoff_ms = now_ms - policy.dedup_window_s * 1000
+        dlr_cutoff_ms = now_ms - policy.dlr_window_s * 1000
+        bounds = state.get(SEEN_MIN)
+        if bounds is None or _seen_due(bounds, dedup_cutoff_ms, dlr_cutoff_ms):
+            _prune_seen(seen, dedup_cutoff_ms, dlr_cutoff_ms)
+            state[SEEN_MIN] = _seen_bounds(seen)
         if not seen:
             del state["seen"]
+            del state[SEEN_MIN]
+    elif SEEN_MIN in state:  # left by older code (a rollback) that emptied seen without it
+        del state[SEEN_MIN]
     consent.prune_events(state, now_ms - policy.dedup_window_s * 1000)
     caps.prune(state, now_ms, policy)
 
@@ -430,11 +469,37 @@ def prune(state: RecipientState, now_ms: int, policy: Policy) -> None:
 def _prune_seen(seen: dict[str, list[Any]], dedup_cutoff_ms: int, dlr_cutoff_ms: int) -> None:
     """Forget msg_ids decided before the dedup window, except approved ones (whose delivery
     reports name their tenant) until the DLR window ends too."""
-    if not seen or min(map(_DECIDED_MS, seen.values())) >= dedup_cutoff_ms:
-        return  # usually none is due: one scan in C instead of a Python loop over them all
     for msg_id in [m for m, entry in seen.items() if entry[0] < dedup_cutoff_ms and (
             entry[2] != OK or entry[0] < dlr_cutoff_ms)]:
         del seen[msg_id]
+
+
+def _seen_due(bounds: list[int | None], dedup_cutoff_ms: int, dlr_cutoff_ms: int) -> bool:
+    """Whether `_prune_seen` may drop anything, by the `seen_min` bounds alone."""
+    dropped_ms, approved_ms = bounds
+    return ((dropped_ms is not None and dropped_ms < dedup_cutoff_ms)
+            or (approved_ms is not None and approved_ms < dedup_cutoff_ms
+                and approved_ms < dlr_cutoff_ms))
+
+
+def _seen_bounds(seen: dict[str, list[Any]]) -> list[int | None]:
+    """The exact `seen_min` of `seen`: oldest decided_ms not approved, oldest approved."""
+    dropped = [entry[0] for entry in seen.values() if entry[2] != OK]
+    approved = [entry[0] for entry in seen.values() if entry[2] == OK]
+    return [min(dropped) if dropped else None, min(approved) if approved else None]
+
+
+def _remember(state: RecipientState, msg_id: str, entry: list[Any]) -> None:
+    """Set `seen[msg_id]`, keeping `seen_min` a lower bound of what `seen` holds."""
+    seen = state.setdefault("seen", {})
+    seen[msg_id] = entry
+    bounds = state.get(SEEN_MIN)
+    if bounds is None:  # a state from before seen_min, or the first entry
+        state[SEEN_MIN] = _seen_bounds(seen)
+        return
+    i = 1 if entry[2] == OK else 0
+    if bounds[i] is None or entry[0] < bounds[i]:
+        bounds[i] = entry[0]
 
 
 def fail_closed(

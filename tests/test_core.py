@@ -6,9 +6,18 @@ from typing import Any
 import orjson
 import pytest
 
-from app.core import fail_closed, handle
+from app.core import fail_closed, handle, prune
 from app.policy import Policy, load_policy
-from app.records import APPROVED, DEAD_LETTER, DROPPED, RECIPIENT_EVENTS, Source
+from app.records import (
+    APPROVED,
+    DEAD_LETTER,
+    DROPPED,
+    INTENT_FIELDS,
+    RECIPIENT_EVENTS,
+    Source,
+    clip,
+    decision_record,
+)
 from app.routing import CONSENT, INTENT, REPLY, route
 
 POLICY: Policy = load_policy(Path(__file__).resolve().parents[1] / "policy.example.toml")
@@ -133,6 +142,45 @@ def test_dropped_msg_ids_are_forgotten_after_the_dedup_window() -> None:
     assert list(state["seen"]) == ["m-2"]
 
 
+def test_seen_min_bounds_what_seen_holds() -> None:
+    state: dict = {}
+    decide(GOOD, state, T0, offset=1)  # approved
+    decide({**GOOD, "msg_id": "m-2", "tenant": "nobody"}, state, T0 - 5, offset=2)  # dropped
+    decide({**GOOD, "msg_id": "m-3"}, state, T0 - 10, offset=3)  # out of order, approved
+    assert state["seen_min"] == [T0 - 5, T0 - 10]
+
+
+def test_a_state_written_before_seen_min_is_read_and_pruned_the_same() -> None:
+    """States in RocksDB from before the field: the first decision computes it, and pruning
+    forgets exactly what it forgot before."""
+    window_ms = POLICY.dedup_window_s * 1000
+    old = {"seen": {"m-1": [T0, "sms.send-intents:0:1", "ok", None, "jd"],
+                    "m-2": [T0 + 1, "sms.send-intents:0:2", "unknown_tenant", "x", None]}}
+    state = orjson.loads(orjson.dumps(old))
+    assert decide(GOOD, state, T0 + 2, offset=3)[0] == "duplicate"
+    assert state["seen_min"] == [T0 + 1, T0]
+    state = orjson.loads(orjson.dumps(old))
+    assert decide({**GOOD, "msg_id": "m-4"}, state, T0 + window_ms + 2, offset=4)[0] == "ok"
+    assert list(state["seen"]) == ["m-1", "m-4"]  # the drop is forgotten, the approval kept
+    assert state["seen_min"] == [None, T0]
+    later = T0 + POLICY.dlr_window_s * 1000 + 1
+    assert decide({**GOOD, "msg_id": "m-5"}, state, later, offset=5)[0] == "ok"
+    assert list(state["seen"]) == ["m-4", "m-5"]
+    assert state["seen_min"] == [None, T0 + window_ms + 2]
+
+
+def test_seen_min_left_by_a_rollback_is_repaired() -> None:
+    """Older code (a rollback) keeps seen_min as it finds it: a bound left lower than seen's
+    oldest entry costs one walk that recomputes it; one left without seen is dropped."""
+    window_ms = POLICY.dedup_window_s * 1000
+    state: dict = {"seen": {"m-1": [T0, "t:0:1", "ok", None, "jd"]}, "seen_min": [0, 0]}
+    decide({**GOOD, "msg_id": "m-2"}, state, T0 + window_ms + 1, offset=2)
+    assert state["seen_min"] == [None, T0]
+    orphan: dict = {"seen_min": [T0, None], "events": {"e-1": T0}}
+    prune(orphan, T0 + 1, POLICY)  # as the worker's idle sweep does
+    assert orphan == {"events": {"e-1": T0}}
+
+
 def test_invalid_phone_intents_are_keyed_by_msg_id() -> None:
     emit = routed({**GOOD, "phone": "not a phone"})
     assert emit.key == "msg:m-1"
@@ -188,3 +236,14 @@ def test_fail_closed_dead_letters_and_drops_the_intent() -> None:
     assert emits[1].value["msg_id"] == "m-1"
     garbage = fail_closed(Source("internal", 2, 9, T0), b"k", b"\x00", ValueError(), POLICY)
     assert [e.topic for e in garbage] == [DEAD_LETTER]
+
+
+def test_a_decision_record_carries_the_intent_fields_in_order_and_strings_only() -> None:
+    intent = {**GOOD, "campaign_id": 7, "expires_at": None, "extra": "x", "tenant": ["jd"]}
+    value = decision_record(intent, "+8613812345678", "ok", None, "v1", T0).value
+    assert list(value) == [*INTENT_FIELDS, "decision", "reason", "detail", "policy_version",
+                           "decided_at"]
+    assert value["campaign_id"] is None and value["tenant"] is None
+    assert value["phone"] == "+8613812345678" and value["msg_id"] == "m-1"
+    long = decision_record(GOOD, None, "banned_content", "x" * 5000, "v1", T0).value
+    assert long["phone"] == GOOD["phone"] and long["detail"] == clip("x" * 5000)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 import tomllib
 import unicodedata
 from datetime import datetime
@@ -330,3 +331,39 @@ def test_fast_nfkc_is_nfkc() -> None:
               "\u3000中奖", "ｶﾞ", "①②", "Å", "ﬁ", "中\n奖", "가\u1161"]
     for text in texts:
         assert content.nfkc(text) == unicodedata.normalize("NFKC", text), repr(text)
+
+
+def test_prepare_folds_as_casefold() -> None:
+    """prepare's shortcut: simple text folds to printable ASCII and caseless CJK, where
+    lower() is casefold(); anything else is casefolded."""
+    simple = ([chr(c) for c in range(0x20, 0x7F)] + list(content._INERT_CJK_PUNCTUATION)
+              + [chr(c) for c in range(0xFF01, 0xFF5F)] + [chr(c) for c in range(0x4E00, 0xA000)])
+    rng = random.Random(11)
+    texts = simple + ["".join(rng.choices(simple, k=30)) for _ in range(2000)]
+    texts += ["ΣΑΣ", "Straße", "ﬁ", "İ", "ＡＢＣ\u0301", "\u3000中奖"]
+    for text in texts:
+        normal = unicodedata.normalize("NFKC", text)
+        assert content.prepare(text) == (normal, normal.casefold()), repr(text)
+
+
+def test_the_refusal_regex_prefilter_misses_nothing() -> None:
+    """refusal_instruction skips _INSTRUCTION unless the text holds 回, reply or text: no
+    other character matches those words' letters case-insensitively."""
+    non_ascii = "".join(map(chr, range(0x80, 0x110000)))
+    assert re.findall("[replytx]", non_ascii, re.IGNORECASE) == []
+    assert re.findall("[回]", non_ascii.replace("回", ""), re.IGNORECASE) == []
+    pol = policy()
+    for text in ["回T退订", "退订请回复TD", "拒收请回复R", "REPLY STOP", "Text Stop now",
+                 "【京东】您的订单已发货，回复N退订", "ｒｅｐｌｙ　ｓｔｏｐ", "您已退订营销短信"]:
+        prepared = content.prepare(text)
+        match = content._INSTRUCTION.search(prepared.nfkc)
+        expected = next((n for n, f in content.phrases(pol).notices if f in prepared.folded),
+                        match.group(0) if match else None)
+        assert content.refusal_instruction(prepared, pol) == expected, text
+
+
+def test_segments_gsm7_scan_is_the_alphabet() -> None:
+    alphabet = content._GSM7 | content._GSM7_EXTENDED
+    for code in range(0x30000):
+        ch = chr(code)
+        assert (content._NOT_GSM7.search(ch) is None) == (ch in alphabet), hex(code)
