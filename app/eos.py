@@ -21,11 +21,10 @@ transaction markers in sendguard.recipient-events; faust-streaming #606, #517), 
 that snapshot while agents keep processing, and table changelog writes (buffered, sent by a
 background task) can trail their event into the next transaction. Killed with -9, the worker
 re-decided events whose decisions were already committed: tests/test_faults_kafka.py found
-9,325 of 50,000 msg_ids decided twice after three kill -9s. The fix is a gate: each batch of events
-(app/batches.py) runs inside `processing_batch(app, events)`; a commit closes the gate, waits
-until no batch is in progress and the changelog buffer is sent, and commits, per input
-partition, the offset after the last event processed. Batches run concurrently with each
-other, never with a commit.
+9,325 of 50,000 msg_ids decided twice after three kill -9s. The fix is a gate: each event runs
+inside `processing(app, event)`; a commit closes the gate, waits until no event is in progress
+and the changelog buffer is sent, and commits, per input partition, the offset after the last
+event processed. Events run concurrently with each other, never with a commit.
 
 Third, Faust sometimes drops records it fetched (its stream queues are cleared when flow
 resumes after a rebalance, while the fetch position has moved on), and re-delivers others. The
@@ -60,8 +59,6 @@ from faust.transport.consumer import TransactionManager
 from faust.transport.drivers import aiokafka as aiokafka_driver
 from faust.types import TP, Message
 
-from app.batches import BatchDelivery
-
 log = logging.getLogger(__name__)
 RESYNC_TIMEOUT_S = 60.0  # a record sought back for must come within this, or the worker stops
 
@@ -85,7 +82,7 @@ class SourcePartitionTransactionManager(TransactionManager):
 
 
 class CommitGate:
-    """Batches run concurrently with each other, never with a commit. Per input partition it
+    """Events run concurrently with each other, never with a commit. Per input partition it
     knows the next offset to process and the offsets fetched but not processed yet, so a record
     Faust fetched twice is processed once and one it dropped is fetched again (module doc)."""
 
@@ -137,15 +134,6 @@ class CommitGate:
         now = time.monotonic()
         return any(now - since > timeout_s for since in self._resync_since.values())
 
-    def rollback(self, tp: TP, processed: int | None, fetched: list[int]) -> None:
-        """Forget what a failed batch processed of `tp` (see `processing_batch`)."""
-        if processed is None:
-            self.processed.pop(tp, None)
-        else:
-            self.processed[tp] = processed
-        if tp not in self.resync:
-            self.fetched[tp] = fetched
-
     def done(self, tp: TP, offset: int) -> None:
         self.processed[tp] = offset + 1
         pending = self.fetched.get(tp)
@@ -187,44 +175,34 @@ def _gate(app: faust.App) -> CommitGate:
 
 
 @contextlib.asynccontextmanager
-async def processing_batch(app: faust.App,
-                           events: list[faust.EventT]) -> AsyncIterator[list[faust.EventT]]:
-    """Yield the events of a batch (app/batches.py) to process, in order, with no commit until
-    the batch is done: always all of them unless exactly-once; else without a record already
-    processed or out of order. If the batch raises, none of it counts as processed, so
-    the next event of each partition seeks back to the first of them."""
+async def processing(app: faust.App, event: faust.EventT) -> AsyncIterator[bool]:
+    """Yield whether to process this event, with no commit until it is done. Always True
+    unless exactly-once; False for a record already processed or out of order."""
     if not app.in_transaction:
-        yield events
+        yield True
         return
     gate = _gate(app)
+    message = event.message
     consumer = app.consumer
     async with gate.event():
-        tps = {event.message.tp for event in events}
-        processed = {tp: gate.processed.get(tp) for tp in tps}
-        fetched = {tp: list(gate.fetched.get(tp, ())) for tp in tps}
-        wanted: list[faust.EventT] = []
-        for event in events:
-            message = event.message
-            committed = consumer._committed_offset.get(message.tp)
-            verdict = gate.verdict(message.tp, message.offset, committed)
-            if verdict is None:
-                wanted.append(event)
-                gate.done(message.tp, message.offset)
-            elif verdict >= 0:
-                log.warning("record %s[%s]@%s was fetched but never reached the agent; "
-                            "fetching again from there (arrived %s, committed %s)",
-                            message.tp.topic, message.tp.partition, verdict, message.offset,
-                            committed)
-                await consumer.seek(message.tp, verdict)
-        if gate.resync_overdue(RESYNC_TIMEOUT_S):
+        verdict = gate.verdict(message.tp, message.offset,
+                               consumer._committed_offset.get(message.tp))
+        if verdict is not None and verdict >= 0:
+            # Fetch again from the first record that never arrived; until it does, what
+            # arrives is skipped (and comes again after it). Nothing is committed past it.
+            log.warning("record %s[%s]@%s was fetched but never reached the agent; fetching "
+                        "again from there (arrived %s, committed %s)", message.tp.topic,
+                        message.tp.partition, verdict, message.offset,
+                        consumer._committed_offset.get(message.tp))
+            await consumer.seek(message.tp, verdict)
+        elif gate.resync_overdue(RESYNC_TIMEOUT_S):
+            # The seek did not bring the record back: stop (exit non-zero for the
+            # supervisor) so a restart decides it from the committed offset; never lose it.
             await app.crash(RuntimeError("exactly-once: a record Faust dropped did not come "
                                          "back after a seek"))
-        try:
-            yield wanted
-        except BaseException:
-            for tp in tps:
-                gate.rollback(tp, processed[tp], fetched[tp])
-            raise
+        yield verdict is None
+        if verdict is None:
+            gate.done(message.tp, message.offset)  # not reached if processing raised
 
 
 class _TrackedQueue(asyncio.Queue):  # type: ignore[type-arg]
@@ -310,7 +288,7 @@ class _ReadOffsets(collections.defaultdict):  # type: ignore[type-arg]
         super().__setitem__(tp, offset)
 
 
-class GatedConsumer(BatchDelivery, aiokafka_driver.Consumer):
+class GatedConsumer(aiokafka_driver.Consumer):
     """Consumer that commits, with the gate closed, the offsets of the events processed."""
 
     def _new_consumer_thread(self) -> aiokafka_driver.AIOKafkaConsumerThread:
@@ -357,15 +335,15 @@ class GatedConsumer(BatchDelivery, aiokafka_driver.Consumer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._read_offset = _ReadOffsets(self.app)
+        deliver = self.callback
 
-    def on_fetched(self, batch: list[tuple[TP, Message]]) -> None:
-        """Note every fetched record of the agents' topics with the gate, before delivery."""
-        gate = _gate(self.app)
-        generation = self.app.consumer_generation_id
-        changelogs = self.app.tables.changelog_topics
-        for tp, message in batch:
-            if message.generation_id == generation and tp.topic not in changelogs:
-                gate.on_fetched(tp, message.offset)
+        async def on_message(message: Message) -> Any:
+            if (message.generation_id == self.app.consumer_generation_id
+                    and message.topic not in self.app.tables.changelog_topics):
+                _gate(self.app).on_fetched(message.tp, message.offset)
+            return await deliver(message)
+
+        self.callback = on_message
 
 
 def discard_local_tables(tabledir: Path) -> None:
