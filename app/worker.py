@@ -82,7 +82,7 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
         producer_max_request_size=records.MAX_RECORD_BYTES,
         # 256 KiB producer batches instead of the 16 KiB default: fewer produce requests when
         # records queue up (+25-50% records/s on the batch-agent prototype, where sends are not
-        # awaited one by one; no change measured with per-event sends; docs/performance.md).
+        # awaited one by one; not measured on its own with per-event sends; docs/performance.md).
         producer_max_batch_size=256 * 1024,
     )
     raw: dict[str, Any] = {"key_serializer": "raw", "value_serializer": "raw"}
