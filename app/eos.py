@@ -21,10 +21,11 @@ transaction markers in sendguard.recipient-events; faust-streaming #606, #517), 
 that snapshot while agents keep processing, and table changelog writes (buffered, sent by a
 background task) can trail their event into the next transaction. Killed with -9, the worker
 re-decided events whose decisions were already committed: tests/test_faults_kafka.py found
-9,325 of 50,000 msg_ids decided twice after three kill -9s. The fix is a gate: each event runs
-inside `processing(app, event)`; a commit closes the gate, waits until no event is in progress
-and the changelog buffer is sent, and commits, per input partition, the offset after the last
-event processed. Events run concurrently with each other, never with a commit.
+9,325 of 50,000 msg_ids decided twice after three kill -9s. The fix is a gate: each batch of events
+(app/batches.py) runs inside `processing_batch(app, events)`; a commit closes the gate, waits
+until no batch is in progress and the changelog buffer is sent, and commits, per input
+partition, the offset after the last event processed. Batches run concurrently with each
+other, never with a commit.
 
 Third, Faust sometimes drops records it fetched (its stream queues are cleared when flow
 resumes after a rebalance, while the fetch position has moved on), and re-delivers others. The
@@ -59,6 +60,8 @@ from faust.transport.consumer import TransactionManager
 from faust.transport.drivers import aiokafka as aiokafka_driver
 from faust.types import TP, Message
 
+from app.batches import BatchDelivery
+
 log = logging.getLogger(__name__)
 RESYNC_TIMEOUT_S = 60.0  # a record sought back for must come within this, or the worker stops
 
@@ -82,7 +85,7 @@ class SourcePartitionTransactionManager(TransactionManager):
 
 
 class CommitGate:
-    """Events run concurrently with each other, never with a commit. Per input partition it
+    """Batches run concurrently with each other, never with a commit. Per input partition it
     knows the next offset to process and the offsets fetched but not processed yet, so a record
     Faust fetched twice is processed once and one it dropped is fetched again (module doc)."""
 
@@ -134,6 +137,15 @@ class CommitGate:
         now = time.monotonic()
         return any(now - since > timeout_s for since in self._resync_since.values())
 
+    def rollback(self, tp: TP, processed: int | None, fetched: list[int]) -> None:
+        """Forget what a failed batch processed of `tp` (see `processing_batch`)."""
+        if processed is None:
+            self.processed.pop(tp, None)
+        else:
+            self.processed[tp] = processed
+        if tp not in self.resync:
+            self.fetched[tp] = fetched
+
     def done(self, tp: TP, offset: int) -> None:
         self.processed[tp] = offset + 1
         pending = self.fetched.get(tp)
@@ -175,34 +187,44 @@ def _gate(app: faust.App) -> CommitGate:
 
 
 @contextlib.asynccontextmanager
-async def processing(app: faust.App, event: faust.EventT) -> AsyncIterator[bool]:
-    """Yield whether to process this event, with no commit until it is done. Always True
-    unless exactly-once; False for a record already processed or out of order."""
+async def processing_batch(app: faust.App,
+                           events: list[faust.EventT]) -> AsyncIterator[list[faust.EventT]]:
+    """Yield the events of a batch (app/batches.py) to process, in order, with no commit until
+    the batch is done: always all of them unless exactly-once; else without a record already
+    processed or out of order. If the batch raises, none of it counts as processed, so
+    the next event of each partition seeks back to the first of them."""
     if not app.in_transaction:
-        yield True
+        yield events
         return
     gate = _gate(app)
-    message = event.message
     consumer = app.consumer
     async with gate.event():
-        verdict = gate.verdict(message.tp, message.offset,
-                               consumer._committed_offset.get(message.tp))
-        if verdict is not None and verdict >= 0:
-            # Fetch again from the first record that never arrived; until it does, what
-            # arrives is skipped (and comes again after it). Nothing is committed past it.
-            log.warning("record %s[%s]@%s was fetched but never reached the agent; fetching "
-                        "again from there (arrived %s, committed %s)", message.tp.topic,
-                        message.tp.partition, verdict, message.offset,
-                        consumer._committed_offset.get(message.tp))
-            await consumer.seek(message.tp, verdict)
-        elif gate.resync_overdue(RESYNC_TIMEOUT_S):
-            # The seek did not bring the record back: stop (exit non-zero for the
-            # supervisor) so a restart decides it from the committed offset; never lose it.
+        tps = {event.message.tp for event in events}
+        processed = {tp: gate.processed.get(tp) for tp in tps}
+        fetched = {tp: list(gate.fetched.get(tp, ())) for tp in tps}
+        wanted: list[faust.EventT] = []
+        for event in events:
+            message = event.message
+            committed = consumer._committed_offset.get(message.tp)
+            verdict = gate.verdict(message.tp, message.offset, committed)
+            if verdict is None:
+                wanted.append(event)
+                gate.done(message.tp, message.offset)
+            elif verdict >= 0:
+                log.warning("record %s[%s]@%s was fetched but never reached the agent; "
+                            "fetching again from there (arrived %s, committed %s)",
+                            message.tp.topic, message.tp.partition, verdict, message.offset,
+                            committed)
+                await consumer.seek(message.tp, verdict)
+        if gate.resync_overdue(RESYNC_TIMEOUT_S):
             await app.crash(RuntimeError("exactly-once: a record Faust dropped did not come "
                                          "back after a seek"))
-        yield verdict is None
-        if verdict is None:
-            gate.done(message.tp, message.offset)  # not reached if processing raised
+        try:
+            yield wanted
+        except BaseException:
+            for tp in tps:
+                gate.rollback(tp, processed[tp], fetched[tp])
+            raise
 
 
 class _TrackedQueue(asyncio.Queue):  # type: ignore[type-arg]
@@ -288,7 +310,7 @@ class _ReadOffsets(collections.defaultdict):  # type: ignore[type-arg]
         super().__setitem__(tp, offset)
 
 
-class GatedConsumer(aiokafka_driver.Consumer):
+class GatedConsumer(BatchDelivery, aiokafka_driver.Consumer):
     """Consumer that commits, with the gate closed, the offsets of the events processed."""
 
     def _new_consumer_thread(self) -> aiokafka_driver.AIOKafkaConsumerThread:
@@ -335,12 +357,21 @@ class GatedConsumer(aiokafka_driver.Consumer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._read_offset = _ReadOffsets(self.app)
+        self.__init_callback()
+
+    def on_dropped(self, message: Message) -> None:
+        self._note_fetched(message)
+
+    def _note_fetched(self, message: Message) -> None:
+        if (message.generation_id == self.app.consumer_generation_id
+                and message.topic not in self.app.tables.changelog_topics):
+            _gate(self.app).on_fetched(message.tp, message.offset)
+
+    def __init_callback(self) -> None:
         deliver = self.callback
 
         async def on_message(message: Message) -> Any:
-            if (message.generation_id == self.app.consumer_generation_id
-                    and message.topic not in self.app.tables.changelog_topics):
-                _gate(self.app).on_fetched(message.tp, message.offset)
+            self._note_fetched(message)
             return await deliver(message)
 
         self.callback = on_message
@@ -363,6 +394,28 @@ def discard_local_tables(tabledir: Path) -> None:
     """
     if tabledir.is_dir():
         shutil.rmtree(tabledir)
+
+
+def keep_queues_on_repeated_resume(app: faust.App) -> None:
+    """Resuming flow that is already flowing must not clear the queues.
+
+    Faust's FlowControlEvent.resume() always clears every queue it manages, among them the
+    tables' changelog queue. Recovery resumes flow when it starts reading actives, and again
+    when it starts the standbys: by then the fetch loop has already put standby changelog
+    records in that queue, the second resume drops them, and the standby's offsets move past
+    them (nothing notices the gap). A worker that later took such a partition over trusted its
+    standby copy and decided on stale or empty state (tests/test_faults_kafka.py, takeover).
+    Clearing is right on a suspended-to-flowing transition (what is queued then is from before
+    the rebalance), so only a resume of flowing flow is made a no-op.
+    """
+    flow = app.flow_control
+    resume = flow.resume
+
+    def resume_unless_flowing() -> None:
+        if not flow.is_active():
+            resume()
+
+    flow.resume = resume_unless_flowing  # type: ignore[method-assign]
 
 
 def install() -> None:

@@ -65,6 +65,12 @@ DECISION_LATENCY = Histogram(
     "From an intent's Kafka record timestamp to its decision being published.",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
 )
+AGENT_BATCH = Histogram(
+    "sendguard_agent_batch_events",
+    "Events one agent took at once (app/batches.py), by agent (repartition, decide).",
+    ["agent"],
+    buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000),
+)
 FETCH_BATCH = Histogram(
     "sendguard_fetch_batch_records",
     "Records returned by one non-empty consumer fetch (all partitions of one poll).",

@@ -4,6 +4,7 @@ hold that lets it through Faust's fetch loop, and the local tables discarded at 
 
 from __future__ import annotations
 
+import asyncio
 import types
 from pathlib import Path
 
@@ -77,3 +78,26 @@ def test_commit_interval_is_short_by_default_and_configurable() -> None:
     for bad in ("soon", "0", "-1"):
         with pytest.raises(SystemExit, match="SENDGUARD_COMMIT_INTERVAL_S"):
             Settings.from_env({"SENDGUARD_COMMIT_INTERVAL_S": bad})
+
+
+def test_resuming_flowing_flow_keeps_the_queues() -> None:
+    """Faust clears every managed queue on each resume; a repeated resume dropped standby
+    changelog records already queued (the takeover state loss). Suspend-then-resume still
+    clears: what is queued then is from before the rebalance."""
+    from mode.utils.queues import FlowControlEvent, FlowControlQueue
+
+    async def scenario() -> list[int]:
+        flow = FlowControlEvent()
+        queue: FlowControlQueue[int] = FlowControlQueue(flow_control=flow,
+                                                        clear_on_resume=True)
+        eos.keep_queues_on_repeated_resume(types.SimpleNamespace(flow_control=flow))
+        flow.resume()
+        queue.put_nowait(1)
+        flow.resume()  # recovery resuming again for the standbys
+        sizes = [queue.qsize()]
+        flow.suspend()
+        flow.resume()
+        sizes.append(queue.qsize())
+        return sizes
+
+    assert asyncio.run(scenario()) == [1, 0]

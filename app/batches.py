@@ -1,0 +1,247 @@
+"""Agents take their events in batches: Faust's per-event stream machinery is the worker's cost.
+
+Profiled (docs/performance.md), the rules were ~5% of the worker's CPU; most of the rest was
+Faust's `async for` per event (sensors, a wake-up per event, an ack per iteration), one awaited
+send per record and one changelog write per table update. `event_batches` reads an agent's
+channel queue directly, as Faust's own `Stream` does, and hands over every event already
+delivered (up to a bound) at once. What Faust's stream does per event is kept: events of an
+older consumer generation or arriving while flow control is off (a rebalance) are skipped and
+acked, delivered events are tracked as unacked (so a rebalance waits for them), and every event
+is acked after its batch, also if the batch raised. `BatchSender` publishes records straight to
+the producer without awaiting each (the producer batches them), in the transaction of the
+input partition being processed under exactly-once (see app/eos.py), and crashes the worker if
+a send fails: a decision must never be lost silently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections.abc import AsyncIterator
+from typing import Any
+
+import faust
+from faust.streams import _current_event
+from faust.transport.consumer import CONSUMER_FETCHING
+from faust.transport.drivers import aiokafka as aiokafka_driver
+from faust.types import TP, EventT, Message
+
+from app import metrics
+
+log = logging.getLogger(__name__)
+PARTITION_CACHE_KEYS = 100_000  # keys whose partition BatchSender remembers (~20 MiB at most)
+
+
+class BatchDelivery:
+    """Consumer mixin: Faust's fetch loop without a task and an `asyncio.wait` per record.
+
+    Faust hands each fetched record to the conductor through `wait_first(callback,
+    suspend_flow)`: four futures, an `asyncio.wait` and a return to the event loop per record,
+    so an agent woke for every record and never saw a batch. This is the same loop (same
+    per-record bookkeeping, same order, same lazy fetch iterator, a yield every 100 records)
+    with the callback awaited directly while flow is on. While flow is suspended (a
+    rebalance) a record is dropped as Faust's `wait_first` drops it: its read offset moves on
+    and `on_dropped` sees it, so the exactly-once gate fetches it again (app/eos.py).
+    """
+
+    def on_dropped(self, message: Message) -> None:
+        """Called for a record not delivered because flow is suspended."""
+
+    async def _drain_messages(self, fetcher: Any) -> None:
+        consumer: Any = self
+        consumer_stopped = consumer._stopped.is_set
+        fetcher_stopped = fetcher._stopped.is_set
+        callback = consumer.callback
+        read_offsets = consumer._read_offset
+        acks_enabled_for = consumer.app.topics.acks_enabled_for
+        commit_every = consumer._commit_every
+        suspended = consumer.suspend_flow.is_set
+        since_yield = 0
+        try:
+            while not (consumer_stopped() or fetcher_stopped()):
+                consumer.diag.set_flag(CONSUMER_FETCHING)
+                records = consumer.getmany(timeout=1.0)
+                await asyncio.sleep(0)  # as Faust: never hold the loop across fetches
+                if not consumer.should_stop:
+                    async for tp, message in records:
+                        since_yield += 1
+                        if since_yield > 100:
+                            await asyncio.sleep(0)
+                            since_yield = 0
+                        offset = message.offset
+                        read = read_offsets[tp]
+                        if read is not None and offset < read:
+                            continue  # fetched again: Faust drops it here too
+                        if read and offset - read > 1 and acks_enabled_for(message.topic):
+                            await consumer._add_gap(tp, read + 1, offset)
+                        if commit_every is not None and consumer._n_acked >= commit_every:
+                            consumer._n_acked = 0
+                            await consumer.commit()
+                        if suspended():
+                            self.on_dropped(message)
+                        else:
+                            await callback(message)
+                        read_offsets[tp] = offset
+                consumer.diag.unset_flag(CONSUMER_FETCHING)
+        except consumer.consumer_stopped_errors:
+            if consumer.transport.app.should_stop:
+                log.info("Broker stopped consumer, shutting down...")
+                return
+            raise
+        except asyncio.CancelledError:
+            if consumer.transport.app.should_stop:
+                log.info("Consumer shutting down for user cancel.")
+                return
+            raise
+        except Exception as exc:
+            log.exception("Drain messages raised: %r", exc)
+            raise
+        finally:
+            consumer.diag.unset_flag(CONSUMER_FETCHING)
+
+
+class BatchDeliveryConsumer(BatchDelivery, aiokafka_driver.Consumer):
+    """Faust's aiokafka consumer with batch delivery (at-least-once; app/eos.py has its own)."""
+
+
+def install() -> None:
+    """Use batch delivery for every app in this process; app/eos.py's consumer extends it."""
+    aiokafka_driver.Transport.Consumer = BatchDeliveryConsumer
+
+
+async def event_batches(stream: faust.StreamT, max_events: int,
+                        agent: str) -> AsyncIterator[list[EventT]]:
+    """Yield lists of the events delivered to the agent's stream, in order, each acked after."""
+    batch_size = metrics.AGENT_BATCH.labels(agent)
+    app = stream.app
+    channel: Any = stream.channel.__aiter__()  # registers it with the conductor, as `async for`
+    queue = channel.queue
+    consumer = app.consumer
+    acking_topics = app.topics.acking_topics
+    flow_control = app.flow_control
+    on_message_out = app.sensors.on_message_out
+    while True:
+        try:
+            first = await channel.__anext__()
+        except StopAsyncIteration:  # the channel closed: the worker is stopping
+            return
+        events = [first]
+        while len(events) < max_events and not queue.empty():
+            events.append(queue.get_nowait())
+        generation = app.consumer_generation_id
+        batch: list[EventT] = []
+        for event in events:
+            message = event.message
+            if not flow_control.is_active() or message.generation_id != generation:
+                if event.ack():  # what Faust's stream does with such an event: skip and ack
+                    on_message_out(message.tp, message.offset, message)
+                continue
+            if message.topic in acking_topics and not message.tracked:
+                message.tracked = True
+                consumer.track_message(message)
+            batch.append(event)
+        if not batch:
+            continue
+        batch_size.observe(len(batch))
+        try:
+            yield batch
+        finally:
+            for event in batch:
+                if event.ack():
+                    message = event.message
+                    on_message_out(message.tp, message.offset, message)
+            _current_event.set(None)
+
+
+def set_current_event(event: EventT) -> None:
+    """Make `event` Faust's current event: table writes use its partition for the changelog,
+    RocksDB reads go to its partition's database instead of trying every partition."""
+    _current_event.set(weakref.ref(event))
+
+
+class BatchSender:
+    """Publishes records without awaiting their delivery; a failed send crashes the worker."""
+
+    def __init__(self, app: faust.App) -> None:
+        self._app = app
+        self._transactional_ids: dict[TP, str] = {}
+        self._generation: int | None = None
+        self._partitions: dict[tuple[str, bytes | None], int] = {}
+
+    async def send(self, topic: str, key: bytes | None, value: bytes, timestamp_ms: int | None,
+                   source: TP) -> None:
+        app = self._app
+        timestamp = timestamp_ms / 1000 if timestamp_ms is not None else None
+        partition = self._partition(topic, key)
+        if app.in_transaction:
+            # The input partition's transaction: the one its offsets commit in (app/eos.py).
+            sent = await app.producer.send(topic, key, value, partition, timestamp, None,
+                                           transactional_id=self._transactional_id(source))
+        else:
+            sent = await app.producer.send(topic, key, value, partition, timestamp, None)
+        sent.add_done_callback(self._on_sent)  # type: ignore[attr-defined]
+
+    async def send_changelog(self, table: Any, key: bytes, value: bytes | None, source: TP) -> None:
+        """Publish a table change to the changelog partition of `source` (co-partitioned), as
+        Faust's Table does through its producer buffer, whose one sender task was the
+        bottleneck once a batch wrote hundreds of changes at once."""
+        app = self._app
+        topic = table.changelog_topic.get_topic_name()
+        if app.in_transaction:
+            sent = await app.producer.send(topic, key, value, source.partition, None, None,
+                                           transactional_id=self._transactional_id(source))
+        else:
+            sent = await app.producer.send(topic, key, value, source.partition, None, None)
+        sent.add_done_callback(  # type: ignore[attr-defined]
+            lambda future: self._on_changelog_sent(table, future))
+
+    def _on_changelog_sent(self, table: Any, future: Any) -> None:
+        """Faust's Table._on_changelog_sent: the offset its recovery may start from."""
+        if future.cancelled() or future.exception() is not None:
+            self._on_sent(future)
+            return
+        metadata = future.result()
+        if self._app.in_transaction:
+            self._app.tables.persist_offset_on_commit(table.data, metadata.topic_partition,
+                                                      metadata.offset)
+        else:
+            table.data.set_persisted_offset(metadata.topic_partition, metadata.offset)
+
+    def _partition(self, topic: str, key: bytes | None) -> int:
+        """Faust's partitioner (murmur2, as Kafka's Java client), remembered per key: in pure
+        Python it cost ~5% of the worker's CPU, and recipients recur. A keyless record
+        (a dead letter) is spread as the partitioner spreads it."""
+        if key is None:
+            return self._app.consumer.key_partition(topic, key, None)
+        partition = self._partitions.get((topic, key))
+        if partition is None:
+            if len(self._partitions) >= PARTITION_CACHE_KEYS:
+                self._partitions.clear()
+            partition = self._app.consumer.key_partition(topic, key, None)
+            self._partitions[(topic, key)] = partition
+        return partition
+
+    def _transactional_id(self, source: TP) -> str:
+        """Faust's transactional id of an input partition. The assignor numbers its topic
+        groups afresh at each rebalance, so ids are remembered per consumer generation only:
+        an id kept across a rebalance sent records into another partition's transaction, and
+        tests/test_faults_kafka.py's takeover lost state that way."""
+        generation = self._app.consumer_generation_id
+        if generation != self._generation:
+            self._transactional_ids.clear()
+            self._generation = generation
+        tid = self._transactional_ids.get(source)
+        if tid is None:
+            group = self._app.assignor.group_for_topic(source.topic)
+            tid = f"{self._app.conf.id}-{group}-{source.partition}"
+            self._transactional_ids[source] = tid
+        return tid
+
+    def _on_sent(self, future: Any) -> None:
+        if future.cancelled() or future.exception() is None:
+            return
+        exc = future.exception()
+        log.error("a record could not be published (%s): stopping the worker so that a "
+                  "restart re-decides from the committed offset", type(exc).__name__)
+        self._app.loop.create_task(self._app.crash(exc))

@@ -1,0 +1,191 @@
+"""The batch path's pure parts: a failed batch counts as unprocessed, per-batch state is read
+once and written once per recipient, and fetched records are delivered in order once."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import types
+from typing import Any
+
+import orjson
+import pytest
+from faust.types import TP
+
+from app import eos
+from app.batches import BatchDelivery
+from app.privacy import StateSealer
+from app.settings import Settings
+from app.worker import StateCache
+
+TOPIC = "sendguard.recipient-events"
+
+
+class _Event:
+    """What the batch path reads of a Faust event (weak-referenceable, as Faust's is)."""
+
+    def __init__(self, tp: TP, offset: int) -> None:
+        self.message = types.SimpleNamespace(tp=tp, offset=offset, partition=tp.partition)
+
+
+def _event(tp: TP, offset: int) -> Any:
+    return _Event(tp, offset)
+
+
+def _transactional_app() -> Any:
+    seeks: list[tuple[TP, int]] = []
+
+    async def seek(tp: TP, offset: int) -> None:
+        seeks.append((tp, offset))
+
+    consumer = types.SimpleNamespace(_committed_offset={}, seek=seek)
+    return types.SimpleNamespace(in_transaction=True, consumer=consumer, seeks=seeks)
+
+
+def test_a_batch_that_raises_is_not_processed_and_is_fetched_again() -> None:
+    app, tp = _transactional_app(), TP(TOPIC, 0)
+    gate = eos._gate(app)
+
+    async def scenario() -> list[int]:
+        for offset in range(5):
+            gate.on_fetched(tp, offset)
+        async with eos.processing_batch(app, [_event(tp, 0), _event(tp, 1)]) as wanted:
+            assert [e.message.offset for e in wanted] == [0, 1]
+        with pytest.raises(RuntimeError):
+            async with eos.processing_batch(app, [_event(tp, 2), _event(tp, 3)]):
+                raise RuntimeError("a send failed")
+        assert gate.processed[tp] == 2  # 2 and 3 do not count as processed
+        async with eos.processing_batch(app, [_event(tp, 4)]) as wanted:
+            return [e.message.offset for e in wanted]
+
+    assert asyncio.run(scenario()) == []  # 4 is not processed before 2 and 3 ...
+    assert app.seeks == [(tp, 2)]  # ... which are fetched again
+
+
+def test_a_batch_skips_records_already_processed() -> None:
+    app, tp = _transactional_app(), TP(TOPIC, 1)
+
+    async def scenario() -> list[int]:
+        for offset in (7, 8, 9):
+            eos._gate(app).on_fetched(tp, offset)
+        events = [_event(tp, 7), _event(tp, 8), _event(tp, 7), _event(tp, 9)]
+        async with eos.processing_batch(app, events) as wanted:
+            return [e.message.offset for e in wanted]
+
+    assert asyncio.run(scenario()) == [7, 8, 9]
+
+
+class _Store(dict):  # type: ignore[type-arg]
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        self.reads += 1
+        return super().get(key, default)
+
+
+class _Sender:
+    def __init__(self) -> None:
+        self.changelog: list[tuple[bytes, bytes | None, TP]] = []
+
+    async def send_changelog(self, table: Any, key: bytes, value: bytes | None,
+                             source: TP) -> None:
+        self.changelog.append((key, value, source))
+
+
+def test_state_is_read_once_and_written_once_per_recipient_per_batch() -> None:
+    sealer = StateSealer("a test secret of enough bytes")
+    store = _Store()
+    table = types.SimpleNamespace(data=store, get=store.get, pop=store.pop)
+    key, other = b"a" * 32, b"b" * 32
+    tp = TP(TOPIC, 2)
+    table.data[other] = sealer.seal(orjson.dumps({"n": 5}), other)
+    states, sender = StateCache(table, sealer), _Sender()
+    for offset in range(3):  # three events of one recipient
+        states.event = _event(tp, offset)
+        state = states.load(key)
+        state["n"] = state.get("n", 0) + 1
+        states.save(key, state)
+    states.event = _event(tp, 3)
+    failed = states.load(key)
+    failed["n"] = 1000  # the event raised before save: its change must not count
+    states.save(other, states.load(other))  # read, unchanged
+    asyncio.run(states.write_back(sender))  # type: ignore[arg-type]
+    assert table.data.reads == 2  # one read per recipient
+    assert [(k, orjson.loads(sealer.open(v, k)), s.partition) for k, v, s in sender.changelog
+            if v is not None] == [(key, {"n": 3}, 2)]  # one write, of the changed state only
+    assert orjson.loads(sealer.open(table.data[key], key)) == {"n": 3}
+
+
+def test_emptied_state_is_deleted_with_a_tombstone() -> None:
+    sealer = StateSealer("a test secret of enough bytes")
+    store = _Store()
+    table = types.SimpleNamespace(data=store, get=store.get, pop=store.pop)
+    key, tp = b"c" * 32, TP(TOPIC, 0)
+    table.data[key] = sealer.seal(orjson.dumps({"seen": {}}), key)
+    states, sender = StateCache(table, sealer), _Sender()
+    states.event = _event(tp, 0)
+    states.load(key)
+    states.save(key, {})
+    asyncio.run(states.write_back(sender))  # type: ignore[arg-type]
+    assert key not in table.data
+    assert sender.changelog == [(key, None, tp)]
+
+
+class _Consumer(BatchDelivery):
+    """What the fetch loop reads of Faust's consumer; `fetches` are what getmany returns."""
+
+    def __init__(self, fetches: list[list[tuple[TP, Any]]], suspend_at: int) -> None:
+        self.delivered: list[int] = []
+        self.dropped: list[int] = []
+        self._read_offset: dict[TP, int | None] = collections.defaultdict(lambda: None)
+        self._commit_every = None
+        self._n_acked = 0
+        self.app = types.SimpleNamespace(
+            topics=types.SimpleNamespace(acks_enabled_for=lambda topic: False))
+        self.diag = types.SimpleNamespace(set_flag=lambda flag: None,
+                                          unset_flag=lambda flag: None)
+        self.should_stop = False
+        self.consumer_stopped_errors = ()
+        self._fetches = fetches
+        self._suspend_at = suspend_at
+        self._stopped = asyncio.Event()
+        self.suspend_flow = asyncio.Event()
+
+        async def callback(message: Any) -> None:
+            self.delivered.append(message.offset)
+
+        self.callback = callback
+
+    def on_dropped(self, message: Any) -> None:
+        self.dropped.append(message.offset)
+
+    async def getmany(self, timeout: float) -> Any:
+        if not self._fetches:
+            self._stopped.set()
+            return
+        if len(self._fetches) == self._suspend_at:
+            self.suspend_flow.set()  # a rebalance began
+        for item in self._fetches.pop(0):
+            yield item
+
+
+def test_fetched_records_are_delivered_in_order_and_dropped_while_suspended() -> None:
+    tp = TP("sms.send-intents", 0)
+
+    def fetch(*offsets: int) -> list[tuple[TP, Any]]:
+        return [(tp, types.SimpleNamespace(offset=o, topic=tp.topic)) for o in offsets]
+
+    consumer = _Consumer([fetch(4, 5, 6, 7), fetch(8, 9)], suspend_at=1)
+    consumer._read_offset[tp] = 5
+    fetcher = types.SimpleNamespace(_stopped=asyncio.Event())
+    asyncio.run(consumer._drain_messages(fetcher))
+    assert consumer.delivered == [5, 6, 7]  # 4 is below the read offset: fetched again
+    assert consumer.dropped == [8, 9]  # flow suspended: dropped, and seen by the gate
+    assert consumer._read_offset[tp] == 9  # as Faust's loop: the read offset moves on
+
+
+def test_batch_size_is_bounded_and_configurable() -> None:
+    assert Settings.from_env({}).batch_max_events == 1000
+    assert Settings.from_env({"SENDGUARD_BATCH_MAX_EVENTS": "50"}).batch_max_events == 50
