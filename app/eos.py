@@ -38,7 +38,9 @@ Fourth, recovery. Under a transaction Faust reads changelog highwaters from a ca
 empty for a partition just assigned, and fails with ConsistencyError where a standby copy had
 persisted an offset (faust-streaming #158): `CommittedEndConsumerThread` asks the broker. And
 RocksDB keeps table writes whose transaction a crash aborted: `discard_local_tables` makes each
-start rebuild the tables from the committed changelog, as Kafka Streams does under EOS.
+start rebuild the tables from the committed changelog, as Kafka Streams does under EOS. And a
+repeated flow-control resume dropped queued standby changelog records, so a worker taking a
+partition over decided on stale state: `keep_queues_on_repeated_resume`.
 """
 
 from __future__ import annotations
