@@ -21,6 +21,7 @@ import collections
 import itertools
 import random
 import signal
+import threading
 import time
 import urllib.request
 import uuid
@@ -251,24 +252,34 @@ def test_second_worker_takes_over_when_the_first_stops(
 
     reader = CommittedReader(kafka, [topics["approved"], topics["dropped"]])
     started = time.monotonic()
-    publish(kafka, topics["send_intents"], traffic.intents)
+    head, tail = traffic.intents[:n // 3], traffic.intents[n // 3:]
+    publish(kafka, topics["send_intents"], head)
     wait_for(reader, n // 10, 300, first)
     second = worker_factory(**FAST_GROUP)
     joined = time.monotonic()
     second.start()
     print(f"second worker ready {time.monotonic() - joined:.1f}s after start, "
           f"{reader.count} decisions committed")
-    # Both work for a while: the first stops only once the second has decided some.
-    deadline = time.monotonic() + 120
-    while (shared := decided_by(second)) == 0 and time.monotonic() < deadline:
-        first.check_alive()
-        second.check_alive()
-        time.sleep(0.5)
-    at = reader.count
-    stopped = time.monotonic()
-    first.stop(signal.SIGTERM)
-    exited = time.monotonic() - stopped
-    assert first.proc is not None and first.proc.returncode == 0, first.log_tail()
+    # The rest arrives at a steady rate while both work and while the first stops, so the
+    # handover happens mid-stream however fast the first worker is.
+    publisher = threading.Thread(target=publish_steadily,
+                                 args=(kafka, topics["send_intents"], tail, 1_000))
+    publisher.start()
+    try:
+        # Both work for a while: the first stops only once the second has decided some.
+        deadline = time.monotonic() + 120
+        while (shared := decided_by(second)) == 0 and time.monotonic() < deadline:
+            first.check_alive()
+            second.check_alive()
+            time.sleep(0.5)
+        at = reader.count
+        stopped = time.monotonic()
+        first.stop(signal.SIGTERM)
+        exited = time.monotonic() - stopped
+        assert first.proc is not None and first.proc.returncode == 0, first.log_tail()
+        assert publisher.is_alive(), "the first worker stopped after the stream ended"
+    finally:
+        publisher.join()
     assert at < n, "the first worker stopped after everything was decided: it proved nothing"
     wait_for(reader, n, 300, second)
     elapsed = time.monotonic() - started
@@ -280,6 +291,14 @@ def test_second_worker_takes_over_when_the_first_stops(
           f"(longest output gap {gap:.1f}s); all {n} decided in {elapsed:.1f}s")
     assert shared > 0, "the second worker never got partitions"
     check_exactly_once_and_replay(records, traffic, second)
+
+
+def publish_steadily(bootstrap: str, topic: str, records: list[Any], per_s: int) -> None:
+    """Publish in order, `per_s` records a second (in tenths of a second)."""
+    step = max(1, per_s // 10)
+    for i in range(0, len(records), step):
+        publish(bootstrap, topic, records[i:i + step])
+        time.sleep(0.1)
 
 
 def test_worker_survives_a_broker_restart(tmp_path: Path) -> None:
