@@ -160,6 +160,11 @@ def set_current_event(event: EventT) -> None:
     _current_event.set(weakref.ref(event))
 
 
+def transactional_id(app: faust.App, source: TP) -> str:
+    """The transactional id Faust commits the offsets of input partition `source` under."""
+    return f"{app.conf.id}-{app.assignor.group_for_topic(source.topic)}-{source.partition}"
+
+
 class BatchSender:
     """Publishes records without awaiting their delivery; a failed send crashes the worker."""
 
@@ -171,30 +176,27 @@ class BatchSender:
 
     async def send(self, topic: str, key: bytes | None, value: bytes, timestamp_ms: int | None,
                    source: TP) -> None:
-        app = self._app
         timestamp = timestamp_ms / 1000 if timestamp_ms is not None else None
-        partition = self._partition(topic, key)
-        if app.in_transaction:
-            # The input partition's transaction: the one its offsets commit in (app/eos.py).
-            sent = await app.producer.send(topic, key, value, partition, timestamp, None,
-                                           transactional_id=self._transactional_id(source))
-        else:
-            sent = await app.producer.send(topic, key, value, partition, timestamp, None)
-        sent.add_done_callback(self._on_sent)  # type: ignore[attr-defined]
+        sent = await self._send(topic, key, value, self._partition(topic, key), timestamp, source)
+        sent.add_done_callback(self._on_sent)
 
     async def send_changelog(self, table: Any, key: bytes, value: bytes | None, source: TP) -> None:
         """Publish a table change to the changelog partition of `source` (co-partitioned), as
         Faust's Table does through its producer buffer, whose one sender task was the
         bottleneck once a batch wrote hundreds of changes at once."""
+        sent = await self._send(table.changelog_topic.get_topic_name(), key, value,
+                                source.partition, None, source)
+        sent.add_done_callback(lambda future: self._on_changelog_sent(table, future))
+
+    async def _send(self, topic: str, key: bytes | None, value: bytes | None, partition: int,
+                    timestamp: float | None, source: TP) -> Any:
+        """Hand the record to the producer; under exactly-once in the transaction of the input
+        partition `source`, the one its offsets commit in (app/eos.py)."""
         app = self._app
-        topic = table.changelog_topic.get_topic_name()
         if app.in_transaction:
-            sent = await app.producer.send(topic, key, value, source.partition, None, None,
+            return await app.producer.send(topic, key, value, partition, timestamp, None,
                                            transactional_id=self._transactional_id(source))
-        else:
-            sent = await app.producer.send(topic, key, value, source.partition, None, None)
-        sent.add_done_callback(  # type: ignore[attr-defined]
-            lambda future: self._on_changelog_sent(table, future))
+        return await app.producer.send(topic, key, value, partition, timestamp, None)
 
     def _on_changelog_sent(self, table: Any, future: Any) -> None:
         """Faust's Table._on_changelog_sent: the offset its recovery may start from."""
@@ -223,19 +225,15 @@ class BatchSender:
         return partition
 
     def _transactional_id(self, source: TP) -> str:
-        """Faust's transactional id of an input partition. The assignor numbers its topic
-        groups afresh at each rebalance, so ids are remembered per consumer generation only:
-        an id kept across a rebalance sent records into another partition's transaction, and
-        tests/test_faults_kafka.py's takeover lost state that way."""
+        """`transactional_id`, remembered per consumer generation: the assignor numbers its
+        topic groups afresh at each rebalance."""
         generation = self._app.consumer_generation_id
         if generation != self._generation:
             self._transactional_ids.clear()
             self._generation = generation
         tid = self._transactional_ids.get(source)
         if tid is None:
-            group = self._app.assignor.group_for_topic(source.topic)
-            tid = f"{self._app.conf.id}-{group}-{source.partition}"
-            self._transactional_ids[source] = tid
+            tid = self._transactional_ids[source] = transactional_id(self._app, source)
         return tid
 
     def _on_sent(self, future: Any) -> None:

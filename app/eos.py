@@ -63,6 +63,7 @@ from faust.transport.drivers import aiokafka as aiokafka_driver
 from faust.types import TP, Message
 
 from app.batches import BatchDelivery
+from app.batches import transactional_id as input_transactional_id
 
 log = logging.getLogger(__name__)
 RESYNC_TIMEOUT_S = 60.0  # a record sought back for must come within this, or the worker stops
@@ -78,11 +79,9 @@ class SourcePartitionTransactionManager(TransactionManager):
         if event is None:
             return await super().send(topic, key, value, partition, timestamp, headers,
                                       transactional_id=transactional_id)
-        source = event.message.tp
-        group = self.app.assignor.group_for_topic(source.topic)
         return await self.producer.send(
             topic, key, value, self.consumer.key_partition(topic, key, partition), timestamp,
-            headers, transactional_id=f"{self.app.conf.id}-{group}-{source.partition}",
+            headers, transactional_id=input_transactional_id(self.app, event.message.tp),
         )
 
 
