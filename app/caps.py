@@ -80,17 +80,11 @@ def rules(policy: Policy) -> CapRules:
     return policy.derived("caps", _build)
 
 
-def scopes(tenant: str, category: str, policy: Policy) -> tuple[tuple[str, Scope | None], ...]:
-    """(state key, scope) for every cap scope that applies, category first."""
-    cap_rules = rules(policy)
-    return ((f"{tenant}|{category}", cap_rules.by_category[category]),
-            (GLOBAL_SCOPE, cap_rules.global_scope))
-
-
 def _scopes_with_caps(tenant: str, category: str,
                       policy: Policy) -> tuple[tuple[str, Scope], ...]:
-    """`scopes` without the capless ones, from the per-policy table (a tenant the policy does
-    not name, which only a direct caller can pass, is derived on the spot)."""
+    """(state key, scope) for every cap scope that applies and has caps, category first, from
+    the per-policy table (a tenant the policy does not name, which only a direct caller can
+    pass, is derived on the spot)."""
     cap_rules = rules(policy)
     found = cap_rules.applying.get((tenant, category))
     if found is None:

@@ -193,13 +193,9 @@ def _finish(intent: dict[str, Any], phone: str | None, reason: str, detail: str 
     msg_id = intent["msg_id"]
     if len(msg_id) <= MAX_MSG_ID_LENGTH:
         _remember(state, msg_id, [now_ms, token, reason, detail, tenant])
-    emit = decision_record(intent, phone, reason, detail, policy.version, now_ms)
     if reason == OK:
         caps.record_approval(state, intent["tenant"], intent["category"], now_ms, policy)
-        emit.value["segments"] = content.segments(intent["content"])
-    else:
-        emit.value["segments"] = None
-    return emit
+    return _record(intent, phone, reason, detail, now_ms, policy)
 
 
 def _record(intent: dict[str, Any], phone: str | None, reason: str, detail: str | None,
