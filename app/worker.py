@@ -104,9 +104,7 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
         extra_topic_configs={"max.message.bytes": str(records.MAX_RECORD_BYTES)},
     )
 
-    sender = BatchSender(app)
-
-    async def publish(emit: Emit, timestamp_ms: int | None, source: TP) -> None:
+    def publish(sender: BatchSender, emit: Emit, timestamp_ms: int | None, source: TP) -> None:
         metrics.count_emit(emit)
         if emit.topic == OBSERVATION:
             return
@@ -115,7 +113,7 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
         if emit.topic == RECIPIENT_EVENTS:
             key = sealer.recipient_key(emit.key or "")
             value = sealer.seal(value, key)
-        await sender.send(names[emit.topic], key, value, timestamp_ms, source)
+        sender.add(names[emit.topic], key, value, timestamp_ms, source)
 
     def route_message(message: faust.types.Message) -> list[Emit]:
         source = _source(message)
@@ -215,19 +213,21 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
     @app.agent(inputs, name="repartition")
     async def repartition(stream: faust.StreamT) -> None:
         """Parse each input record and re-key it by recipient (or dead-letter it)."""
+        sender = BatchSender(app)
         async for events in event_batches(stream, settings.batch_max_events, "repartition"):
-            async with eos.processing_batch(app, events) as wanted:
+            async with eos.processing_batch(app, events) as wanted, sender.batch():
                 for event in wanted:
                     for emit in route_message(event.message):
                         timestamp_ms = emit.value["ts"] if emit.topic == RECIPIENT_EVENTS else None
-                        await publish(emit, timestamp_ms, event.message.tp)
+                        publish(sender, emit, timestamp_ms, event.message.tp)
 
     @app.agent(recipient_events, name="decide")
     async def decide(stream: faust.StreamT) -> None:
         """Decide each recipient event against the recipient's state; each state is written
         back once per batch (one changelog record per recipient, not per event)."""
+        sender = BatchSender(app)
         async for events in event_batches(stream, settings.batch_max_events, "decide"):
-            async with eos.processing_batch(app, events) as wanted:
+            async with eos.processing_batch(app, events) as wanted, sender.batch():
                 states = StateCache(recipients, sealer)
                 decided: list[tuple[Emit, int, TP]] = []
                 for event in wanted:
@@ -238,10 +238,10 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
                     timestamp_ms = round(event.message.timestamp * 1000)
                     decided += [(emit, timestamp_ms, event.message.tp)
                                 for emit in decide_message(event.message, states)]
-                await states.write_back(sender)
+                states.write_back(sender)
                 now = time.time()
                 for emit, timestamp_ms, source in decided:
-                    await publish(emit, timestamp_ms, source)
+                    publish(sender, emit, timestamp_ms, source)
                     if emit.topic in DECISION_TOPICS:
                         metrics.DECISION_LATENCY.observe(max(0.0, now - timestamp_ms / 1000))
 
@@ -334,8 +334,8 @@ class StateCache:
         if self.event is not None:
             self._writers[key] = self.event
 
-    async def write_back(self, sender: BatchSender) -> None:
-        """Write each changed state to the store and its changelog, once."""
+    def write_back(self, sender: BatchSender) -> None:
+        """Write each changed state to the store and queue its changelog record, once."""
         store = self._table.data
         for key, plain in self._current.items():
             if plain == self._stored[key]:
@@ -348,7 +348,7 @@ class StateCache:
                     del store[key]
             else:
                 store[key] = value
-            await sender.send_changelog(self._table, key, value, event.message.tp)
+            sender.add_changelog(self._table, key, value, event.message.tp)
         self._stored.clear()
         self._current.clear()
         self._writers.clear()

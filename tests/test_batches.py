@@ -89,8 +89,7 @@ class _Sender:
     def __init__(self) -> None:
         self.changelog: list[tuple[bytes, bytes | None, TP]] = []
 
-    async def send_changelog(self, table: Any, key: bytes, value: bytes | None,
-                             source: TP) -> None:
+    def add_changelog(self, table: Any, key: bytes, value: bytes | None, source: TP) -> None:
         self.changelog.append((key, value, source))
 
 
@@ -111,7 +110,7 @@ def test_state_is_read_once_and_written_once_per_recipient_per_batch() -> None:
     failed = states.load(key)
     failed["n"] = 1000  # the event raised before save: its change must not count
     states.save(other, states.load(other))  # read, unchanged
-    asyncio.run(states.write_back(sender))  # type: ignore[arg-type]
+    states.write_back(sender)  # type: ignore[arg-type]
     assert table.data.reads == 2  # one read per recipient
     assert [(k, orjson.loads(sealer.open(v, k)), s.partition) for k, v, s in sender.changelog
             if v is not None] == [(key, {"n": 3}, 2)]  # one write, of the changed state only
@@ -128,7 +127,7 @@ def test_emptied_state_is_deleted_with_a_tombstone() -> None:
     states.event = _event(tp, 0)
     states.load(key)
     states.save(key, {})
-    asyncio.run(states.write_back(sender))  # type: ignore[arg-type]
+    states.write_back(sender)  # type: ignore[arg-type]
     assert key not in table.data
     assert sender.changelog == [(key, None, tp)]
 
