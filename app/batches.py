@@ -161,6 +161,16 @@ def set_current_event(event: EventT) -> None:
     _current_event.set(weakref.ref(event))
 
 
+def transactions_committing(app: faust.App) -> dict[str, asyncio.Event]:
+    """The transactions being committed now, by transactional id, each set when committed:
+    aiokafka refuses a send to a transaction being committed, and a record sent then belongs
+    to the next one (app/eos.py takes the offsets a commit covers before it starts)."""
+    committing = getattr(app, "_sendguard_committing", None)
+    if committing is None:
+        committing = app._sendguard_committing = {}  # type: ignore[attr-defined]
+    return committing
+
+
 def transactional_id(app: faust.App, source: TP) -> str:
     """The transactional id Faust commits the offsets of input partition `source` under."""
     return f"{app.conf.id}-{app.assignor.group_for_topic(source.topic)}-{source.partition}"
@@ -225,10 +235,14 @@ class BatchSender:
         """Hand every queued record to its producer, in its transaction."""
         pending, self._pending = self._pending, {}
         producer = self._app.producer
+        committing = transactions_committing(self._app)
         for (tid, topic, partition), records in pending.items():
             if tid is None:
                 await self._send_batches(producer._ensure_producer(), topic, partition, records)
                 continue
+            commit = committing.get(tid)
+            if commit is not None:
+                await commit.wait()
             client = producer._transaction_producers.get(tid)
             if client is None:
                 raise RuntimeError(f"no transactional producer for {tid}")

@@ -23,9 +23,11 @@ background task) can trail their event into the next transaction. Killed with -9
 re-decided events whose decisions were already committed: tests/test_faults_kafka.py found
 9,325 of 50,000 msg_ids decided twice after three kill -9s. The fix is a gate: each batch of events
 (app/batches.py) runs inside `processing_batch(app, events)`; a commit closes the gate, waits
-until no batch is in progress and the changelog buffer is sent, and commits, per input
-partition, the offset after the last event processed. Batches run concurrently with each
-other, never with a commit.
+until no batch is in progress and the changelog buffer is sent, takes, per input
+partition, the offset after the last event processed, and opens the gate again while the
+broker commits: a batch's sends to a transaction being committed wait until it is (its
+records belong to the next one). Batches run concurrently with each other and with a
+commit's round trips, never with its snapshot.
 
 Third, Faust sometimes drops records it fetched (its stream queues are cleared when flow
 resumes after a rebalance, while the fetch position has moved on), and re-delivers others. The
@@ -62,7 +64,7 @@ from faust.transport.consumer import TransactionManager
 from faust.transport.drivers import aiokafka as aiokafka_driver
 from faust.types import TP, Message
 
-from app.batches import BatchDelivery
+from app.batches import BatchDelivery, transactions_committing
 from app.batches import transactional_id as input_transactional_id
 
 log = logging.getLogger(__name__)
@@ -166,7 +168,8 @@ class CommitGate:
                 self._condition.notify_all()
 
     @contextlib.asynccontextmanager
-    async def commit(self) -> AsyncIterator[None]:
+    async def closed(self) -> AsyncIterator[None]:
+        """No batch in progress, none starting: a commit's snapshot of `processed`."""
         async with self._condition:
             await self._condition.wait_for(lambda: not self._committing)
             self._committing = True
@@ -319,10 +322,13 @@ class GatedConsumer(BatchDelivery, aiokafka_driver.Consumer):
 
     async def force_commit(self, topics: Any = None,
                            start_new_transaction: bool = True) -> bool:
+        """Snapshot, with the gate closed, the offsets of the events processed; then commit
+        them with the gate open again: batches go on deciding while the broker commits, and
+        only their sends to a transaction being committed wait for it (app/batches.py)."""
         if not self.app.in_transaction:
             return await super().force_commit(topics, start_new_transaction)
         gate = _gate(self.app)
-        async with gate.commit():
+        async with gate.closed():
             pending = getattr(self.app.producer.buffer, "pending", None)
             if isinstance(pending, _TrackedQueue):
                 await pending.idle.wait()
@@ -331,12 +337,20 @@ class GatedConsumer(BatchDelivery, aiokafka_driver.Consumer):
                        and self._should_commit(tp, offset)}
             if not offsets:
                 return False
+            committing = transactions_committing(self.app)
+            for tp in offsets:
+                committing.setdefault(input_transactional_id(self.app, tp), asyncio.Event())
+        try:
             sensor_state = self.app.sensors.on_commit_initiated(self)
             did_commit = await self._commit_offsets(
                 offsets, start_new_transaction=start_new_transaction)
             self.app.sensors.on_commit_completed(self, sensor_state)
-            self._forget_acked(offsets)
-            return did_commit
+        finally:
+            for done in committing.values():
+                done.set()
+            committing.clear()
+        self._forget_acked(offsets)
+        return did_commit
 
     def _forget_acked(self, offsets: dict[TP, int]) -> None:
         """Faust's own ack bookkeeping is not used for commits here; keep it bounded."""
