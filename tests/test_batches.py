@@ -13,7 +13,7 @@ import pytest
 from faust.types import TP
 
 from app import eos
-from app.batches import BatchDelivery
+from app.batches import BatchDelivery, BatchSender, transactions_committing
 from app.privacy import StateSealer
 from app.settings import Settings
 from app.worker import StateCache
@@ -188,3 +188,106 @@ def test_fetched_records_are_delivered_in_order_and_dropped_while_suspended() ->
 def test_batch_size_is_bounded_and_configurable() -> None:
     assert Settings.from_env({}).batch_max_events == 1000
     assert Settings.from_env({"SENDGUARD_BATCH_MAX_EVENTS": "50"}).batch_max_events == 50
+
+
+class _Builder:
+    """aiokafka's BatchBuilder, full after `capacity` records."""
+
+    def __init__(self, capacity: int) -> None:
+        self.records: list[tuple[Any, ...]] = []
+        self._capacity = capacity
+
+    def append(self, *, timestamp: int | None, key: bytes | None, value: bytes | None,
+               headers: list[Any]) -> object | None:
+        if len(self.records) >= self._capacity:
+            return None
+        self.records.append((key, value, timestamp))
+        return object()
+
+
+class _Client:
+    """A transactional aiokafka producer: what BatchSender calls."""
+
+    def __init__(self, capacity: int = 100) -> None:
+        self.sent: list[tuple[str, int, list[tuple[Any, ...]]]] = []
+        self._capacity = capacity
+
+    def create_batch(self) -> _Builder:
+        return _Builder(self._capacity)
+
+    async def send_batch(self, builder: _Builder, topic: str, *, partition: int) -> Any:
+        self.sent.append((topic, partition, builder.records))
+        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        done.set_result(types.SimpleNamespace(offset=0, topic_partition=TP(topic, partition)))
+        return done
+
+
+def _sending_app(clients: dict[str, _Client]) -> Any:
+    producer = types.SimpleNamespace(_transaction_producers=clients,
+                                     _trn_locks=collections.defaultdict(asyncio.Lock))
+    consumer = types.SimpleNamespace(key_partition=lambda topic, key, partition: key[0] % 4)
+    return types.SimpleNamespace(
+        in_transaction=True, producer=producer, consumer=consumer, consumer_generation_id=1,
+        conf=types.SimpleNamespace(id="sg"), assignor=types.SimpleNamespace(
+            group_for_topic=lambda topic: 0 if topic == "intents" else 1))
+
+
+def test_records_go_out_per_transaction_and_partition_in_order_at_the_end_of_the_batch(
+) -> None:
+    clients = {"sg-0-0": _Client(capacity=2), "sg-0-1": _Client()}
+    app = _sending_app(clients)
+    sender = BatchSender(app)
+
+    async def scenario() -> list[Any]:
+        async with sender.batch():
+            for n, source in enumerate([TP("intents", 0)] * 3 + [TP("intents", 1)]):
+                sender.add("approved", bytes([1]), b"v%d" % n, 1000 + n, source)
+            sender.add("approved", bytes([2]), b"v4", 1004, TP("intents", 0))
+            assert not clients["sg-0-0"].sent  # nothing is sent before the batch ends
+        return [c.sent for c in clients.values()]
+
+    in_partition_0, in_partition_1 = asyncio.run(scenario())
+    assert in_partition_0 == [  # full after 2 records: a second record batch, order kept
+        ("approved", 1, [(b"\x01", b"v0", 1000), (b"\x01", b"v1", 1001)]),
+        ("approved", 1, [(b"\x01", b"v2", 1002)]),
+        ("approved", 2, [(b"\x02", b"v4", 1004)]),
+    ]
+    assert in_partition_1 == [("approved", 1, [(b"\x01", b"v3", 1003)])]
+
+
+def test_a_batch_that_raised_sends_nothing() -> None:
+    clients = {"sg-0-0": _Client()}
+    sender = BatchSender(_sending_app(clients))
+
+    async def scenario() -> None:
+        with pytest.raises(RuntimeError):
+            async with sender.batch():
+                sender.add("approved", b"\x01", b"v", None, TP("intents", 0))
+                raise RuntimeError("deciding failed")
+        async with sender.batch():
+            pass
+
+    asyncio.run(scenario())
+    assert clients["sg-0-0"].sent == []
+
+
+def test_records_for_a_transaction_being_committed_wait_until_it_is() -> None:
+    clients = {"sg-0-0": _Client(), "sg-0-1": _Client()}
+    app = _sending_app(clients)
+    sender = BatchSender(app)
+
+    async def scenario() -> None:
+        committed = transactions_committing(app).setdefault("sg-0-0", asyncio.Event())
+        sender.add("approved", b"\x01", b"a", None, TP("intents", 0))
+        sender.add("approved", b"\x01", b"b", None, TP("intents", 1))
+        flushing = asyncio.ensure_future(sender.flush())
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert not clients["sg-0-0"].sent  # its transaction is being committed: it waits
+        assert not flushing.done()
+        committed.set()
+        await flushing
+        assert [records for _, _, records in clients["sg-0-0"].sent] == [[(b"\x01", b"a", None)]]
+        assert len(clients["sg-0-1"].sent) == 1
+
+    asyncio.run(scenario())
