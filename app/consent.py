@@ -29,6 +29,7 @@ ACTIONS = (GRANT, REVOKE, ERASE)
 ALL_TENANTS = "*"
 ALL_CATEGORIES = "all"
 CONSENT_CATEGORIES = ("marketing", "notification")
+_CATEGORY_VALUES = (*CONSENT_CATEGORIES, ALL_CATEGORIES)  # what an event's category may be
 # Longest event id, source and tenant kept in a recipient's state as given; longer event ids
 # are kept by their sha256, longer sources cut, and a revoke naming a longer tenant (none in a
 # policy is that long) revokes for every tenant.
@@ -81,8 +82,8 @@ def parse_event(value: dict[str, Any], record_ms: int) -> ConsentEvent | str:
     if action not in ACTIONS:
         return f"action must be one of {', '.join(ACTIONS)}"
     tenant, category = value.get("tenant"), value.get("category")
-    source = value.get("source") if isinstance(value.get("source"), str) else "unknown"
-    source = source[:MAX_ID_LENGTH]  # display only
+    given_source = value.get("source")
+    source = given_source[:MAX_ID_LENGTH] if isinstance(given_source, str) else "unknown"
     evidence = value.get("evidence")
     try:
         # Nothing occurred after it was published: a clock ahead (or a typo, 2099) must not
@@ -99,13 +100,13 @@ def parse_event(value: dict[str, Any], record_ms: int) -> ConsentEvent | str:
             event_id,
             tenant if isinstance(tenant, str) and 0 < len(tenant) <= MAX_ID_LENGTH
             else ALL_TENANTS,
-            category if category in (*CONSENT_CATEGORIES, ALL_CATEGORIES) else ALL_CATEGORIES,
+            category if category in _CATEGORY_VALUES else ALL_CATEGORIES,
             REVOKE, source, occurred_ms, evidence if isinstance(evidence, dict) else {},
         )
     if not isinstance(tenant, str) or not tenant:
         return "tenant must be a non-empty string"
-    if category not in (*CONSENT_CATEGORIES, ALL_CATEGORIES):
-        return f"category must be one of {', '.join((*CONSENT_CATEGORIES, ALL_CATEGORIES))}"
+    if category not in _CATEGORY_VALUES:
+        return f"category must be one of {', '.join(_CATEGORY_VALUES)}"
     if evidence is not None and not isinstance(evidence, dict):
         return "evidence must be an object"
     return ConsentEvent(event_id, tenant, category, GRANT, source, occurred_ms, evidence or {})

@@ -111,11 +111,11 @@ def decide_intent(envelope: dict[str, Any], state: RecipientState, policy: Polic
                 return []
             return [_record(intent, phone, prior_reason, prior_detail, decided_ms, policy)]
         if decided_ms >= dedup_cutoff_ms:  # (kept longer only for delivery reports)
-            detail = f"msg_id first decided at {iso_ms(decided_ms)} as {prior_reason}"
-            return [_record(intent, phone, DUPLICATE, detail, now_ms, policy)]
+            first = f"msg_id first decided at {iso_ms(decided_ms)} as {prior_reason}"
+            return [_record(intent, phone, DUPLICATE, first, now_ms, policy)]
 
     reason, detail = check_intent(intent, phone, envelope.get("phone_error"), now_ms, policy)
-    if reason == OK:
+    if reason == OK and phone is not None:  # (check_intent gives no "ok" without a phone)
         reason, detail, release_ms = check_recipient(intent, phone, now_ms, state, policy)
         if release_ms is not None:
             held = state.setdefault("held", [])
@@ -509,7 +509,7 @@ def fail_closed(
     emits = [dead_letter(source, "decide", "internal_error", f"{type(error).__name__}: {error}",
                          key, raw, policy.version)]
     try:
-        envelope = orjson.loads(raw) if raw else None
+        envelope: Any = orjson.loads(raw) if raw else None
         intent = envelope["value"] if envelope and envelope.get("kind") == INTENT else None
         if isinstance(intent, dict) and isinstance(intent.get("msg_id"), str):
             emits.append(_record(intent, envelope.get("phone"), INTERNAL_ERROR,
