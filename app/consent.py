@@ -142,14 +142,14 @@ def apply_event(state: dict[str, Any], event: ConsentEvent, now_ms: int,
     if event.action == ERASE:
         erase(state, event, now_ms)
         return Outcome(APPLIED)
-    ledger: dict[str, list[Any]] = state.setdefault("consent", {})
+    ledger: dict[str, Any] = state.setdefault("consent", {})  # entries: lists or tuples
     key = f"{event.tenant}|{event.category}"
     current = ledger.get(key)
     if current is not None and _rank(current[0], current[1]) >= _rank(event.action,
                                                                       event.occurred_ms):
         return Outcome(STALE, None,
                        f"a {current[0]} that occurred later (or at the same time) stands")
-    ledger[key] = [event.action, event.occurred_ms, event.source, event.event_id]
+    ledger[key] = (event.action, event.occurred_ms, event.source, event.event_id)
     return Outcome(APPLIED)
 
 
@@ -185,12 +185,13 @@ def _rank(action: str, occurred_ms: int) -> tuple[int, int]:
     return occurred_ms, 1 if action == REVOKE else 0
 
 
-def latest(state: dict[str, Any], tenant: str, category: str) -> list[Any] | None:
-    """The deciding ledger entry for tenant × category: the latest of the entries in scope."""
-    ledger: dict[str, list[Any]] | None = state.get("consent")
+def latest(state: dict[str, Any], tenant: str, category: str) -> Any:
+    """The deciding ledger entry for tenant × category (a list or tuple: [action, occurred_ms,
+    source, event_id]), the latest of the entries in scope; None if none."""
+    ledger: dict[str, Any] | None = state.get("consent")
     if not ledger:
         return None
-    best: list[Any] | None = None
+    best: Any = None
     for key in (f"{tenant}|{category}", f"{tenant}|{ALL_CATEGORIES}",
                 f"{ALL_TENANTS}|{category}", f"{ALL_TENANTS}|{ALL_CATEGORIES}"):
         entry = ledger.get(key)

@@ -43,6 +43,8 @@ _NOT_SIMPLE = re.compile(
     f"[^\\x20-\\x7e\\u4e00-\\u9fff{re.escape(_INERT_CJK_PUNCTUATION)}{_FULLWIDTH_ASCII}]"
 )
 _FULLWIDTH = re.compile(f"[{_FULLWIDTH_ASCII}]")
+# Not simple, or full-width: text without any is its own NFKC (the usual message: one scan).
+_NOT_PLAIN = re.compile(f"[^\\x20-\\x7e\\u4e00-\\u9fff{re.escape(_INERT_CJK_PUNCTUATION)}]")
 # Not in the GSM 03.38 alphabet (default or extension): one C-level scan in `segments`.
 _NOT_GSM7 = re.compile(f"[^{''.join(map(re.escape, sorted(_GSM7 | _GSM7_EXTENDED)))}]")
 
@@ -89,6 +91,8 @@ def fold(text: str) -> str:
 
 
 def prepare(content: str) -> Text:
+    if _NOT_PLAIN.search(content) is None:  # as below, with nothing to fold: one scan
+        return Text(content, content.lower())
     if _NOT_SIMPLE.search(content) is not None:
         normal = unicodedata.normalize("NFKC", content)
         return Text(normal, normal.casefold())

@@ -19,6 +19,12 @@ of the decided_ms of the entries not approved (forgotten after the dedup window)
 (kept until the DLR window ends too); an entry updated in place may leave it lower than the
 true minimum, which only costs one early walk that recomputes it. States written before the
 field existed have none: the first prune or decision computes it.
+
+The entries of `seen` and `seen_min` that this module writes are tuples, never changed in place
+(replaced), though a state read back from JSON holds lists: the same JSON either way, and a
+tuple of strings and numbers is no work for Python's cyclic garbage collector, which otherwise
+walks every one of them in each full collection (a process holding many states as objects,
+like `sendguard replay` or benchmarks/core_bench.py, runs several).
 """
 
 from __future__ import annotations
@@ -101,7 +107,7 @@ def decide_intent(envelope: dict[str, Any], state: RecipientState, policy: Polic
     token = f"{envelope['topic']}:{envelope['partition']}:{envelope['offset']}"
 
     prune(state, now_ms, policy)
-    seen: dict[str, list[Any]] = state.setdefault("seen", {})
+    seen: dict[str, Any] = state.setdefault("seen", {})  # entries: lists or tuples
     dedup_cutoff_ms = now_ms - policy.dedup_window_s * 1000
     prior = seen.get(msg_id)
     if prior is not None:
@@ -121,7 +127,7 @@ def decide_intent(envelope: dict[str, Any], state: RecipientState, policy: Polic
             held = state.setdefault("held", [])
             held.append([release_ms, now_ms, token, phone, intent])
             held.sort(key=lambda h: (h[0], h[1]))
-            _remember(state, msg_id, [now_ms, token, HELD, detail, intent["tenant"]])
+            _remember(state, msg_id, (now_ms, token, HELD, detail, intent["tenant"]))
             return []
     return [_finish(intent, phone, reason, detail, now_ms, token, state, policy)]
 
@@ -192,7 +198,7 @@ def _finish(intent: dict[str, Any], phone: str | None, reason: str, detail: str 
     tenant = tenant if isinstance(tenant, str) and len(tenant) <= consent.MAX_ID_LENGTH else None
     msg_id = intent["msg_id"]
     if len(msg_id) <= MAX_MSG_ID_LENGTH:
-        _remember(state, msg_id, [now_ms, token, reason, detail, tenant])
+        _remember(state, msg_id, (now_ms, token, reason, detail, tenant))
     if reason == OK:
         caps.record_approval(state, intent["tenant"], intent["category"], now_ms, policy)
     return _record(intent, phone, reason, detail, now_ms, policy)
@@ -462,7 +468,7 @@ def prune(state: RecipientState, now_ms: int, policy: Policy) -> None:
     caps.prune(state, now_ms, policy)
 
 
-def _prune_seen(seen: dict[str, list[Any]], dedup_cutoff_ms: int, dlr_cutoff_ms: int) -> None:
+def _prune_seen(seen: dict[str, Any], dedup_cutoff_ms: int, dlr_cutoff_ms: int) -> None:
     """Forget msg_ids decided before the dedup window, except approved ones (whose delivery
     reports name their tenant) until the DLR window ends too."""
     for msg_id in [m for m, entry in seen.items() if entry[0] < dedup_cutoff_ms and (
@@ -470,7 +476,7 @@ def _prune_seen(seen: dict[str, list[Any]], dedup_cutoff_ms: int, dlr_cutoff_ms:
         del seen[msg_id]
 
 
-def _seen_due(bounds: list[int | None], dedup_cutoff_ms: int, dlr_cutoff_ms: int) -> bool:
+def _seen_due(bounds: Any, dedup_cutoff_ms: int, dlr_cutoff_ms: int) -> bool:
     """Whether `_prune_seen` may drop anything, by the `seen_min` bounds alone."""
     dropped_ms, approved_ms = bounds
     return ((dropped_ms is not None and dropped_ms < dedup_cutoff_ms)
@@ -478,14 +484,15 @@ def _seen_due(bounds: list[int | None], dedup_cutoff_ms: int, dlr_cutoff_ms: int
                 and approved_ms < dlr_cutoff_ms))
 
 
-def _seen_bounds(seen: dict[str, list[Any]]) -> list[int | None]:
+def _seen_bounds(seen: dict[str, Any]) -> tuple[int | None, int | None]:
     """The exact `seen_min` of `seen`: oldest decided_ms not approved, oldest approved."""
     dropped = [entry[0] for entry in seen.values() if entry[2] != OK]
     approved = [entry[0] for entry in seen.values() if entry[2] == OK]
-    return [min(dropped) if dropped else None, min(approved) if approved else None]
+    return (min(dropped) if dropped else None, min(approved) if approved else None)
 
 
-def _remember(state: RecipientState, msg_id: str, entry: list[Any]) -> None:
+def _remember(state: RecipientState, msg_id: str,
+              entry: tuple[int, str, str, str | None, str | None]) -> None:
     """Set `seen[msg_id]`, keeping `seen_min` a lower bound of what `seen` holds."""
     seen = state.setdefault("seen", {})
     seen[msg_id] = entry
@@ -493,9 +500,13 @@ def _remember(state: RecipientState, msg_id: str, entry: list[Any]) -> None:
     if bounds is None:  # a state from before seen_min, or the first entry
         state[SEEN_MIN] = _seen_bounds(seen)
         return
-    i = 1 if entry[2] == OK else 0
-    if bounds[i] is None or entry[0] < bounds[i]:
-        bounds[i] = entry[0]
+    decided_ms = entry[0]
+    dropped_ms, approved_ms = bounds
+    if entry[2] == OK:
+        if approved_ms is None or decided_ms < approved_ms:
+            state[SEEN_MIN] = (dropped_ms, decided_ms)
+    elif dropped_ms is None or decided_ms < dropped_ms:
+        state[SEEN_MIN] = (decided_ms, approved_ms)
 
 
 def fail_closed(

@@ -42,7 +42,6 @@ MAX_RECORD_BYTES = 4 * 1024 * 1024
 INTENT_FIELDS = (
     "msg_id", "tenant", "signature", "category", "phone", "content", "campaign_id", "expires_at",
 )
-_STR_OR_NONE = frozenset({str, type(None)})
 
 
 class Emit(NamedTuple):
@@ -110,24 +109,30 @@ def decision_record(
     decided_ms: int,
 ) -> Emit:
     """The one decision record for an intent, on sms.approved (reason "ok") or sms.dropped."""
-    # INTENT_FIELDS spelt out, then the verdict's fields: one per decision, so no helper layers
-    # (tests/test_core.py holds the field order to INTENT_FIELDS).
+    # INTENT_FIELDS spelt out (each a string, else None), then the verdict's fields, in one
+    # dict display: one per decision, so no helper layers (tests/test_core.py holds the field
+    # order to INTENT_FIELDS).
     get = intent.get
-    value = {"msg_id": get("msg_id"), "tenant": get("tenant"), "signature": get("signature"),
-             "category": get("category"), "phone": get("phone"), "content": get("content"),
-             "campaign_id": get("campaign_id"), "expires_at": get("expires_at")}
-    if not _STR_OR_NONE.issuperset(map(type, value.values())):  # wrong types: None
-        for name, field in value.items():
-            if not isinstance(field, str):
-                value[name] = None
-    if phone is not None:
-        value["phone"] = phone
+    msg_id, tenant, signature = get("msg_id"), get("tenant"), get("signature")
+    category, given_phone, text = get("category"), get("phone"), get("content")
+    campaign_id, expires_at = get("campaign_id"), get("expires_at")
     approved = reason == "ok"
-    value["decision"] = "approved" if approved else "dropped"
-    value["reason"] = reason
-    value["detail"] = detail if detail is None or len(detail) <= TEXT_MAX_CHARS else clip(detail)
-    value["policy_version"] = policy_version
-    value["decided_at"] = iso_ms(decided_ms)
+    value: dict[str, Any] = {
+        "msg_id": msg_id if isinstance(msg_id, str) else None,
+        "tenant": tenant if isinstance(tenant, str) else None,
+        "signature": signature if isinstance(signature, str) else None,
+        "category": category if isinstance(category, str) else None,
+        "phone": phone if phone is not None else (
+            given_phone if isinstance(given_phone, str) else None),
+        "content": text if isinstance(text, str) else None,
+        "campaign_id": campaign_id if isinstance(campaign_id, str) else None,
+        "expires_at": expires_at if isinstance(expires_at, str) else None,
+        "decision": "approved" if approved else "dropped",
+        "reason": reason,
+        "detail": detail if detail is None or len(detail) <= TEXT_MAX_CHARS else clip(detail),
+        "policy_version": policy_version,
+        "decided_at": iso_ms(decided_ms),
+    }
     return Emit(APPROVED if approved else DROPPED, phone, value)
 
 
