@@ -318,8 +318,7 @@ def _check_signature(
     prefix = f"【{signature}】"
     if not content.startswith(prefix):
         return SIGNATURE_INVALID, f"content must start with {prefix}"
-    body = content[len(prefix):]
-    if "【" in body or "】" in body:
+    if content.find("【", len(prefix)) >= 0 or content.find("】", len(prefix)) >= 0:  # the body
         return SIGNATURE_INVALID, "content holds a second 【】 after the signature"
     return OK, None
 

@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 # Logical topic ids (keys of topics/topics.toml); names are resolved by settings.
 APPROVED = "approved"
@@ -52,6 +52,12 @@ class Emit(NamedTuple):
     value: dict[str, Any]
 
 
+def _emit(topic: str, key: str | None, value: dict[str, Any]) -> Emit:
+    """`Emit(topic, key, value)`: a NamedTuple's own constructor is a Python function, this
+    is about 2x cheaper (one per decision)."""
+    return cast(Emit, tuple.__new__(Emit, (topic, key, value)))
+
+
 @dataclass(frozen=True, slots=True)
 class Source:
     """Where an input record came from; its coordinates make redelivery detectable."""
@@ -77,9 +83,9 @@ _MILLIS = [f"{ms:03d}Z" for ms in range(1000)]
 def iso_ms(ts_ms: int) -> str:
     """Epoch milliseconds -> RFC 3339 UTC with milliseconds ('2026-11-22T06:03:59.123Z')."""
     if type(ts_ms) is int and 0 <= ts_ms < _FAST_ISO_LIMIT_MS:
-        minutes, in_minute_ms = divmod(ts_ms, 60_000)
-        seconds, millis = divmod(in_minute_ms, 1000)
-        return _iso_minute(minutes) + _SECONDS[seconds] + _MILLIS[millis]
+        in_minute_ms = ts_ms % 60_000  # (integer arithmetic, which mypyc compiles to C)
+        return (_iso_minute(ts_ms // 60_000) + _SECONDS[in_minute_ms // 1000]
+                + _MILLIS[in_minute_ms % 1000])
     return datetime.fromtimestamp(ts_ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
@@ -133,7 +139,7 @@ def decision_record(
         "policy_version": policy_version,
         "decided_at": iso_ms(decided_ms),
     }
-    return Emit(APPROVED if approved else DROPPED, phone, value)
+    return _emit(APPROVED if approved else DROPPED, phone, value)
 
 
 def dead_letter(
@@ -206,7 +212,7 @@ def consent_outcome_record(
     value["phone"] = phone
     value["result"] = result
     _add_verdict(value, reason, detail, policy_version, decided_ms)
-    return Emit(CONSENT_OUTCOMES, phone, value)
+    return _emit(CONSENT_OUTCOMES, phone, value)
 
 
 def _string_fields(source: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
