@@ -204,8 +204,10 @@ def _finish(intent: dict[str, Any], phone: str | None, reason: str, detail: str 
     return _record(intent, phone, reason, detail, now_ms, policy)
 
 
-def _record(intent: dict[str, Any], phone: str | None, reason: str, detail: str | None,
+def _record(intent: dict[str, Any], phone: Any, reason: str, detail: str | None,
             decided_ms: int, policy: Policy) -> Emit:
+    # phone: str or None, but Any: fail_closed passes whatever a corrupt envelope holds, and
+    # compiled code would refuse a non-str where Python carries it along (app/native.py).
     emit = decision_record(intent, phone, reason, detail, policy.version, decided_ms)
     emit.value["segments"] = content.segments(intent["content"]) if reason == OK else None
     return emit

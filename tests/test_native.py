@@ -91,3 +91,18 @@ def test_compiled_and_pure_modules_decide_byte_identically(tmp_path: Path) -> No
         outputs.append([line.rpartition(" native=")[0] for line in done.stdout.splitlines()])
     assert len(outputs[0]) == 7
     assert outputs[0] == outputs[1]
+
+
+def test_fail_closed_carries_a_corrupt_phone_along_as_python_does() -> None:
+    """Compiled code checks declared types; where the rules may see anything (a corrupt
+    internal envelope) the parameter is Any, so both decide the same."""
+    import orjson
+
+    from app.core import fail_closed
+    from app.policy import load_policy
+    from app.records import Source
+
+    raw = orjson.dumps({"kind": "intent", "value": {"msg_id": "m"}, "phone": 5, "ts": 1})
+    emits = fail_closed(Source("t", 0, 1, 2), b"k", raw, ValueError("x"),
+                        load_policy(ROOT / "policy.example.toml"))
+    assert [(e.topic, e.key) for e in emits] == [("dead_letter", None), ("dropped", 5)]
