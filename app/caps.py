@@ -5,6 +5,9 @@ ending now, i.e. with timestamps in (now - window, now]. State per recipient:
 
     state["sent"] = {"<tenant>|<category>": [ts_ms, ...], "*": [ts_ms, ...]}
 
+(written as tuples, replaced rather than changed in place, as app/core.py explains for `seen`;
+read back from JSON they are lists)
+
 Each list is sorted and bounded: never more than the largest cap count of its scope, never
 older than its longest window, so a recipient's cap state is O(caps), not O(messages). Only
 approved messages are recorded. Faust's windowed tables do not fit: a hopping window's
@@ -15,6 +18,7 @@ time rather than record time.
 from __future__ import annotations
 
 from bisect import bisect_right, insort
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from app.policy import Policy
@@ -95,7 +99,7 @@ def _scopes_with_caps(tenant: str, category: str,
 def broken_cap(state: dict[str, Any], tenant: str, category: str, now_ms: int,
                policy: Policy) -> str | None:
     """The first cap a new message would break, as "marketing 1/7d", or None."""
-    sent: dict[str, list[int]] | None = state.get("sent")
+    sent: dict[str, Sequence[int]] | None = state.get("sent")
     if not sent:
         return None
     for key, scope in _scopes_with_caps(tenant, category, policy):
@@ -113,20 +117,19 @@ def broken_cap(state: dict[str, Any], tenant: str, category: str, now_ms: int,
 def record_approval(state: dict[str, Any], tenant: str, category: str, now_ms: int,
                     policy: Policy) -> None:
     """Count one approved message in every scope, pruning each list to its bound."""
-    sent: dict[str, list[int]] = state.setdefault("sent", {})
+    sent: dict[str, Sequence[int]] = state.setdefault("sent", {})
     for key, scope in _scopes_with_caps(tenant, category, policy):
-        times = sent.setdefault(key, [])
+        times = list(sent.get(key, ()))
         insort(times, now_ms)
         start = max(bisect_right(times, now_ms - scope.horizon_ms), len(times) - scope.keep)
-        if start:  # as _first_kept
-            del times[:start]
+        sent[key] = tuple(times[start:] if start else times)  # as _first_kept
     if not sent:
         del state["sent"]
 
 
 def prune(state: dict[str, Any], now_ms: int, policy: Policy) -> None:
     """Drop timestamps no cap can see any more; drop empty scopes."""
-    sent: dict[str, list[int]] | None = state.get("sent")
+    sent: dict[str, Sequence[int]] | None = state.get("sent")
     if not sent:
         state.pop("sent", None)
         return
@@ -153,6 +156,6 @@ def prune(state: dict[str, Any], now_ms: int, policy: Policy) -> None:
         del state["sent"]
 
 
-def _first_kept(times: list[int], now_ms: int, scope: Scope) -> int:
+def _first_kept(times: Sequence[int], now_ms: int, scope: Scope) -> int:
     """Index of the first timestamp inside the scope's longest window and largest count."""
     return max(bisect_right(times, now_ms - scope.horizon_ms), len(times) - scope.keep)

@@ -29,6 +29,7 @@ ACTIONS = (GRANT, REVOKE, ERASE)
 ALL_TENANTS = "*"
 ALL_CATEGORIES = "all"
 CONSENT_CATEGORIES = ("marketing", "notification")
+_CATEGORY_VALUES = (*CONSENT_CATEGORIES, ALL_CATEGORIES)  # what an event's category may be
 # Longest event id, source and tenant kept in a recipient's state as given; longer event ids
 # are kept by their sha256, longer sources cut, and a revoke naming a longer tenant (none in a
 # policy is that long) revokes for every tenant.
@@ -81,8 +82,8 @@ def parse_event(value: dict[str, Any], record_ms: int) -> ConsentEvent | str:
     if action not in ACTIONS:
         return f"action must be one of {', '.join(ACTIONS)}"
     tenant, category = value.get("tenant"), value.get("category")
-    source = value.get("source") if isinstance(value.get("source"), str) else "unknown"
-    source = source[:MAX_ID_LENGTH]  # display only
+    given_source = value.get("source")
+    source = given_source[:MAX_ID_LENGTH] if isinstance(given_source, str) else "unknown"
     evidence = value.get("evidence")
     try:
         # Nothing occurred after it was published: a clock ahead (or a typo, 2099) must not
@@ -99,13 +100,13 @@ def parse_event(value: dict[str, Any], record_ms: int) -> ConsentEvent | str:
             event_id,
             tenant if isinstance(tenant, str) and 0 < len(tenant) <= MAX_ID_LENGTH
             else ALL_TENANTS,
-            category if category in (*CONSENT_CATEGORIES, ALL_CATEGORIES) else ALL_CATEGORIES,
+            category if category in _CATEGORY_VALUES else ALL_CATEGORIES,
             REVOKE, source, occurred_ms, evidence if isinstance(evidence, dict) else {},
         )
     if not isinstance(tenant, str) or not tenant:
         return "tenant must be a non-empty string"
-    if category not in (*CONSENT_CATEGORIES, ALL_CATEGORIES):
-        return f"category must be one of {', '.join((*CONSENT_CATEGORIES, ALL_CATEGORIES))}"
+    if category not in _CATEGORY_VALUES:
+        return f"category must be one of {', '.join(_CATEGORY_VALUES)}"
     if evidence is not None and not isinstance(evidence, dict):
         return "evidence must be an object"
     return ConsentEvent(event_id, tenant, category, GRANT, source, occurred_ms, evidence or {})
@@ -141,14 +142,14 @@ def apply_event(state: dict[str, Any], event: ConsentEvent, now_ms: int,
     if event.action == ERASE:
         erase(state, event, now_ms)
         return Outcome(APPLIED)
-    ledger: dict[str, list[Any]] = state.setdefault("consent", {})
+    ledger: dict[str, Any] = state.setdefault("consent", {})  # entries: lists or tuples
     key = f"{event.tenant}|{event.category}"
     current = ledger.get(key)
     if current is not None and _rank(current[0], current[1]) >= _rank(event.action,
                                                                       event.occurred_ms):
         return Outcome(STALE, None,
                        f"a {current[0]} that occurred later (or at the same time) stands")
-    ledger[key] = [event.action, event.occurred_ms, event.source, event.event_id]
+    ledger[key] = (event.action, event.occurred_ms, event.source, event.event_id)
     return Outcome(APPLIED)
 
 
@@ -184,12 +185,13 @@ def _rank(action: str, occurred_ms: int) -> tuple[int, int]:
     return occurred_ms, 1 if action == REVOKE else 0
 
 
-def latest(state: dict[str, Any], tenant: str, category: str) -> list[Any] | None:
-    """The deciding ledger entry for tenant × category: the latest of the entries in scope."""
-    ledger: dict[str, list[Any]] | None = state.get("consent")
+def latest(state: dict[str, Any], tenant: str, category: str) -> Any:
+    """The deciding ledger entry for tenant × category (a list or tuple: [action, occurred_ms,
+    source, event_id]), the latest of the entries in scope; None if none."""
+    ledger: dict[str, Any] | None = state.get("consent")
     if not ledger:
         return None
-    best: list[Any] | None = None
+    best: Any = None
     for key in (f"{tenant}|{category}", f"{tenant}|{ALL_CATEGORIES}",
                 f"{ALL_TENANTS}|{category}", f"{ALL_TENANTS}|{ALL_CATEGORIES}"):
         entry = ledger.get(key)

@@ -19,6 +19,12 @@ of the decided_ms of the entries not approved (forgotten after the dedup window)
 (kept until the DLR window ends too); an entry updated in place may leave it lower than the
 true minimum, which only costs one early walk that recomputes it. States written before the
 field existed have none: the first prune or decision computes it.
+
+The entries of `seen` and `seen_min` that this module writes are tuples, never changed in place
+(replaced), though a state read back from JSON holds lists: the same JSON either way, and a
+tuple of strings and numbers is no work for Python's cyclic garbage collector, which otherwise
+walks every one of them in each full collection (a process holding many states as objects,
+like `sendguard replay` or benchmarks/core_bench.py, runs several).
 """
 
 from __future__ import annotations
@@ -101,7 +107,7 @@ def decide_intent(envelope: dict[str, Any], state: RecipientState, policy: Polic
     token = f"{envelope['topic']}:{envelope['partition']}:{envelope['offset']}"
 
     prune(state, now_ms, policy)
-    seen: dict[str, list[Any]] = state.setdefault("seen", {})
+    seen: dict[str, Any] = state.setdefault("seen", {})  # entries: lists or tuples
     dedup_cutoff_ms = now_ms - policy.dedup_window_s * 1000
     prior = seen.get(msg_id)
     if prior is not None:
@@ -111,17 +117,17 @@ def decide_intent(envelope: dict[str, Any], state: RecipientState, policy: Polic
                 return []
             return [_record(intent, phone, prior_reason, prior_detail, decided_ms, policy)]
         if decided_ms >= dedup_cutoff_ms:  # (kept longer only for delivery reports)
-            detail = f"msg_id first decided at {iso_ms(decided_ms)} as {prior_reason}"
-            return [_record(intent, phone, DUPLICATE, detail, now_ms, policy)]
+            first = f"msg_id first decided at {iso_ms(decided_ms)} as {prior_reason}"
+            return [_record(intent, phone, DUPLICATE, first, now_ms, policy)]
 
     reason, detail = check_intent(intent, phone, envelope.get("phone_error"), now_ms, policy)
-    if reason == OK:
+    if reason == OK and phone is not None:  # (check_intent gives no "ok" without a phone)
         reason, detail, release_ms = check_recipient(intent, phone, now_ms, state, policy)
         if release_ms is not None:
             held = state.setdefault("held", [])
             held.append([release_ms, now_ms, token, phone, intent])
             held.sort(key=lambda h: (h[0], h[1]))
-            _remember(state, msg_id, [now_ms, token, HELD, detail, intent["tenant"]])
+            _remember(state, msg_id, (now_ms, token, HELD, detail, intent["tenant"]))
             return []
     return [_finish(intent, phone, reason, detail, now_ms, token, state, policy)]
 
@@ -192,14 +198,16 @@ def _finish(intent: dict[str, Any], phone: str | None, reason: str, detail: str 
     tenant = tenant if isinstance(tenant, str) and len(tenant) <= consent.MAX_ID_LENGTH else None
     msg_id = intent["msg_id"]
     if len(msg_id) <= MAX_MSG_ID_LENGTH:
-        _remember(state, msg_id, [now_ms, token, reason, detail, tenant])
+        _remember(state, msg_id, (now_ms, token, reason, detail, tenant))
     if reason == OK:
         caps.record_approval(state, intent["tenant"], intent["category"], now_ms, policy)
     return _record(intent, phone, reason, detail, now_ms, policy)
 
 
-def _record(intent: dict[str, Any], phone: str | None, reason: str, detail: str | None,
+def _record(intent: dict[str, Any], phone: Any, reason: str, detail: str | None,
             decided_ms: int, policy: Policy) -> Emit:
+    # phone: str or None, but Any: fail_closed passes whatever a corrupt envelope holds, and
+    # compiled code would refuse a non-str where Python carries it along (app/native.py).
     emit = decision_record(intent, phone, reason, detail, policy.version, decided_ms)
     emit.value["segments"] = content.segments(intent["content"]) if reason == OK else None
     return emit
@@ -312,8 +320,7 @@ def _check_signature(
     prefix = f"【{signature}】"
     if not content.startswith(prefix):
         return SIGNATURE_INVALID, f"content must start with {prefix}"
-    body = content[len(prefix):]
-    if "【" in body or "】" in body:
+    if content.find("【", len(prefix)) >= 0 or content.find("】", len(prefix)) >= 0:  # the body
         return SIGNATURE_INVALID, "content holds a second 【】 after the signature"
     return OK, None
 
@@ -462,7 +469,7 @@ def prune(state: RecipientState, now_ms: int, policy: Policy) -> None:
     caps.prune(state, now_ms, policy)
 
 
-def _prune_seen(seen: dict[str, list[Any]], dedup_cutoff_ms: int, dlr_cutoff_ms: int) -> None:
+def _prune_seen(seen: dict[str, Any], dedup_cutoff_ms: int, dlr_cutoff_ms: int) -> None:
     """Forget msg_ids decided before the dedup window, except approved ones (whose delivery
     reports name their tenant) until the DLR window ends too."""
     for msg_id in [m for m, entry in seen.items() if entry[0] < dedup_cutoff_ms and (
@@ -470,7 +477,7 @@ def _prune_seen(seen: dict[str, list[Any]], dedup_cutoff_ms: int, dlr_cutoff_ms:
         del seen[msg_id]
 
 
-def _seen_due(bounds: list[int | None], dedup_cutoff_ms: int, dlr_cutoff_ms: int) -> bool:
+def _seen_due(bounds: Any, dedup_cutoff_ms: int, dlr_cutoff_ms: int) -> bool:
     """Whether `_prune_seen` may drop anything, by the `seen_min` bounds alone."""
     dropped_ms, approved_ms = bounds
     return ((dropped_ms is not None and dropped_ms < dedup_cutoff_ms)
@@ -478,14 +485,15 @@ def _seen_due(bounds: list[int | None], dedup_cutoff_ms: int, dlr_cutoff_ms: int
                 and approved_ms < dlr_cutoff_ms))
 
 
-def _seen_bounds(seen: dict[str, list[Any]]) -> list[int | None]:
+def _seen_bounds(seen: dict[str, Any]) -> tuple[int | None, int | None]:
     """The exact `seen_min` of `seen`: oldest decided_ms not approved, oldest approved."""
     dropped = [entry[0] for entry in seen.values() if entry[2] != OK]
     approved = [entry[0] for entry in seen.values() if entry[2] == OK]
-    return [min(dropped) if dropped else None, min(approved) if approved else None]
+    return (min(dropped) if dropped else None, min(approved) if approved else None)
 
 
-def _remember(state: RecipientState, msg_id: str, entry: list[Any]) -> None:
+def _remember(state: RecipientState, msg_id: str,
+              entry: tuple[int, str, str, str | None, str | None]) -> None:
     """Set `seen[msg_id]`, keeping `seen_min` a lower bound of what `seen` holds."""
     seen = state.setdefault("seen", {})
     seen[msg_id] = entry
@@ -493,9 +501,13 @@ def _remember(state: RecipientState, msg_id: str, entry: list[Any]) -> None:
     if bounds is None:  # a state from before seen_min, or the first entry
         state[SEEN_MIN] = _seen_bounds(seen)
         return
-    i = 1 if entry[2] == OK else 0
-    if bounds[i] is None or entry[0] < bounds[i]:
-        bounds[i] = entry[0]
+    decided_ms = entry[0]
+    dropped_ms, approved_ms = bounds
+    if entry[2] == OK:
+        if approved_ms is None or decided_ms < approved_ms:
+            state[SEEN_MIN] = (dropped_ms, decided_ms)
+    elif dropped_ms is None or decided_ms < dropped_ms:
+        state[SEEN_MIN] = (decided_ms, approved_ms)
 
 
 def fail_closed(
@@ -509,7 +521,7 @@ def fail_closed(
     emits = [dead_letter(source, "decide", "internal_error", f"{type(error).__name__}: {error}",
                          key, raw, policy.version)]
     try:
-        envelope = orjson.loads(raw) if raw else None
+        envelope: Any = orjson.loads(raw) if raw else None
         intent = envelope["value"] if envelope and envelope.get("kind") == INTENT else None
         if isinstance(intent, dict) and isinstance(intent.get("msg_id"), str):
             emits.append(_record(intent, envelope.get("phone"), INTERNAL_ERROR,

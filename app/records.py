@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 # Logical topic ids (keys of topics/topics.toml); names are resolved by settings.
 APPROVED = "approved"
@@ -42,7 +42,6 @@ MAX_RECORD_BYTES = 4 * 1024 * 1024
 INTENT_FIELDS = (
     "msg_id", "tenant", "signature", "category", "phone", "content", "campaign_id", "expires_at",
 )
-_STR_OR_NONE = frozenset({str, type(None)})
 
 
 class Emit(NamedTuple):
@@ -51,6 +50,12 @@ class Emit(NamedTuple):
     topic: str
     key: str | None
     value: dict[str, Any]
+
+
+def _emit(topic: str, key: Any, value: dict[str, Any]) -> Emit:  # key: str or None
+    """`Emit(topic, key, value)`: a NamedTuple's own constructor is a Python function, this
+    is about 2x cheaper (one per decision)."""
+    return cast(Emit, tuple.__new__(Emit, (topic, key, value)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,9 +83,9 @@ _MILLIS = [f"{ms:03d}Z" for ms in range(1000)]
 def iso_ms(ts_ms: int) -> str:
     """Epoch milliseconds -> RFC 3339 UTC with milliseconds ('2026-11-22T06:03:59.123Z')."""
     if type(ts_ms) is int and 0 <= ts_ms < _FAST_ISO_LIMIT_MS:
-        minutes, in_minute_ms = divmod(ts_ms, 60_000)
-        seconds, millis = divmod(in_minute_ms, 1000)
-        return _iso_minute(minutes) + _SECONDS[seconds] + _MILLIS[millis]
+        in_minute_ms = ts_ms % 60_000  # (integer arithmetic, which mypyc compiles to C)
+        return (_iso_minute(ts_ms // 60_000) + _SECONDS[in_minute_ms // 1000]
+                + _MILLIS[in_minute_ms % 1000])
     return datetime.fromtimestamp(ts_ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
@@ -103,32 +108,38 @@ def parse_rfc3339_ms(text: object) -> int:
 
 def decision_record(
     intent: dict[str, Any],
-    phone: str | None,
+    phone: Any,  # str or None (see app.core._record)
     reason: str,
     detail: str | None,
     policy_version: str,
     decided_ms: int,
 ) -> Emit:
     """The one decision record for an intent, on sms.approved (reason "ok") or sms.dropped."""
-    # INTENT_FIELDS spelt out, then the verdict's fields: one per decision, so no helper layers
-    # (tests/test_core.py holds the field order to INTENT_FIELDS).
+    # INTENT_FIELDS spelt out (each a string, else None), then the verdict's fields, in one
+    # dict display: one per decision, so no helper layers (tests/test_core.py holds the field
+    # order to INTENT_FIELDS).
     get = intent.get
-    value = {"msg_id": get("msg_id"), "tenant": get("tenant"), "signature": get("signature"),
-             "category": get("category"), "phone": get("phone"), "content": get("content"),
-             "campaign_id": get("campaign_id"), "expires_at": get("expires_at")}
-    if not _STR_OR_NONE.issuperset(map(type, value.values())):  # wrong types: None
-        for name, field in value.items():
-            if not isinstance(field, str):
-                value[name] = None
-    if phone is not None:
-        value["phone"] = phone
+    msg_id, tenant, signature = get("msg_id"), get("tenant"), get("signature")
+    category, given_phone, text = get("category"), get("phone"), get("content")
+    campaign_id, expires_at = get("campaign_id"), get("expires_at")
     approved = reason == "ok"
-    value["decision"] = "approved" if approved else "dropped"
-    value["reason"] = reason
-    value["detail"] = detail if detail is None or len(detail) <= TEXT_MAX_CHARS else clip(detail)
-    value["policy_version"] = policy_version
-    value["decided_at"] = iso_ms(decided_ms)
-    return Emit(APPROVED if approved else DROPPED, phone, value)
+    value: dict[str, Any] = {
+        "msg_id": msg_id if isinstance(msg_id, str) else None,
+        "tenant": tenant if isinstance(tenant, str) else None,
+        "signature": signature if isinstance(signature, str) else None,
+        "category": category if isinstance(category, str) else None,
+        "phone": phone if phone is not None else (
+            given_phone if isinstance(given_phone, str) else None),
+        "content": text if isinstance(text, str) else None,
+        "campaign_id": campaign_id if isinstance(campaign_id, str) else None,
+        "expires_at": expires_at if isinstance(expires_at, str) else None,
+        "decision": "approved" if approved else "dropped",
+        "reason": reason,
+        "detail": detail if detail is None or len(detail) <= TEXT_MAX_CHARS else clip(detail),
+        "policy_version": policy_version,
+        "decided_at": iso_ms(decided_ms),
+    }
+    return _emit(APPROVED if approved else DROPPED, phone, value)
 
 
 def dead_letter(
@@ -201,7 +212,7 @@ def consent_outcome_record(
     value["phone"] = phone
     value["result"] = result
     _add_verdict(value, reason, detail, policy_version, decided_ms)
-    return Emit(CONSENT_OUTCOMES, phone, value)
+    return _emit(CONSENT_OUTCOMES, phone, value)
 
 
 def _string_fields(source: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:

@@ -154,7 +154,7 @@ def test_cap_state_stays_bounded_and_idle_state_is_pruned() -> None:
                   max(c.count for c in pol.global_caps))
     for times in r.state["sent"].values():
         assert len(times) <= biggest
-        assert times == sorted(times)
+        assert list(times) == sorted(times)
     size = len(orjson.dumps(r.state["sent"]))
     print(f"\ncap state after 2000 sends: {size} bytes JSON "
           f"({sum(len(t) for t in r.state['sent'].values())} timestamps)")
@@ -173,7 +173,7 @@ def test_redelivered_approval_is_not_counted_twice() -> None:
     first = handle(envelope, r.state, r.policy)
     again = handle(envelope, r.state, r.policy)  # the same record after a crash
     assert first == again
-    assert r.state["sent"]["jd|verification"] == [t0]
+    assert list(r.state["sent"]["jd|verification"]) == [t0]
 
 
 # --- quiet hours -------------------------------------------------------------------------
