@@ -73,7 +73,7 @@ def test_local_tables_are_discarded_before_an_exactly_once_start(tmp_path) -> No
 
 
 def test_commit_interval_is_short_by_default_and_configurable() -> None:
-    assert Settings.from_env({}).commit_interval_s == 0.2
+    assert Settings.from_env({}).commit_interval_s == 0.1
     assert Settings.from_env({"SENDGUARD_COMMIT_INTERVAL_S": "1.5"}).commit_interval_s == 1.5
     for bad in ("soon", "0", "-1"):
         with pytest.raises(SystemExit, match="SENDGUARD_COMMIT_INTERVAL_S"):
