@@ -262,7 +262,8 @@ class GatedProducer(aiokafka_driver.Producer):
                                   start_new_transaction: bool = True) -> None:
         """Faust commits its transactional producers one after another, three broker round
         trips each (offsets, commit, begin): with 13 of them a commit took longer than a short
-        commit interval, and events wait while the gate is closed. They are independent."""
+        commit interval, and sends to a transaction being committed wait. They are
+        independent."""
         await asyncio.gather(*(
             self._commit_one(tid, offsets, group_id, start_new_transaction)
             for tid, offsets in tid_to_offset_map.items()))
