@@ -112,22 +112,23 @@ def run_passthrough(bench: Bench, run: int) -> Sample:
                     "--inputs", f"{bench.intents_topic},{bench.consents_topic}",
                     "--output", out, "--group", unique(f"{bench.prefix}-pt")],
                    {}, bench.log(f"passthrough-{run}"), "passthrough ready").start()
-    return _measure_one(bench, proc, out)
+    return _measure_one(bench, proc, out, [out])
 
 
 def run_naive(bench: Bench, run: int) -> Sample:
     out = f"{bench.prefix}.naive{run}.out"
+    app_id = unique(f"{bench.prefix}-naive")
     create_topics(bench.bootstrap, {out: 4}, LOG_APPEND)
     proc = Process([python(), "-m", "benchmarks.naive", "--bootstrap", bench.bootstrap,
                     "--inputs", f"{bench.intents_topic},{bench.consents_topic}",
-                    "--output", out, "--app-id", unique(f"{bench.prefix}-naive"),
+                    "--output", out, "--app-id", app_id,
                     "--data-dir", str(bench.workdir / f"naive-{run}")],
                    {}, bench.log(f"naive-{run}"), "Worker ready").start()
-    return _measure_one(bench, proc, out)
+    return _measure_one(bench, proc, out, [out, f"{app_id}-"])
 
 
-def _measure_one(bench: Bench, proc: Process, out: str) -> Sample:
-    """Wait for one started process, count its outputs, stop it."""
+def _measure_one(bench: Bench, proc: Process, out: str, topics: list[str]) -> Sample:
+    """Wait for one started process, count its outputs, stop it, delete its topics."""
     try:
         proc.wait_ready()
         cpu = [cpu_seconds(proc.pid)]
@@ -135,6 +136,15 @@ def _measure_one(bench: Bench, proc: Process, out: str) -> Sample:
         return _sample(counted, [proc], cpu, bench.data.total)
     finally:
         proc.stop()
+        _forget(bench, topics)
+
+
+def _forget(bench: Bench, prefixes: list[str]) -> None:
+    """Delete a finished run's topics: its 200,000-record outputs and changelogs would
+    otherwise stay on the broker, which compacts and indexes them while the next variants
+    are measured on the same 2 cores."""
+    for prefix in prefixes:
+        delete_topics(bench.bootstrap, prefix)
 
 
 def sendguard_topics(bench: Bench, tag: str, fresh_inputs: bool = False) -> dict[str, str]:
@@ -212,6 +222,7 @@ def run_sendguard(bench: Bench, run: int, workers: int) -> Sample:
             profiler.wait(60)
         for proc in procs:
             proc.stop()
+        _forget(bench, [f"{bench.prefix}.{tag}.", f"{bench.prefix}-{tag}-"])
 
 
 def run_latency(bench: Bench, rate: float, seconds: float) -> latency.Latency:
