@@ -121,8 +121,8 @@ def record_approval(state: dict[str, Any], tenant: str, category: str, now_ms: i
     for key, scope in _scopes_with_caps(tenant, category, policy):
         times = list(sent.get(key, ()))
         insort(times, now_ms)
-        start = max(bisect_right(times, now_ms - scope.horizon_ms), len(times) - scope.keep)
-        sent[key] = tuple(times[start:] if start else times)  # as _first_kept
+        start = _first_kept(times, now_ms, scope)
+        sent[key] = tuple(times[start:] if start else times)
     if not sent:
         del state["sent"]
 

@@ -41,6 +41,11 @@ def source_digests(app_dir: Path) -> dict[str, str]:
             for name in MODULES}
 
 
+def compiled_files(suffix: str = EXTENSION_SUFFIXES[0]) -> list[str]:
+    """The extension files a build holds: one per module, and mypyc's shared library."""
+    return [f"{name}{suffix}" for name in (*MODULES, GROUP.rpartition(".")[2] + "__mypyc")]
+
+
 def current_build(compiled_dir: Path = COMPILED_DIR) -> bool:
     """Whether `compiled_dir` holds a complete build of the sources next to it, for this
     interpreter."""
@@ -48,9 +53,7 @@ def current_build(compiled_dir: Path = COMPILED_DIR) -> bool:
         manifest = json.loads((compiled_dir / MANIFEST).read_text(encoding="utf-8"))
         return (manifest.get("suffix") == EXTENSION_SUFFIXES[0]
                 and manifest.get("sources") == source_digests(compiled_dir.parent)
-                and sorted(manifest.get("files", ())) == sorted(
-                    [f"{name}{EXTENSION_SUFFIXES[0]}"
-                     for name in (*MODULES, GROUP.rpartition(".")[2] + "__mypyc")])
+                and sorted(manifest.get("files", ())) == sorted(compiled_files())
                 and all((compiled_dir / name).is_file() for name in manifest["files"]))
     except (OSError, ValueError, TypeError, AttributeError):
         return False

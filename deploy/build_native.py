@@ -28,7 +28,14 @@ ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app"
 sys.path.insert(0, str(ROOT))
 
-from app.native import COMPILED_DIR, GROUP, MANIFEST, MODULES, current_build  # noqa: E402
+from app.native import (  # noqa: E402
+    COMPILED_DIR,
+    GROUP,
+    MANIFEST,
+    MODULES,
+    compiled_files,
+    current_build,
+)
 
 _SETUP = """
 import sys
@@ -55,7 +62,7 @@ def build() -> None:
         if done.returncode != 0:
             raise RuntimeError(f"mypyc failed:\n{done.stdout[-4000:]}{done.stderr[-4000:]}")
         suffix = EXTENSION_SUFFIXES[0]
-        files = [f"{name}{suffix}" for name in (*MODULES, GROUP.rpartition(".")[2] + "__mypyc")]
+        files = compiled_files(suffix)
         stage = Path(tempfile.mkdtemp(prefix="_compiled.", dir=APP))
         try:
             for name in files:
