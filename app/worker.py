@@ -29,7 +29,7 @@ from faust.types import TP, EventT
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from app import batches, eos, metrics, records
-from app.batches import BatchSender, event_batches, set_current_event
+from app.batches import BatchSender, event_batches, set_current_event, with_turns
 from app.core import fail_closed, handle, next_release, prune, release_due
 from app.explain import explain
 from app.logs import logging_config
@@ -50,9 +50,6 @@ TICK_INTERVAL_S = 1.0
 SWEEP_KEYS_PER_TICK = 100  # idle-state pruning: keys visited per partition per tick
 DECISION_TOPICS = (APPROVED, DROPPED)
 PRODUCER_BATCH_BYTES = 256 * 1024
-# Agents give the event loop a turn every this many events (~5 ms): a commit's broker round
-# trips, run while batches are decided, each wait for a turn.
-YIELD_EVERY = 50
 
 
 def faust_broker_url(bootstrap: str) -> str:
@@ -220,9 +217,7 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
         sender = BatchSender(app)
         async for events in event_batches(stream, settings.batch_max_events, "repartition"):
             async with eos.processing_batch(app, events) as wanted, sender.batch():
-                for i, event in enumerate(wanted):
-                    if i and not i % YIELD_EVERY:
-                        await asyncio.sleep(0)
+                async for event in with_turns(wanted):
                     for emit in route_message(event.message):
                         timestamp_ms = emit.value["ts"] if emit.topic == RECIPIENT_EVENTS else None
                         publish(sender, emit, timestamp_ms, event.message.tp)
@@ -236,9 +231,7 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
             async with eos.processing_batch(app, events) as wanted, sender.batch():
                 states = StateCache(recipients, sealer)
                 decided: list[tuple[Emit, int, TP]] = []
-                for i, event in enumerate(wanted):
-                    if i and not i % YIELD_EVERY:
-                        await asyncio.sleep(0)
+                async for event in with_turns(wanted):
                     set_current_event(event)
                     states.event = event
                     # Records keep the input's time, so derived consent events fed back

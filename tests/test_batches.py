@@ -13,7 +13,13 @@ import pytest
 from faust.types import TP
 
 from app import eos
-from app.batches import BatchDelivery, BatchSender, transactions_committing
+from app.batches import (
+    TURN_EVERY,
+    BatchDelivery,
+    BatchSender,
+    transactions_committing,
+    with_turns,
+)
 from app.privacy import StateSealer
 from app.settings import Settings
 from app.worker import StateCache
@@ -291,3 +297,23 @@ def test_records_for_a_transaction_being_committed_wait_until_it_is() -> None:
         assert len(clients["sg-0-1"].sent) == 1
 
     asyncio.run(scenario())
+
+
+def test_a_batch_gives_the_event_loop_a_turn_every_turn_every_events() -> None:
+    async def scenario() -> list[int]:
+        seen: list[int] = []
+        turns: list[int] = []
+
+        async def other_task() -> None:  # a commit's round trip, say: runs on a turn
+            while True:
+                turns.append(len(seen))
+                await asyncio.sleep(0)
+
+        task = asyncio.ensure_future(other_task())
+        await asyncio.sleep(0)
+        async for event in with_turns(list(range(2 * TURN_EVERY + 1))):
+            seen.append(event)
+        task.cancel()
+        return turns
+
+    assert asyncio.run(scenario()) == [0, TURN_EVERY, 2 * TURN_EVERY]
