@@ -272,6 +272,7 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
     @app.page("/metrics")
     async def metrics_page(web: Any, request: Any) -> Any:
         # aiohttp refuses a charset in content_type=, so the full header goes in headers=.
+        metrics.flush()
         return web.bytes(generate_latest(REGISTRY),
                          headers={"Content-Type": CONTENT_TYPE_LATEST})
 

@@ -8,15 +8,18 @@ import collections
 import types
 from typing import Any
 
+import faust
 import orjson
 import pytest
 from faust.types import TP
+from faust.types.tuples import ConsumerMessage
 
-from app import eos
+from app import batches, eos
 from app.batches import (
     TURN_EVERY,
     BatchDelivery,
     BatchSender,
+    FastDelivery,
     transactions_committing,
     with_turns,
 )
@@ -147,8 +150,8 @@ class _Consumer(BatchDelivery):
         self._read_offset: dict[TP, int | None] = collections.defaultdict(lambda: None)
         self._commit_every = None
         self._n_acked = 0
-        self.app = types.SimpleNamespace(
-            topics=types.SimpleNamespace(acks_enabled_for=lambda topic: False))
+        self.app = types.SimpleNamespace(topics=types.SimpleNamespace(
+            acks_enabled_for=lambda topic: False, _tp_to_callback={}, _tp_index={}))
         self.diag = types.SimpleNamespace(set_flag=lambda flag: None,
                                           unset_flag=lambda flag: None)
         self.should_stop = False
@@ -180,7 +183,7 @@ def test_fetched_records_are_delivered_in_order_and_dropped_while_suspended() ->
     tp = TP("sms.send-intents", 0)
 
     def fetch(*offsets: int) -> list[tuple[TP, Any]]:
-        return [(tp, types.SimpleNamespace(offset=o, topic=tp.topic)) for o in offsets]
+        return [(tp, types.SimpleNamespace(offset=o, topic=tp.topic, tp=tp)) for o in offsets]
 
     consumer = _Consumer([fetch(4, 5, 6, 7), fetch(8, 9)], suspend_at=1)
     consumer._read_offset[tp] = 5
@@ -189,6 +192,52 @@ def test_fetched_records_are_delivered_in_order_and_dropped_while_suspended() ->
     assert consumer.delivered == [5, 6, 7]  # 4 is below the read offset: fetched again
     assert consumer.dropped == [8, 9]  # flow suspended: dropped, and seen by the gate
     assert consumer._read_offset[tp] == 9  # as Faust's loop: the read offset moves on
+
+
+def _fast_delivery_app() -> tuple[Any, Any, TP]:
+    """A Faust app (never started) whose topic partition one raw batch agent reads."""
+    app = faust.App("fast-delivery-test", broker="kafka://127.0.0.1:9", store="memory://")
+    channel = app.topic("t", key_serializer="raw", value_serializer="raw").__aiter__()
+    batches._raw_batch_channels(app).add(channel)
+    tp = TP("t", 0)
+    app.topics._tp_index[tp].add(channel)
+    app.flow_control.resume()
+    return app, channel, tp
+
+
+def _message(tp: TP, offset: int) -> Any:
+    return ConsumerMessage(tp.topic, tp.partition, offset, 1.5, 0, [("h", b"x")], b"key",
+                           b"value", None, 3, 5, tp)
+
+
+def test_fast_delivery_queues_the_event_the_conductor_would() -> None:
+    app, channel, tp = _fast_delivery_app()
+    message = _message(tp, 7)
+    expected = asyncio.run(channel.decode(message, propagate=True))  # the conductor's event
+    deliver = FastDelivery.for_partition(app, tp)
+    assert deliver is not None and deliver(message)
+    event = channel.queue.get_nowait()
+    assert (event.key, event.value, event.headers, event.message) == (
+        expected.key, expected.value, expected.headers, message)
+    assert type(event) is type(expected)
+    assert message.refcount == 1  # acked once by the agent, as after the conductor
+
+
+def test_fast_delivery_leaves_to_the_conductor_what_it_would_wait_for() -> None:
+    app, channel, tp = _fast_delivery_app()
+    deliver = FastDelivery.for_partition(app, tp)
+    assert deliver is not None
+    app.flow_control.suspend()  # a rebalance: the conductor waits for flow
+    assert not deliver(_message(tp, 1)) and channel.queue.empty()
+    app.flow_control.resume()
+    while not channel.queue.full():
+        channel.queue.put_nowait(None)
+    assert not deliver(_message(tp, 2))  # the agent's queue is full: the conductor waits
+    app.topics._tp_index[tp].add(app.topic("t").__aiter__())  # a second reader of the topic
+    assert FastDelivery.for_partition(app, tp) is None
+    other = TP("json", 0)
+    app.topics._tp_index[other].add(app.topic("json", value_serializer="json").__aiter__())
+    assert FastDelivery.for_partition(app, other) is None  # not a raw batch agent's
 
 
 def test_batch_size_is_bounded_and_configurable() -> None:
