@@ -378,6 +378,13 @@ class GatedConsumer(BatchDelivery, aiokafka_driver.Consumer):
     def on_dropped(self, message: Message) -> None:
         self._note_fetched(message)
 
+    def _deliver_now(self, message: Message) -> bool:
+        """Batch delivery past the conductor (app/batches.py) is a fetch the gate sees too."""
+        if not super()._deliver_now(message):
+            return False
+        self._note_fetched(message)
+        return True
+
     def _note_fetched(self, message: Message) -> None:
         if (message.generation_id == self.app.consumer_generation_id
                 and message.topic not in self.app.tables.changelog_topics):

@@ -205,9 +205,9 @@ def _fast_delivery_app() -> tuple[Any, Any, TP]:
     return app, channel, tp
 
 
-def _message(tp: TP, offset: int) -> Any:
+def _message(tp: TP, offset: int, generation: int | None = None) -> Any:
     return ConsumerMessage(tp.topic, tp.partition, offset, 1.5, 0, [("h", b"x")], b"key",
-                           b"value", None, 3, 5, tp)
+                           b"value", None, 3, 5, tp, generation_id=generation)
 
 
 def test_fast_delivery_queues_the_event_the_conductor_would() -> None:
@@ -366,3 +366,11 @@ def test_a_batch_gives_the_event_loop_a_turn_every_turn_every_events() -> None:
         return turns
 
     assert asyncio.run(scenario()) == [0, TURN_EVERY, 2 * TURN_EVERY]
+
+
+def test_a_record_delivered_past_the_conductor_counts_as_fetched_for_the_gate() -> None:
+    app, _channel, tp = _fast_delivery_app()
+    consumer = object.__new__(eos.GatedConsumer)  # only what delivery reads of it
+    consumer.app = app
+    assert consumer._deliver_now(_message(tp, 3, app.consumer_generation_id))
+    assert eos._gate(app).fetched == {tp: [3]}  # a record Faust then drops is fetched again
