@@ -117,12 +117,25 @@ def broken_cap(state: dict[str, Any], tenant: str, category: str, now_ms: int,
 def record_approval(state: dict[str, Any], tenant: str, category: str, now_ms: int,
                     policy: Policy) -> None:
     """Count one approved message in every scope, pruning each list to its bound."""
-    sent: dict[str, Sequence[int]] = state.setdefault("sent", {})
-    for key, scope in _scopes_with_caps(tenant, category, policy):
-        times = list(sent.get(key, ()))
-        insort(times, now_ms)
-        start = _first_kept(times, now_ms, scope)
-        sent[key] = tuple(times[start:] if start else times)
+    scopes = _scopes_with_caps(tenant, category, policy)
+    sent: dict[str, Sequence[int]] | None = state.get("sent")
+    if sent is None:
+        if not scopes:
+            return
+        sent = state["sent"] = {}
+    for key, scope in scopes:
+        times = sent.get(key)
+        if not times:
+            sent[key] = (now_ms,)  # (a bound keeps at least one, and now is in every window)
+            continue
+        if times[-1] <= now_ms:  # in time order, as usual: insort would append
+            kept: tuple[int, ...] = (*times, now_ms)
+        else:
+            ordered = list(times)
+            insort(ordered, now_ms)
+            kept = tuple(ordered)
+        start = _first_kept(kept, now_ms, scope)
+        sent[key] = kept[start:] if start else kept
     if not sent:
         del state["sent"]
 
@@ -130,28 +143,29 @@ def record_approval(state: dict[str, Any], tenant: str, category: str, now_ms: i
 def prune(state: dict[str, Any], now_ms: int, policy: Policy) -> None:
     """Drop timestamps no cap can see any more; drop empty scopes."""
     sent: dict[str, Sequence[int]] | None = state.get("sent")
-    if not sent:
-        state.pop("sent", None)
+    if sent is None:
         return
-    cap_rules = rules(policy)
-    bounds = cap_rules.bounds
-    due = None
-    for key, times in sent.items():
-        bound = bounds.get(key)
-        if bound is not None and times and len(times) <= bound[0] and times[0] > now_ms - bound[1]:
-            continue  # the usual case: nothing aged out, nothing over the bound
-        if due is None:
-            due = []
-        due.append((key, times))  # or a key the policy no longer names: checked below
-    if due is None:
-        return
-    for key, times in due:
-        scope = _scope_of_key(key, cap_rules)
-        start = _first_kept(times, now_ms, scope) if scope is not None else len(times)
-        if start >= len(times):
-            del sent[key]
-        elif start:
-            sent[key] = times[start:]
+    due: list[tuple[str, Sequence[int]]] | None = None
+    if sent:
+        bounds = rules(policy).bounds
+        for key, times in sent.items():
+            bound = bounds.get(key)
+            # The usual case: nothing aged out, nothing over the bound.
+            if (bound is not None and times and times[0] > now_ms - bound[1]
+                    and len(times) <= bound[0]):
+                continue
+            if due is None:
+                due = []
+            due.append((key, times))  # or a key the policy no longer names: checked below
+    if due is not None:
+        cap_rules = rules(policy)
+        for key, times in due:
+            scope = _scope_of_key(key, cap_rules)
+            start = _first_kept(times, now_ms, scope) if scope is not None else len(times)
+            if start >= len(times):
+                del sent[key]
+            elif start:
+                sent[key] = times[start:]
     if not sent:
         del state["sent"]
 

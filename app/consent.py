@@ -172,12 +172,15 @@ def erase(state: dict[str, Any], event: ConsentEvent, now_ms: int) -> None:
 
 def prune_events(state: dict[str, Any], cutoff_ms: int) -> None:
     """Forget event ids applied before the cutoff (re-applying one changes nothing anyway)."""
-    events: dict[str, int] = state.get("events") or {}
-    if events and min(events.values()) < cutoff_ms:  # a scan in C first: usually none are due
+    events: dict[str, int] | None = state.get("events")
+    if not events:  # none (no new empty dict per call), or an empty one left to drop
+        state.pop("events", None)
+        return
+    if min(events.values()) < cutoff_ms:  # a scan in C first: usually none are due
         for old in [e for e, seen in events.items() if seen < cutoff_ms]:
             del events[old]
-    if "events" in state and not events:
-        del state["events"]
+        if not events:
+            del state["events"]
 
 
 def _rank(action: str, occurred_ms: int) -> tuple[int, int]:

@@ -107,7 +107,9 @@ def decide_intent(envelope: dict[str, Any], state: RecipientState, policy: Polic
     token = f"{envelope['topic']}:{envelope['partition']}:{envelope['offset']}"
 
     prune(state, now_ms, policy)
-    seen: dict[str, Any] = state.setdefault("seen", {})  # entries: lists or tuples
+    seen: dict[str, Any] | None = state.get("seen")  # entries: lists or tuples
+    if seen is None:  # (as setdefault, without a new empty dict per call)
+        seen = state["seen"] = {}
     dedup_cutoff_ms = now_ms - policy.dedup_window_s * 1000
     prior = seen.get(msg_id)
     if prior is not None:
@@ -317,10 +319,12 @@ def _check_signature(
 ) -> tuple[str, str | None]:
     if signature not in registered:
         return SIGNATURE_INVALID, f"signature 【{signature}】 is not registered to this tenant"
-    prefix = f"【{signature}】"
-    if not content.startswith(prefix):
-        return SIGNATURE_INVALID, f"content must start with {prefix}"
-    if content.find("【", len(prefix)) >= 0 or content.find("】", len(prefix)) >= 0:  # the body
+    # content.startswith(f"【{signature}】"), without building that string per decision
+    body = len(signature) + 2
+    if not (content.startswith("【") and content.startswith(signature, 1)
+            and content.startswith("】", body - 1)):
+        return SIGNATURE_INVALID, f"content must start with 【{signature}】"
+    if content.find("【", body) >= 0 or content.find("】", body) >= 0:  # the body
         return SIGNATURE_INVALID, "content holds a second 【】 after the signature"
     return OK, None
 
@@ -487,15 +491,24 @@ def _seen_due(bounds: Any, dedup_cutoff_ms: int, dlr_cutoff_ms: int) -> bool:
 
 def _seen_bounds(seen: dict[str, Any]) -> tuple[int | None, int | None]:
     """The exact `seen_min` of `seen`: oldest decided_ms not approved, oldest approved."""
-    dropped = [entry[0] for entry in seen.values() if entry[2] != OK]
-    approved = [entry[0] for entry in seen.values() if entry[2] == OK]
-    return (min(dropped) if dropped else None, min(approved) if approved else None)
+    dropped: int | None = None
+    approved: int | None = None
+    for entry in seen.values():
+        decided_ms: int = entry[0]
+        if entry[2] == OK:
+            if approved is None or decided_ms < approved:
+                approved = decided_ms
+        elif dropped is None or decided_ms < dropped:
+            dropped = decided_ms
+    return dropped, approved
 
 
 def _remember(state: RecipientState, msg_id: str,
               entry: tuple[int, str, str, str | None, str | None]) -> None:
     """Set `seen[msg_id]`, keeping `seen_min` a lower bound of what `seen` holds."""
-    seen = state.setdefault("seen", {})
+    seen: dict[str, Any] | None = state.get("seen")
+    if seen is None:
+        seen = state["seen"] = {}
     seen[msg_id] = entry
     bounds = state.get(SEEN_MIN)
     if bounds is None:  # a state from before seen_min, or the first entry
