@@ -19,11 +19,11 @@ from __future__ import annotations
 
 from bisect import bisect_right, insort
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any, Final, NamedTuple
 
 from app.policy import Policy
 
-GLOBAL_SCOPE = "*"
+GLOBAL_SCOPE: Final = "*"
 
 
 class Scope(NamedTuple):

@@ -17,36 +17,36 @@ revokes, so that erasure never re-enables marketing; grants that occurred before
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from app.policy import Policy
 from app.records import bounded_id, parse_rfc3339_ms
 
-GRANT = "grant"
-REVOKE = "revoke"
-ERASE = "erase"
-ACTIONS = (GRANT, REVOKE, ERASE)
-ALL_TENANTS = "*"
-ALL_CATEGORIES = "all"
-CONSENT_CATEGORIES = ("marketing", "notification")
-_CATEGORY_VALUES = (*CONSENT_CATEGORIES, ALL_CATEGORIES)  # what an event's category may be
+GRANT: Final = "grant"
+REVOKE: Final = "revoke"
+ERASE: Final = "erase"
+ACTIONS: Final = (GRANT, REVOKE, ERASE)
+ALL_TENANTS: Final = "*"
+ALL_CATEGORIES: Final = "all"
+CONSENT_CATEGORIES: Final = ("marketing", "notification")
+_CATEGORY_VALUES: Final = (*CONSENT_CATEGORIES, ALL_CATEGORIES)  # what an event's category may be
 # Longest event id, source and tenant kept in a recipient's state as given; longer event ids
 # are kept by their sha256, longer sources cut, and a revoke naming a longer tenant (none in a
 # policy is that long) revokes for every tenant.
-MAX_ID_LENGTH = 128
+MAX_ID_LENGTH: Final = 128
 
 # Outcomes of applying an event (the `result` of a consent outcome record).
-APPLIED = "applied"
-REJECTED = "rejected"
-DUPLICATE = "duplicate"
-STALE = "stale"
+APPLIED: Final = "applied"
+REJECTED: Final = "rejected"
+DUPLICATE: Final = "duplicate"
+STALE: Final = "stale"
 
 # Why a grant is rejected (the `reason` of a rejected outcome).
-PRECHECKED = "prechecked"
-NO_EVIDENCE = "no_evidence"
-WIDE_GRANT = "wide_grant"
-UNKNOWN_TENANT = "unknown_tenant"
-INVALID_EVENT = "invalid_event"
+PRECHECKED: Final = "prechecked"
+NO_EVIDENCE: Final = "no_evidence"
+WIDE_GRANT: Final = "wide_grant"
+UNKNOWN_TENANT: Final = "unknown_tenant"
+INVALID_EVENT: Final = "invalid_event"
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,43 +10,43 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import NamedTuple, cast
+from typing import Final, NamedTuple, cast
 
 from app.policy import Policy
 
 # Refusal *instructions* ("回T退订", "拒收请回复R", "Reply STOP"), not the words alone: a
 # notification may confirm "您已退订营销短信".
-_INSTRUCTION = re.compile(
+_INSTRUCTION: Final = re.compile(
     r"回复?\s*(?:TD|T|N|R)\s*退订|退订\s*(?:请)?回(?:复)?\s*(?:TD|T|N)\b|拒收\s*请?\s*回复?\s*R"
     r"|\breply\s+(?:stop|unsubscribe|td)\b|\btext\s+stop\b",
     re.IGNORECASE,
 )
 
 # GSM 03.38 default alphabet; the extension table's characters take two septets.
-_GSM7 = frozenset(
+_GSM7: Final = frozenset(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
-_GSM7_EXTENDED = frozenset("^{}\\[~]|€\f")
+_GSM7_EXTENDED: Final = frozenset("^{}\\[~]|€\f")
 
 
 # NFKC without the general algorithm, for the usual message (see `nfkc`). Characters NFKC leaves
 # alone and that never compose: printable ASCII, CJK unified ideographs, and the CJK symbols and
 # punctuation without a decomposition or a combining class; plus full-width ASCII, which NFKC
 # maps to the one ASCII character 0xFEE0 below.
-_FULLWIDTH_ASCII = "\uff01-\uff5e"
-_INERT_CJK_PUNCTUATION = "".join(
+_FULLWIDTH_ASCII: Final = "\uff01-\uff5e"
+_INERT_CJK_PUNCTUATION: Final = "".join(
     ch for ch in map(chr, range(0x3001, 0x3040))
     if unicodedata.normalize("NFKD", ch) == ch and not unicodedata.combining(ch)
 )
-_NOT_SIMPLE = re.compile(
+_NOT_SIMPLE: Final = re.compile(
     f"[^\\x20-\\x7e\\u4e00-\\u9fff{re.escape(_INERT_CJK_PUNCTUATION)}{_FULLWIDTH_ASCII}]"
 )
-_FULLWIDTH = re.compile(f"[{_FULLWIDTH_ASCII}]")
+_FULLWIDTH: Final = re.compile(f"[{_FULLWIDTH_ASCII}]")
 # Not simple, or full-width: text without any is its own NFKC (the usual message: one scan).
-_NOT_PLAIN = re.compile(f"[^\\x20-\\x7e\\u4e00-\\u9fff{re.escape(_INERT_CJK_PUNCTUATION)}]")
+_NOT_PLAIN: Final = re.compile(f"[^\\x20-\\x7e\\u4e00-\\u9fff{re.escape(_INERT_CJK_PUNCTUATION)}]")
 # Not in the GSM 03.38 alphabet (default or extension): one C-level scan in `segments`.
-_NOT_GSM7 = re.compile(f"[^{''.join(map(re.escape, sorted(_GSM7 | _GSM7_EXTENDED)))}]")
+_NOT_GSM7: Final = re.compile(f"[^{''.join(map(re.escape, sorted(_GSM7 | _GSM7_EXTENDED)))}]")
 
 
 def nfkc(text: str) -> str:

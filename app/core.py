@@ -29,7 +29,7 @@ like `sendguard replay` or benchmarks/core_bench.py, runs several).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 import orjson
 
@@ -55,28 +55,28 @@ from app.routing import CONSENT, INTENT, REPLY, TICK
 RecipientState = dict[str, Any]
 
 # Reason codes, in the order they are checked (topics/README.md documents each).
-OK = "ok"
-DUPLICATE = "duplicate"
-INVALID_INTENT = "invalid_intent"
-INVALID_PHONE = "invalid_phone"
-EXPIRED = "expired"
-UNKNOWN_TENANT = "unknown_tenant"
-SIGNATURE_INVALID = "signature_invalid"
-MISSING_UNSUBSCRIBE_NOTICE = "missing_unsubscribe_notice"
-CATEGORY_MISMATCH = "category_mismatch"
-BANNED_CONTENT = "banned_content"
-OPTED_OUT = "opted_out"
-NO_CONSENT = "no_consent"
-QUIET_HOURS = "quiet_hours"
-FREQUENCY_CAP = "frequency_cap"
-ERASED = "erased"  # not a check: a held intent dropped because its recipient was erased
-HELD = "held"  # not a reason: a deferred intent's state until it is released
-INTERNAL_ERROR = "internal_error"
+OK: Final = "ok"
+DUPLICATE: Final = "duplicate"
+INVALID_INTENT: Final = "invalid_intent"
+INVALID_PHONE: Final = "invalid_phone"
+EXPIRED: Final = "expired"
+UNKNOWN_TENANT: Final = "unknown_tenant"
+SIGNATURE_INVALID: Final = "signature_invalid"
+MISSING_UNSUBSCRIBE_NOTICE: Final = "missing_unsubscribe_notice"
+CATEGORY_MISMATCH: Final = "category_mismatch"
+BANNED_CONTENT: Final = "banned_content"
+OPTED_OUT: Final = "opted_out"
+NO_CONSENT: Final = "no_consent"
+QUIET_HOURS: Final = "quiet_hours"
+FREQUENCY_CAP: Final = "frequency_cap"
+ERASED: Final = "erased"  # not a check: a held intent dropped because its recipient was erased
+HELD: Final = "held"  # not a reason: a deferred intent's state until it is released
+INTERNAL_ERROR: Final = "internal_error"
 
-_REQUIRED_STRINGS = ("tenant", "signature", "category", "phone", "content")
-_OPTIONAL_STRINGS = ("campaign_id", "expires_at")
-MAX_MSG_ID_LENGTH = 128
-SEEN_MIN = "seen_min"  # state key: lower bounds of `seen`'s decided_ms (module docstring)
+_REQUIRED_STRINGS: Final = ("tenant", "signature", "category", "phone", "content")
+_OPTIONAL_STRINGS: Final = ("campaign_id", "expires_at")
+MAX_MSG_ID_LENGTH: Final = 128
+SEEN_MIN: Final = "seen_min"  # state key: lower bounds of `seen`'s decided_ms (module docstring)
 
 
 def handle(envelope: dict[str, Any], state: RecipientState, policy: Policy) -> list[Emit]:

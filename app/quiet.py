@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import Final
 from zoneinfo import ZoneInfo
 
 import phonenumbers
@@ -18,7 +19,7 @@ from phonenumbers import timezone as phone_zones
 
 from app.policy import Policy
 
-_UNKNOWN = "Etc/Unknown"
+_UNKNOWN: Final = "Etc/Unknown"
 
 
 @lru_cache(maxsize=512)

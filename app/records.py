@@ -11,35 +11,35 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any, NamedTuple, cast
+from typing import Any, Final, NamedTuple, cast
 
 # Logical topic ids (keys of topics/topics.toml); names are resolved by settings.
-APPROVED = "approved"
-DROPPED = "dropped"
-DEAD_LETTER = "dead_letter"
-RECIPIENT_EVENTS = "recipient_events"
-CONSENT_EVENTS = "consent_events"
-CONSENT_OUTCOMES = "consent_outcomes"
+APPROVED: Final = "approved"
+DROPPED: Final = "dropped"
+DEAD_LETTER: Final = "dead_letter"
+RECIPIENT_EVENTS: Final = "recipient_events"
+CONSENT_EVENTS: Final = "consent_events"
+CONSENT_OUTCOMES: Final = "consent_outcomes"
 # Not a topic: a fact for the worker's metrics (a reply's class, a delivery report's status),
 # so the core stays pure; replay prints none.
-OBSERVATION = "observation"
-CONSENT_FIELDS = ("event_id", "tenant", "category", "action", "source", "occurred_at")
+OBSERVATION: Final = "observation"
+CONSENT_FIELDS: Final = ("event_id", "tenant", "category", "action", "source", "occurred_at")
 
 # Size bounds that keep every record the worker writes publishable (topics/README.md, "Sizes").
 # A dead letter keeps the original key and value in full while together they are at most
 # DEAD_LETTER_ORIGINAL_MAX_BYTES: Kafka's default message.max.bytes, so every record an input
 # topic with default limits accepts. Larger ones (an operator raised an input topic's limit)
 # keep a DEAD_LETTER_PREFIX_BYTES prefix of each part, with its length and sha256.
-DEAD_LETTER_ORIGINAL_MAX_BYTES = 1_048_588
-DEAD_LETTER_PREFIX_BYTES = 64 * 1024
+DEAD_LETTER_ORIGINAL_MAX_BYTES: Final = 1_048_588
+DEAD_LETTER_PREFIX_BYTES: Final = 64 * 1024
 # Free text the worker writes (a decision's detail, a dead letter's error) is clipped to this.
-TEXT_MAX_CHARS = 1000
+TEXT_MAX_CHARS: Final = 1000
 # The largest record the worker sends (its producer's max_request_size); topics.toml gives each
 # topic the worker writes a max.message.bytes that its largest record fits in, up to this.
-MAX_RECORD_BYTES = 4 * 1024 * 1024
+MAX_RECORD_BYTES: Final = 4 * 1024 * 1024
 
 # The fields of an intent that decision records carry (unknown extra fields are not forwarded).
-INTENT_FIELDS = (
+INTENT_FIELDS: Final = (
     "msg_id", "tenant", "signature", "category", "phone", "content", "campaign_id", "expires_at",
 )
 
@@ -74,10 +74,10 @@ class Source:
 
 # Below 2**33 s (year 2242) ts_ms / 1000 as a float is within 0.48 µs of the exact time, so
 # datetime's microseconds are exactly ms * 1000 and the fast path formats the same text.
-_FAST_ISO_LIMIT_MS = 2**33 * 1000
+_FAST_ISO_LIMIT_MS: Final = 2**33 * 1000
 # "SS." and "mmmZ" by value: two list lookups instead of two int formats per timestamp.
-_SECONDS = [f"{s:02d}." for s in range(60)]
-_MILLIS = [f"{ms:03d}Z" for ms in range(1000)]
+_SECONDS: Final = [f"{s:02d}." for s in range(60)]
+_MILLIS: Final = [f"{ms:03d}Z" for ms in range(1000)]
 
 
 def iso_ms(ts_ms: int) -> str:
