@@ -39,9 +39,9 @@ class CapRules(NamedTuple):
     by_category: dict[str, Scope | None]  # None: the category has no caps
     global_scope: Scope | None
     by_key: dict[str, Scope | None]  # by state key, for "*" and the policy's tenants
-    # (state key, scope) of the scopes with caps, category first, per (tenant, category) of
+    # (state key, scope) of the scopes with caps, category first, by tenant then category of
     # the policy: built once, not two keys and a tuple per decision
-    applying: dict[tuple[str, str], tuple[tuple[str, Scope], ...]]
+    applying: dict[str, dict[str, tuple[tuple[str, Scope], ...]]]
     # (keep, horizon_ms) by state key, for the keys of by_key that have caps (prune's check)
     bounds: dict[str, tuple[int, int]]
 
@@ -59,8 +59,8 @@ def _build(policy: Policy) -> CapRules:
     by_key = {f"{tenant}|{category}": scope for tenant in policy.tenants
               for category, scope in by_category.items()}
     by_key[GLOBAL_SCOPE] = global_scope
-    applying = {(tenant, category): _applying(tenant, category, by_category, global_scope)
-                for tenant in policy.tenants for category in by_category}
+    applying = {tenant: {category: _applying(tenant, category, by_category, global_scope)
+                         for category in by_category} for tenant in policy.tenants}
     bounds = {key: (scope.keep, scope.horizon_ms) for key, scope in by_key.items()
               if scope is not None}
     return CapRules(by_category, global_scope, by_key, applying, bounds)
@@ -90,7 +90,8 @@ def _scopes_with_caps(tenant: str, category: str,
     the per-policy table (a tenant the policy does not name, which only a direct caller can
     pass, is derived on the spot)."""
     cap_rules = rules(policy)
-    found = cap_rules.applying.get((tenant, category))
+    by_category = cap_rules.applying.get(tenant)
+    found = by_category.get(category) if by_category is not None else None
     if found is None:
         return _applying(tenant, category, cap_rules.by_category, cap_rules.global_scope)
     return found

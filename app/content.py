@@ -118,9 +118,13 @@ def prepare(content: str) -> Text:
     return _text(normal, normal.lower())
 
 
+_TUPLE_NEW: Final = tuple.__new__  # (looked up once: compiled, not an attribute per call)
+
+
 def _text(nfkc: str, folded: str) -> Text:
     # A NamedTuple's own constructor is a Python function: this is ~2x cheaper per decision.
-    return cast(Text, tuple.__new__(Text, (nfkc, folded)))
+    return cast(Text, _TUPLE_NEW(Text, (nfkc, folded)))
+
 
 
 def _any_of(folded: tuple[tuple[str, str], ...]) -> re.Pattern[str] | None:
