@@ -411,3 +411,59 @@ def test_local_minute_is_the_datetime_conversion_across_transitions(zone: str) -
         for now_ms in range(first_ms, first_ms + 2 * 86_400_000, 7_919):  # ~2 days, odd steps
             local = datetime.fromtimestamp(now_ms / 1000, tz=UTC).astimezone(tz)
             assert quiet._local_minute(now_ms, tz) == local.hour * 60 + local.minute, now_ms
+
+
+def _prune_every_list(state: dict[str, Any], now_ms: int, pol: Policy) -> None:
+    """caps.prune as it was before sent_due: every list checked on every call."""
+    sent = state.get("sent")
+    if sent is None:
+        return
+    cap_rules = caps.rules(pol)
+    for key, times in list(sent.items()):
+        scope = caps._scope_of_key(key, cap_rules)
+        start = caps._first_kept(times, now_ms, scope) if scope is not None else len(times)
+        if start >= len(times):
+            del sent[key]
+        elif start:
+            sent[key] = times[start:]
+    if not sent:
+        del state["sent"]
+
+
+def test_cap_prune_with_sent_due_keeps_what_checking_every_list_keeps() -> None:
+    """sent_due only skips walks that would drop nothing: random approvals (some out of order)
+    and prunes, with states read back from JSON, states from before sent_due (stripped), keys
+    of a tenant the policy no longer names, and a second policy's caps, keep the same lists."""
+    pols = [policy(), policy(**{"global.caps": ["3/1h", "5/2d"],
+                                "categories.marketing.caps": ["2/1d"]})]
+    rng = random.Random(7)
+    for _ in range(300):
+        state: dict[str, Any] = {}
+        reference: dict[str, Any] = {}
+        now_ms = 1_795_000_000_000
+        for _ in range(rng.randrange(1, 60)):
+            now_ms += rng.choice([0, 1_000, 60_000, 3_600_000, 86_400_000, 3 * 86_400_000])
+            pol = pols[0] if rng.random() < 0.9 else pols[1]
+            ts = now_ms - rng.randrange(0, 7_200_000) if rng.random() < 0.1 else now_ms
+            draw = rng.random()
+            if draw < 0.5:
+                tenant = rng.choice(["jd", "cmb", "meituan"])
+                category = rng.choice(["verification", "notification", "marketing"])
+                caps.prune(state, ts, pol)
+                _prune_every_list(reference, ts, pol)
+                caps.record_approval(state, tenant, category, ts, pol)
+                caps.record_approval(reference, tenant, category, ts, pol)
+            elif draw < 0.8:
+                caps.prune(state, ts, pol)
+                _prune_every_list(reference, ts, pol)
+            elif draw < 0.9:
+                state = orjson.loads(orjson.dumps(state))  # as the worker's store reads it back
+            elif draw < 0.95:
+                state.pop(caps.SENT_DUE, None)  # written before sent_due
+            elif "sent" in state:  # a tenant since removed from the policy
+                state["sent"]["gone|marketing"] = (ts,)
+                reference.setdefault("sent", {})["gone|marketing"] = (ts,)
+            reference.pop(caps.SENT_DUE, None)
+            got = {k: list(v) for k, v in state.get("sent", {}).items()}
+            assert got == {k: list(v) for k, v in reference.get("sent", {}).items()}
+            assert (caps.SENT_DUE in state) <= ("sent" in state)
