@@ -203,11 +203,31 @@ def latest(state: dict[str, Any], tenant: str, category: str) -> Any:
     if not ledger:
         return None
     best: Any = None
-    for key in (f"{tenant}|{category}", f"{tenant}|{ALL_CATEGORIES}",
-                f"{ALL_TENANTS}|{category}", f"{ALL_TENANTS}|{ALL_CATEGORIES}"):
+    for key in _scope_keys(tenant, category):
         entry = ledger.get(key)
         # Strictly later replaces: on equal rank the first in this order stands (as max() did).
-        if entry is not None and (best is None or
-                                  _rank(entry[0], entry[1]) > _rank(best[0], best[1])):
+        # _rank(entry) > _rank(best), spelt out: no two tuples per comparison.
+        if entry is not None and (best is None or entry[1] > best[1] or (
+                entry[1] == best[1] and entry[0] == REVOKE and best[0] != REVOKE)):
             best = entry
     return best
+
+
+_SCOPE_KEYS: Final[dict[str, dict[str, tuple[str, str, str, str]]]] = {}
+
+
+def _scope_keys(tenant: str, category: str) -> tuple[str, str, str, str]:
+    """The ledger keys whose entries apply to tenant × category, built once per pair (a
+    recipient's ledger is read on most decisions), not four strings per read."""
+    by_category = _SCOPE_KEYS.get(tenant)
+    if by_category is None or len(by_category) > 16:
+        if len(_SCOPE_KEYS) >= 1024:
+            _SCOPE_KEYS.clear()
+        by_category = _SCOPE_KEYS[tenant] = {}
+    keys = by_category.get(category)
+    if keys is None:
+        keys = by_category[category] = (f"{tenant}|{category}", f"{tenant}|{ALL_CATEGORIES}",
+                                        f"{ALL_TENANTS}|{category}",
+                                        f"{ALL_TENANTS}|{ALL_CATEGORIES}")
+    return keys
+
