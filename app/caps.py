@@ -5,6 +5,8 @@ ending now, i.e. with timestamps in (now - window, now]. State per recipient:
 
     state["sent"] = {"<tenant>|<category>": [ts_ms, ...], "*": [ts_ms, ...]}
 
+    state["sent_due"] = [due_ms, rules_id]
+
 (written as tuples, replaced rather than changed in place, as app/core.py explains for `seen`;
 read back from JSON they are lists)
 
@@ -13,17 +15,25 @@ older than its longest window, so a recipient's cap state is O(caps), not O(mess
 approved messages are recorded. Faust's windowed tables do not fit: a hopping window's
 `.value()` reads the newest window, not the rolling count, and their expiry runs on wall-clock
 time rather than record time.
+
+`sent_due` makes `prune` O(1) when nothing is due, which is almost always (it walked every list
+of a heavy recipient on each event): a lower bound of the first time any list has a timestamp
+past its longest window, valid while every list is within its count (true after each walk and
+each approval) under the cap rules whose `rules_id` it names. A state without it (written
+before it existed) or with another rules_id (the policy's caps changed) is walked, which sets it.
 """
 
 from __future__ import annotations
 
+import zlib
 from bisect import bisect_right, insort
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any, Final, NamedTuple
 
 from app.policy import Policy
 
-GLOBAL_SCOPE = "*"
+GLOBAL_SCOPE: Final = "*"
+SENT_DUE: Final = "sent_due"  # state key: [due_ms, rules_id] (module docstring)
 
 
 class Scope(NamedTuple):
@@ -39,11 +49,12 @@ class CapRules(NamedTuple):
     by_category: dict[str, Scope | None]  # None: the category has no caps
     global_scope: Scope | None
     by_key: dict[str, Scope | None]  # by state key, for "*" and the policy's tenants
-    # (state key, scope) of the scopes with caps, category first, per (tenant, category) of
+    # (state key, scope) of the scopes with caps, category first, by tenant then category of
     # the policy: built once, not two keys and a tuple per decision
-    applying: dict[tuple[str, str], tuple[tuple[str, Scope], ...]]
+    applying: dict[str, dict[str, tuple[tuple[str, Scope], ...]]]
     # (keep, horizon_ms) by state key, for the keys of by_key that have caps (prune's check)
     bounds: dict[str, tuple[int, int]]
+    rules_id: int  # the bounds' fingerprint, stable across processes (sent_due names it)
 
 
 def _scope(label: str, caps: tuple[Any, ...]) -> Scope | None:
@@ -59,11 +70,12 @@ def _build(policy: Policy) -> CapRules:
     by_key = {f"{tenant}|{category}": scope for tenant in policy.tenants
               for category, scope in by_category.items()}
     by_key[GLOBAL_SCOPE] = global_scope
-    applying = {(tenant, category): _applying(tenant, category, by_category, global_scope)
-                for tenant in policy.tenants for category in by_category}
+    applying = {tenant: {category: _applying(tenant, category, by_category, global_scope)
+                         for category in by_category} for tenant in policy.tenants}
     bounds = {key: (scope.keep, scope.horizon_ms) for key, scope in by_key.items()
               if scope is not None}
-    return CapRules(by_category, global_scope, by_key, applying, bounds)
+    rules_id = zlib.crc32(repr(sorted(bounds.items())).encode())
+    return CapRules(by_category, global_scope, by_key, applying, bounds, rules_id)
 
 
 def _applying(tenant: str, category: str, by_category: dict[str, Scope | None],
@@ -90,7 +102,8 @@ def _scopes_with_caps(tenant: str, category: str,
     the per-policy table (a tenant the policy does not name, which only a direct caller can
     pass, is derived on the spot)."""
     cap_rules = rules(policy)
-    found = cap_rules.applying.get((tenant, category))
+    by_category = cap_rules.applying.get(tenant)
+    found = by_category.get(category) if by_category is not None else None
     if found is None:
         return _applying(tenant, category, cap_rules.by_category, cap_rules.global_scope)
     return found
@@ -117,43 +130,74 @@ def broken_cap(state: dict[str, Any], tenant: str, category: str, now_ms: int,
 def record_approval(state: dict[str, Any], tenant: str, category: str, now_ms: int,
                     policy: Policy) -> None:
     """Count one approved message in every scope, pruning each list to its bound."""
-    sent: dict[str, Sequence[int]] = state.setdefault("sent", {})
-    for key, scope in _scopes_with_caps(tenant, category, policy):
-        times = list(sent.get(key, ()))
-        insort(times, now_ms)
-        start = _first_kept(times, now_ms, scope)
-        sent[key] = tuple(times[start:] if start else times)
+    scopes = _scopes_with_caps(tenant, category, policy)
+    sent: dict[str, Sequence[int]] | None = state.get("sent")
+    if sent is None:
+        if not scopes:
+            return
+        sent = state["sent"] = {}
+    due = state.get(SENT_DUE)
+    if due is not None and tenant not in rules(policy).applying:  # (a direct caller's tenant)
+        del state[SENT_DUE]  # its keys have no bound: prune walks them every time
+        due = None
+    due_ms: int | None = due[0] if due is not None else None
+    for key, scope in scopes:
+        times = sent.get(key)
+        if not times:
+            kept: tuple[int, ...] = (now_ms,)  # (a bound keeps at least one)
+        else:
+            if times[-1] <= now_ms:  # in time order, as usual: insort would append
+                kept = (*times, now_ms)
+            else:
+                ordered = list(times)
+                insort(ordered, now_ms)
+                kept = tuple(ordered)
+            start = _first_kept(kept, now_ms, scope)
+            if start:
+                kept = kept[start:]
+        sent[key] = kept
+        if due_ms is not None and kept[0] + scope.horizon_ms < due_ms:
+            due_ms = kept[0] + scope.horizon_ms  # (an earlier timestamp came in out of order)
     if not sent:
         del state["sent"]
+    elif due is not None and due_ms is not None and due_ms != due[0]:
+        state[SENT_DUE] = (due_ms, due[1])
 
 
 def prune(state: dict[str, Any], now_ms: int, policy: Policy) -> None:
     """Drop timestamps no cap can see any more; drop empty scopes."""
     sent: dict[str, Sequence[int]] | None = state.get("sent")
-    if not sent:
-        state.pop("sent", None)
+    if sent is None:
+        state.pop(SENT_DUE, None)  # (a state left by a rollback to code without it may hold one)
         return
     cap_rules = rules(policy)
+    due = state.get(SENT_DUE)
+    if due is not None and now_ms < due[0] and due[1] == cap_rules.rules_id:
+        return  # the usual case: nothing aged out, nothing over a bound
+    # The walk: what is kept is the same as checking every list on every call would keep.
+    due_ms: int | None = None
+    walk_always = False  # a key whose bound the policy does not name: no due time
     bounds = cap_rules.bounds
-    due = None
-    for key, times in sent.items():
+    for key, times in list(sent.items()):
         bound = bounds.get(key)
-        if bound is not None and times and len(times) <= bound[0] and times[0] > now_ms - bound[1]:
-            continue  # the usual case: nothing aged out, nothing over the bound
-        if due is None:
-            due = []
-        due.append((key, times))  # or a key the policy no longer names: checked below
-    if due is None:
-        return
-    for key, times in due:
-        scope = _scope_of_key(key, cap_rules)
-        start = _first_kept(times, now_ms, scope) if scope is not None else len(times)
-        if start >= len(times):
-            del sent[key]
-        elif start:
-            sent[key] = times[start:]
+        if bound is None or not times or times[0] <= now_ms - bound[1] or len(times) > bound[0]:
+            scope = _scope_of_key(key, cap_rules)  # or a key the policy no longer names
+            start = _first_kept(times, now_ms, scope) if scope is not None else len(times)
+            if start >= len(times):
+                del sent[key]
+                continue
+            if start:
+                times = sent[key] = times[start:]
+        if bound is None:
+            walk_always = True
+        elif due_ms is None or times[0] + bound[1] < due_ms:
+            due_ms = times[0] + bound[1]
     if not sent:
         del state["sent"]
+    if sent and due_ms is not None and not walk_always:
+        state[SENT_DUE] = (due_ms, cap_rules.rules_id)
+    else:
+        state.pop(SENT_DUE, None)
 
 
 def _first_kept(times: Sequence[int], now_ms: int, scope: Scope) -> int:

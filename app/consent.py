@@ -16,55 +16,62 @@ revokes, so that erasure never re-enables marketing; grants that occurred before
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from app.policy import Policy
 from app.records import bounded_id, parse_rfc3339_ms
 
-GRANT = "grant"
-REVOKE = "revoke"
-ERASE = "erase"
-ACTIONS = (GRANT, REVOKE, ERASE)
-ALL_TENANTS = "*"
-ALL_CATEGORIES = "all"
-CONSENT_CATEGORIES = ("marketing", "notification")
-_CATEGORY_VALUES = (*CONSENT_CATEGORIES, ALL_CATEGORIES)  # what an event's category may be
+GRANT: Final = "grant"
+REVOKE: Final = "revoke"
+ERASE: Final = "erase"
+ACTIONS: Final = (GRANT, REVOKE, ERASE)
+ALL_TENANTS: Final = "*"
+ALL_CATEGORIES: Final = "all"
+CONSENT_CATEGORIES: Final = ("marketing", "notification")
+_CATEGORY_VALUES: Final = (*CONSENT_CATEGORIES, ALL_CATEGORIES)  # what an event's category may be
 # Longest event id, source and tenant kept in a recipient's state as given; longer event ids
 # are kept by their sha256, longer sources cut, and a revoke naming a longer tenant (none in a
 # policy is that long) revokes for every tenant.
-MAX_ID_LENGTH = 128
+MAX_ID_LENGTH: Final = 128
 
 # Outcomes of applying an event (the `result` of a consent outcome record).
-APPLIED = "applied"
-REJECTED = "rejected"
-DUPLICATE = "duplicate"
-STALE = "stale"
+APPLIED: Final = "applied"
+REJECTED: Final = "rejected"
+DUPLICATE: Final = "duplicate"
+STALE: Final = "stale"
 
 # Why a grant is rejected (the `reason` of a rejected outcome).
-PRECHECKED = "prechecked"
-NO_EVIDENCE = "no_evidence"
-WIDE_GRANT = "wide_grant"
-UNKNOWN_TENANT = "unknown_tenant"
-INVALID_EVENT = "invalid_event"
+PRECHECKED: Final = "prechecked"
+NO_EVIDENCE: Final = "no_evidence"
+WIDE_GRANT: Final = "wide_grant"
+UNKNOWN_TENANT: Final = "unknown_tenant"
+INVALID_EVENT: Final = "invalid_event"
 
 
-@dataclass(frozen=True, slots=True)
+# Plain classes, read-only by convention, not frozen dataclasses: compiled with mypyc, their
+# __init__ is C, where a dataclass's generated one is interpreted Python (~10,000 instructions
+# for a ConsentEvent, one or two of these per consent event).
 class ConsentEvent:
-    event_id: str
-    tenant: str
-    category: str
-    action: str
-    source: str
-    occurred_ms: int
-    evidence: dict[str, Any] = field(default_factory=dict)
+    __slots__ = ("action", "category", "event_id", "evidence", "occurred_ms", "source", "tenant")
+
+    def __init__(self, event_id: str, tenant: str, category: str, action: str, source: str,
+                 occurred_ms: int, evidence: dict[str, Any] | None = None) -> None:
+        self.event_id = event_id
+        self.tenant = tenant
+        self.category = category
+        self.action = action
+        self.source = source
+        self.occurred_ms = occurred_ms
+        self.evidence: dict[str, Any] = {} if evidence is None else evidence
 
 
-@dataclass(frozen=True, slots=True)
 class Outcome:
-    result: str
-    reason: str | None = None
-    detail: str | None = None
+    __slots__ = ("detail", "reason", "result")
+
+    def __init__(self, result: str, reason: str | None = None, detail: str | None = None) -> None:
+        self.result = result
+        self.reason = reason
+        self.detail = detail
 
 
 def parse_event(value: dict[str, Any], record_ms: int) -> ConsentEvent | str:
@@ -172,12 +179,16 @@ def erase(state: dict[str, Any], event: ConsentEvent, now_ms: int) -> None:
 
 def prune_events(state: dict[str, Any], cutoff_ms: int) -> None:
     """Forget event ids applied before the cutoff (re-applying one changes nothing anyway)."""
-    events: dict[str, int] = state.get("events") or {}
-    if events and min(events.values()) < cutoff_ms:  # a scan in C first: usually none are due
+    events: dict[str, int] | None = state.get("events")
+    if not events:  # none (no new empty dict per call), or an empty one left to drop
+        if "events" in state:  # (not pop(key, None): compiled, that is a call through Python)
+            del state["events"]  # noqa: RUF051
+        return
+    if min(events.values()) < cutoff_ms:  # a scan in C first: usually none are due
         for old in [e for e, seen in events.items() if seen < cutoff_ms]:
             del events[old]
-    if "events" in state and not events:
-        del state["events"]
+        if not events:
+            del state["events"]
 
 
 def _rank(action: str, occurred_ms: int) -> tuple[int, int]:
@@ -192,11 +203,31 @@ def latest(state: dict[str, Any], tenant: str, category: str) -> Any:
     if not ledger:
         return None
     best: Any = None
-    for key in (f"{tenant}|{category}", f"{tenant}|{ALL_CATEGORIES}",
-                f"{ALL_TENANTS}|{category}", f"{ALL_TENANTS}|{ALL_CATEGORIES}"):
+    for key in _scope_keys(tenant, category):
         entry = ledger.get(key)
         # Strictly later replaces: on equal rank the first in this order stands (as max() did).
-        if entry is not None and (best is None or
-                                  _rank(entry[0], entry[1]) > _rank(best[0], best[1])):
+        # _rank(entry) > _rank(best), spelt out: no two tuples per comparison.
+        if entry is not None and (best is None or entry[1] > best[1] or (
+                entry[1] == best[1] and entry[0] == REVOKE and best[0] != REVOKE)):
             best = entry
     return best
+
+
+_SCOPE_KEYS: Final[dict[str, dict[str, tuple[str, str, str, str]]]] = {}
+
+
+def _scope_keys(tenant: str, category: str) -> tuple[str, str, str, str]:
+    """The ledger keys whose entries apply to tenant × category, built once per pair (a
+    recipient's ledger is read on most decisions), not four strings per read."""
+    by_category = _SCOPE_KEYS.get(tenant)
+    if by_category is None or len(by_category) > 16:
+        if len(_SCOPE_KEYS) >= 1024:
+            _SCOPE_KEYS.clear()
+        by_category = _SCOPE_KEYS[tenant] = {}
+    keys = by_category.get(category)
+    if keys is None:
+        keys = by_category[category] = (f"{tenant}|{category}", f"{tenant}|{ALL_CATEGORIES}",
+                                        f"{ALL_TENANTS}|{category}",
+                                        f"{ALL_TENANTS}|{ALL_CATEGORIES}")
+    return keys
+

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import Final
 from zoneinfo import ZoneInfo
 
 import phonenumbers
@@ -18,7 +19,11 @@ from phonenumbers import timezone as phone_zones
 
 from app.policy import Policy
 
-_UNKNOWN = "Etc/Unknown"
+_UNKNOWN: Final = "Etc/Unknown"
+_ZONES_KEPT: Final = 65536  # recipients' zones kept per policy
+_MINUTES_KEPT: Final = 4096  # local minutes kept per zone
+_KEPT_MS_LIMIT: Final = 2**33 * 1000
+_LOCAL_MINUTES: Final[dict[ZoneInfo, dict[int, int]]] = {}
 
 
 @lru_cache(maxsize=512)
@@ -38,7 +43,22 @@ def _number_zones(e164: str) -> tuple[str, ...]:
 
 
 def zones_for(e164: str, policy: Policy) -> tuple[ZoneInfo, ...]:
-    """The recipient's possible time zones (at least one: the policy's default)."""
+    """The recipient's possible time zones (at least one: the policy's default), kept per
+    policy (a recipient's next message asks again)."""
+    known = policy.derived("quiet.zones", _no_zones)
+    zones = known.get(e164)
+    if zones is None:
+        if len(known) >= _ZONES_KEPT:
+            known.clear()
+        zones = known[e164] = _zones_for(e164, policy)
+    return zones
+
+
+def _no_zones(policy: Policy) -> dict[str, tuple[ZoneInfo, ...]]:
+    return {}
+
+
+def _zones_for(e164: str, policy: Policy) -> tuple[ZoneInfo, ...]:
     best = ""
     for prefix in policy.zones:
         if e164.startswith(prefix) and len(prefix) > len(best):
@@ -55,12 +75,37 @@ def _in_range(minute: int, window: tuple[int, int]) -> bool:
 def quiet_zone(now_ms: int, zones: tuple[ZoneInfo, ...],
                window: tuple[int, int]) -> tuple[ZoneInfo, datetime] | None:
     """(zone, local time) of a zone where `now` is inside the quiet window, or None."""
-    moment = datetime.fromtimestamp(now_ms / 1000, tz=UTC)
     for zone in zones:
-        local = moment.astimezone(zone)
-        if _in_range(local.hour * 60 + local.minute, window):
-            return zone, local
+        if _in_range(_local_minute(now_ms, zone), window):
+            return zone, datetime.fromtimestamp(now_ms / 1000, tz=UTC).astimezone(zone)
     return None
+
+
+def _local_minute(now_ms: int, zone: ZoneInfo) -> int:
+    """The local time's hour * 60 + minute, kept by (zone, UTC minute): decisions come in
+    time order, many a minute, and a datetime conversion costs ~10 dict lookups.
+
+    A UTC minute is kept only when the zone's offset is a whole number of minutes at its
+    first and last second, so the same all through it (time zone transitions fall on whole
+    seconds, never two in a minute); otherwise, and outside the range where ms / 1000 is exact
+    to the microsecond (as records.iso_ms), it is converted every time."""
+    if not 0 <= now_ms < _KEPT_MS_LIMIT:
+        local = datetime.fromtimestamp(now_ms / 1000, tz=UTC).astimezone(zone)
+        return local.hour * 60 + local.minute
+    minute = now_ms // 60_000
+    by_minute = _LOCAL_MINUTES.get(zone)
+    if by_minute is None or len(by_minute) >= _MINUTES_KEPT:
+        by_minute = _LOCAL_MINUTES[zone] = {}
+    found = by_minute.get(minute)
+    if found is not None:
+        return found
+    local = datetime.fromtimestamp(now_ms / 1000, tz=UTC).astimezone(zone)
+    local_minute = local.hour * 60 + local.minute
+    first = datetime.fromtimestamp(minute * 60, tz=UTC).astimezone(zone).utcoffset()
+    last = datetime.fromtimestamp(minute * 60 + 59, tz=UTC).astimezone(zone).utcoffset()
+    if first is not None and first == last and first.total_seconds() % 60 == 0:
+        by_minute[minute] = local_minute
+    return local_minute
 
 
 def next_open_ms(now_ms: int, zones: tuple[ZoneInfo, ...], window: tuple[int, int]) -> int:

@@ -8,7 +8,7 @@ recipient's state. Pure: bytes in, an envelope or a dead letter out.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 import orjson
 
@@ -16,14 +16,15 @@ from app.phones import InvalidPhone, normalise_phone
 from app.policy import Policy
 from app.records import RECIPIENT_EVENTS, Emit, Source, dead_letter
 
-INTENT = "intent"
-CONSENT = "consent"
-REPLY = "reply"
-TICK = "tick"  # a clock tick the worker sends to each of its partitions to release held intents
-INVALID_PHONE_KEY_PREFIX = "msg:"
+INTENT: Final = "intent"
+CONSENT: Final = "consent"
+REPLY: Final = "reply"
+# A clock tick the worker sends to each of its partitions to release held intents.
+TICK: Final = "tick"
+INVALID_PHONE_KEY_PREFIX: Final = "msg:"
 # JSON nested deeper than this is refused: orjson parses up to 1024 levels but encodes only 254,
 # and the worker re-encodes each value inside an envelope (and a held intent inside its state).
-MAX_NESTING = 128
+MAX_NESTING: Final = 128
 
 
 def route(

@@ -367,3 +367,103 @@ def test_segments_gsm7_scan_is_the_alphabet() -> None:
     for code in range(0x30000):
         ch = chr(code)
         assert (content._NOT_GSM7.search(ch) is None) == (ch in alphabet), hex(code)
+
+
+def test_segments_shortcut_bracket_is_not_gsm7() -> None:
+    """segments skips the GSM-7 scan for text holding 【 (every approved intent's signature)."""
+    assert "【" not in content._GSM7 | content._GSM7_EXTENDED
+    assert content.segments("【京东】" + "a" * 100) == 2  # UCS-2: 104 units, 67 a part
+
+
+def test_no_phrase_is_neither_a_notice_nor_a_banned_phrase() -> None:
+    """check_content's one scan for both lists says the same as the two scans it replaces."""
+    pol = policy()
+    found = content.phrases(pol)
+    pieces = [f for _, f in found.notices + found.banned] + ["您的订单已发货", "Reply", "中",
+                                                             "奖", "回T", "x"]
+    rng = random.Random(3)
+    texts = pieces + ["".join(rng.choices(pieces, k=rng.randrange(1, 4))) for _ in range(3000)]
+    for text in texts:
+        prepared = content.prepare(text)
+        has_notice = any(f in prepared.folded for _, f in found.notices)
+        assert content.no_phrase(prepared, pol) == (
+            not has_notice and content.banned_phrase(prepared, pol) is None), text
+
+
+@pytest.mark.parametrize("zone", ["America/Los_Angeles", "Europe/London", "Australia/Lord_Howe",
+                                  "Asia/Kathmandu", "America/St_Johns", "Asia/Shanghai"])
+def test_local_minute_is_the_datetime_conversion_across_transitions(zone: str) -> None:
+    """quiet._local_minute keeps a minute's local time only where the offset holds all through
+    it: the same as converting every time, across DST changes (half an hour at Lord Howe) and
+    offsets of 45 minutes, and before 1970 (not kept)."""
+    from datetime import UTC
+
+    from app import quiet
+
+    tz = ZoneInfo(zone)
+    quiet._LOCAL_MINUTES.clear()
+    starts = [datetime(2026, 3, 8, tzinfo=UTC), datetime(2026, 3, 29, tzinfo=UTC),
+              datetime(2026, 4, 5, tzinfo=UTC), datetime(2026, 10, 4, tzinfo=UTC),
+              datetime(2026, 10, 25, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC),
+              datetime(1901, 1, 1, tzinfo=UTC), datetime(1969, 12, 31, 23, tzinfo=UTC)]
+    for start in starts:
+        first_ms = int(start.timestamp() * 1000)
+        for now_ms in range(first_ms, first_ms + 2 * 86_400_000, 7_919):  # ~2 days, odd steps
+            local = datetime.fromtimestamp(now_ms / 1000, tz=UTC).astimezone(tz)
+            assert quiet._local_minute(now_ms, tz) == local.hour * 60 + local.minute, now_ms
+
+
+def _prune_every_list(state: dict[str, Any], now_ms: int, pol: Policy) -> None:
+    """caps.prune as it was before sent_due: every list checked on every call."""
+    sent = state.get("sent")
+    if sent is None:
+        return
+    cap_rules = caps.rules(pol)
+    for key, times in list(sent.items()):
+        scope = caps._scope_of_key(key, cap_rules)
+        start = caps._first_kept(times, now_ms, scope) if scope is not None else len(times)
+        if start >= len(times):
+            del sent[key]
+        elif start:
+            sent[key] = times[start:]
+    if not sent:
+        del state["sent"]
+
+
+def test_cap_prune_with_sent_due_keeps_what_checking_every_list_keeps() -> None:
+    """sent_due only skips walks that would drop nothing: random approvals (some out of order)
+    and prunes, with states read back from JSON, states from before sent_due (stripped), keys
+    of a tenant the policy no longer names, and a second policy's caps, keep the same lists."""
+    pols = [policy(), policy(**{"global.caps": ["3/1h", "5/2d"],
+                                "categories.marketing.caps": ["2/1d"]})]
+    rng = random.Random(7)
+    for _ in range(300):
+        state: dict[str, Any] = {}
+        reference: dict[str, Any] = {}
+        now_ms = 1_795_000_000_000
+        for _ in range(rng.randrange(1, 60)):
+            now_ms += rng.choice([0, 1_000, 60_000, 3_600_000, 86_400_000, 3 * 86_400_000])
+            pol = pols[0] if rng.random() < 0.9 else pols[1]
+            ts = now_ms - rng.randrange(0, 7_200_000) if rng.random() < 0.1 else now_ms
+            draw = rng.random()
+            if draw < 0.5:
+                tenant = rng.choice(["jd", "cmb", "meituan"])
+                category = rng.choice(["verification", "notification", "marketing"])
+                caps.prune(state, ts, pol)
+                _prune_every_list(reference, ts, pol)
+                caps.record_approval(state, tenant, category, ts, pol)
+                caps.record_approval(reference, tenant, category, ts, pol)
+            elif draw < 0.8:
+                caps.prune(state, ts, pol)
+                _prune_every_list(reference, ts, pol)
+            elif draw < 0.9:
+                state = orjson.loads(orjson.dumps(state))  # as the worker's store reads it back
+            elif draw < 0.95:
+                state.pop(caps.SENT_DUE, None)  # written before sent_due
+            elif "sent" in state:  # a tenant since removed from the policy
+                state["sent"]["gone|marketing"] = (ts,)
+                reference.setdefault("sent", {})["gone|marketing"] = (ts,)
+            reference.pop(caps.SENT_DUE, None)
+            got = {k: list(v) for k, v in state.get("sent", {}).items()}
+            assert got == {k: list(v) for k, v in reference.get("sent", {}).items()}
+            assert (caps.SENT_DUE in state) <= ("sent" in state)
