@@ -19,8 +19,8 @@ import asyncio
 import contextlib
 import logging
 import weakref
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from typing import Any, TypeVar
 
 import faust
 from faust.streams import _current_event
@@ -31,6 +31,7 @@ from faust.types import TP, EventT, Message
 from app import metrics
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 PARTITION_CACHE_KEYS = 100_000  # keys whose partition BatchSender remembers (~20 MiB at most)
 TURN_EVERY = 50  # events an agent decides between two turns of the event loop (~5 ms)
 
@@ -102,7 +103,6 @@ class BatchDelivery:
         finally:
             consumer.diag.unset_flag(CONSUMER_FETCHING)
 
-
     def _deliver_now(self, message: Message) -> bool:
         """Hand `message` to its batch agent's queue at once (`FastDelivery`); False if the
         conductor must deliver it."""
@@ -172,10 +172,17 @@ class FastDelivery:
 
 def _raw_batch_channels(app: faust.App) -> weakref.WeakSet[Any]:
     """The channels `event_batches` reads whose key and value are raw bytes."""
-    channels = getattr(app, "_sendguard_raw_batch_channels", None)
-    if channels is None:
-        channels = app._sendguard_raw_batch_channels = weakref.WeakSet()  # type: ignore[attr-defined]
-    return channels
+    return per_app(app, "_sendguard_raw_batch_channels", weakref.WeakSet)
+
+
+def per_app(app: faust.App, attribute: str, create: Callable[[], T]) -> T:
+    """The object SendGuard keeps on `app` under `attribute`, created on first use (one per
+    app, as a worker process runs one; tests build several)."""
+    value = getattr(app, attribute, None)
+    if value is None:
+        value = create()
+        setattr(app, attribute, value)
+    return value
 
 
 class BatchDeliveryConsumer(BatchDelivery, aiokafka_driver.Consumer):
@@ -292,10 +299,7 @@ def transactions_committing(app: faust.App) -> dict[str, asyncio.Event]:
     """The transactions being committed now, by transactional id, each set when committed:
     aiokafka refuses a send to a transaction being committed, and a record sent then belongs
     to the next one (app/eos.py takes the offsets a commit covers before it starts)."""
-    committing = getattr(app, "_sendguard_committing", None)
-    if committing is None:
-        committing = app._sendguard_committing = {}  # type: ignore[attr-defined]
-    return committing
+    return per_app(app, "_sendguard_committing", dict)
 
 
 def transactional_id(app: faust.App, source: TP) -> str:

@@ -64,7 +64,7 @@ from faust.transport.consumer import TransactionManager
 from faust.transport.drivers import aiokafka as aiokafka_driver
 from faust.types import TP, Message
 
-from app.batches import BatchDelivery, transactions_committing
+from app.batches import BatchDelivery, per_app, transactions_committing
 from app.batches import transactional_id as input_transactional_id
 
 log = logging.getLogger(__name__)
@@ -183,11 +183,7 @@ class CommitGate:
 
 
 def _gate(app: faust.App) -> CommitGate:
-    gate = getattr(app, "_sendguard_commit_gate", None)
-    if gate is None:
-        gate = CommitGate()
-        app._sendguard_commit_gate = gate  # type: ignore[attr-defined]
-    return gate
+    return per_app(app, "_sendguard_commit_gate", CommitGate)
 
 
 @contextlib.asynccontextmanager
