@@ -46,10 +46,61 @@ class BatchDelivery:
     with the callback awaited directly while flow is on. While flow is suspended (a
     rebalance) a record is dropped as Faust's `wait_first` drops it: its read offset moves on
     and `on_dropped` sees it, so the exactly-once gate fetches it again (app/eos.py).
+
+    Every record aiokafka returns is handed over, dropped through `on_dropped`, or reported to
+    `on_not_handed_over`; none disappears unseen. Faust's own loop also drops, silently, a
+    record below the partition's read offset (taken as fetched twice) and, in `getmany`, the
+    rest of a fetch when flow stops, the generation changes or a partition is paused. After
+    a rebalance the read offset can be ahead of records never handed over (the loop sets it
+    while recovery seeks to the committed offset), so such a drop lost records for good.
     """
 
     def on_dropped(self, message: Message) -> None:
         """Called for a record not delivered because flow is suspended."""
+
+    def on_not_handed_over(self, tp: TP, offsets: list[int], generation_id: int) -> None:
+        """Called with the offsets of records of a fetch made in consumer generation
+        `generation_id` that `getmany` does not hand over (Faust's fetch loop drops them)."""
+
+    def drops_refetched(self) -> bool:
+        """Whether a record below its partition's read offset is dropped as fetched twice
+        (Faust's rule; app/eos.py's gate tells a record processed from one that is not)."""
+        return True
+
+    async def getmany(self, timeout: float) -> AsyncIterator[tuple[TP, Message]]:
+        """Faust's `Consumer.getmany`, with `on_not_handed_over` told of what it drops."""
+        consumer: Any = self
+        records, active_partitions = await consumer._wait_next_records(timeout)
+        generation_id = consumer.app.consumer_generation_id
+        if records is None or consumer.should_stop:
+            return
+        if not consumer.flow_active:  # Faust: seek back to the committed offsets
+            for tp, fetched in records.items():
+                self.on_not_handed_over(tp, [r.offset for r in fetched], generation_id)
+            try:
+                await consumer.perform_seek()
+            except Exception as exc:
+                log.warning("exception performing seek when flow not active %r", exc)
+            return
+        left = {tp: len(fetched) for tp, fetched in records.items()}
+        to_message = consumer._to_message
+        try:
+            for tp, record in consumer.scheduler.iterate(records):
+                if (not consumer.flow_active
+                        or consumer.app.consumer_generation_id != generation_id):
+                    break
+                left[tp] -= 1
+                if (active_partitions is None or tp in active_partitions
+                        or tp in consumer._buffered_partitions):
+                    consumer.app.monitor.track_tp_end_offset(tp, consumer.highwater(tp))
+                    yield tp, to_message(tp, record)
+                else:
+                    self.on_not_handed_over(tp, [record.offset], generation_id)
+        finally:
+            for tp, count in left.items():
+                if count:
+                    self.on_not_handed_over(tp, [r.offset for r in records[tp][-count:]],
+                                            generation_id)
 
     async def _drain_messages(self, fetcher: Any) -> None:
         consumer: Any = self
@@ -60,6 +111,7 @@ class BatchDelivery:
         acks_enabled_for = consumer.app.topics.acks_enabled_for
         commit_every = consumer._commit_every
         suspended = consumer.suspend_flow.is_set
+        drops_refetched = self.drops_refetched()
         since_yield = 0
         try:
             while not (consumer_stopped() or fetcher_stopped()):
@@ -74,7 +126,7 @@ class BatchDelivery:
                             since_yield = 0
                         offset = message.offset
                         read = read_offsets[tp]
-                        if read is not None and offset < read:
+                        if drops_refetched and read is not None and offset < read:
                             continue  # fetched again: Faust drops it here too
                         if read and offset - read > 1 and acks_enabled_for(message.topic):
                             await consumer._add_gap(tp, read + 1, offset)

@@ -32,9 +32,15 @@ commit's round trips, never with its snapshot.
 Third, Faust sometimes drops records it fetched (its stream queues are cleared when flow
 resumes after a rebalance, while the fetch position has moved on), and re-delivers others. The
 gate tracks fetched offsets: a re-delivered record is skipped; for a dropped one it seeks back
-and skips what arrives until that record comes again, holding Faust's read offset there
-(`_ReadOffsets`), so nothing is committed past it. If it does not come back within
-RESYNC_TIMEOUT_S the worker stops (exit 1) and a restart decides it: never a lost intent.
+and skips what arrives until that record comes again, so nothing is committed past it. If it
+does not come back within RESYNC_TIMEOUT_S the worker stops (exit 1) and a restart decides it:
+never a lost intent. So the gate, not Faust's read offset, tells a record fetched twice: a
+worker joining a busy group made the other lose a block of records, dropped as "fetched twice"
+against a read offset the fetch loop had moved on during recovery (app/batches.py).
+
+And a rebalance commits what was processed even when a periodic commit is under way: Faust
+then skipped its own, and the transactions of the partitions kept stayed open across the
+rebalance while the gate forgot what they held.
 
 Fourth, recovery. Under a transaction Faust reads changelog highwaters from a cache that is
 empty for a partition just assigned, and fails with ConsistencyError where a standby copy had
@@ -49,7 +55,6 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-import collections
 import contextlib
 import logging
 import shutil
@@ -292,25 +297,6 @@ class CommittedEndConsumerThread(aiokafka_driver.AIOKafkaConsumerThread):
         return await self._ensure_consumer().end_offsets(list(partitions))
 
 
-class _ReadOffsets(collections.defaultdict):  # type: ignore[type-arg]
-    """Faust's read offsets, held at a record sought back for until it comes again.
-
-    Faust's fetch loop drops a record below the partition's read offset, and it moves that
-    offset on with every record it hands over, also with those already fetched when the gate
-    seeks back: without this hold the sought record, fetched again, was dropped for good.
-    """
-
-    def __init__(self, app: faust.App) -> None:
-        super().__init__(lambda: None)
-        self._app = app
-
-    def __setitem__(self, tp: TP, offset: int | None) -> None:
-        waiting = _gate(self._app).resync.get(tp)
-        if waiting is not None and offset is not None and offset > waiting:
-            return
-        super().__setitem__(tp, offset)
-
-
 class GatedConsumer(BatchDelivery, aiokafka_driver.Consumer):
     """Consumer that commits, with the gate closed, the offsets of the events processed."""
 
@@ -362,17 +348,39 @@ class GatedConsumer(BatchDelivery, aiokafka_driver.Consumer):
             if gap:
                 gap.chop(0, offset)
 
+    async def commit_and_end_transactions(self) -> None:
+        """Commit what was processed and begin no new transaction (a rebalance, a stop).
+
+        Faust's returns at once when a periodic commit is under way, and that one begins new
+        transactions: the records of the batches processed since its snapshot stayed in an
+        open transaction across the rebalance, uncommitted, while the gate forgot them."""
+        while await self.maybe_wait_for_commit_to_finish():
+            pass  # (no await between the last check and the commit: none starts meanwhile)
+        await self.commit(start_new_transaction=False)
+
     async def on_partitions_revoked(self, revoked: set[TP]) -> None:
         await super().on_partitions_revoked(revoked)  # commits what was processed first
         _gate(self.app).forget(revoked)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._read_offset = _ReadOffsets(self.app)
         self.__init_callback()
+
+    def drops_refetched(self) -> bool:
+        return not self.app.in_transaction  # the gate skips what was processed
 
     def on_dropped(self, message: Message) -> None:
         self._note_fetched(message)
+
+    def on_not_handed_over(self, tp: TP, offsets: list[int], generation_id: int) -> None:
+        """Records Faust's `getmany` drops are fetched but not processed: the gate seeks
+        back for them (a fetch of an older generation is fetched anew from the committed
+        offset)."""
+        if (self.app.in_transaction and generation_id == self.app.consumer_generation_id
+                and tp.topic not in self.app.tables.changelog_topics):
+            gate = _gate(self.app)
+            for offset in offsets:
+                gate.on_fetched(tp, offset)
 
     def _deliver_now(self, message: Message) -> bool:
         """Batch delivery past the conductor (app/batches.py) is a fetch the gate sees too."""

@@ -144,7 +144,9 @@ def test_emptied_state_is_deleted_with_a_tombstone() -> None:
 class _Consumer(BatchDelivery):
     """What the fetch loop reads of Faust's consumer; `fetches` are what getmany returns."""
 
-    def __init__(self, fetches: list[list[tuple[TP, Any]]], suspend_at: int) -> None:
+    def __init__(self, fetches: list[list[tuple[TP, Any]]], suspend_at: int,
+                 drops_refetched: bool = True) -> None:
+        self._drops_refetched = drops_refetched
         self.delivered: list[int] = []
         self.dropped: list[int] = []
         self._read_offset: dict[TP, int | None] = collections.defaultdict(lambda: None)
@@ -169,6 +171,9 @@ class _Consumer(BatchDelivery):
     def on_dropped(self, message: Any) -> None:
         self.dropped.append(message.offset)
 
+    def drops_refetched(self) -> bool:
+        return self._drops_refetched
+
     async def getmany(self, timeout: float) -> Any:
         if not self._fetches:
             self._stopped.set()
@@ -192,6 +197,69 @@ def test_fetched_records_are_delivered_in_order_and_dropped_while_suspended() ->
     assert consumer.delivered == [5, 6, 7]  # 4 is below the read offset: fetched again
     assert consumer.dropped == [8, 9]  # flow suspended: dropped, and seen by the gate
     assert consumer._read_offset[tp] == 9  # as Faust's loop: the read offset moves on
+
+
+def test_under_exactly_once_a_record_below_the_read_offset_is_handed_over() -> None:
+    """After a rebalance the read offset can be ahead of records never processed (the fetch
+    loop moved it on while recovery sought back): dropping them lost them for good. Under
+    exactly-once they go to the gate, which skips what it processed (app/eos.py)."""
+    tp = TP(TOPIC, 2)
+    fetched = [(tp, types.SimpleNamespace(offset=o, topic=tp.topic, tp=tp)) for o in (3, 4, 5)]
+    consumer = _Consumer([fetched], suspend_at=0, drops_refetched=False)
+    consumer._read_offset[tp] = 5
+    asyncio.run(consumer._drain_messages(types.SimpleNamespace(_stopped=asyncio.Event())))
+    assert consumer.delivered == [3, 4, 5]
+
+
+class _Fetching(BatchDelivery):
+    """What `getmany` reads of Faust's consumer: one fetch of `records`."""
+
+    def __init__(self, records: dict[TP, list[Any]], active: set[TP]) -> None:
+        self.app = types.SimpleNamespace(
+            consumer_generation_id=4,
+            monitor=types.SimpleNamespace(track_tp_end_offset=lambda tp, offset: None))
+        self._records, self._active = records, active
+        self.flow_active = True
+        self.should_stop = False
+        self._buffered_partitions: set[TP] = set()
+        self.scheduler = faust.App("getmany-test").conf.ConsumerScheduler()
+        self.not_handed_over: list[tuple[TP, list[int], int]] = []
+
+    async def _wait_next_records(self, timeout: float) -> Any:
+        return self._records, self._active
+
+    def highwater(self, tp: TP) -> int:
+        return 100
+
+    def _to_message(self, tp: TP, record: Any) -> Any:
+        return record
+
+    def on_not_handed_over(self, tp: TP, offsets: list[int], generation_id: int) -> None:
+        self.not_handed_over.append((tp, offsets, generation_id))
+
+
+def test_getmany_reports_every_record_it_does_not_hand_over() -> None:
+    """Faust's `getmany` silently drops the rest of a fetch when flow stops (a rebalance) and
+    the records of a partition paused meanwhile; the gate must know (app/eos.py)."""
+    a, b, paused = TP(TOPIC, 0), TP(TOPIC, 1), TP(TOPIC, 2)
+
+    def records(tp: TP, *offsets: int) -> list[Any]:
+        return [types.SimpleNamespace(offset=o, tp=tp) for o in offsets]
+
+    consumer = _Fetching({a: records(a, 10, 11, 12), b: records(b, 20, 21),
+                          paused: records(paused, 30)}, active={a, b})
+
+    async def take(count: int) -> list[int]:
+        handed: list[int] = []
+        async for _tp, record in consumer.getmany(1.0):
+            handed.append(record.offset)
+            if len(handed) == count:
+                consumer.flow_active = False  # a rebalance begins
+        return handed
+
+    assert asyncio.run(take(3)) == [10, 20, 11]  # round robin over the partitions
+    assert sorted(consumer.not_handed_over) == sorted([
+        (paused, [30], 4), (a, [12], 4), (b, [21], 4)])
 
 
 def _fast_delivery_app() -> tuple[Any, Any, TP]:

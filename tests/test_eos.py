@@ -1,12 +1,13 @@
 """Exactly-once is never silently lost (Faust runs transactions only in a faust.Worker), and
-the pure parts of app/eos.py: the commit gate's re-fetch of a dropped record, the read-offset
-hold that lets it through Faust's fetch loop, and the local tables discarded at start."""
+the pure parts of app/eos.py: the commit gate's re-fetch of a dropped record (also one Faust's
+getmany never handed over), the commit at a rebalance, and the local tables discarded at start."""
 
 from __future__ import annotations
 
 import asyncio
 import types
 from pathlib import Path
+from typing import Any
 
 import pytest
 from faust.types import TP
@@ -48,19 +49,46 @@ def test_the_gate_seeks_back_for_a_dropped_record_and_skips_until_it_comes() -> 
     assert gate.verdict(tp, 12, committed=10) is None
 
 
-def test_read_offsets_hold_at_the_record_sought_back_for() -> None:
-    app = types.SimpleNamespace()
-    gate, tp = eos._gate(app), TP("sendguard.recipient-events", 3)
-    offsets = eos._ReadOffsets(app)
-    assert offsets[tp] is None
-    offsets[tp] = 40
-    gate.resync[tp] = 35
-    offsets[tp] = 35  # the seek
-    offsets[tp] = 41  # Faust's fetch loop, handing over what it fetched before the seek
-    assert offsets[tp] == 35  # so 35, fetched again, is not dropped as "already read"
-    del gate.resync[tp]
-    offsets[tp] = 36
-    assert offsets[tp] == 36
+def test_records_getmany_did_not_hand_over_are_fetched_again() -> None:
+    app = types.SimpleNamespace(in_transaction=True, consumer_generation_id=7,
+                                tables=types.SimpleNamespace(changelog_topics={"log"}))
+    consumer = object.__new__(eos.GatedConsumer)
+    consumer.app = app
+    tp = TP("sendguard.recipient-events", 1)
+    consumer.on_not_handed_over(tp, [40, 41], 7)
+    consumer.on_not_handed_over(TP("log", 1), [5], 7)  # changelogs: recovery reads them
+    consumer.on_not_handed_over(tp, [90], 6)  # an older generation: fetched anew anyway
+    gate = eos._gate(app)
+    assert gate.fetched == {tp: [40, 41]}
+    assert gate.verdict(tp, 42, committed=40) == 40  # seek back for them
+
+
+def test_a_rebalance_commits_after_a_periodic_commit_under_way() -> None:
+    """Faust's commit_and_end_transactions returns when a commit is under way; that one began
+    new transactions, and what was processed after its snapshot stayed uncommitted."""
+    from faust.transport.consumer import Consumer
+
+    async def scenario(commit_and_end: Any) -> list[bool]:
+        consumer = object.__new__(eos.GatedConsumer)
+        consumer.app = types.SimpleNamespace(client_only=False)
+        consumer.loop = asyncio.get_running_loop()
+        consumer._commit_fut = asyncio.get_running_loop().create_future()  # the periodic one
+        commits: list[bool] = []
+
+        async def force_commit(topics: Any = None, start_new_transaction: bool = True) -> bool:
+            commits.append(start_new_transaction)
+            return True
+
+        consumer.force_commit = force_commit
+        ending = asyncio.ensure_future(commit_and_end(consumer))
+        await asyncio.sleep(0)
+        consumer._commit_fut.set_result(None)
+        consumer._commit_fut = None
+        await ending
+        return commits
+
+    assert asyncio.run(scenario(Consumer.commit_and_end_transactions)) == []  # Faust's
+    assert asyncio.run(scenario(eos.GatedConsumer.commit_and_end_transactions)) == [False]
 
 
 def test_local_tables_are_discarded_before_an_exactly_once_start(tmp_path) -> None:

@@ -7,7 +7,9 @@ committed decision, equal field for field to what `sendguard replay` decides on 
 Decisions depend on caps and consent, so equality shows the recipients table survived intact.
 
 Faults: kill -9 of the worker three times (restarted on the same data dir), a second worker
-joining and the first one stopping (partitions and table state move), and a broker restart.
+joining and the first one stopping (partitions and table state move), a second worker joining
+while the first works through a backlog (it lost a block of records about one run in three
+before the fix in app/batches.py), and a broker restart.
 
 Determinism: every record's time is fixed (a morning in Asia/Shanghai, outside marketing's
 quiet hours), one recipient's records share an input partition (keyed by phone) so they keep
@@ -206,6 +208,14 @@ def output_stall(reader: CommittedReader, since: float) -> tuple[float, float]:
     return gap, resumed - since
 
 
+def first_worker_deciding(worker_factory: Callable[..., WorkerProcess], kafka: str,
+                          traffic: Traffic) -> tuple[WorkerProcess, CommittedReader]:
+    """A first worker of a group, its consent events decided, and a reader of decisions."""
+    first = worker_factory(**FAST_GROUP).start()
+    publish_consents(kafka, first.topics, traffic)
+    return first, CommittedReader(kafka, [first.topics["approved"], first.topics["dropped"]])
+
+
 def test_kill_9_three_times_loses_nothing_and_duplicates_nothing(
         worker_factory: Callable[..., WorkerProcess], kafka: str) -> None:
     n = 50_000
@@ -246,11 +256,8 @@ def test_second_worker_takes_over_when_the_first_stops(
         worker_factory: Callable[..., WorkerProcess], kafka: str) -> None:
     n = 24_000
     traffic = make_traffic(n, n_phones=1_000, seed=11)
-    first = worker_factory(**FAST_GROUP).start()
+    first, reader = first_worker_deciding(worker_factory, kafka, traffic)
     topics = first.topics
-    publish_consents(kafka, topics, traffic)
-
-    reader = CommittedReader(kafka, [topics["approved"], topics["dropped"]])
     started = time.monotonic()
     head, tail = traffic.intents[:n // 3], traffic.intents[n // 3:]
     publish(kafka, topics["send_intents"], head)
@@ -290,6 +297,34 @@ def test_second_worker_takes_over_when_the_first_stops(
           f"recovery: decisions flowed again {recovered:.1f}s after SIGTERM "
           f"(longest output gap {gap:.1f}s); all {n} decided in {elapsed:.1f}s")
     assert shared > 0, "the second worker never got partitions"
+    check_exactly_once_and_replay(records, traffic, second)
+
+
+def test_second_worker_joining_a_busy_group_loses_nothing(
+        worker_factory: Callable[..., WorkerProcess], kafka: str) -> None:
+    """Scaling out under load: the whole backlog is published, the first worker is deciding it
+    flat out, and a second one joins. Partitions the first keeps and gives away are revoked
+    mid-batch, with transactions open on every one of them."""
+    n = 40_000
+    traffic = make_traffic(n, n_phones=2_000, seed=17)
+    first, reader = first_worker_deciding(worker_factory, kafka, traffic)
+    topics = first.topics
+    started = time.monotonic()
+    publish(kafka, topics["send_intents"], traffic.intents)
+    wait_for(reader, n // 5, 300, first)
+    second = worker_factory(**FAST_GROUP)
+    joined = time.monotonic()
+    at = reader.count
+    second.start()
+    print(f"second worker joined at {at} committed, ready {time.monotonic() - joined:.1f}s "
+          f"after start")
+    assert at < n // 2, "the first worker was nearly done before the second joined"
+    wait_for(reader, n, 180, first, second)
+    elapsed = time.monotonic() - started
+    records = reader.close(settle=5)
+    print(f"all {n} decided in {elapsed:.1f}s; the second worker published "
+          f"{decided_by(second):.0f} decisions")
+    assert decided_by(second) > 0, "the second worker never got partitions"
     check_exactly_once_and_replay(records, traffic, second)
 
 
