@@ -62,9 +62,10 @@ class BatchDelivery:
         """Called with the offsets of records of a fetch made in consumer generation
         `generation_id` that `getmany` does not hand over (Faust's fetch loop drops them)."""
 
-    def drops_refetched(self) -> bool:
-        """Whether a record below its partition's read offset is dropped as fetched twice
-        (Faust's rule; app/eos.py's gate tells a record processed from one that is not)."""
+    def drops_refetched(self, topic: str) -> bool:
+        """Whether a record of `topic` below its partition's read offset is dropped as
+        fetched twice (Faust's rule; app/eos.py's gate tells a record processed from one that
+        is not)."""
         return True
 
     async def getmany(self, timeout: float) -> AsyncIterator[tuple[TP, Message]]:
@@ -111,7 +112,7 @@ class BatchDelivery:
         acks_enabled_for = consumer.app.topics.acks_enabled_for
         commit_every = consumer._commit_every
         suspended = consumer.suspend_flow.is_set
-        drops_refetched = self.drops_refetched()
+        drops_refetched = self.drops_refetched
         since_yield = 0
         try:
             while not (consumer_stopped() or fetcher_stopped()):
@@ -126,7 +127,8 @@ class BatchDelivery:
                             since_yield = 0
                         offset = message.offset
                         read = read_offsets[tp]
-                        if drops_refetched and read is not None and offset < read:
+                        if (read is not None and offset < read
+                                and drops_refetched(message.topic)):
                             continue  # fetched again: Faust drops it here too
                         if read and offset - read > 1 and acks_enabled_for(message.topic):
                             await consumer._add_gap(tp, read + 1, offset)

@@ -366,8 +366,10 @@ class GatedConsumer(BatchDelivery, aiokafka_driver.Consumer):
         super().__init__(*args, **kwargs)
         self.__init_callback()
 
-    def drops_refetched(self) -> bool:
-        return not self.app.in_transaction  # the gate skips what was processed
+    def drops_refetched(self, topic: str) -> bool:
+        """Under exactly-once the gate skips what was processed; a table's changelog (read
+        by recovery and standbys, not the gate) keeps Faust's rule."""
+        return not self.app.in_transaction or topic in self.app.tables.changelog_topics
 
     def on_dropped(self, message: Message) -> None:
         self._note_fetched(message)

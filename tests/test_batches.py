@@ -171,7 +171,7 @@ class _Consumer(BatchDelivery):
     def on_dropped(self, message: Any) -> None:
         self.dropped.append(message.offset)
 
-    def drops_refetched(self) -> bool:
+    def drops_refetched(self, topic: str) -> bool:
         return self._drops_refetched
 
     async def getmany(self, timeout: float) -> Any:

@@ -61,6 +61,12 @@ def test_records_getmany_did_not_hand_over_are_fetched_again() -> None:
     gate = eos._gate(app)
     assert gate.fetched == {tp: [40, 41]}
     assert gate.verdict(tp, 42, committed=40) == 40  # seek back for them
+    # And a record below Faust's read offset is the gate's to skip, not the fetch loop's to
+    # drop, except a changelog's (recovery and standbys read those, not the gate).
+    assert consumer.drops_refetched(tp.topic) is False
+    assert consumer.drops_refetched("log") is True
+    app.in_transaction = False
+    assert consumer.drops_refetched(tp.topic) is True
 
 
 def test_a_rebalance_commits_after_a_periodic_commit_under_way() -> None:
