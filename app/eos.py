@@ -259,6 +259,28 @@ class GatedProducer(aiokafka_driver.Producer):
         super().__init__(*args, **kwargs)
         self.buffer.pending = _TrackedQueue()
 
+    async def maybe_begin_transaction(self, transactional_id: str) -> None:
+        """Begin a transaction for a partition assigned, unless its producer, kept through
+        the rebalance, is in one already.
+
+        A rebalance commits every transaction that holds records or offsets
+        (`GatedConsumer.commit_and_end_transactions`); one begun by the last periodic commit
+        with nothing in it since is kept (Faust's begins again, fails and logs a warning per
+        producer at every rebalance). One that holds something stops the worker: the gate
+        forgot what it processed, so committing it would decide those records twice and
+        aborting it would leave this worker's tables ahead of the changelog; a restart
+        rebuilds them and decides again from the committed offsets."""
+        producer = self._transaction_producers.get(transactional_id)
+        txn = getattr(producer, "_txn_manager", None)
+        if txn is not None and txn.is_in_transaction():
+            if txn.is_empty_transaction() and not txn.partitions_to_add():
+                return
+            await self.app.crash(RuntimeError(
+                f"exactly-once: transaction {transactional_id} held records across a "
+                "rebalance"))
+            return
+        await self.begin_transaction(transactional_id)
+
     async def commit_transactions(self, tid_to_offset_map: Any, group_id: str,
                                   start_new_transaction: bool = True) -> None:
         """Faust commits its transactional producers one after another, three broker round

@@ -97,6 +97,44 @@ def test_a_rebalance_commits_after_a_periodic_commit_under_way() -> None:
     assert asyncio.run(scenario(eos.GatedConsumer.commit_and_end_transactions)) == [False]
 
 
+def test_a_transaction_kept_through_a_rebalance_goes_on_only_if_nothing_is_in_it() -> None:
+    class Txn:
+        def __init__(self, in_txn: bool, empty: bool) -> None:
+            self.in_txn, self.empty = in_txn, empty
+
+        def is_in_transaction(self) -> bool:
+            return self.in_txn
+
+        def is_empty_transaction(self) -> bool:
+            return self.empty
+
+        def partitions_to_add(self) -> set[Any]:
+            return set()
+
+    async def begin(producer: Any, tid: str) -> list[str]:
+        producer.calls = []
+
+        async def begin_transaction(tid: str) -> None:
+            producer.calls.append("begin")
+
+        async def crash(exc: BaseException) -> None:
+            producer.calls.append("crash")
+
+        producer.begin_transaction = begin_transaction
+        producer.app = types.SimpleNamespace(crash=crash)
+        await eos.GatedProducer.maybe_begin_transaction(producer, tid)
+        return producer.calls
+
+    def producer(**txns: Txn) -> Any:
+        return types.SimpleNamespace(_transaction_producers={
+            tid: types.SimpleNamespace(_txn_manager=txn) for tid, txn in txns.items()})
+
+    assert asyncio.run(begin(producer(), "new")) == ["begin"]  # a partition newly assigned
+    assert asyncio.run(begin(producer(t=Txn(False, True)), "t")) == ["begin"]  # committed
+    assert asyncio.run(begin(producer(t=Txn(True, True)), "t")) == []  # begun, nothing in it
+    assert asyncio.run(begin(producer(t=Txn(True, False)), "t")) == ["crash"]  # records in it
+
+
 def test_local_tables_are_discarded_before_an_exactly_once_start(tmp_path) -> None:
     tables = tmp_path / "v1" / "tables"
     (tables / "recipients-0.db").mkdir(parents=True)
