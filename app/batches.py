@@ -47,12 +47,13 @@ class BatchDelivery:
     rebalance) a record is dropped as Faust's `wait_first` drops it: its read offset moves on
     and `on_dropped` sees it, so the exactly-once gate fetches it again (app/eos.py).
 
-    Every record aiokafka returns is handed over, dropped through `on_dropped`, or reported to
-    `on_not_handed_over`; none disappears unseen. Faust's own loop also drops, silently, a
-    record below the partition's read offset (taken as fetched twice) and, in `getmany`, the
-    rest of a fetch when flow stops, the generation changes or a partition is paused. After
-    a rebalance the read offset can be ahead of records never handed over (the loop sets it
-    while recovery seeks to the committed offset), so such a drop lost records for good.
+    Faust's loop also drops, silently, a record below the partition's read offset (taken as
+    fetched twice) and, in `getmany`, the rest of a fetch when flow stops, the generation
+    changes or a partition is paused. After a rebalance the read offset can be ahead of
+    records never handed over (the loop sets it while recovery seeks to the committed offset),
+    so under exactly-once such a drop lost records for good. Here `drops_refetched` decides the
+    first drop (app/eos.py hands those records to its gate) and `on_not_handed_over` is told
+    of the others.
     """
 
     def on_dropped(self, message: Message) -> None:
