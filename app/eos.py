@@ -59,7 +59,7 @@ import contextlib
 import logging
 import shutil
 import time
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -394,35 +394,35 @@ class GatedConsumer(BatchDelivery, aiokafka_driver.Consumer):
         return not self.app.in_transaction or topic in self.app.tables.changelog_topics
 
     def on_dropped(self, message: Message) -> None:
-        self._note_fetched(message)
+        self._note_fetched(message.tp, (message.offset,), message.generation_id)
 
     def on_not_handed_over(self, tp: TP, offsets: list[int], generation_id: int) -> None:
         """Records Faust's `getmany` drops are fetched but not processed: the gate seeks
-        back for them (a fetch of an older generation is fetched anew from the committed
-        offset)."""
-        if (self.app.in_transaction and generation_id == self.app.consumer_generation_id
-                and tp.topic not in self.app.tables.changelog_topics):
-            gate = _gate(self.app)
-            for offset in offsets:
-                gate.on_fetched(tp, offset)
+        back for them."""
+        self._note_fetched(tp, offsets, generation_id)
 
     def _deliver_now(self, message: Message) -> bool:
         """Batch delivery past the conductor (app/batches.py) is a fetch the gate sees too."""
         if not super()._deliver_now(message):
             return False
-        self._note_fetched(message)
+        self._note_fetched(message.tp, (message.offset,), message.generation_id)
         return True
 
-    def _note_fetched(self, message: Message) -> None:
-        if (message.generation_id == self.app.consumer_generation_id
-                and message.topic not in self.app.tables.changelog_topics):
-            _gate(self.app).on_fetched(message.tp, message.offset)
+    def _note_fetched(self, tp: TP, offsets: Iterable[int], generation_id: int) -> None:
+        """Tell the gate of records fetched in consumer generation `generation_id`: those of
+        an older one are fetched anew from the committed offset, and a changelog's are read by
+        recovery and standbys, not processed."""
+        if (generation_id == self.app.consumer_generation_id
+                and tp.topic not in self.app.tables.changelog_topics):
+            gate = _gate(self.app)
+            for offset in offsets:
+                gate.on_fetched(tp, offset)
 
     def __init_callback(self) -> None:
         deliver = self.callback
 
         async def on_message(message: Message) -> Any:
-            self._note_fetched(message)
+            self._note_fetched(message.tp, (message.offset,), message.generation_id)
             return await deliver(message)
 
         self.callback = on_message
