@@ -48,6 +48,7 @@ from benchmarks.measure import (  # noqa: E402
     decision_identity,
     delete_topics,
     free_port,
+    machine_busy_seconds,
     median,
     percentile,
     publish,
@@ -69,6 +70,30 @@ class Sample:
     cpu_s: float
     rss_mib: float = 0.0
     note: str = ""
+    machine_cpu_s: float = 0.0  # every process's, over the same window as cpu_s
+    broker_cpu_s: float | None = None  # when the benchmark started the broker itself
+    window_s: float = 0.0
+
+    @property
+    def cores_busy(self) -> float:
+        return self.machine_cpu_s / self.window_s if self.window_s else 0.0
+
+
+@dataclass
+class Window:
+    """CPU counters when every measured process was ready: what a run's CPU is counted from."""
+
+    procs: list[Process]
+    cpu: list[float]
+    broker_pid: int | None
+    broker_cpu: float = 0.0
+    machine_cpu: float = field(default_factory=machine_busy_seconds)
+    started: float = field(default_factory=time.monotonic)
+
+    @classmethod
+    def open(cls, procs: list[Process], broker_pid: int | None) -> Window:
+        return cls(procs, [cpu_seconds(p.pid) for p in procs], broker_pid,
+                   cpu_seconds(broker_pid) if broker_pid else 0.0)
 
 
 @dataclass
@@ -81,6 +106,7 @@ class Bench:
     consents_topic: str
     replies_topic: str
     stall_s: float
+    broker_pid: int | None = None
     profile: Path | None = None
     worker_env: dict[str, str] = field(default_factory=dict)
     samples: dict[str, list[Sample]] = field(default_factory=dict)
@@ -89,12 +115,17 @@ class Bench:
         return self.workdir / f"{name}.log"
 
 
-def _sample(counted: Counted, procs: list[Process], cpu_ready: list[float],
-            expected: int) -> Sample:
+def _sample(counted: Counted, window: Window, expected: int) -> Sample:
     """Rate from the first output appended after every process was ready (for two workers,
     after the group settled: the first worker starts alone and is rebalanced when the
-    second joins), to the last."""
-    cpu = sum(cpu_seconds(p.pid) - c for p, c in zip(procs, cpu_ready, strict=True))
+    second joins), to the last. CPU from when they were ready until counting ended: the
+    measured processes', the broker's (if started here) and the whole machine's."""
+    procs = window.procs
+    cpu = sum(cpu_seconds(p.pid) - c for p, c in zip(procs, window.cpu, strict=True))
+    machine_cpu = machine_busy_seconds() - window.machine_cpu
+    window_s = time.monotonic() - window.started
+    broker_cpu = (cpu_seconds(window.broker_pid) - window.broker_cpu
+                  if window.broker_pid else None)
     note = "" if counted.distinct >= expected else f"INCOMPLETE {counted.distinct}/{expected}"
     if counted.count > counted.distinct:
         note += f" DUPLICATES {counted.count - counted.distinct} committed twice"
@@ -102,7 +133,37 @@ def _sample(counted: Counted, procs: list[Process], cpu_ready: list[float],
     if since_ms:
         early = sum(1 for t in counted.append_ms if t < since_ms)
         note += f" ({early} records before the group settled not counted)"
-    return Sample(counted.rate(since_ms), counted.count, cpu, note=note)
+    return Sample(counted.rate(since_ms), counted.count, cpu, note=note,
+                  machine_cpu_s=machine_cpu, broker_cpu_s=broker_cpu, window_s=window_s)
+
+
+def _broker_part(sample: Sample) -> str:
+    return f" (broker {sample.broker_cpu_s:.1f} CPU s)" if sample.broker_cpu_s is not None else ""
+
+
+def scale_ceiling(one_worker: list[Sample], cores: int) -> str | None:
+    """What this machine allows two workers at most, from the one-worker runs' CPU per record
+    counted over the whole machine (worker, broker, the counting consumer, the OS): the cores
+    divided by that cost, against one worker's rate. A ceiling, not a forecast: two workers
+    cost at least as much per record as one (each commits its own transactions)."""
+    runs = [s for s in one_worker if s.count and s.machine_cpu_s and s.rate]
+    if not runs:
+        return None
+    # (per-process and per-core counters are sampled apart: on a short run their sum can
+    # exceed the machine's by a few ticks)
+    per_record = median([max(s.machine_cpu_s, s.cpu_s + (s.broker_cpu_s or 0.0)) / s.count
+                         for s in runs])
+    worker = median([s.cpu_s / s.count for s in runs])
+    brokers = [s.broker_cpu_s / s.count for s in runs if s.broker_cpu_s is not None]
+    broker = median(brokers) if brokers else None
+    parts = f"the worker {worker * 1e6:.0f}"
+    if broker is not None:
+        parts += f", the broker {broker * 1e6:.0f}"
+    parts += f", everything else {max(0.0, per_record - worker - (broker or 0.0)) * 1e6:.0f}"
+    most = cores / per_record
+    return (f"  scale-out ceiling on this machine: one worker's runs cost {per_record * 1e6:.0f} "
+            f"us of machine CPU per record ({parts}); {cores} cores at that cost decide at most "
+            f"{most:,.0f} records/s, {most / median([s.rate for s in runs]):.2f} x one worker")
 
 
 def run_passthrough(bench: Bench, run: int) -> Sample:
@@ -131,9 +192,9 @@ def _measure_one(bench: Bench, proc: Process, out: str, topics: list[str]) -> Sa
     """Wait for one started process, count its outputs, stop it, delete its topics."""
     try:
         proc.wait_ready()
-        cpu = [cpu_seconds(proc.pid)]
+        window = Window.open([proc], bench.broker_pid)
         counted = count_outputs(bench.bootstrap, [out], bench.data.total, bench.stall_s)
-        return _sample(counted, [proc], cpu, bench.data.total)
+        return _sample(counted, window, bench.data.total)
     finally:
         proc.stop()
         _forget(bench, topics)
@@ -202,7 +263,7 @@ def run_sendguard(bench: Bench, run: int, workers: int) -> Sample:
             proc.start()
         for proc in procs:
             proc.wait_ready()
-        cpu = [cpu_seconds(p.pid) for p in procs]
+        window = Window.open(procs, bench.broker_pid)
         if bench.profile is not None and workers == 1 and run == 0:
             profiler = subprocess.Popen(
                 [str(Path(python()).parent / "py-spy"), "record", "--pid", str(procs[0].pid),
@@ -211,7 +272,7 @@ def run_sendguard(bench: Bench, run: int, workers: int) -> Sample:
                 stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
         counted = count_outputs(bench.bootstrap, [topics[i] for i in OUTPUT_IDS],
                                 bench.data.total, bench.stall_s, decision_identity)
-        sample = _sample(counted, procs, cpu, bench.data.total)
+        sample = _sample(counted, window, bench.data.total)
         sample.rss_mib = sum(p.rss_mib() for p in procs)
         if counted.by_topic[topics["dead_letter"]]:
             sample.note += f" dead letters: {counted.by_topic[topics['dead_letter']]}"
@@ -290,7 +351,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{data.population} recipients; logs in {workdir}", flush=True)
         bench = Bench(broker.bootstrap, prefix, workdir, data, f"{prefix}.intents",
                       f"{prefix}.consents", f"{prefix}.replies",
-                      stall_s=30.0 if args.quick else 180.0, profile=args.profile,
+                      stall_s=30.0 if args.quick else 180.0, broker_pid=broker.pid,
+                      profile=args.profile,
                       worker_env=dict(item.split("=", 1) for item in args.worker_env))
         if bench.worker_env:
             print(f"SendGuard workers run with {bench.worker_env}", flush=True)
@@ -313,8 +375,9 @@ def main(argv: list[str] | None = None) -> int:
                 sample = fn(bench, run)
                 bench.samples.setdefault(name, []).append(sample)
                 print(f"  run {run + 1} {name:13} {sample.rate:9,.0f} records/s  "
-                      f"{sample.count} records  {sample.cpu_s:6.1f} CPU s {sample.note}",
-                      flush=True)
+                      f"{sample.count} records  {sample.cpu_s:6.1f} CPU s  "
+                      f"{sample.cores_busy:.2f} cores busy{_broker_part(sample)} "
+                      f"{sample.note}", flush=True)
                 if sample.note.startswith("INCOMPLETE"):
                     print(f"    see logs in {workdir}", flush=True)
 
@@ -341,11 +404,12 @@ def report(bench: Bench, core: core_bench.CoreResult | None, lat: latency.Latenc
     rates = {name: median([s.rate for s in samples]) for name, samples in bench.samples.items()}
     print(f"\nThroughput, {bench.data.total:,} records ({len(bench.data.intents):,} intents + "
           f"{len(bench.data.consents):,} consent events), median of {args.runs}:")
-    print(f"  {'variant':14}{'records/s':>11}{'records/CPU-s':>15}  runs")
+    print(f"  {'variant':14}{'records/s':>11}{'records/CPU-s':>15}{'cores busy':>12}  runs")
     for name, samples in bench.samples.items():
         per_cpu = median([s.count / s.cpu_s for s in samples if s.cpu_s > 0])
+        busy = median([s.cores_busy for s in samples])
         runs = ", ".join(f"{s.rate:,.0f}" for s in samples)
-        print(f"  {name:14}{rates[name]:11,.0f}{per_cpu:15,.0f}  {runs}")
+        print(f"  {name:14}{rates[name]:11,.0f}{per_cpu:15,.0f}{busy:12.2f}  {runs}")
     sg = rates.get("sendguard", 0.0)
     ratio = {
         "passthrough_ratio": sg / rates["passthrough"] if rates.get("passthrough") else 0.0,
@@ -355,6 +419,9 @@ def report(bench: Bench, core: core_bench.CoreResult | None, lat: latency.Latenc
     print(f"  SendGuard / passthrough {ratio['passthrough_ratio']:.3f} (target >= 0.15), "
           f"/ naive {ratio['naive_ratio']:.2f} (>= 2), two / one worker "
           f"{ratio['scale_ratio']:.2f} (>= 1.6)")
+    ceiling = scale_ceiling(bench.samples.get("sendguard", []), os.cpu_count() or 1)
+    if ceiling:
+        print(ceiling)
     rss = [s.rss_mib for s in bench.samples.get("sendguard", []) if s.rss_mib]
     if rss:
         print(f"  one worker's RSS at the end of a run: {median(rss):.0f} MiB")

@@ -38,6 +38,7 @@ def test_benchmark_runs_and_prints_result(kafka: str) -> None:
     # which the benchmark reports rather than hides; that is not this smoke test's concern.
     single = [line for line in runs if "sendguard x2" not in line]
     assert not [line for line in single if "INCOMPLETE" in line or "DUPLICATES" in line], single
+    assert [line for line in lines if line.lstrip().startswith("scale-out ceiling")], lines
     match = RESULT.match(lines[-1])
     assert match, f"last line is not a RESULT line: {lines[-1]!r}"
     values = {name: float(text) for name, text in match.groupdict().items()}
