@@ -57,6 +57,15 @@ def faust_broker_url(bootstrap: str) -> str:
     return ";".join(f"kafka://{host.strip()}" for host in bootstrap.split(",") if host.strip())
 
 
+# Faust reads every setting from an environment variable of its own name (BROKER_URL,
+# PROCESSING_GUARANTEE, WEB_PORT, TIMEZONE, ...) over the arguments below, so a variable meant
+# for another program (Celery's BROKER_URL, a platform's WEB_PORT) would silently reconfigure
+# the worker. With this prefix it reads only SENDGUARD_FAUST_<NAME>, set on purpose (e.g.
+# SENDGUARD_FAUST_PRODUCER_LINGER=0.005 to try a setting). Faust's own APP_ENV_PREFIX still
+# replaces the prefix.
+FAUST_ENV_PREFIX = "SENDGUARD_FAUST_"
+
+
 def create_app(settings: Settings, policy: Policy) -> faust.App:
     """Build the Faust app; nothing connects until a faust.Worker starts it."""
     batches.install()
@@ -69,6 +78,7 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
                     "public development secret (refused with SENDGUARD_ENV=production)")
     app = faust.App(
         settings.app_id,
+        env_prefix=FAUST_ENV_PREFIX,
         broker=faust_broker_url(settings.bootstrap),
         store=settings.store,
         processing_guarantee=settings.processing_guarantee,

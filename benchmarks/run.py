@@ -328,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
                         "passthrough, naive, sendguard, sendguard x2, core, latency, memory")
     parser.add_argument("--worker-env", action="append", default=[], metavar="NAME=VALUE",
                         help="extra environment for the SendGuard workers, to try a setting "
-                        "(Faust reads e.g. PRODUCER_LINGER, BROKER_COMMIT_INTERVAL from it)")
+                        "(Faust reads e.g. SENDGUARD_FAUST_PRODUCER_LINGER from it)")
     args = parser.parse_args(argv)
     if args.quick:
         args.intents = min(args.intents, 2_000)
