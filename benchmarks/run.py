@@ -146,11 +146,12 @@ def scale_ceiling(one_worker: list[Sample], cores: int) -> str | None:
     counted over the whole machine (worker, broker, the counting consumer, the OS): the cores
     divided by that cost, against one worker's rate. A ceiling, not a forecast: two workers
     cost at least as much per record as one (each commits its own transactions)."""
-    runs = [s for s in one_worker if s.count and s.machine_cpu_s and s.rate]
-    if not runs:
-        return None
     # (per-process and per-core counters are sampled apart: on a short run their sum can
     # exceed the machine's by a few ticks)
+    runs = [s for s in one_worker
+            if s.count and s.rate and max(s.machine_cpu_s, s.cpu_s + (s.broker_cpu_s or 0.0))]
+    if not runs:
+        return None
     per_record = median([max(s.machine_cpu_s, s.cpu_s + (s.broker_cpu_s or 0.0)) / s.count
                          for s in runs])
     worker = median([s.cpu_s / s.count for s in runs])
