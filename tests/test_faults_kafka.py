@@ -41,6 +41,7 @@ from app.policy import load_policy
 from app.records import iso_ms
 from app.replay import replay
 from app.settings import Settings
+from app.worker import FAUST_ENV_PREFIX
 from tests.conftest import WorkerProcess
 from tests.kafka_io import CommittedReader, consume, publish, trace_line
 
@@ -48,10 +49,12 @@ pytestmark = pytest.mark.kafka
 
 POLICY = Path(__file__).resolve().parents[1] / "policy.example.toml"
 TENANTS = {"jd": "京东", "cmb": "招商银行", "meituan": "美团"}
-# Faust reads these from the environment itself. A worker killed with -9 stays a group member
-# until its session times out; the restarted one waits for that (Faust's default: 60 s).
-# A shorter session keeps three crash-restarts in the test budget; it changes no decision.
-FAST_GROUP = {"BROKER_SESSION_TIMEOUT": "10", "BROKER_HEARTBEAT_INTERVAL": "1"}
+# Faust reads these from the environment itself (under SendGuard's prefix). A worker killed
+# with -9 stays a group member until its session times out; the restarted one waits for that
+# (Faust's default: 60 s). A shorter session keeps three crash-restarts in the test budget; it
+# changes no decision.
+FAST_GROUP = {f"{FAUST_ENV_PREFIX}BROKER_SESSION_TIMEOUT": "10",
+              f"{FAUST_ENV_PREFIX}BROKER_HEARTBEAT_INTERVAL": "1"}
 Row = tuple[str, bytes, int]  # key (the phone), value, timestamp ms
 
 
