@@ -78,6 +78,13 @@ class Sample:
     def cores_busy(self) -> float:
         return self.machine_cpu_s / self.window_s if self.window_s else 0.0
 
+    @property
+    def run_cpu_s(self) -> float:
+        """The machine's CPU over the run, never less than the measured processes' and the
+        broker's: per-process and per-core counters are sampled apart, and on a short run their
+        sum can exceed the machine's by a few ticks."""
+        return max(self.machine_cpu_s, self.cpu_s + (self.broker_cpu_s or 0.0))
+
 
 @dataclass
 class Window:
@@ -146,14 +153,10 @@ def scale_ceiling(one_worker: list[Sample], cores: int) -> str | None:
     counted over the whole machine (worker, broker, the counting consumer, the OS): the cores
     divided by that cost, against one worker's rate. A ceiling, not a forecast: two workers
     cost at least as much per record as one (each commits its own transactions)."""
-    # (per-process and per-core counters are sampled apart: on a short run their sum can
-    # exceed the machine's by a few ticks)
-    runs = [s for s in one_worker
-            if s.count and s.rate and max(s.machine_cpu_s, s.cpu_s + (s.broker_cpu_s or 0.0))]
+    runs = [s for s in one_worker if s.count and s.rate and s.run_cpu_s]
     if not runs:
         return None
-    per_record = median([max(s.machine_cpu_s, s.cpu_s + (s.broker_cpu_s or 0.0)) / s.count
-                         for s in runs])
+    per_record = median([s.run_cpu_s / s.count for s in runs])
     worker = median([s.cpu_s / s.count for s in runs])
     brokers = [s.broker_cpu_s / s.count for s in runs if s.broker_cpu_s is not None]
     broker = median(brokers) if brokers else None
