@@ -1,0 +1,107 @@
+"""Score reply corpora end to end, as users see them: a marketing grant, the reply, then a
+marketing intent that must be `opted_out` exactly when the reply refuses.
+
+Each labelled reply gets its own recipient, so the replies cannot affect one another. The same
+records go through `sendguard replay` (tests/test_replies_end_to_end.py) and through a worker
+on the launched Kafka (tests/test_replies_kafka.py).
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app.records import iso_ms
+
+DATA = Path(__file__).parent / "data"
+DEV = DATA / "replies.tsv"
+HELD_OUT = DATA / "replies-heldout.tsv"
+TENANT, SIGNATURE, PORT = "meituan", "美团", "106900005678"  # policy.example.toml
+FIRST_PHONE = 13_900_000_000  # +86 139: an allocated mobile range
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    label: str
+    category: str
+
+
+def load(path: Path) -> list[Reply]:
+    """A corpus file: tab-separated `text, label[, category]` with a header line."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
+    return [Reply(row[0], row[1], row[2] if len(row) > 2 else "") for row in rows[1:] if row]
+
+
+def records(replies: list[Reply], start_ms: int, tag: str = "r"
+            ) -> list[tuple[str, dict[str, Any], int]]:
+    """(topic id, value, timestamp ms) for every reply: grant, reply, marketing intent.
+
+    Timestamps step by one second per record; keep `start_ms` in Shanghai daytime so quiet
+    hours do not interfere (the last record comes len(replies) * 3 seconds later)."""
+    out: list[tuple[str, dict[str, Any], int]] = []
+    ts = start_ms
+    for n, reply in enumerate(replies):
+        phone = f"+86{FIRST_PHONE + n}"
+        out.append(("consent_events", {
+            "event_id": f"{tag}-grant-{n}", "phone": phone, "tenant": TENANT,
+            "category": "marketing", "action": "grant", "source": "signup_form",
+            "occurred_at": "2026-11-01T10:00:00Z",
+            "evidence": {"form_id": "reg-v3", "ip": "203.0.113.7"}}, ts))
+        out.append(("carrier_replies", {
+            "type": "mo", "reply_id": f"{tag}-mo-{n}", "phone": phone, "to": PORT,
+            "text": reply.text, "received_at": iso_ms(ts + 1000)}, ts + 1000))
+        out.append(("send_intents", {
+            "msg_id": f"{tag}-mk-{n}", "tenant": TENANT, "signature": SIGNATURE,
+            "category": "marketing", "phone": phone,
+            "content": f"【{SIGNATURE}】双12神券已到账，拒收请回复R"}, ts + 2000))
+        ts += 3000
+    return out
+
+
+@dataclass
+class Score:
+    """Precision and recall of `opted_out` against the `unsubscribe` label."""
+
+    true_pos: int = 0
+    false_pos: int = 0
+    false_neg: int = 0
+    total: int = 0
+    misses: list[str] = field(default_factory=list)
+
+    @property
+    def precision(self) -> float:
+        found = self.true_pos + self.false_pos
+        return self.true_pos / found if found else 1.0
+
+    @property
+    def recall(self) -> float:
+        wanted = self.true_pos + self.false_neg
+        return self.true_pos / wanted if wanted else 1.0
+
+    def line(self, name: str) -> str:
+        return (f"{name}: {self.total} replies, precision {self.precision:.3f}, "
+                f"recall {self.recall:.3f} ({self.false_pos} false stops, "
+                f"{self.false_neg} missed refusals)")
+
+
+def score(replies: list[Reply], reasons: dict[str, str], tag: str = "r") -> Score:
+    """Score the decisions (msg_id -> reason) of the intents `records` built."""
+    result = Score(total=len(replies))
+    for n, reply in enumerate(replies):
+        reason = reasons.get(f"{tag}-mk-{n}")
+        assert reason in ("ok", "opted_out"), (reply, reason)  # nothing else may interfere
+        refused = reply.label == "unsubscribe"
+        stopped = reason == "opted_out"
+        if refused and stopped:
+            result.true_pos += 1
+        elif stopped:
+            result.false_pos += 1
+            result.misses.append(f"false stop [{reply.category}] {reply.text!r}")
+        elif refused:
+            result.false_neg += 1
+            result.misses.append(f"missed [{reply.category}] {reply.text!r}")
+    return result
