@@ -38,6 +38,7 @@ from app.policy import CATEGORIES, Policy
 from app.records import (
     CONSENT_EVENTS,
     OBSERVATION,
+    PLAUSIBLE_MIN_MS,
     TEXT_MAX_CHARS,
     Emit,
     Source,
@@ -235,6 +236,9 @@ def check_intent(
             expires_ms = parse_rfc3339_ms(expires_at)
         except ValueError as exc:
             problems.append(f"expires_at {exc}")
+        else:
+            if expires_ms < PLAUSIBLE_MIN_MS:  # a defaulted field (year 1, epoch 0), not a time
+                problems.append(f"expires_at is before {iso_ms(PLAUSIBLE_MIN_MS)}")
     if problems:
         return INVALID_INTENT, "; ".join(problems)
     if phone is None:
