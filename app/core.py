@@ -38,6 +38,7 @@ from app.policy import CATEGORIES, Policy
 from app.records import (
     CONSENT_EVENTS,
     OBSERVATION,
+    PLAUSIBLE_MIN_MS,
     TEXT_MAX_CHARS,
     Emit,
     Source,
@@ -154,7 +155,7 @@ def check_recipient(
             zone, local = found
             detail = (f"{category} quiet hours {_clock(window)} in {zone.key} "
                       f"(local time {local:%H:%M})")
-            if policy.quiet_hours_action == "defer" and may_defer:
+            if policy.quiet_hours_action == "defer" and may_defer and quiet.can_defer(now_ms):
                 release_ms = quiet.next_open_ms(now_ms, zones, window)
                 return OK, f"held until {iso_ms(release_ms)}: {detail}", release_ms
             return QUIET_HOURS, detail, None
@@ -235,6 +236,9 @@ def check_intent(
             expires_ms = parse_rfc3339_ms(expires_at)
         except ValueError as exc:
             problems.append(f"expires_at {exc}")
+        else:
+            if expires_ms < PLAUSIBLE_MIN_MS:  # a defaulted field (year 1, epoch 0), not a time
+                problems.append(f"expires_at is before {iso_ms(PLAUSIBLE_MIN_MS)}")
     if problems:
         return INVALID_INTENT, "; ".join(problems)
     if phone is None:
@@ -429,7 +433,7 @@ def _event_from_mo(value: dict[str, Any], reply: ReplyClass, phone: str, now_ms:
 def _event_from_dlr(value: dict[str, Any], phone: str, now_ms: int, state: RecipientState,
                     policy: Policy) -> dict[str, Any] | None:
     code = value.get("error_code")
-    if code not in policy.dlr_revoke_error_codes:
+    if not isinstance(code, str) or code not in policy.dlr_revoke_error_codes:
         return None
     seen = (state.get("seen") or {}).get(value["msg_id"])
     tenant = seen[4] if seen and len(seen) > 4 and seen[4] else consent.ALL_TENANTS

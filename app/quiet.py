@@ -24,6 +24,9 @@ _ZONES_KEPT: Final = 65536  # recipients' zones kept per policy
 _MINUTES_KEPT: Final = 4096  # local minutes kept per zone
 _KEPT_MS_LIMIT: Final = 2**33 * 1000
 _LOCAL_MINUTES: Final[dict[ZoneInfo, dict[int, int]]] = {}
+# The instants a datetime can hold in every zone, a day to spare (next_open_ms adds one).
+_DATETIME_MIN_MS: Final = -62_135_596_800_000 + 2 * 86_400_000  # 0001-01-03T00:00:00Z
+_DATETIME_MAX_MS: Final = 253_402_300_799_999 - 2 * 86_400_000  # 9999-12-29T23:59:59.999Z
 
 
 @lru_cache(maxsize=512)
@@ -77,8 +80,21 @@ def quiet_zone(now_ms: int, zones: tuple[ZoneInfo, ...],
     """(zone, local time) of a zone where `now` is inside the quiet window, or None."""
     for zone in zones:
         if _in_range(_local_minute(now_ms, zone), window):
-            return zone, datetime.fromtimestamp(now_ms / 1000, tz=UTC).astimezone(zone)
+            return zone, _utc(now_ms).astimezone(zone)
     return None
+
+
+def can_defer(now_ms: int) -> bool:
+    """Whether an intent decided at `now_ms` may be held for quiet hours: not when a datetime
+    cannot hold the time (a corrupt record timestamp), whose release could never come."""
+    return _DATETIME_MIN_MS <= now_ms <= _DATETIME_MAX_MS
+
+
+def _utc(now_ms: int) -> datetime:
+    """`now_ms` as a UTC datetime. A record timestamp a datetime cannot hold (only a corrupt
+    one: years 0001 and 9999 at the edges) is clamped into range, so none makes a rule raise."""
+    return datetime.fromtimestamp(min(max(now_ms, _DATETIME_MIN_MS), _DATETIME_MAX_MS) / 1000,
+                                  tz=UTC)
 
 
 def _local_minute(now_ms: int, zone: ZoneInfo) -> int:
@@ -90,7 +106,7 @@ def _local_minute(now_ms: int, zone: ZoneInfo) -> int:
     seconds, never two in a minute); otherwise, and outside the range where ms / 1000 is exact
     to the microsecond (as records.iso_ms), it is converted every time."""
     if not 0 <= now_ms < _KEPT_MS_LIMIT:
-        local = datetime.fromtimestamp(now_ms / 1000, tz=UTC).astimezone(zone)
+        local = _utc(now_ms).astimezone(zone)
         return local.hour * 60 + local.minute
     minute = now_ms // 60_000
     by_minute = _LOCAL_MINUTES.get(zone)

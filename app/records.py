@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, NamedTuple, cast
@@ -82,9 +83,19 @@ _FAST_ISO_LIMIT_MS: Final = 2**33 * 1000
 _SECONDS: Final = [f"{s:02d}." for s in range(60)]
 _MILLIS: Final = [f"{ms:03d}Z" for ms in range(1000)]
 
+# The instants RFC 3339 can write (years 0000-9999, in UTC).
+RFC3339_MIN_MS: Final = -62_167_219_200_000  # 0000-01-01T00:00:00.000Z
+RFC3339_MAX_MS: Final = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
+# The earliest instant a payload's timestamp plausibly means (earlier: a defaulted field).
+PLAUSIBLE_MIN_MS: Final = 946_684_800_000  # 2000-01-01T00:00:00.000Z
+_DAY_MS: Final = 86_400_000
+
 
 def iso_ms(ts_ms: int) -> str:
-    """Epoch milliseconds -> RFC 3339 UTC with milliseconds ('2026-11-22T06:03:59.123Z')."""
+    """Epoch milliseconds -> RFC 3339 UTC with milliseconds ('2026-11-22T06:03:59.123Z').
+
+    Total: an instant RFC 3339 cannot write (before year 0000, after 9999: only a corrupt
+    record timestamp) is clamped to the nearest one it can, so no input makes this raise."""
     if type(ts_ms) is int and 0 <= ts_ms < _FAST_ISO_LIMIT_MS:
         in_minute_ms = ts_ms % 60_000  # (integer arithmetic, which mypyc compiles to C)
         minutes = ts_ms // 60_000
@@ -92,7 +103,12 @@ def iso_ms(ts_ms: int) -> str:
         if minute is None:
             minute = _iso_minute(minutes)
         return f"{minute}{_SECONDS[in_minute_ms // 1000]}{_MILLIS[in_minute_ms % 1000]}"
-    return datetime.fromtimestamp(ts_ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    ms = min(max(int(ts_ms), RFC3339_MIN_MS), RFC3339_MAX_MS)
+    days, in_day_ms = divmod(ms, _DAY_MS)
+    year, month, day = _civil_from_days(days)
+    seconds, millis = divmod(in_day_ms, 1000)
+    return (f"{year:04d}-{month:02d}-{day:02d}T{seconds // 3600:02d}:{seconds // 60 % 60:02d}:"
+            f"{seconds % 60:02d}.{millis:03d}Z")
 
 
 # '2026-11-22T06:03:' by minute, cached: decisions come in time order, many per minute (epoch
@@ -110,14 +126,70 @@ def _iso_minute(minutes: int) -> str:
     return text
 
 
+# RFC 3339 section 5.6 date-time, and nothing else: 'T' (or 't') between date and time, seconds
+# required, an offset required ('Z', 'z' or +hh:mm/-hh:mm). datetime.fromisoformat also takes
+# a space, week and ordinal dates, basic format (20261122T1000), hour-only times and no offset.
+_RFC3339: Final = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]+))?"
+    r"(?:[Zz]|([+-])([0-9]{2}):([0-9]{2}))")
+RFC3339_EXAMPLE: Final = "2026-11-22T20:00:00+08:00"
+_MONTH_DAYS: Final = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
 def parse_rfc3339_ms(text: object) -> int:
-    """RFC 3339 text with an explicit offset -> epoch ms; ValueError otherwise."""
+    """RFC 3339 date-time with an explicit offset -> epoch ms; ValueError otherwise, never any
+    other exception. Digits past the millisecond are dropped; a leap second (:60) is read as
+    the second after :59 (epoch time has none). -00:00 ("offset unknown") is read as UTC."""
     if not isinstance(text, str):
-        raise ValueError("must be an RFC 3339 string")
-    moment = datetime.fromisoformat(text.strip())
-    if moment.tzinfo is None:
-        raise ValueError("needs a UTC offset (e.g. 2026-11-22T20:00:00+08:00)")
-    return round(moment.timestamp() * 1000)
+        raise ValueError(f"must be an RFC 3339 string (e.g. {RFC3339_EXAMPLE})")
+    found = _RFC3339.fullmatch(text) if len(text) <= 64 else None
+    if found is None:
+        raise ValueError(f"is not an RFC 3339 date-time with an offset (e.g. {RFC3339_EXAMPLE})")
+    year, month, day = int(found[1]), int(found[2]), int(found[3])
+    hour, minute, second = int(found[4]), int(found[5]), int(found[6])
+    if not 1 <= month <= 12 or not 1 <= day <= _days_in_month(year, month):
+        raise ValueError(f"has no such date ({found[1]}-{found[2]}-{found[3]})")
+    if hour > 23 or minute > 59 or second > 60:
+        raise ValueError(f"has no such time of day ({found[4]}:{found[5]}:{found[6]})")
+    offset_s = 0
+    if found[8] is not None:
+        offset_hours, offset_minutes = int(found[9]), int(found[10])
+        if offset_hours > 23 or offset_minutes > 59:
+            raise ValueError(f"has no such offset ({found[8]}{found[9]}:{found[10]})")
+        offset_s = (offset_hours * 3600 + offset_minutes * 60) * (1 if found[8] == "+" else -1)
+    millis = int((found[7] or "")[:3].ljust(3, "0"))
+    local_s = _days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second
+    return (local_s - offset_s) * 1000 + millis
+
+
+def _days_in_month(year: int, month: int) -> int:
+    if month == 2 and year % 4 == 0 and (year % 100 != 0 or year % 400 == 0):
+        return 29
+    return _MONTH_DAYS[month - 1]
+
+
+def _days_from_civil(year: int, month: int, day: int) -> int:
+    """Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm)."""
+    year -= 1 if month <= 2 else 0
+    era = year // 400
+    year_of_era = year - era * 400
+    day_of_year = (153 * (month - 3 if month > 2 else month + 9) + 2) // 5 + day - 1
+    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
+    return era * 146_097 + day_of_era - 719_468
+
+
+def _civil_from_days(days: int) -> tuple[int, int, int]:
+    """(year, month, day) of a day count since 1970-01-01 (inverse of _days_from_civil)."""
+    days += 719_468
+    era = days // 146_097
+    day_of_era = days - era * 146_097
+    year_of_era = (day_of_era - day_of_era // 1460 + day_of_era // 36_524
+                   - day_of_era // 146_096) // 365
+    day_of_year = day_of_era - (365 * year_of_era + year_of_era // 4 - year_of_era // 100)
+    shifted_month = (5 * day_of_year + 2) // 153
+    day = day_of_year - (153 * shifted_month + 2) // 5 + 1
+    month = shifted_month + 3 if shifted_month < 10 else shifted_month - 9
+    return year_of_era + era * 400 + (1 if month <= 2 else 0), month, day
 
 
 def decision_record(

@@ -6,6 +6,10 @@ A trace is JSONL, one input record a line, in arrival order:
     {"topic": "sms.send-intents", "timestamp": "2026-11-22T10:00:00+08:00", "value": {...}}
     {"topic": "sms.send-intents", "timestamp": "...", "raw": "bytes that are not JSON"}
 
+`timestamp` is the record's Kafka timestamp: RFC 3339 with an offset, 1970 or later; `key`
+is optional (a string). A line not of this form stops the replay with its line number; what
+`value` or `raw` holds is never checked here: it is decided or dead-lettered as the worker would.
+
 The output is JSONL, every record the worker would publish: {"topic", "key", "value"}.
 Records the worker publishes to one of its own input topics are fed back right after the
 record that caused them. Intents held for quiet hours are released before the first record at
@@ -41,17 +45,28 @@ def read_trace(lines: Iterable[str | bytes]) -> Iterator[tuple[str, int, bytes |
         if not line.strip():
             continue
         try:
-            record = orjson.loads(line)
-            topic = record["topic"]
-            timestamp_ms = parse_rfc3339_ms(record["timestamp"])
-            if "raw" in record:
-                value = str(record["raw"]).encode("utf-8")
-            else:
-                value = orjson.dumps(record["value"])
-            key = record.get("key")
-            yield topic, timestamp_ms, key.encode("utf-8") if key else None, value
+            yield _trace_record(orjson.loads(line))
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
             raise TraceError(f"trace line {number}: {exc!r}") from exc
+
+
+def _trace_record(record: Any) -> tuple[str, int, bytes | None, bytes]:
+    """One trace line's record as (topic, timestamp_ms, key, value); TypeError, KeyError or
+    ValueError when it is not of the documented form (what its payload holds is not checked:
+    that is the worker's input, decided or dead-lettered as the worker would)."""
+    if not isinstance(record, dict):
+        raise TypeError("a trace line must be a JSON object")
+    topic, key = record["topic"], record.get("key")
+    if not isinstance(topic, str):
+        raise TypeError("topic must be a string")
+    if key is not None and not isinstance(key, str):
+        raise TypeError("key must be a string or null")
+    timestamp_ms = parse_rfc3339_ms(record["timestamp"])
+    if timestamp_ms < 0:  # a Kafka record's timestamp is never before the epoch
+        raise ValueError("timestamp is before 1970-01-01T00:00:00Z")
+    value = (str(record["raw"]).encode("utf-8") if "raw" in record
+             else orjson.dumps(record["value"]))
+    return topic, timestamp_ms, key.encode("utf-8") if key else None, value
 
 
 class Replayer:

@@ -211,16 +211,16 @@ def test_quiet_hours_for_a_us_number_use_its_own_zone_not_utc() -> None:
 
 
 def test_a_number_spanning_zones_is_read_strictly_and_the_policy_can_map_it() -> None:
-    toll_free = "+18005550100"  # every North American zone
-    r = Recipient(policy(**{"categories.marketing.caps": []}), phone=toll_free)
+    mobile = "+61412345678"  # an Australian mobile: Perth to Lord Howe, and Christmas Island
+    sydney = ZoneInfo("Australia/Sydney")
+    r = Recipient(policy(**{"categories.marketing.caps": []}), phone=mobile)
     r.grant()
-    noon_new_york = at("2026-11-22T07:30:00", ZoneInfo("America/New_York"))
-    assert r.reason(noon_new_york, category="marketing", tenant="meituan") == "quiet_hours"
+    morning_sydney = at("2026-11-22T09:00:00", sydney)  # 06:00 in Perth
+    assert r.reason(morning_sydney, category="marketing", tenant="meituan") == "quiet_hours"
     mapped = Recipient(policy(**{"categories.marketing.caps": [],
-                                 "zones": {"+1800": "America/New_York"}}), phone=toll_free)
+                                 "zones": {"+614": "Australia/Sydney"}}), phone=mobile)
     mapped.grant()
-    assert mapped.reason(at("2026-11-22T09:00:00", ZoneInfo("America/New_York")),
-                         category="marketing", tenant="meituan") == "ok"
+    assert mapped.reason(morning_sydney, category="marketing", tenant="meituan") == "ok"
 
 
 def test_defer_holds_and_releases_at_the_window_start() -> None:
