@@ -9,17 +9,24 @@ Pure functions over one recipient's state document (see app/core.py):
 A revoke may be wide (tenant "*", category "all"); a grant must name one tenant and one
 category, with evidence of an explicit opt-in. Ordering is by occurred_at, not arrival: a
 late-arriving older grant never re-enables a newer revoke, and on a tie the revoke wins.
-A revoke is always applied, whatever its evidence: refusing must never be obstructed.
+A revoke is always applied, whatever its evidence: refusing must never be obstructed. Events
+are read to fail safe: what could be a refusal is read as one, and a refusal whose tenant,
+category or time is unclear is widened (every tenant, all categories, the record's time),
+never dropped; only grants are read strictly. The outcome's detail names each such reading.
 An erasure request (PIPL art. 47) deletes everything held for the recipient except their
 revokes, so that erasure never re-enables marketing; grants that occurred before it are stale.
 """
 
 from __future__ import annotations
 
+import hashlib
+import unicodedata
 from typing import Any, Final
 
+import orjson
+
 from app.policy import Policy
-from app.records import bounded_id, parse_rfc3339_ms
+from app.records import bounded_id, iso_ms, parse_rfc3339_ms
 
 GRANT: Final = "grant"
 REVOKE: Final = "revoke"
@@ -29,10 +36,22 @@ ALL_TENANTS: Final = "*"
 ALL_CATEGORIES: Final = "all"
 CONSENT_CATEGORIES: Final = ("marketing", "notification")
 _CATEGORY_VALUES: Final = (*CONSENT_CATEGORIES, ALL_CATEGORIES)  # what an event's category may be
-# Longest event id, source and tenant kept in a recipient's state as given; longer event ids
-# are kept by their sha256, longer sources cut, and a revoke naming a longer tenant (none in a
-# policy is that long) revokes for every tenant.
+# Longest event id and source kept in a recipient's state as given; longer event ids are kept
+# by their sha256, longer sources cut. (A revoke naming a tenant the policy does not know, so
+# any longer one, revokes for every tenant.)
 MAX_ID_LENGTH: Final = 128
+# An occurred_at before this (an upstream default such as epoch 0 or year 1), or more than
+# MAX_AHEAD_MS after the record's timestamp, is no event time: the record's timestamp is used.
+EARLIEST_MS: Final = 946_684_800_000  # 2000-01-01T00:00:00Z
+MAX_AHEAD_MS: Final = 86_400_000
+# Actions, folded (case, width, separators): a grant by another name is not trusted (grants
+# are read strictly); any other word (opt-out, unsubscribe, a typo, none at all) is a revoke.
+_GRANT_LIKE: Final = frozenset({"granted", "optin", "optedin", "subscribe", "subscribed",
+                                "resubscribe", "consent", "consented", "allow", "accept",
+                                "accepted", "start", "yes"})
+# What a `prechecked` flag may say for "not pre-ticked": anything else counts as pre-ticked.
+_FALSE_WORDS: Final = frozenset({"", "false", "f", "0", "no", "n", "off", "none", "null"})
+_PRECHECKED_KEYS: Final = frozenset({"prechecked", "preticked", "preselected"})
 
 # Outcomes of applying an event (the `result` of a consent outcome record).
 APPLIED: Final = "applied"
@@ -52,10 +71,12 @@ INVALID_EVENT: Final = "invalid_event"
 # __init__ is C, where a dataclass's generated one is interpreted Python (~10,000 instructions
 # for a ConsentEvent, one or two of these per consent event).
 class ConsentEvent:
-    __slots__ = ("action", "category", "event_id", "evidence", "occurred_ms", "source", "tenant")
+    __slots__ = ("action", "category", "event_id", "evidence", "notes", "occurred_ms", "source",
+                 "tenant")
 
     def __init__(self, event_id: str, tenant: str, category: str, action: str, source: str,
-                 occurred_ms: int, evidence: dict[str, Any] | None = None) -> None:
+                 occurred_ms: int, evidence: dict[str, Any] | None = None,
+                 notes: list[str] | None = None) -> None:
         self.event_id = event_id
         self.tenant = tenant
         self.category = category
@@ -63,6 +84,8 @@ class ConsentEvent:
         self.source = source
         self.occurred_ms = occurred_ms
         self.evidence: dict[str, Any] = {} if evidence is None else evidence
+        # What was read otherwise than given (widened, replaced): the outcome's detail.
+        self.notes: list[str] = [] if notes is None else notes
 
 
 class Outcome:
@@ -74,49 +97,119 @@ class Outcome:
         self.detail = detail
 
 
-def parse_event(value: dict[str, Any], record_ms: int) -> ConsentEvent | str:
-    """The event, or the text of what makes it unusable.
+def parse_event(value: dict[str, Any], record_ms: int, policy: Policy) -> ConsentEvent | str:
+    """The event as the ledger applies it, or the text of what makes it unusable.
 
-    Revokes are read leniently (missing tenant: all tenants; missing or unknown category:
-    all categories; no occurred_at: the record time), because a refusal must never be lost
-    to a formality. Grants are read strictly.
+    Revokes are read leniently (an unrecognised or missing action: a revoke; a tenant the
+    policy does not know, or none: all tenants; a missing or unknown category: all
+    categories; an unusable occurred_at: the record time; no event_id: one derived from the
+    content), because a refusal must never be lost or narrowed by a formality. Grants are read
+    strictly. `notes` says what was read otherwise than given.
     """
+    notes: list[str] = []
+    written = value.get("action")
+    action = _action(written)
+    if action is None:
+        return f"action {clip_id(written)} is not {GRANT!r}: grants are read strictly"
+    if action == REVOKE and written != REVOKE and _word(written) != REVOKE:
+        notes.append(f"read as a revoke: action {clip_id(written)} is not one of "
+                     f"{', '.join(ACTIONS)}")
     event_id = value.get("event_id")
     if not isinstance(event_id, str) or not event_id:
-        return "event_id must be a non-empty string"
+        if action != REVOKE:
+            return "event_id must be a non-empty string"
+        event_id = "sha256:" + hashlib.sha256(orjson.dumps(
+            value, option=orjson.OPT_SORT_KEYS)).hexdigest()
+        notes.append("no event_id: derived from the event's content")
     event_id = bounded_id(event_id, MAX_ID_LENGTH)
-    action = value.get("action")
-    if action not in ACTIONS:
-        return f"action must be one of {', '.join(ACTIONS)}"
     tenant, category = value.get("tenant"), value.get("category")
     given_source = value.get("source")
     source = given_source[:MAX_ID_LENGTH] if isinstance(given_source, str) else "unknown"
     evidence = value.get("evidence")
     try:
-        # Nothing occurred after it was published: a clock ahead (or a typo, 2099) must not
-        # let a grant outrank the refusals that follow it.
-        occurred_ms = min(parse_rfc3339_ms(value.get("occurred_at")), record_ms)
+        occurred_ms, note = event_time(value.get("occurred_at"), record_ms)
     except ValueError as exc:
         if action == GRANT:
             return f"occurred_at {exc}"
-        occurred_ms = record_ms
+        occurred_ms, note = record_ms, f"occurred_at replaced by the record's timestamp: {exc}"
+    if note is not None:
+        notes.append(note)
     if action == ERASE:  # the whole recipient, whatever tenant or category it names
-        return ConsentEvent(event_id, ALL_TENANTS, ALL_CATEGORIES, ERASE, source, occurred_ms)
+        return ConsentEvent(event_id, ALL_TENANTS, ALL_CATEGORIES, ERASE, source, occurred_ms,
+                            None, notes)
     if action == REVOKE:
-        return ConsentEvent(
-            event_id,
-            tenant if isinstance(tenant, str) and 0 < len(tenant) <= MAX_ID_LENGTH
-            else ALL_TENANTS,
-            category if category in _CATEGORY_VALUES else ALL_CATEGORIES,
-            REVOKE, source, occurred_ms, evidence if isinstance(evidence, dict) else {},
-        )
+        if not isinstance(tenant, str) or not tenant:
+            tenant = ALL_TENANTS
+            notes.append("widened: no tenant, so every tenant (*)")
+        elif tenant != ALL_TENANTS and tenant not in policy.tenants:
+            notes.append(f"widened: unknown tenant {clip_id(tenant)}, so every tenant (*)")
+            tenant = ALL_TENANTS
+        if category not in _CATEGORY_VALUES:
+            notes.append(f"widened: category {clip_id(category)} is not one of "
+                         f"{', '.join(_CATEGORY_VALUES)}, so {ALL_CATEGORIES}")
+            category = ALL_CATEGORIES
+        return ConsentEvent(event_id, tenant, category, REVOKE, source, occurred_ms,
+                            evidence if isinstance(evidence, dict) else {}, notes)
     if not isinstance(tenant, str) or not tenant:
         return "tenant must be a non-empty string"
     if category not in _CATEGORY_VALUES:
         return f"category must be one of {', '.join(_CATEGORY_VALUES)}"
     if evidence is not None and not isinstance(evidence, dict):
         return "evidence must be an object"
-    return ConsentEvent(event_id, tenant, category, GRANT, source, occurred_ms, evidence or {})
+    return ConsentEvent(event_id, tenant, category, GRANT, source, occurred_ms, evidence or {},
+                        notes)
+
+
+def event_time(text: object, record_ms: int) -> tuple[int, str | None]:
+    """An event's occurred_at as the ledger orders it, and a note when it was replaced.
+
+    Nothing occurred after it was published: a time ahead of the record's timestamp (a clock
+    ahead) counts as that timestamp, so a grant cannot outrank the refusals that follow it;
+    more than a day ahead (a typo, 2099) or before 2000 (an upstream default: epoch 0, year
+    1) is no event time at all, and is replaced by it, with a note. Raises ValueError when
+    the text is not a usable RFC 3339 time.
+    """
+    try:
+        occurred_ms = parse_rfc3339_ms(text)
+    except OverflowError as exc:  # a year the platform's time functions cannot hold
+        raise ValueError("is out of range") from exc
+    if occurred_ms < EARLIEST_MS:
+        return record_ms, (f"occurred_at replaced by the record's timestamp: "
+                           f"{clip_id(text)} is before 2000-01-01")
+    if occurred_ms > record_ms + MAX_AHEAD_MS:
+        return record_ms, (f"occurred_at replaced by the record's timestamp: {clip_id(text)} "
+                           f"is more than 24 h after it ({iso_ms(record_ms)})")
+    return min(occurred_ms, record_ms), None
+
+
+def _action(given: object) -> str | None:
+    """The action an event is applied as: grant, revoke and erase in any case or width,
+    trimmed; None for a grant by another name (rejected: grants are read strictly); a revoke
+    for anything else (opt-out, unsubscribe, a typo, none at all): when in doubt, a refusal."""
+    if isinstance(given, str) and given in ACTIONS:  # as written: the usual case
+        return given
+    word = _word(given)
+    if word in ACTIONS:
+        return word
+    folded = "".join(c for c in word if c.isalnum())
+    if folded == GRANT or folded in _GRANT_LIKE:
+        return None
+    return REVOKE
+
+
+def _word(text: object) -> str:
+    """A word as compared: width and case folded, trimmed ("" for a non-string)."""
+    if not isinstance(text, str):
+        return ""
+    if text.isascii():
+        return text.strip().lower()
+    return unicodedata.normalize("NFKC", text).strip().casefold()
+
+
+def clip_id(value: object) -> str:
+    """A value named in a note (its repr: 'acme', None, 7), short whatever it holds."""
+    text = repr(value)
+    return text if len(text) <= 64 else text[:63] + "…"
 
 
 def check_grant(event: ConsentEvent, policy: Policy) -> Outcome | None:
@@ -126,12 +219,54 @@ def check_grant(event: ConsentEvent, policy: Policy) -> Outcome | None:
                        "a grant must name one tenant and one category; only revokes widen")
     if event.tenant not in policy.tenants:
         return Outcome(REJECTED, UNKNOWN_TENANT, f"tenant {event.tenant!r} is not in the policy")
-    if event.evidence.get("prechecked") is True:
-        return Outcome(REJECTED, PRECHECKED,
-                       "a pre-ticked box or consent by default is not consent (MIIT 2021)")
-    if policy.require_consent_evidence and not event.evidence:
+    # One pass over the evidence: a prechecked flag (any spelling of the key, any JSON form
+    # but a clear false) rejects; anything else that is not empty is evidence.
+    substantive = False
+    for key, value in event.evidence.items():
+        if _is_prechecked_key(key):
+            if not _clearly_false(value):
+                return Outcome(REJECTED, PRECHECKED,
+                               "a pre-ticked box or consent by default is not consent "
+                               "(MIIT 2021)")
+        elif not substantive:
+            substantive = _substantive(value)
+    if policy.require_consent_evidence and not substantive:
         return Outcome(REJECTED, NO_EVIDENCE, "the policy requires evidence of the opt-in")
     return None
+
+
+def _is_prechecked_key(key: str) -> bool:
+    """"prechecked", "preChecked", "pre_checked", "Pre-Checked", "preticked" alike."""
+    if key == "prechecked":
+        return True
+    if len(key) < 9:  # the usual keys (form_id, ip, checkbox): shorter than any spelling
+        return False
+    return "".join(c for c in _word(key) if c.isalnum()) in _PRECHECKED_KEYS
+
+
+def _clearly_false(flag: Any) -> bool:
+    """Whether a prechecked flag clearly says "not pre-ticked": false, 0, "false", "0",
+    "no", "off", "", null (and the like); anything else counts as pre-ticked."""
+    if flag is None or flag is False:
+        return True
+    if isinstance(flag, (int, float)):
+        return flag == 0
+    if isinstance(flag, str):
+        word = _word(flag)
+        if word in _FALSE_WORDS:
+            return True
+        try:
+            return float(word) == 0
+        except ValueError:
+            return False
+    return False
+
+
+def _substantive(value: Any) -> bool:
+    """Whether an evidence value holds anything (not null, blank or an empty container)."""
+    if isinstance(value, str):
+        return bool(value.strip())
+    return value is not None and value != [] and value != {}
 
 
 def apply_event(state: dict[str, Any], event: ConsentEvent, now_ms: int,

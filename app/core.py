@@ -29,6 +29,7 @@ like `sendguard replay` or benchmarks/core_bench.py, runs several).
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any, Final
 
 import orjson
@@ -356,9 +357,11 @@ def check_consent(
 def apply_consent_event(
     value: dict[str, Any], phone: str, now_ms: int, state: RecipientState, policy: Policy
 ) -> list[Emit]:
-    """Apply a consent event to the ledger; the outcome record says what became of it."""
-    event = consent.parse_event(value, now_ms)
+    """Apply a consent event to the ledger; the outcome record says what became of it, and
+    how the event was read where that differs from what it says (widened, time replaced)."""
+    event = consent.parse_event(value, now_ms, policy)
     dropped: list[Emit] = []
+    read_as: dict[str, Any] | None = None
     if isinstance(event, str):
         outcome = consent.Outcome(consent.REJECTED, consent.INVALID_EVENT, event)
     else:
@@ -369,8 +372,13 @@ def apply_consent_event(
             detail = f"recipient's data erased at {iso_ms(now_ms)} (event {event.event_id})"
             dropped = [_record(intent, held_phone, ERASED, detail, now_ms, policy)
                        for _, _, _, held_phone, intent in held]
+        if event.notes:
+            outcome.detail = "; ".join(
+                event.notes if outcome.detail is None else [outcome.detail, *event.notes])
+        read_as = {"tenant": event.tenant, "category": event.category,
+                   "action": event.action, "occurred_at": iso_ms(event.occurred_ms)}
     return [*dropped, consent_outcome_record(value, phone, outcome.result, outcome.reason,
-                                             outcome.detail, policy.version, now_ms)]
+                                             outcome.detail, policy.version, now_ms, read_as)]
 
 
 def handle_reply(envelope: dict[str, Any], state: RecipientState, policy: Policy) -> list[Emit]:
@@ -382,6 +390,8 @@ def handle_reply(envelope: dict[str, Any], state: RecipientState, policy: Policy
     """
     value, phone, now_ms = envelope["value"], envelope["phone"], envelope["ts"]
     kind = value.get("type")
+    if kind != "mo" and kind != "dlr" and isinstance(kind, str):  # "MO", " dlr ": the same
+        kind = kind.strip().lower()
     event: dict[str, Any] | None = None
     if kind == "mo":
         if not all(isinstance(value.get(f), str) for f in ("reply_id", "text", "to")):
@@ -432,25 +442,57 @@ def _event_from_mo(value: dict[str, Any], reply: ReplyClass, phone: str, now_ms:
 
 def _event_from_dlr(value: dict[str, Any], phone: str, now_ms: int, state: RecipientState,
                     policy: Policy) -> dict[str, Any] | None:
-    code = value.get("error_code")
-    if not isinstance(code, str) or code not in policy.dlr_revoke_error_codes:
-        return None
+    """A revoke for a blacklisting report (its error code or status one of the policy's,
+    in any case, trimmed): of the tenant that sent the message when an approval of it was
+    decided within the DLR window before the report's time, else of every tenant.
+
+    The window is checked here, not left to pruning, so the answer is the same whether or not
+    a prune or other traffic came in between."""
+    code = _blacklisting_code(value.get("error_code"), policy)
+    if code is None:
+        code = _blacklisting_code(value.get("status"), policy)
+        if code is None:
+            return None
+    tenant = consent.ALL_TENANTS
     seen = (state.get("seen") or {}).get(value["msg_id"])
-    tenant = seen[4] if seen and len(seen) > 4 and seen[4] else consent.ALL_TENANTS
+    if (seen is not None and len(seen) > 4 and seen[2] == OK and isinstance(seen[4], str)
+            and seen[4] and now_ms - policy.dlr_window_s * 1000 <= seen[0] <= now_ms):
+        tenant = seen[4]
     return {
         "event_id": f"dlr:{bounded_id(value['msg_id'])}:{code}",
         "phone": phone, "tenant": tenant, "category": "marketing", "action": consent.REVOKE,
         "source": "dlr", "occurred_at": _event_time(value.get("reported_at"), now_ms),
         "evidence": {"msg_id": clip(value["msg_id"]), "status": clip(value["status"]),
-                     "error_code": code},
+                     "error_code": clip(value.get("error_code"))
+                     if isinstance(value.get("error_code"), str) else None},
     }
 
 
+def _blacklisting_code(text: object, policy: Policy) -> str | None:
+    """The policy's blacklisting code `text` is, compared trimmed, in any case and width."""
+    if not isinstance(text, str):
+        return None
+    codes = policy.derived("dlr_revoke_codes", _folded_codes)
+    code = text if text in codes else _fold_code(text)
+    return code if code in codes else None
+
+
+def _folded_codes(policy: Policy) -> frozenset[str]:
+    return frozenset(_fold_code(code) for code in policy.dlr_revoke_error_codes)
+
+
+def _fold_code(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).strip().upper()
+
+
 def _event_time(text: object, fallback_ms: int) -> str:
+    """A derived event's occurred_at: the reply's or report's time, as the ledger will read
+    it (app.consent.event_time), else the record's."""
     try:
-        return iso_ms(parse_rfc3339_ms(text))
+        occurred_ms, _ = consent.event_time(text, fallback_ms)
     except ValueError:
-        return iso_ms(fallback_ms)
+        occurred_ms = fallback_ms
+    return iso_ms(occurred_ms)
 
 
 def _invalid_reply(envelope: dict[str, Any], error: str, policy: Policy) -> Emit:

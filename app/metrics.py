@@ -138,11 +138,13 @@ def count_emit(emit: Emit) -> None:
         source = value["source_topic"] if value["source_topic"] in _known_topics else "other"
         _pending[DEAD_LETTERS, source, value["stage"], value["error_class"]] += 1
     elif topic == CONSENT_OUTCOMES:
-        action = value["action"] if value["action"] in ("grant", "revoke") else "invalid"
+        read_as = value.get("read_as") or {}  # as judged: "REVOKE" is a revoke, "acme" is "*"
+        action = read_as.get("action", value["action"])
+        action = action if action in ("grant", "revoke") else "invalid"
         source = value["source"] if value["source"] in _KNOWN_SOURCES else "other"
         _pending[CONSENT_EVENTS, action, source, value["result"]] += 1
         if (action, value["result"]) == ("revoke", "applied") and source in ("reply", "dlr"):
-            tenant = value["tenant"]
+            tenant = read_as.get("tenant", value["tenant"])
             _pending[UNSUBSCRIBES, "all" if tenant == ALL_TENANTS else
                      tenant if tenant in _known_tenants else "other"] += 1
     elif topic == OBSERVATION:

@@ -292,12 +292,16 @@ def consent_outcome_record(
     detail: str | None,
     policy_version: str,
     decided_ms: int,
+    read_as: dict[str, Any] | None = None,
 ) -> Emit:
-    """What became of one consent event: applied, rejected (with a reason), duplicate, stale."""
+    """What became of one consent event: applied, rejected (with a reason), duplicate, stale;
+    `read_as`: the tenant, category, action and occurred_at it was judged as (None when the
+    event could not be read)."""
     value = _string_fields(event, CONSENT_FIELDS)
     value["phone"] = phone
     value["result"] = result
     _add_verdict(value, reason, detail, policy_version, decided_ms)
+    value["read_as"] = read_as
     return _emit(CONSENT_OUTCOMES, phone, value)
 
 

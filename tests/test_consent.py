@@ -159,8 +159,11 @@ def test_grants_must_name_one_known_tenant_and_category(tenant, category, grant_
 
 def test_invalid_events_are_recorded_as_rejected() -> None:
     r = Recipient()
-    outcome = r.consent("maybe")
-    assert (outcome["result"], outcome["reason"]) == ("rejected", "invalid_event")
+    for outcome in (r.consent("subscribe"), r.consent("grant", at="yesterday"),
+                    r.consent("grant", tenant=None), r.consent("grant", evidence=["x"])):
+        assert (outcome["result"], outcome["reason"]) == ("rejected", "invalid_event")
+        assert outcome["read_as"] is None
+    assert r.send() == "no_consent"
 
 
 def test_wide_revokes_scope_by_tenant_and_category() -> None:

@@ -90,6 +90,7 @@ def test_every_schema_and_example_is_listed() -> None:
         ("consent-event", {**example("consent-event"), "tenant": "*"}),
         ("consent-event", {**example("consent-event"), "category": "all"}),
         ("consent-event", {**example("consent-event"), "evidence": {"prechecked": True}}),
+        ("consent-outcome", {**example("consent-outcome"), "read_as": {"tenant": "jd"}}),
         ("decision", {**example("decision-approved"), "reason": "duplicate"}),
         ("decision", {**example("decision-dropped"), "reason": "ok"}),
         ("decision", {**example("decision-approved"), "phone": "13812345678"}),
@@ -171,10 +172,14 @@ def test_consent_and_reply_records_the_code_emits_match_the_schemas() -> None:
     for offset, event in enumerate((
             example("consent-event"),
             {**example("consent-event"), "event_id": "x", "evidence": {"prechecked": True}},
-            {"event_id": "bad", "phone": "13812345678", "action": "maybe"})):
+            {"event_id": "bad", "phone": "13812345678", "action": "grant"},
+            {"event_id": "wide", "phone": "13812345678", "tenant": "acme", "category": "x",
+             "action": " Opt-Out ", "occurred_at": "1970-01-01T00:00:00Z"})):
         envelope = _routed(CONSENT, "sms.consent-events", event, offset)
         [outcome] = handle(envelope, state, POLICY)
         validator("consent-outcome").validate(outcome.value)
+    assert outcome.value["read_as"] == {"tenant": "*", "category": "all", "action": "revoke",
+                                        "occurred_at": "2026-11-22T02:00:00.000Z"}
     envelope = _routed(REPLY, "sms.carrier-replies", example("carrier-reply-mo"), 0)
     observed, derived, outcome = handle(envelope, state, POLICY)
     assert observed.value == {"reply": "unsubscribe"}

@@ -9,7 +9,7 @@ from faust.types import TP
 from prometheus_client import REGISTRY, CollectorRegistry
 
 from app import metrics
-from app.records import APPROVED, Emit
+from app.records import APPROVED, CONSENT_OUTCOMES, Emit
 
 
 def _decision(reason: str) -> Emit:
@@ -59,3 +59,18 @@ def test_the_sensor_counts_a_batch_as_it_counts_its_records_one_by_one() -> None
     assert batched.tp_read_offsets == one_by_one.tp_read_offsets
     assert (batched.messages_received_total, batched.messages_active) == (10, 6)
     assert batched.messages_received_by_topic == one_by_one.messages_received_by_topic
+
+
+def test_consent_outcomes_are_counted_as_read_not_as_written() -> None:
+    """A revoke written "REVOKE" for an unknown tenant counts as a revoke of every tenant."""
+    labels = {"action": "revoke", "source": "dlr", "result": "applied"}
+    before = REGISTRY.get_sample_value("sendguard_consent_events_total", labels) or 0.0
+    all_before = REGISTRY.get_sample_value("sendguard_unsubscribes_total", {"tenant": "all"}) \
+        or 0.0
+    value = {"action": "REVOKE", "source": "dlr", "result": "applied", "tenant": "gone",
+             "read_as": {"action": "revoke", "tenant": "*"}}
+    metrics.count_emit(Emit(CONSENT_OUTCOMES, "+8613800138000", value))
+    metrics.flush()
+    assert REGISTRY.get_sample_value("sendguard_consent_events_total", labels) == before + 1
+    assert REGISTRY.get_sample_value("sendguard_unsubscribes_total", {"tenant": "all"}) == \
+        all_before + 1
