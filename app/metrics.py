@@ -2,22 +2,32 @@
 
 Every metric is documented in docs/runbook.md ("Metrics"). Label values that come from
 input (tenants, topics, carrier statuses, consent sources) are mapped onto fixed sets
-first: a tenant outside the policy counts as "other".
+first: a tenant outside the policy counts as "other". Every series of those sets exists
+from the start, at 0 (`configure`), so the first event of a kind is an increase.
 """
 
 from __future__ import annotations
 
 import collections
-from collections.abc import Callable, Iterable
+import importlib.metadata
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from faust.sensors.monitor import Monitor
 from faust.sensors.prometheus import PrometheusMonitor
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+)
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
-from app.consent import ALL_TENANTS
+from app import core
+from app.consent import ACTIONS, ALL_TENANTS, APPLIED, DUPLICATE, REJECTED, STALE
 from app.policy import CATEGORIES, Policy
 from app.records import (
     APPROVED,
@@ -28,13 +38,18 @@ from app.records import (
     RECIPIENT_EVENTS,
     Emit,
 )
+from app.replies import ReplyIntent
+
+# No `_created` series beside each counter and histogram: Prometheus's text format stores them
+# as series of their own, which would double the series every label set below costs.
+disable_created_metrics()
 
 INTENTS = Counter("sendguard_intents_total", "Send intents received, by category.",
                   ["category"])
 DECISIONS = Counter(
     "sendguard_decisions_total",
-    "Decision records published, by decision, reason and category.",
-    ["decision", "reason", "category"],
+    "Decision records published, by decision, reason, category and tenant.",
+    ["decision", "reason", "category", "tenant"],
 )
 CONSENT_EVENTS = Counter(
     "sendguard_consent_events_total",
@@ -79,29 +94,97 @@ FETCH_BATCH = Histogram(
 )
 TABLE_KEYS = Gauge("sendguard_recipients_table_keys",
                    "Estimated keys in this worker's recipients state store.")
-POLICY_INFO = Gauge("sendguard_policy_info", "The policy in force (value 1).", ["version"])
+BUILD_INFO = Gauge("sendguard_build_info",
+                   "SendGuard's version and the policy version in force (value 1).",
+                   ["version", "policy_version"])
 
-_KNOWN_CATEGORIES = frozenset(CATEGORIES)
-_KNOWN_SOURCES = frozenset({"signup_form", "reply", "dlr", "support", "app", "web", "import"})
-_KNOWN_DLR_STATUSES = frozenset({"DELIVRD", "UNDELIV", "EXPIRED", "REJECTD", "DELETED",
-                                 "ACCEPTD", "UNKNOWN"})
-_known_tenants: frozenset[str] = frozenset()
-_known_topics: frozenset[str] = frozenset()
+# Every label value is one of a fixed set (the policy's tenants and the deployment's topics
+# are fixed at start); anything else counts as OTHER (INVALID for categories and actions).
+OTHER = "other"
+INVALID = "invalid"
+REASONS = (
+    core.OK, core.DUPLICATE, core.INVALID_INTENT, core.INVALID_PHONE, core.EXPIRED,
+    core.UNKNOWN_TENANT, core.SIGNATURE_INVALID, core.MISSING_UNSUBSCRIBE_NOTICE,
+    core.CATEGORY_MISMATCH, core.BANNED_CONTENT, core.OPTED_OUT, core.NO_CONSENT,
+    core.QUIET_HOURS, core.FREQUENCY_CAP, core.ERASED, core.INTERNAL_ERROR,
+)  # as topics/schemas/decision.schema.json (tests/test_metrics.py holds them equal)
+DEAD_LETTER_STAGES = ("route", "decide")
+DEAD_LETTER_CLASSES = ("not_json", "not_object", "missing_msg_id", "invalid_consent_event",
+                       "invalid_reply", "internal_error")  # as dead-letter.schema.json
+# The topics a dead letter can come from: the inputs (route) and the internal one (decide).
+DEAD_LETTER_SOURCES = ("send_intents", "consent_events", "carrier_replies", RECIPIENT_EVENTS)
+CONSENT_RESULTS = (APPLIED, REJECTED, DUPLICATE, STALE)
+AGENTS = ("repartition", "decide")
+_SOURCES = ("signup_form", "reply", "dlr", "support", "app", "web", "import")
+_DLR_STATUSES = ("DELIVRD", "UNDELIV", "EXPIRED", "REJECTD", "DELETED", "ACCEPTD", "UNKNOWN")
+_INTENTS = tuple(str(intent) for intent in ReplyIntent)
+# value -> label, for each label: one dict lookup per record (`.get(value, OTHER)`).
+_CATEGORY = {category: category for category in CATEGORIES}
+_REASON = {reason: reason for reason in REASONS}
+_ACTION = {action: action for action in ACTIONS}
+_SOURCE = {source: source for source in _SOURCES}
+_RESULT = {result: result for result in CONSENT_RESULTS}
+_STAGE = {stage: stage for stage in DEAD_LETTER_STAGES}
+_CLASS = {error_class: error_class for error_class in DEAD_LETTER_CLASSES}
+_INTENT = {intent: intent for intent in _INTENTS}
+_DLR_STATUS = {status: status for status in _DLR_STATUSES}
+_tenant: dict[str, str] = {}  # set by `configure`, as the topics are
+_topic: dict[str, str] = {}
 
 
-def configure(policy: Policy, topic_names: Iterable[str],
+def software_version() -> str:
+    """The installed sendguard distribution's version ("unknown" when run from a bare tree)."""
+    try:
+        return importlib.metadata.version("sendguard")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def configure(policy: Policy, topics: Mapping[str, str],
               table_keys: Callable[[], float] | None = None) -> None:
-    """Fix the label sets to the policy's tenants and the deployment's topics."""
-    global _known_tenants, _known_topics
-    _known_tenants = frozenset(policy.tenants)
-    _known_topics = frozenset(topic_names)
-    POLICY_INFO.labels(policy.version).set(1)
+    """Fix the label sets to the policy's tenants and the deployment's topics (logical id ->
+    name), and create every labelled series at 0.
+
+    A series born at its first increment is invisible to `increase()` and `rate()`, which need
+    two samples: the first dead letter of a class would never fire its alert.
+    """
+    global _tenant, _topic
+    _tenant = {tenant: tenant for tenant in policy.tenants}
+    _topic = {topics[topic]: topics[topic] for topic in DEAD_LETTER_SOURCES}
+    BUILD_INFO.labels(software_version(), policy.version).set(1)
     if table_keys is not None:
         TABLE_KEYS.set_function(table_keys)
+    for labels in label_sets():
+        _child(*labels)
+
+
+def label_sets() -> list[tuple[Any, ...]]:
+    """(metric, *label values) of every series a labelled metric can have, given `configure`'s
+    tenants and topics: bounded, and small (about 70 per tenant in the policy)."""
+    tenants = (*sorted(_tenant), OTHER)
+    categories = (*CATEGORIES, INVALID)
+    sets: list[tuple[Any, ...]] = [(INTENTS, category) for category in categories]
+    sets += [(DECISIONS, "approved" if reason == core.OK else "dropped", reason, category,
+              tenant)
+             for reason in (*REASONS, OTHER) for category in categories for tenant in tenants]
+    sets += [(CONSENT_EVENTS, action, source, result)
+             for action in (*ACTIONS, INVALID)
+             for source in (*_SOURCES, OTHER)
+             for result in (*CONSENT_RESULTS, OTHER)]
+    sets += [(UNSUBSCRIBES, tenant) for tenant in (*tenants, "all")]
+    sets += [(REPLIES, intent) for intent in (*_INTENTS, OTHER)]
+    sets += [(DELIVERY_REPORTS, status) for status in (*_DLR_STATUSES, OTHER)]
+    sets += [(DEAD_LETTERS, topic, stage, error_class)
+             for topic in (*sorted(_topic), OTHER)
+             for stage in (*DEAD_LETTER_STAGES, OTHER)
+             for error_class in (*DEAD_LETTER_CLASSES, OTHER)]
+    sets += [(AGENT_BATCH, agent) for agent in AGENTS]
+    return sets
 
 
 def _category(value: object) -> str:
-    return value if isinstance(value, str) and value in _KNOWN_CATEGORIES else "invalid"
+    """An intent's category as given (any JSON value, so checked for a string first)."""
+    return value if isinstance(value, str) and value in _CATEGORY else INVALID
 
 
 _children: dict[tuple[Any, ...], Any] = {}
@@ -130,30 +213,31 @@ def count_emit(emit: Emit) -> None:
     """Count one record the worker publishes (or one observation) by its bounded labels."""
     topic, value = emit.topic, emit.value
     if topic in (APPROVED, DROPPED):
-        _pending[DECISIONS, value["decision"], value["reason"], _category(value["category"])] += 1
+        # (decision follows reason: "approved" exactly when the reason is "ok")
+        _pending[DECISIONS, value["decision"], _REASON.get(value["reason"], OTHER),
+                 _CATEGORY.get(value["category"], INVALID),
+                 _tenant.get(value["tenant"], OTHER)] += 1
     elif topic == RECIPIENT_EVENTS:
         if value["kind"] == "intent":
             _pending[INTENTS, _category(value["value"].get("category"))] += 1
     elif topic == DEAD_LETTER:
-        source = value["source_topic"] if value["source_topic"] in _known_topics else "other"
-        _pending[DEAD_LETTERS, source, value["stage"], value["error_class"]] += 1
+        _pending[DEAD_LETTERS, _topic.get(value["source_topic"], OTHER),
+                 _STAGE.get(value["stage"], OTHER), _CLASS.get(value["error_class"], OTHER)] += 1
     elif topic == CONSENT_OUTCOMES:
         read_as = value.get("read_as") or {}  # as judged: "REVOKE" is a revoke, "acme" is "*"
-        action = read_as.get("action", value["action"])
-        action = action if action in ("grant", "revoke") else "invalid"
-        source = value["source"] if value["source"] in _KNOWN_SOURCES else "other"
-        _pending[CONSENT_EVENTS, action, source, value["result"]] += 1
-        if (action, value["result"]) == ("revoke", "applied") and source in ("reply", "dlr"):
+        action = _ACTION.get(read_as.get("action", value["action"]), INVALID)
+        source = _SOURCE.get(value["source"], OTHER)
+        result = _RESULT.get(value["result"], OTHER)
+        _pending[CONSENT_EVENTS, action, source, result] += 1
+        if (action, result) == ("revoke", APPLIED) and source in ("reply", "dlr"):
             tenant = read_as.get("tenant", value["tenant"])
-            _pending[UNSUBSCRIBES, "all" if tenant == ALL_TENANTS else
-                     tenant if tenant in _known_tenants else "other"] += 1
+            _pending[UNSUBSCRIBES,
+                     "all" if tenant == ALL_TENANTS else _tenant.get(tenant, OTHER)] += 1
     elif topic == OBSERVATION:
         if "reply" in value:
-            _pending[REPLIES, value["reply"]] += 1
+            _pending[REPLIES, _INTENT.get(value["reply"], OTHER)] += 1
         else:
-            status = value["dlr_status"]
-            _pending[DELIVERY_REPORTS,
-                     status if status in _KNOWN_DLR_STATUSES else "other"] += 1
+            _pending[DELIVERY_REPORTS, _DLR_STATUS.get(value["dlr_status"], OTHER)] += 1
 
 
 class PromtoolCleanNames(Collector):

@@ -277,7 +277,7 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
     # metrics at /metrics.
     app.monitor = metrics.FaustSensor(
         metrics=FaustMetrics.create(metrics.faust_sensor_registry(), "faust"))
-    metrics.configure(policy, names.values(), lambda: _estimated_keys(recipients))
+    metrics.configure(policy, names, lambda: _estimated_keys(recipients))
 
     @app.page("/metrics")
     async def metrics_page(web: Any, request: Any) -> Any:

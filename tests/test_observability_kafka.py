@@ -81,17 +81,19 @@ def busy_worker(worker_factory, kafka: str):
 def test_metrics_health_explain_and_logs(busy_worker) -> None:
     worker, base = busy_worker
     needles = ('sendguard_decisions_total{category="marketing",decision="approved",'
-               'reason="ok"} 1.0',
+               'reason="ok",tenant="meituan"} 1.0',
                'sendguard_decisions_total{category="marketing",decision="dropped",'
-               'reason="frequency_cap"} 1.0',
+               'reason="frequency_cap",tenant="meituan"} 1.0',
                'sendguard_decisions_total{category="marketing",decision="dropped",'
-               'reason="signature_invalid"} 1.0',
+               'reason="signature_invalid",tenant="meituan"} 1.0',
                'sendguard_unsubscribes_total{tenant="meituan"} 1.0',
                'sendguard_replies_total{intent="unsubscribe"} 1.0',
                'sendguard_consent_events_total{action="grant",result="applied",'
                'source="signup_form"} 1.0',
-               "sendguard_dead_letters_total{", "sendguard_decision_latency_seconds_bucket",
-               "sendguard_intents_total", "sendguard_policy_info",
+               'sendguard_dead_letters_total{error_class="not_json",'
+               f'source_topic="{worker.topics["send_intents"]}",stage="route"}} 1.0',
+               "sendguard_decision_latency_seconds_bucket",
+               "sendguard_intents_total", "sendguard_build_info{",
                "sendguard_fetch_batch_records_bucket",
                "sendguard_recipients_table_keys", "faust_topic_partition_end_offset",
                "faust_topic_partition_offset_commited")
