@@ -30,6 +30,9 @@ def test_example_policy_loads_with_its_values() -> None:
     assert policy.categories["marketing"].quiet_hours == (21 * 60, 8 * 60)
     assert policy.global_caps[0].count == 40 and policy.global_caps[0].window_s == 86400
     assert policy.dedup_window_s == 86400
+    marketing = policy.categories["marketing"]
+    assert [c.text for c in marketing.recipient_caps] == ["1/7d"]  # across tenants
+    assert marketing.caps == ()  # no per-tenant cap under the recipient's
 
 
 @pytest.mark.parametrize(
