@@ -1,9 +1,13 @@
 """Frequency caps: rolling windows over the timestamps of approved messages, exact to the ms.
 
 A cap "count/window" allows at most `count` approved messages in any window of that length
-ending now, i.e. with timestamps in (now - window, now]. State per recipient:
+ending now, i.e. with timestamps in (now - window, now]. Three scopes: a category's `caps`
+count per tenant, its `recipient_caps` across every tenant, `[global] caps` across every
+tenant and category. State per recipient:
 
-    state["sent"] = {"<tenant>|<category>": [ts_ms, ...], "*": [ts_ms, ...]}
+    state["sent"] = {"<tenant>|<category>": [ts_ms, ...],   # category caps
+                     "*|<category>": [ts_ms, ...],          # recipient caps ("*": every tenant)
+                     "*": [ts_ms, ...]}                     # global caps
 
     state["sent_due"] = [due_ms, rules_id]
 
@@ -21,6 +25,11 @@ of a heavy recipient on each event): a lower bound of the first time any list ha
 past its longest window, valid while every list is within its count (true after each walk and
 each approval) under the cap rules whose `rules_id` it names. A state without it (written
 before it existed) or with another rules_id (the policy's caps changed) is walked, which sets it.
+
+A walk also fills a missing "*|<category>" list from the category's tenant lists: every
+timestamp in them is an approved message of that category to this recipient, so a state
+written before the category had recipient caps (or before they existed) counts the messages
+it still holds, rather than none.
 """
 
 from __future__ import annotations
@@ -47,11 +56,14 @@ class Scope(NamedTuple):
 
 class CapRules(NamedTuple):
     by_category: dict[str, Scope | None]  # None: the category has no caps
+    by_recipient: dict[str, Scope | None]  # by category; None: no recipient caps
     global_scope: Scope | None
-    by_key: dict[str, Scope | None]  # by state key, for "*" and the policy's tenants
-    # (state key, scope) of the scopes with caps, category first, by tenant then category of
-    # the policy: built once, not two keys and a tuple per decision
+    # by state key, for "*", every "*|<category>" and the policy's tenants
+    by_key: dict[str, Scope | None]
+    # (state key, scope) of the scopes with caps, tenant, recipient then global, by tenant then
+    # category of the policy: built once, not three keys and a tuple per decision
     applying: dict[str, dict[str, tuple[tuple[str, Scope], ...]]]
+    recipient_keys: dict[str, str]  # "*|<category>" by category, for those with recipient caps
     # (keep, horizon_ms) by state key, for the keys of by_key that have caps (prune's check)
     bounds: dict[str, tuple[int, int]]
     rules_id: int  # the bounds' fingerprint, stable across processes (sent_due names it)
@@ -64,23 +76,37 @@ def _scope(label: str, caps: tuple[Any, ...]) -> Scope | None:
                  max(cap.window_s for cap in caps) * 1000, max(cap.count for cap in caps))
 
 
+def _recipient_key(category: str) -> str:
+    return f"{GLOBAL_SCOPE}|{category}"
+
+
 def _build(policy: Policy) -> CapRules:
     by_category = {name: _scope(name, cat.caps) for name, cat in policy.categories.items()}
+    by_recipient = {name: _scope(f"{name} recipient", cat.recipient_caps)
+                    for name, cat in policy.categories.items()}
     global_scope = _scope("global", policy.global_caps)
     by_key = {f"{tenant}|{category}": scope for tenant in policy.tenants
               for category, scope in by_category.items()}
+    by_key.update((_recipient_key(category), scope) for category, scope in by_recipient.items())
     by_key[GLOBAL_SCOPE] = global_scope
-    applying = {tenant: {category: _applying(tenant, category, by_category, global_scope)
+    applying = {tenant: {category: _applying(tenant, category, by_category, by_recipient,
+                                             global_scope)
                          for category in by_category} for tenant in policy.tenants}
+    recipient_keys = {category: _recipient_key(category)
+                      for category, scope in by_recipient.items() if scope is not None}
     bounds = {key: (scope.keep, scope.horizon_ms) for key, scope in by_key.items()
               if scope is not None}
     rules_id = zlib.crc32(repr(sorted(bounds.items())).encode())
-    return CapRules(by_category, global_scope, by_key, applying, bounds, rules_id)
+    return CapRules(by_category, by_recipient, global_scope, by_key, applying, recipient_keys,
+                    bounds, rules_id)
 
 
 def _applying(tenant: str, category: str, by_category: dict[str, Scope | None],
+              by_recipient: dict[str, Scope | None],
               global_scope: Scope | None) -> tuple[tuple[str, Scope], ...]:
-    pairs = ((f"{tenant}|{category}", by_category[category]), (GLOBAL_SCOPE, global_scope))
+    pairs = ((f"{tenant}|{category}", by_category.get(category)),
+             (_recipient_key(category), by_recipient.get(category)),
+             (GLOBAL_SCOPE, global_scope))
     return tuple((key, scope) for key, scope in pairs if scope is not None)
 
 
@@ -98,20 +124,22 @@ def rules(policy: Policy) -> CapRules:
 
 def _scopes_with_caps(tenant: str, category: str,
                       policy: Policy) -> tuple[tuple[str, Scope], ...]:
-    """(state key, scope) for every cap scope that applies and has caps, category first, from
-    the per-policy table (a tenant the policy does not name, which only a direct caller can
-    pass, is derived on the spot)."""
+    """(state key, scope) for every cap scope that applies and has caps (tenant, recipient,
+    global), from the per-policy table (a tenant the policy does not name, which only a direct
+    caller can pass, is derived on the spot)."""
     cap_rules = rules(policy)
     by_category = cap_rules.applying.get(tenant)
     found = by_category.get(category) if by_category is not None else None
     if found is None:
-        return _applying(tenant, category, cap_rules.by_category, cap_rules.global_scope)
+        return _applying(tenant, category, cap_rules.by_category, cap_rules.by_recipient,
+                         cap_rules.global_scope)
     return found
 
 
 def broken_cap(state: dict[str, Any], tenant: str, category: str, now_ms: int,
                policy: Policy) -> str | None:
-    """The first cap a new message would break, as "marketing 1/7d", or None."""
+    """The first cap a new message would break, as "marketing 1/7d", "marketing recipient
+    1/7d" or "global 40/24h" (in that order of scope), or None."""
     sent: dict[str, Sequence[int]] | None = state.get("sent")
     if not sent:
         return None
@@ -175,6 +203,9 @@ def prune(state: dict[str, Any], now_ms: int, policy: Policy) -> None:
     if due is not None and now_ms < due[0] and due[1] == cap_rules.rules_id:
         return  # the usual case: nothing aged out, nothing over a bound
     # The walk: what is kept is the same as checking every list on every call would keep.
+    for category, key in cap_rules.recipient_keys.items():
+        if key not in sent:
+            fill_recipient_scope(sent, key, category)
     due_ms: int | None = None
     walk_always = False  # a key whose bound the policy does not name: no due time
     bounds = cap_rules.bounds
@@ -198,6 +229,16 @@ def prune(state: dict[str, Any], now_ms: int, policy: Policy) -> None:
         state[SENT_DUE] = (due_ms, cap_rules.rules_id)
     else:
         state.pop(SENT_DUE, None)
+
+
+def fill_recipient_scope(sent: dict[str, Sequence[int]], key: str, category: str) -> None:
+    """Set a missing recipient list `key` to the timestamps of the category's tenant lists
+    (module docstring); the walk then cuts it to its bound."""
+    suffix = f"|{category}"
+    merged = sorted(ts for scope_key, times in sent.items() if scope_key.endswith(suffix)
+                    for ts in times)
+    if merged:
+        sent[key] = tuple(merged)
 
 
 def _first_kept(times: Sequence[int], now_ms: int, scope: Scope) -> int:

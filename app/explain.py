@@ -46,10 +46,11 @@ def explain(phone: str, state: dict[str, Any], policy: Policy, now_ms: int) -> d
     for scope, times in sorted(sent.items()):
         if scope == caps.GLOBAL_SCOPE:
             tenant, category, scope_caps = None, None, policy.global_caps
-        else:
-            tenant, _, category = scope.partition("|")
-            scope_caps = policy.categories[category].caps if category in policy.categories \
-                else ()
+        else:  # tenant "*": the category's recipient caps, across every tenant
+            tenant, _, category = scope.rpartition("|")
+            found = policy.categories.get(category)
+            scope_caps = () if found is None else (
+                found.recipient_caps if tenant == caps.GLOBAL_SCOPE else found.caps)
         usage.append({
             "tenant": tenant, "category": category,
             "caps": [{"cap": cap.text,

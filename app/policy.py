@@ -4,12 +4,21 @@ Every number the rules use (caps, windows, quiet hours, the dedup window) is a s
 never a constant in code. Validation collects every problem with its path, so a typo in a
 category name or a cap like "5/1hr" fails the start with a message that says where and why,
 instead of silently disabling a rule. Unknown keys are errors for the same reason.
+
+Some rules are refused because they would make the gate unsafe, whatever compliance staff
+meant: marketing without opt-in, a reply port or a signature shared by two tenants (a refusal
+could not be attributed, a signature's use would widen), a blank unsubscribe notice or banned
+phrase (every text would carry it). Every problem is one line naming its dotted key, and the
+whole message is one line: the CLI prints it, no traceback, whatever the file holds.
 """
 
 from __future__ import annotations
 
+import datetime
+import json
 import re
 import tomllib
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,11 +29,17 @@ CATEGORIES: Final = ("verification", "notification", "marketing")
 CONSENT_MODES: Final = ("none", "opt_out", "opt_in")
 QUIET_HOURS_ACTIONS: Final = ("drop", "defer")
 
-_DURATION: Final = re.compile(r"(\d+)([smhd])")
+# re.ASCII: \d alone also takes full-width and other scripts' digits.
+_DURATION: Final = re.compile(r"(\d+)([smhd])", re.ASCII)
 _UNIT_SECONDS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_CAP: Final = re.compile(r"(\d+)/(\d+[smhd])")
-_CLOCK_RANGE: Final = re.compile(r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)")
-_PORT: Final = re.compile(r"\d{4,21}")
+_CAP: Final = re.compile(r"(\d+)/(\d+[smhd])", re.ASCII)
+_CLOCK_RANGE: Final = re.compile(
+    r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)", re.ASCII)
+_PORT: Final = re.compile(r"\d{4,21}", re.ASCII)
+_BARE_KEY: Final = re.compile(r"[A-Za-z0-9_-]+")  # a TOML key written without quotes
+# "*" is every tenant in a revoke and in the caps' recipient scope ("*|marketing"); "|"
+# separates tenant and category in state keys.
+_RESERVED_TENANT: Final = "*"
 _T = TypeVar("_T")
 
 
@@ -50,9 +65,10 @@ DEFAULT_UNSUBSCRIBE_NOTICE: Final = (
 @dataclass(frozen=True, slots=True)
 class CategoryPolicy:
     consent: str
-    caps: tuple[Cap, ...] = ()
+    caps: tuple[Cap, ...] = ()  # per recipient × tenant
     quiet_hours: tuple[int, int] | None = None  # (start, end) in minutes after midnight
     unsubscribe_notice: tuple[str, ...] = ()
+    recipient_caps: tuple[Cap, ...] = ()  # per recipient, across every tenant
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,167 +146,185 @@ def parse_clock_range(text: str) -> tuple[int, int]:
     return start, end
 
 
+def _key(path: str, name: str) -> str:
+    """`path.name` as TOML writes a dotted key: `tenants.jd.ports`, `zones."+852"`."""
+    return f"{path}.{name if _BARE_KEY.fullmatch(name) else json.dumps(name, ensure_ascii=False)}"
+
+
+def _kind(value: object) -> str:
+    """What a TOML value is, in TOML's words, for "must be X, not Y"."""
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a float"
+    if isinstance(value, (datetime.date, datetime.time)):  # (a datetime is a date)
+        return "a date or time"
+    return type(value).__name__  # not from TOML: a direct caller's
+
+
+def _has_content(text: str) -> bool:
+    """Whether the text holds a letter, digit or symbol: a phrase of spaces, punctuation or
+    invisible characters alone would be found in (or folded out of) every text."""
+    return any(unicodedata.category(c)[0] in "LNS" for c in text)
+
+
+def _fold(signature: str) -> str:
+    """A signature as compared between tenants: width, case, spaces and invisible characters
+    folded, so that two spellings of one name are one signature (wider, not narrower)."""
+    return "".join(c for c in unicodedata.normalize("NFKC", signature)
+                   if unicodedata.category(c)[0] not in "ZC").casefold()
+
+
+def _zone_ok(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # (OSError: a name too long, a folder)
+        return False
+    return True
+
+
+def _one_line(text: str) -> str:
+    """`text` with line breaks and other control characters escaped as repr() writes them."""
+    return "".join(ascii(c)[1:-1] if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c
+                   for c in text)
+
+
 class _Checker:
-    """Reads a TOML table, recording every problem with its dotted path."""
+    """Reads TOML values, recording every problem with its dotted key; never raises."""
 
     def __init__(self) -> None:
         self.errors: list[str] = []
 
-    def table(self, data: Any, path: str, allowed: set[str]) -> dict[str, Any]:
+    def add(self, path: str, problem: str) -> None:
+        self.errors.append(f"{path}: {problem}")
+
+    def table(self, data: Any, path: str, allowed: set[str] | None) -> dict[str, Any] | None:
+        """`data` if it is a table (its keys outside `allowed` reported), else None."""
         if not isinstance(data, dict):
-            self.errors.append(f"{path}: must be a table")
-            return {}
-        for key in sorted(set(data) - allowed):
-            self.errors.append(f"{path}.{key}: unknown key (allowed: {', '.join(sorted(allowed))})")
+            self.add(path, f"must be a table, not {_kind(data)}")
+            return None
+        if allowed is not None:
+            for key in sorted(set(data) - allowed):
+                self.add(_key(path, key), f"unknown key (allowed: {', '.join(sorted(allowed))})")
         return data
 
     def string(self, data: dict[str, Any], key: str, path: str, default: str | None) -> str:
         value = data.get(key, default)
-        if not isinstance(value, str) or not value.strip():
-            self.errors.append(f"{path}.{key}: must be a non-empty string")
+        if not isinstance(value, str):
+            self.add(_key(path, key), f"must be a non-empty string, not {_kind(value)}"
+                     if key in data else "must be a non-empty string")
+            return default or ""
+        if not value.strip():
+            self.add(_key(path, key), "must be a non-empty string")
             return default or ""
         return value
 
-    def strings(self, data: dict[str, Any], key: str, path: str) -> list[str]:
+    def strings(self, data: dict[str, Any], key: str, path: str,
+                phrases: bool = False) -> list[str]:
+        """A list of non-blank strings; `phrases`: each must hold a letter, digit or symbol."""
         value = data.get(key, [])
-        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            self.errors.append(f"{path}.{key}: must be a list of non-empty strings")
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.add(_key(path, key), "must be an array of strings, not "
+                     + (_kind(value) if not isinstance(value, list) else "an array holding "
+                        + _kind(next(v for v in value if not isinstance(v, str)))))
             return []
-        return value
+        kept = []
+        for text in value:
+            if not text.strip() or (phrases and not _has_content(text)):
+                self.add(_key(path, key), f"{text!r} is blank" + (
+                    ": a phrase needs a letter, digit or symbol, or it is found in every text"
+                    if phrases else ""))
+            else:
+                kept.append(text)
+        return kept
 
-    def caps(self, data: dict[str, Any], path: str) -> tuple[Cap, ...]:
+    def caps(self, data: dict[str, Any], key: str, path: str) -> tuple[Cap, ...]:
         caps = []
-        for text in self.strings(data, "caps", path):
+        for text in self.strings(data, key, path):
             try:
                 caps.append(parse_cap(text))
             except ValueError as exc:
-                self.errors.append(f"{path}.caps: {exc}")
+                self.add(_key(path, key), str(exc))
         return tuple(caps)
+
+    def duration(self, data: dict[str, Any], key: str, path: str, default: str) -> int:
+        try:
+            return parse_duration(self.string(data, key, path, default))
+        except ValueError as exc:
+            self.add(_key(path, key), str(exc))
+            return parse_duration(default)
 
 
 def load_policy(path: str | Path) -> Policy:
-    """Read and validate a policy file; raise PolicyError listing every problem."""
+    """Read and validate a policy file; raise PolicyError, one line listing every problem."""
     path = Path(path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise PolicyError(f"{path}: cannot read policy file: {exc.strerror}") from exc
+        raise PolicyError(_one_line(f"{path}: cannot read policy file: {exc.strerror}")) from exc
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise PolicyError(f"{path}: not valid TOML: {exc}") from exc
+        raise PolicyError(_one_line(f"{path}: not valid TOML: {exc}")) from exc
     return parse_policy(data, source=str(path))
 
 
-def parse_policy(data: dict[str, Any], source: str = "<memory>") -> Policy:
-    """Validate an already-parsed policy document."""
+def parse_policy(data: object, source: str = "<memory>") -> Policy:
+    """Validate an already-parsed policy document (anything: a non-table is refused too)."""
     check = _Checker()
     top = check.table(data, "policy", {
         "version", "global", "tenants", "categories", "replies", "zones", "content",
-    })
+    }) or {}
     version = check.string(top, "version", "policy", None)
 
     glob = check.table(top.get("global", {}), "global", {
         "caps", "timezone", "default_region", "dedup_window", "require_consent_evidence",
         "quiet_hours_action",
-    })
+    }) or {}
     quiet_action = glob.get("quiet_hours_action", "drop")
-    if quiet_action not in QUIET_HOURS_ACTIONS:
-        check.errors.append(
-            f"global.quiet_hours_action: must be one of {', '.join(QUIET_HOURS_ACTIONS)}")
+    if not isinstance(quiet_action, str) or quiet_action not in QUIET_HOURS_ACTIONS:
+        check.add("global.quiet_hours_action", f"must be one of {', '.join(QUIET_HOURS_ACTIONS)}")
     timezone = check.string(glob, "timezone", "global", "Asia/Shanghai")
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        check.errors.append(f"global.timezone: unknown IANA time zone {timezone!r}")
+    if not _zone_ok(timezone):
+        check.add("global.timezone", f"unknown IANA time zone {timezone!r}")
     region = check.string(glob, "default_region", "global", "CN")
     if not re.fullmatch(r"[A-Z]{2}", region):
-        check.errors.append(f"global.default_region: {region!r} is not an ISO country code like CN")
-    dedup_window_s = 86400
-    try:
-        dedup_window_s = parse_duration(check.string(glob, "dedup_window", "global", "24h"))
-    except ValueError as exc:
-        check.errors.append(f"global.dedup_window: {exc}")
+        check.add("global.default_region", f"{region!r} is not an ISO country code like CN")
+    dedup_window_s = check.duration(glob, "dedup_window", "global", "24h")
     require_evidence = glob.get("require_consent_evidence", True)
     if not isinstance(require_evidence, bool):
-        check.errors.append("global.require_consent_evidence: must be true or false")
+        check.add("global.require_consent_evidence", "must be true or false")
+    global_caps = check.caps(glob, "caps", "global")
 
-    tenants: dict[str, TenantPolicy] = {}
-    tenants_table = check.table(top.get("tenants", {}), "tenants", set(top.get("tenants", {})))
-    if not tenants_table:
-        check.errors.append("tenants: at least one [tenants.NAME] table is required")
-    for name, raw in tenants_table.items():
-        path = f"tenants.{name}"
-        tenant = check.table(raw, path, {"signatures", "ports"})
-        signatures = check.strings(tenant, "signatures", path)
-        if not signatures:
-            check.errors.append(f"{path}.signatures: at least one signature is required")
-        for sig in signatures:
-            if "【" in sig or "】" in sig:
-                check.errors.append(f"{path}.signatures: write {sig!r} without 【】")
-        ports = check.strings(tenant, "ports", path)
-        for port in ports:
-            if not _PORT.fullmatch(port):
-                check.errors.append(f"{path}.ports: {port!r} is not a number like 106900001234")
-        tenants[name] = TenantPolicy(name, frozenset(signatures), tuple(ports))
+    tenants = _tenants(check, top)
+    categories = _categories(check, top)
 
-    categories: dict[str, CategoryPolicy] = {}
-    cats_table = check.table(top.get("categories", {}), "categories", set(CATEGORIES))
-    for name in CATEGORIES:
-        path = f"categories.{name}"
-        if name not in cats_table:
-            check.errors.append(f"{path}: missing (all of {', '.join(CATEGORIES)} are required)")
-            continue
-        cat = check.table(cats_table[name], path, {
-            "consent", "caps", "quiet_hours", "unsubscribe_notice",
-        })
-        consent = cat.get("consent")
-        if consent not in CONSENT_MODES:
-            check.errors.append(f"{path}.consent: must be one of {', '.join(CONSENT_MODES)}")
-        quiet = None
-        quiet_text = cat.get("quiet_hours", "")
-        if not isinstance(quiet_text, str):
-            check.errors.append(f"{path}.quiet_hours: must be a string like 21:00-08:00")
-        elif quiet_text:
-            try:
-                quiet = parse_clock_range(quiet_text)
-            except ValueError as exc:
-                check.errors.append(f"{path}.quiet_hours: {exc}")
-        notices = check.strings(cat, "unsubscribe_notice", path)
-        if name == "marketing" and "unsubscribe_notice" not in cat:
-            notices = list(DEFAULT_UNSUBSCRIBE_NOTICE)
-        elif name == "marketing" and not notices:
-            check.errors.append(f"{path}.unsubscribe_notice: marketing must carry a way to "
-                                f"refuse (MIIT 2015); list at least one phrase")
-        categories[name] = CategoryPolicy(
-            consent=str(consent),
-            caps=check.caps(cat, path),
-            quiet_hours=quiet,
-            unsubscribe_notice=tuple(notices),
-        )
-
-    global_caps = check.caps(glob, "global")
     replies = check.table(top.get("replies", {}), "replies",
-                          {"dlr_revoke_error_codes", "dlr_window"})
+                          {"dlr_revoke_error_codes", "dlr_window"}) or {}
     dlr_codes = (check.strings(replies, "dlr_revoke_error_codes", "replies")
                  if "dlr_revoke_error_codes" in replies else ["MBBLACK", "W-BLACK"])
-    dlr_window_s = 259200
-    try:
-        dlr_window_s = parse_duration(check.string(replies, "dlr_window", "replies", "72h"))
-    except ValueError as exc:
-        check.errors.append(f"replies.dlr_window: {exc}")
+    dlr_window_s = check.duration(replies, "dlr_window", "replies", "72h")
     zones: dict[str, str] = {}
-    for prefix, zone in check.table(top.get("zones", {}), "zones",
-                                    set(top.get("zones", {}))).items():
-        if not re.fullmatch(r"\+\d{1,15}", prefix):
-            check.errors.append(f"zones.{prefix}: keys are E.164 prefixes like \"+1415\"")
-        try:
-            ZoneInfo(zone)
+    for prefix, zone in (check.table(top.get("zones", {}), "zones", None) or {}).items():
+        path = _key("zones", prefix)
+        if not re.fullmatch(r"\+[0-9]{1,15}", prefix):
+            check.add(path, "keys are E.164 prefixes like \"+1415\"")
+        if not isinstance(zone, str):
+            check.add(path, f"must be a string naming an IANA time zone, not {_kind(zone)}")
+        elif not _zone_ok(zone):
+            check.add(path, f"unknown IANA time zone {zone!r}")
+        else:
             zones[prefix] = zone
-        except (ZoneInfoNotFoundError, ValueError, TypeError):
-            check.errors.append(f"zones.{prefix}: unknown IANA time zone {zone!r}")
-    content = check.table(top.get("content", {}), "content", {"banned_phrases"})
-    banned = check.strings(content, "banned_phrases", "content")
+    content = check.table(top.get("content", {}), "content", {"banned_phrases"}) or {}
+    banned = check.strings(content, "banned_phrases", "content", phrases=True)
     if check.errors:
-        raise PolicyError(f"{source}: invalid policy:\n  " + "\n  ".join(check.errors))
+        raise PolicyError(_one_line(f"{source}: invalid policy: {'; '.join(check.errors)}"))
     return Policy(
         version=version,
         tenants=tenants,
@@ -307,3 +341,89 @@ def parse_policy(data: dict[str, Any], source: str = "<memory>") -> Policy:
         banned_phrases=tuple(banned),
         source=source,
     )
+
+
+def _tenants(check: _Checker, top: dict[str, Any]) -> dict[str, TenantPolicy]:
+    """The [tenants.NAME] tables. A port or a signature belongs to one tenant: a refusal sent
+    to a shared port could not be attributed, and a shared signature widens its use."""
+    tenants: dict[str, TenantPolicy] = {}
+    table = check.table(top.get("tenants", {}), "tenants", None)
+    if table is not None and not table:
+        check.add("tenants", "at least one [tenants.NAME] table is required")
+    port_owner: dict[str, str] = {}
+    signature_owner: dict[str, str] = {}
+    for name, raw in (table or {}).items():
+        path = _key("tenants", name)
+        if not name.strip() or name == _RESERVED_TENANT or "|" in name:
+            check.add(path, "a tenant's name must not be blank, \"*\" (every tenant) "
+                            "or hold \"|\"")
+        tenant = check.table(raw, path, {"signatures", "ports"})
+        if tenant is None:
+            continue
+        signatures = check.strings(tenant, "signatures", path, phrases=True)
+        if tenant.get("signatures", []) == []:
+            check.add(_key(path, "signatures"), "at least one signature is required")
+        for sig in signatures:
+            if "【" in sig or "】" in sig:
+                check.add(_key(path, "signatures"), f"write {sig!r} without 【】")
+            owner = signature_owner.setdefault(_fold(sig), name)
+            if owner != name:
+                check.add(_key(path, "signatures"), f"{sig!r} is also registered to tenant "
+                          f"{owner!r}: a signature belongs to one tenant")
+        ports = check.strings(tenant, "ports", path)
+        for port in ports:
+            if not _PORT.fullmatch(port):
+                check.add(_key(path, "ports"), f"{port!r} is not a number like 106900001234")
+            owner = port_owner.setdefault(port, name)
+            if owner != name:
+                check.add(_key(path, "ports"), f"{port!r} is also tenant {owner!r}'s port: a "
+                          f"reply to it could not be attributed to one tenant")
+        tenants[name] = TenantPolicy(name, frozenset(signatures), tuple(ports))
+    return tenants
+
+
+def _categories(check: _Checker, top: dict[str, Any]) -> dict[str, CategoryPolicy]:
+    """The three [categories.NAME] tables. Marketing is opt-in and carries a way to refuse."""
+    categories: dict[str, CategoryPolicy] = {}
+    table = check.table(top.get("categories", {}), "categories", set(CATEGORIES))
+    if table is None:
+        return categories
+    for name in CATEGORIES:
+        path = _key("categories", name)
+        if name not in table:
+            check.add(path, f"missing (all of {', '.join(CATEGORIES)} are required)")
+            continue
+        cat = check.table(table[name], path, {
+            "consent", "caps", "recipient_caps", "quiet_hours", "unsubscribe_notice",
+        })
+        if cat is None:
+            continue
+        consent = cat.get("consent")
+        if not isinstance(consent, str) or consent not in CONSENT_MODES:
+            check.add(_key(path, "consent"), f"must be one of {', '.join(CONSENT_MODES)}")
+        elif name == "marketing" and consent != "opt_in":
+            check.add(_key(path, "consent"), f"must be opt_in, not {consent!r}: marketing needs "
+                      f"the recipient's explicit consent (MIIT 2015)")
+        quiet = None
+        quiet_text = cat.get("quiet_hours", "")
+        if not isinstance(quiet_text, str):
+            check.add(_key(path, "quiet_hours"), "must be a string like 21:00-08:00")
+        elif quiet_text:
+            try:
+                quiet = parse_clock_range(quiet_text)
+            except ValueError as exc:
+                check.add(_key(path, "quiet_hours"), str(exc))
+        notices = check.strings(cat, "unsubscribe_notice", path, phrases=True)
+        if name == "marketing" and "unsubscribe_notice" not in cat:
+            notices = list(DEFAULT_UNSUBSCRIBE_NOTICE)
+        elif name == "marketing" and cat["unsubscribe_notice"] == []:
+            check.add(_key(path, "unsubscribe_notice"), "marketing must carry a way to refuse "
+                      "(MIIT 2015); list at least one phrase")
+        categories[name] = CategoryPolicy(
+            consent=str(consent),
+            caps=check.caps(cat, "caps", path),
+            quiet_hours=quiet,
+            unsubscribe_notice=tuple(notices),
+            recipient_caps=check.caps(cat, "recipient_caps", path),
+        )
+    return categories

@@ -57,3 +57,25 @@ def test_an_invalid_policy_stops_the_command_with_its_problems(tmp_path: Path) -
                       .replace('consent = "opt_in"', 'consent = "optin"'), encoding="utf-8")
     with pytest.raises(SystemExit, match=r"categories\.marketing\.consent"):
         main(["replay", "--policy", str(policy), "-"])
+
+
+@pytest.mark.parametrize("command", [["replay", "-"], ["worker"]])
+@pytest.mark.parametrize(("edit", "key"), [
+    (lambda text: 'version = "1"\ntenants = 5\n', "tenants: must be a table, not an integer"),
+    (lambda text: text.replace('consent = "opt_in"', 'consent = "none"'),
+     "categories.marketing.consent: must be opt_in"),
+    (lambda text: text.replace('ports = ["1065502010"]', 'ports = ["1069000112345"]'),
+     "tenants.cmb.ports: '1069000112345' is also tenant 'jd''s port"),
+    (lambda text: text + "\n[x\n", "not valid TOML"),
+])
+def test_an_invalid_policy_is_one_line_without_a_traceback(
+        tmp_path: Path, command: list[str], edit, key: str) -> None:
+    policy = tmp_path / "policy.toml"
+    policy.write_text(edit((ROOT / "policy.example.toml").read_text(encoding="utf-8")),
+                      encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "app.cli", command[0], "--policy", str(policy),
+                           *command[1:]], capture_output=True, text=True, cwd=ROOT,
+                          stdin=subprocess.DEVNULL, timeout=120)
+    assert done.returncode == 1 and done.stdout == ""
+    [line] = done.stderr.splitlines()
+    assert line.startswith(f"{policy}: ") and key in line, line

@@ -29,7 +29,7 @@ def _without_caps() -> Any:
                          .read_text(encoding="utf-8"))
     data["global"]["caps"] = []
     for category in data["categories"].values():
-        category["caps"] = []
+        category["caps"] = category["recipient_caps"] = []
     return parse_policy(data)
 
 

@@ -82,3 +82,16 @@ def test_another_number_in_free_text_is_masked() -> None:
     assert meituan["deciding_event"]["source"] == grant["source"]
     assert OTHER not in text
     assert text.count("139****8888") == 3
+
+
+def test_cap_usage_shows_the_recipient_scope_with_its_caps() -> None:
+    state = _state()
+    _feed(state, INTENT, {**INTENT_BASE, "msg_id": "mk-1", "tenant": "meituan",
+                          "signature": "美团", "category": "marketing",
+                          "content": "【美团】神券到账，拒收请回复R"}, T0 + 4000)
+    answer = explain(PHONE, state, POLICY, T0 + 5000)
+    assert answer["recent_decisions"][0]["reason"] == "ok"
+    usage = {(u["tenant"], u["category"]): u["caps"] for u in answer["cap_usage"]}
+    assert usage[("*", "marketing")] == [{"cap": "1/7d", "used": 1, "limit": 1}]  # all tenants
+    assert usage[("jd", "notification")] == [{"cap": "50/24h", "used": 1, "limit": 50}]
+    assert usage[(None, None)] == [{"cap": "40/24h", "used": 2, "limit": 40}]

@@ -49,6 +49,9 @@ TEXT = {
     "marketing": "双11神券已到账，拒收请回复R",
 }
 SIGNATURES = {"jd": "京东", "cmb": "招商银行", "meituan": "美团"}
+# For tests that send several marketing messages to one recipient.
+NO_MARKETING_CAPS: dict[str, Any] = {"categories.marketing.caps": [],
+                                     "categories.marketing.recipient_caps": []}
 
 
 class Recipient:
@@ -134,6 +137,71 @@ def test_tenant_caps_are_per_tenant_and_global_caps_span_tenants() -> None:
     assert (record["reason"], record["detail"]) == ("frequency_cap", "global 3/24h")
 
 
+def test_recipient_caps_span_tenants() -> None:
+    """The example policy's promise, one marketing SMS a week per recipient: three tenants
+    within 20 s, only the first is approved; the cap rolls, exact to the millisecond."""
+    r = Recipient(policy())
+    for tenant in SIGNATURES:
+        r.grant(tenant)
+    t0 = at("2026-11-23T10:00:00")
+    records = [r.send(t0 + i * 10_000, category="marketing", tenant=tenant)
+               for i, tenant in enumerate(["jd", "cmb", "meituan"])]
+    assert [(rec["reason"], rec["detail"]) for rec in records] == [
+        ("ok", None), ("frequency_cap", "marketing recipient 1/7d"),
+        ("frequency_cap", "marketing recipient 1/7d")]
+    week = 7 * 86_400_000
+    assert r.reason(t0 + week - 1, category="marketing", tenant="cmb") == "frequency_cap"
+    assert r.reason(t0 + week, category="marketing", tenant="cmb") == "ok"
+    assert r.reason(t0 + week + 1, category="marketing", tenant="meituan") == "frequency_cap"
+    # Other categories are not counted, nor counting: a recipient cap is per category.
+    assert r.reason(t0 + week + 2, category="notification", tenant="meituan") == "ok"
+    assert r.state["sent"]["*|marketing"] == (t0 + week,)
+
+
+def test_recipient_caps_count_only_approved_and_stay_bounded() -> None:
+    pol = policy(**{"categories.notification.recipient_caps": ["2/1h", "3/1d"],
+                    "categories.notification.caps": []})
+    r = Recipient(pol)
+    t0 = at("2026-11-23T09:00:00")
+    tenants = ["jd", "cmb", "meituan"]
+    reasons = [r.reason(t0 + i * 60_000, category="notification", tenant=tenants[i % 3])
+               for i in range(200)]
+    assert reasons[:2] == ["ok", "ok"] and set(reasons[2:60]) == {"frequency_cap"}
+    assert reasons[60] == "ok"  # t0 left the hour: (now - 1h, now]
+    assert reasons.count("ok") == 3  # then 3/1d holds
+    capped = r.send(t0 + 200 * 60_000, category="notification", tenant="cmb")
+    assert capped["detail"] == "notification recipient 3/1d"
+    assert len(r.state["sent"]["*|notification"]) <= 3  # largest count of the scope
+    # Dropped for another reason: not counted.
+    assert r.reason(t0 + 86_400_000 + 3_600_000, category="notification", tenant="jd",
+                    text="恭喜您中奖了") == "banned_content"
+    assert r.reason(t0 + 86_400_000 + 3_600_001, category="notification", tenant="jd") == "ok"
+    caps.prune(r.state, t0 + 3 * 86_400_000, pol)
+    assert "*|notification" not in r.state.get("sent", {})
+
+
+def test_a_state_from_before_recipient_caps_counts_what_it_holds() -> None:
+    """A recipient's tenant lists, written while the policy had per-tenant marketing caps
+    only (or before recipient_caps existed), still count across tenants after the change;
+    the keys the new policy no longer names are pruned."""
+    before = policy(**{"categories.marketing.caps": ["1/7d"],
+                       "categories.marketing.recipient_caps": []})
+    r = Recipient(before)
+    for tenant in SIGNATURES:
+        r.grant(tenant)
+    t0 = at("2026-11-23T10:00:00")
+    assert r.reason(t0, category="marketing", tenant="jd") == "ok"
+    assert r.reason(t0 + 10_000, category="marketing", tenant="cmb") == "ok"  # per tenant
+    assert set(r.state["sent"]) == {"jd|marketing", "cmb|marketing", "*"}
+    r.state = orjson.loads(orjson.dumps(r.state))  # as the worker's store reads it back
+    r.policy = policy()  # recipient_caps = ["1/7d"], no per-tenant cap
+    record = r.send(t0 + 86_400_000, category="marketing", tenant="meituan")
+    assert (record["reason"], record["detail"]) == ("frequency_cap", "marketing recipient 1/7d")
+    assert set(r.state["sent"]) == {"*|marketing", "*"}
+    assert list(r.state["sent"]["*|marketing"]) == [t0 + 10_000]  # cut to 1/7d's one
+    assert r.reason(t0 + 10_000 + 7 * 86_400_000, category="marketing", tenant="jd") == "ok"
+
+
 def test_dropped_messages_consume_nothing() -> None:
     r = Recipient(policy())
     t0 = at("2026-11-22T09:00:00")
@@ -179,7 +247,7 @@ def test_redelivered_approval_is_not_counted_twice() -> None:
 # --- quiet hours -------------------------------------------------------------------------
 
 def test_quiet_hours_cross_midnight_in_shanghai() -> None:
-    r = Recipient(policy(**{"categories.marketing.caps": []}))
+    r = Recipient(policy(**NO_MARKETING_CAPS))
     r.grant()
     for local, expected in [("2026-11-22T20:59:59", "ok"), ("2026-11-22T21:00:00", "quiet_hours"),
                             ("2026-11-23T00:30:00", "quiet_hours"),
@@ -194,7 +262,7 @@ def test_quiet_hours_cross_midnight_in_shanghai() -> None:
 
 def test_quiet_hours_for_a_us_number_use_its_own_zone_not_utc() -> None:
     la = ZoneInfo("America/Los_Angeles")
-    r = Recipient(policy(**{"categories.marketing.caps": []}), phone=US_WEST)
+    r = Recipient(policy(**NO_MARKETING_CAPS), phone=US_WEST)
     r.grant()
     # 10:00 in Los Angeles is 02:00 next day in Shanghai: fine for a US recipient.
     assert r.reason(at("2026-11-22T10:00:00", la), category="marketing",
@@ -213,12 +281,12 @@ def test_quiet_hours_for_a_us_number_use_its_own_zone_not_utc() -> None:
 def test_a_number_spanning_zones_is_read_strictly_and_the_policy_can_map_it() -> None:
     mobile = "+61412345678"  # an Australian mobile: Perth to Lord Howe, and Christmas Island
     sydney = ZoneInfo("Australia/Sydney")
-    r = Recipient(policy(**{"categories.marketing.caps": []}), phone=mobile)
+    r = Recipient(policy(**NO_MARKETING_CAPS), phone=mobile)
     r.grant()
     morning_sydney = at("2026-11-22T09:00:00", sydney)  # 06:00 in Perth
     assert r.reason(morning_sydney, category="marketing", tenant="meituan") == "quiet_hours"
-    mapped = Recipient(policy(**{"categories.marketing.caps": [],
-                                 "zones": {"+614": "Australia/Sydney"}}), phone=mobile)
+    mapped = Recipient(policy(**NO_MARKETING_CAPS, zones={"+614": "Australia/Sydney"}),
+                       phone=mobile)
     mapped.grant()
     assert mapped.reason(morning_sydney, category="marketing", tenant="meituan") == "ok"
 
@@ -414,11 +482,15 @@ def test_local_minute_is_the_datetime_conversion_across_transitions(zone: str) -
 
 
 def _prune_every_list(state: dict[str, Any], now_ms: int, pol: Policy) -> None:
-    """caps.prune as it was before sent_due: every list checked on every call."""
+    """caps.prune as it was before sent_due: every list checked (and every missing recipient
+    list filled) on every call."""
     sent = state.get("sent")
     if sent is None:
         return
     cap_rules = caps.rules(pol)
+    for category, key in cap_rules.recipient_keys.items():
+        if key not in sent:
+            caps.fill_recipient_scope(sent, key, category)
     for key, times in list(sent.items()):
         scope = caps._scope_of_key(key, cap_rules)
         start = caps._first_kept(times, now_ms, scope) if scope is not None else len(times)
@@ -433,9 +505,13 @@ def _prune_every_list(state: dict[str, Any], now_ms: int, pol: Policy) -> None:
 def test_cap_prune_with_sent_due_keeps_what_checking_every_list_keeps() -> None:
     """sent_due only skips walks that would drop nothing: random approvals (some out of order)
     and prunes, with states read back from JSON, states from before sent_due (stripped), keys
-    of a tenant the policy no longer names, and a second policy's caps, keep the same lists."""
+    of a tenant the policy no longer names, a second policy's caps, and a third's without
+    recipient caps (states written before them), keep the same lists."""
     pols = [policy(), policy(**{"global.caps": ["3/1h", "5/2d"],
-                                "categories.marketing.caps": ["2/1d"]})]
+                                "categories.marketing.caps": ["2/1d"],
+                                "categories.marketing.recipient_caps": ["3/2d"]}),
+            policy(**{"categories.marketing.caps": ["1/7d"],
+                      "categories.marketing.recipient_caps": []})]
     rng = random.Random(7)
     for _ in range(300):
         state: dict[str, Any] = {}
@@ -443,7 +519,7 @@ def test_cap_prune_with_sent_due_keeps_what_checking_every_list_keeps() -> None:
         now_ms = 1_795_000_000_000
         for _ in range(rng.randrange(1, 60)):
             now_ms += rng.choice([0, 1_000, 60_000, 3_600_000, 86_400_000, 3 * 86_400_000])
-            pol = pols[0] if rng.random() < 0.9 else pols[1]
+            pol = rng.choices(pols, weights=[8, 1, 1])[0]
             ts = now_ms - rng.randrange(0, 7_200_000) if rng.random() < 0.1 else now_ms
             draw = rng.random()
             if draw < 0.5:
@@ -463,6 +539,8 @@ def test_cap_prune_with_sent_due_keeps_what_checking_every_list_keeps() -> None:
             elif "sent" in state:  # a tenant since removed from the policy
                 state["sent"]["gone|marketing"] = (ts,)
                 reference.setdefault("sent", {})["gone|marketing"] = (ts,)
+                # written under a policy that named it: another rules_id, so the next is a walk
+                state.pop(caps.SENT_DUE, None)
             reference.pop(caps.SENT_DUE, None)
             got = {k: list(v) for k, v in state.get("sent", {}).items()}
             assert got == {k: list(v) for k, v in reference.get("sent", {}).items()}
