@@ -44,18 +44,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from app.replay import TraceError, replay
+    from app import replay_cli
 
-    settings, policy = _settings(args), _policy(args)
-    out = sys.stdout.buffer
-    try:
-        with open(args.trace, "rb") if args.trace != "-" else sys.stdin.buffer as trace:
-            for line in replay(settings, policy, trace):
-                out.write(line + b"\n")
-    except TraceError as exc:
-        raise SystemExit(str(exc)) from exc
-    out.flush()
-    return 0
+    return replay_cli.run(args, _settings(args), DEFAULT_POLICY)
 
 
 def cmd_create_topics(args: argparse.Namespace) -> int:
@@ -135,7 +126,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     rep = sub.add_parser("replay", help="run the decision core offline over a JSONL trace")
     common(rep, broker=False)
+    rep.set_defaults(policy=None)  # default_policy unless --compare names two
     rep.add_argument("trace", help="trace file (JSONL), or - for standard input")
+    rep.add_argument("--summary", action="store_true",
+                     help="print counts by reason (and by tenant/category) instead of records")
+    rep.add_argument("--compare", nargs=2, metavar=("OLD", "NEW"),
+                     help="replay under two policy files and show which decisions change "
+                     "(old reason -> new reason, by tenant/category, with masked examples)")
+    rep.add_argument("--json", action="store_true",
+                     help="with --summary or --compare: print JSON for machines")
     rep.set_defaults(func=cmd_replay)
 
     topics = sub.add_parser("create-topics", help="create the topics in topics/topics.toml")
