@@ -49,6 +49,12 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return replay_cli.run(args, _settings(args), DEFAULT_POLICY)
 
 
+def cmd_capture(args: argparse.Namespace) -> int:
+    from app import capture
+
+    return capture.run(args, _settings(args))
+
+
 def cmd_create_topics(args: argparse.Namespace) -> int:
     from app.admin import BrokerAuthError, ensure_topics
 
@@ -136,6 +142,27 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--json", action="store_true",
                      help="with --summary or --compare: print JSON for machines")
     rep.set_defaults(func=cmd_replay)
+
+    cap = sub.add_parser("capture", help="read the input topics for a time range into a trace "
+                         "file for replay")
+    cap.add_argument("--from", dest="start", required=True, metavar="TIME",
+                     help="first record time: RFC 3339 with an offset "
+                     "(2026-11-22T10:00:00+08:00) or epoch milliseconds")
+    cap.add_argument("--to", dest="end", metavar="TIME",
+                     help="end of the range (exclusive), same forms (default: what is "
+                     "committed now)")
+    cap.add_argument("--output", "-o", required=True,
+                     help="trace file to write (JSONL; created readable by its owner only), "
+                     "or - for standard output")
+    cap.add_argument("--mask-phones", action="store_true",
+                     help="replace each phone number by a fake one of the same country, "
+                     "prefix and time zone, so the trace decides alike and can be shared")
+    cap.add_argument("--region", default="CN",
+                     help="country of numbers written without a country code, for masking "
+                     "(the policy's default_region; default CN)")
+    cap.add_argument("--bootstrap", help="Kafka bootstrap servers "
+                     "(default: $KAFKA_BOOTSTRAP_SERVERS or 127.0.0.1:9092)")
+    cap.set_defaults(func=cmd_capture)
 
     topics = sub.add_parser("create-topics", help="create the topics in topics/topics.toml")
     topics.add_argument("--bootstrap")

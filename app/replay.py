@@ -8,7 +8,7 @@ A trace is JSONL, one input record a line, in arrival order (`sendguard capture`
     {"topic": "sms.send-intents", "timestamp": "...", "raw": "bytes that are not JSON"}
 
 `timestamp` is RFC 3339 with an offset or epoch milliseconds; `key` is optional; `"raw": null`
-is a record without a value (a tombstone).
+is a record without a value (a tombstone), `raw_base64` a value that is not UTF-8.
 
 The output is JSONL, every record the worker would publish: {"topic", "key", "value"}.
 Records the worker publishes to one of its own input topics are fed back right after the
@@ -20,6 +20,7 @@ name partition 0 and the line's offset within its topic.
 
 from __future__ import annotations
 
+import base64
 import re
 from collections import defaultdict, deque
 from collections.abc import Callable, Collection, Iterable, Iterator
@@ -128,6 +129,11 @@ def _parse_line(line: str | bytes, topics: Collection[str] | None) -> TraceRecor
         value = None if raw is None else raw.encode("utf-8")
     elif "value" in record:
         value = orjson.dumps(record["value"])
+    elif "raw_base64" in record:
+        try:
+            value = base64.b64decode(record["raw_base64"], validate=True)
+        except (TypeError, ValueError):
+            raise TraceError('field "raw_base64": must be base64 text') from None
     else:
         raise TraceError('missing field "value" (or "raw")')
     return TraceRecord(topic, timestamp_ms, key.encode("utf-8") if key else None, value)
