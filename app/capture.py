@@ -1,11 +1,12 @@
 """`sendguard capture`: past traffic from the input topics into a trace for `sendguard replay`.
 
-For each partition of the three input topics, the offsets of the time range are found by
-timestamp (the first record at or after --from, up to the first at or after --to, or the
-end of what is committed now), and the committed records between them are read
-(read_committed: an aborted transaction's records were never decided). Each partition is
-spooled to a temporary file, then the partitions are merged by record timestamp, each kept
-in its own offset order (the order the worker read it in), into one trace.
+Records are chosen by their timestamp, --from <= t < --to. Each partition of the three input
+topics is read from the first record at or after --from (found by timestamp) up to the first
+at or after --to plus END_GRACE_MS, or the end of what is committed now: record timestamps
+are the producers' clocks, not quite in order, and a transaction marker carries the broker's.
+Only committed records are read (read_committed: an aborted transaction's records were never
+decided). Each partition is spooled to a temporary file, then the partitions are merged by
+record timestamp, each kept in its own offset order (the order the worker read it in).
 
 The worker publishes the consent events it derives from replies and delivery reports to
 sms.consent-events, where they come back to it as duplicates. Replay derives them again from
@@ -32,6 +33,7 @@ from typing import IO, Any
 
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from tqdm import tqdm
 
@@ -41,6 +43,7 @@ from app.replay import INPUT_KINDS
 from app.settings import Settings
 
 STALL_S = 60.0  # no record and no progress this long: give up rather than hang
+END_GRACE_MS = 5 * 60_000  # read this far past --to for records from clocks behind
 
 
 class CaptureError(Exception):
@@ -82,8 +85,8 @@ async def capture(settings: Settings, start_ms: int, end_ms: int | None, output:
     result = Capture()
     with ExitStack() as stack:
         try:
-            partitions = await _ranges(consumer, topics, start_ms, end_ms, stack)
-            causes = await _spool(consumer, partitions, progress)
+            partitions = await _ranges(consumer, settings, topics, start_ms, end_ms, stack)
+            causes = await _spool(consumer, partitions, (start_ms, end_ms), progress)
         finally:
             await consumer.stop()
         for partition in partitions:
@@ -95,19 +98,34 @@ async def capture(settings: Settings, start_ms: int, end_ms: int | None, output:
     return result
 
 
-async def _ranges(consumer: AIOKafkaConsumer, topics: list[str], start_ms: int,
-                  end_ms: int | None, stack: ExitStack) -> list[_Partition]:
-    """Each input partition with the offsets of the time range, and a spool file."""
-    available = await consumer.topics()
-    tps = []
+async def _partitions(settings: Settings, topics: list[str]) -> dict[str, list[int]]:
+    """Each topic's partition numbers (the consumer knows only the topics it subscribed to)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap,
+                                **settings.kafka_security.aiokafka_kwargs())
+    await admin.start()
+    try:
+        described = {t["topic"]: t for t in await admin.describe_topics(topics)}
+    finally:
+        await admin.close()
+    found = {}
     for topic in topics:
-        if topic not in available:
+        partitions = described.get(topic, {}).get("partitions")
+        if not partitions:
             raise CaptureError(f"topic {topic} does not exist (check SENDGUARD_TOPIC_* and "
                                f"the broker)")
-        tps += [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic))]
+        found[topic] = sorted(p["partition"] for p in partitions)
+    return found
+
+
+async def _ranges(consumer: AIOKafkaConsumer, settings: Settings, topics: list[str],
+                  start_ms: int, end_ms: int | None, stack: ExitStack) -> list[_Partition]:
+    """Each input partition with the offsets of the time range, and a spool file."""
+    found = await _partitions(settings, topics)
+    tps = [TopicPartition(topic, p) for topic, partitions in found.items() for p in partitions]
     committed_end = await consumer.end_offsets(tps)  # the last stable offsets
     starts = await consumer.offsets_for_times({tp: start_ms for tp in tps})
-    ends = await consumer.offsets_for_times({tp: end_ms for tp in tps}) if end_ms else {}
+    ends = await consumer.offsets_for_times(
+        {tp: end_ms + END_GRACE_MS for tp in tps}) if end_ms is not None else {}
     partitions = []
     for tp in tps:
         end = committed_end[tp]
@@ -123,10 +141,11 @@ async def _ranges(consumer: AIOKafkaConsumer, topics: list[str], start_ms: int,
 
 
 async def _spool(consumer: AIOKafkaConsumer, partitions: list[_Partition],
-                 progress: bool | None) -> set[str]:
+                 window: tuple[int, int | None], progress: bool | None) -> set[str]:
     """Read each partition's range into its spool; return the ids of the consent events the
     worker derives from the replies and reports read (see the module docstring)."""
     causes: set[str] = set()
+    start_ms, end_ms = window[0], window[1] if window[1] is not None else 2**63
     by_tp = {p.tp: p for p in partitions}
     consumer.assign(list(by_tp))
     active = set()
@@ -147,7 +166,8 @@ async def _spool(consumer: AIOKafkaConsumer, partitions: list[_Partition],
                 for record in records:
                     if record.offset >= partition.end:
                         break
-                    partition.spool.write(_spool_line(tp.topic, record, causes))
+                    if start_ms <= record.timestamp < end_ms:
+                        partition.spool.write(_spool_line(tp.topic, record, causes))
             for tp in list(active):
                 position = await consumer.position(tp)
                 partition = by_tp[tp]
@@ -181,7 +201,7 @@ def _spool_line(topic: str, record: Any, causes: set[str]) -> bytes:
             causes.add(f"dlr:{bounded_id(value['msg_id'])}:{value.get('error_code')}")
         elif value.get("source") in ("reply", "dlr") and isinstance(value.get("event_id"), str):
             echo = value["event_id"]
-    timestamp = max(record.timestamp, 0)
+    timestamp = record.timestamp
     key, raw = record.key, record.value
     spooled = {"topic": topic, "timestamp": timestamp, "echo": echo,
                "key": None if key is None else key.decode("utf-8", "replace"),
