@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import heapq
+import logging
 import os
 import sys
 import tempfile
@@ -77,16 +78,16 @@ async def capture(settings: Settings, start_ms: int, end_ms: int | None, output:
         bootstrap_servers=settings.bootstrap, group_id=None, enable_auto_commit=False,
         isolation_level="read_committed", auto_offset_reset="earliest",
         request_timeout_ms=30000, **settings.kafka_security.aiokafka_kwargs())
-    try:
-        await consumer.start()
-    except KafkaError as exc:
-        raise CaptureError(f"cannot reach Kafka at {settings.bootstrap} "
-                           f"({settings.kafka_security.describe()}): {exc}") from None
     result = Capture()
     with ExitStack() as stack:
         try:
+            await consumer.start()
             partitions = await _ranges(consumer, settings, topics, start_ms, end_ms, stack)
             causes = await _spool(consumer, partitions, (start_ms, end_ms), progress)
+        except KafkaError as exc:
+            raise CaptureError(f"cannot read from Kafka at {settings.bootstrap} "
+                               f"({settings.kafka_security.describe()}): "
+                               f"{type(exc).__name__}") from None
         finally:
             await consumer.stop()
         for partition in partitions:
@@ -102,8 +103,8 @@ async def _partitions(settings: Settings, topics: list[str]) -> dict[str, list[i
     """Each topic's partition numbers (the consumer knows only the topics it subscribed to)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap,
                                 **settings.kafka_security.aiokafka_kwargs())
-    await admin.start()
     try:
+        await admin.start()
         described = {t["topic"]: t for t in await admin.describe_topics(topics)}
     finally:
         await admin.close()
@@ -296,6 +297,7 @@ def run(args: Any, settings: Settings) -> int:
               "numbers): keep it as you keep the topics, and use --mask-phones for a trace "
               "to share", file=sys.stderr)
     masker = PhoneMasker(args.region) if args.mask_phones else None
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # a failure is told in one line
     try:
         result = write_trace(settings, start_ms, end_ms, args.output, masker)
     except CaptureError as exc:
