@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -47,6 +48,7 @@ def run(args: argparse.Namespace, settings: Settings, default_policy: str) -> in
         topics = [settings.topic(topic_id) for topic_id in INPUT_KINDS]
         records = until_first_error(lines, topics, errors)
         result: Any
+        text: Callable[[Any], str]
         if args.compare:
             result = compare(settings, policies[0], policies[1], records)
             text = render_comparison
