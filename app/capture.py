@@ -34,10 +34,10 @@ from typing import IO, Any
 
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from tqdm import tqdm
 
+from app.admin import topic_partitions
 from app.masking import PhoneMasker
 from app.records import bounded_id, iso_ms
 from app.replay import INPUT_KINDS
@@ -99,29 +99,13 @@ async def capture(settings: Settings, start_ms: int, end_ms: int | None, output:
     return result
 
 
-async def _partitions(settings: Settings, topics: list[str]) -> dict[str, list[int]]:
-    """Each topic's partition numbers (the consumer knows only the topics it subscribed to)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap,
-                                **settings.kafka_security.aiokafka_kwargs())
-    try:
-        await admin.start()
-        described = {t["topic"]: t for t in await admin.describe_topics(topics)}
-    finally:
-        await admin.close()
-    found = {}
-    for topic in topics:
-        partitions = described.get(topic, {}).get("partitions")
-        if not partitions:
-            raise CaptureError(f"topic {topic} does not exist (check SENDGUARD_TOPIC_* and "
-                               f"the broker)")
-        found[topic] = sorted(p["partition"] for p in partitions)
-    return found
-
-
 async def _ranges(consumer: AIOKafkaConsumer, settings: Settings, topics: list[str],
                   start_ms: int, end_ms: int | None, stack: ExitStack) -> list[_Partition]:
     """Each input partition with the offsets of the time range, and a spool file."""
-    found = await _partitions(settings, topics)
+    try:
+        found = await topic_partitions(settings, topics)
+    except LookupError as exc:
+        raise CaptureError(str(exc)) from None
     tps = [TopicPartition(topic, p) for topic, partitions in found.items() for p in partitions]
     committed_end = await consumer.end_offsets(tps)  # the last stable offsets
     starts = await consumer.offsets_for_times({tp: start_ms for tp in tps})
