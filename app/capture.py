@@ -231,7 +231,7 @@ def _trace_line(line: dict[str, Any], masker: PhoneMasker | None) -> dict[str, A
         except UnicodeDecodeError:
             text = None
         if masker is not None:
-            out["raw"] = masker.raw(text or "")
+            out["raw"] = masker.raw(raw)
         elif text is None:
             out["raw_base64"] = base64.b64encode(raw).decode("ascii")
         else:

@@ -82,9 +82,9 @@ class PhoneMasker:
             pass
         return self._token(key) if LONG_DIGIT_RUN.search(key) else key
 
-    def raw(self, text: str) -> str:
+    def raw(self, value: bytes) -> str:
         """A value that is not JSON: replaced by text that is not JSON either."""
-        return f"masked: not JSON ({len(text.encode())} bytes)"
+        return f"masked: not JSON ({len(value)} bytes)"
 
     def fake(self, e164: str) -> str:
         """The fake number standing for the valid number `e164` in this capture."""

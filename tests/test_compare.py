@@ -141,3 +141,12 @@ def test_the_cli_compares_two_policy_files(tmp_path: Path) -> None:
         {("ok", "no_consent"): 5, ("ok", "ok"): 2, ("duplicate", "duplicate"): 1,
          ("quiet_hours", "quiet_hours"): 1}
     assert done.stderr == b""  # no progress bar when stderr is not a terminal
+
+
+def test_compare_takes_its_own_two_policies() -> None:
+    done = subprocess.run([sys.executable, "-m", "app.cli", "replay", "--policy", str(EXAMPLE),
+                           "--compare", str(EXAMPLE), str(EXAMPLE), "-"], cwd=ROOT,
+                          capture_output=True, text=True, input="")
+    assert done.returncode == 2
+    assert done.stderr == "sendguard replay: --compare takes its two policies itself: drop " \
+                          "--policy and --summary\n"
