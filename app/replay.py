@@ -112,7 +112,7 @@ def _parse_line(line: str | bytes, topics: Collection[str] | None) -> TraceRecor
         raise TraceError('field "topic": must be a string')
     if topics is not None and topic not in topics:
         raise TraceError(f'field "topic": {_shown(topic)} is not one of the worker\'s input '
-                         f"topics ({', '.join(topics)})")
+                         f"topics ({', '.join(topics)}; SENDGUARD_TOPIC_* rename them)")
     timestamp = _field(record, "timestamp")
     try:
         timestamp_ms = parse_timestamp(timestamp)

@@ -66,7 +66,8 @@ def test_a_trace_line_gives_topic_timestamp_key_and_value() -> None:
      'trace line 1: field "raw": must be a string or null'),
     ('{"topic": "sms.nope", "timestamp": 1, "value": {}}',
      'trace line 1: field "topic": "sms.nope" is not one of the worker\'s input topics '
-     '(sms.send-intents, sms.consent-events, sms.carrier-replies)'),
+     '(sms.send-intents, sms.consent-events, sms.carrier-replies; SENDGUARD_TOPIC_* rename '
+     'them)'),
 ])
 def test_each_bad_line_is_one_message_with_its_field(text: str, message: str) -> None:
     with pytest.raises(TraceError) as caught:
