@@ -69,13 +69,14 @@ class TraceErrors:
         return self.messages + ([f"... and {more} more bad trace lines"] if more else [])
 
 
-_EPOCH_MS = re.compile(r"[0-9]{1,16}")
+_EPOCH_MS = re.compile(r"[0-9]{1,15}")
+_MAX_MS = 10**15  # (the year 33658: a larger "timestamp" is a mistake, and would overflow)
 
 
 def parse_timestamp(value: object) -> int:
     """A trace timestamp: RFC 3339 text with an offset, or epoch milliseconds (an integer, or
     a string of digits, as Kafka tools print them) -> epoch ms; ValueError saying why not."""
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < _MAX_MS:
         return value
     if isinstance(value, str):
         text = value.strip()
