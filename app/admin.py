@@ -86,6 +86,26 @@ async def ensure_topics(settings: Settings, timeout_s: float = 60.0) -> dict[str
         await admin.close()
 
 
+async def topic_partitions(settings: Settings, topics: list[str]) -> dict[str, list[int]]:
+    """Each topic's partition numbers; LookupError naming a topic that does not exist.
+    (A consumer knows the partitions only of topics it subscribed to.)"""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap,
+                                **settings.kafka_security.aiokafka_kwargs())
+    try:
+        await admin.start()
+        described = {t["topic"]: t for t in await admin.describe_topics(topics)}
+    finally:
+        await admin.close()
+    found = {}
+    for topic in topics:
+        partitions = described.get(topic, {}).get("partitions")
+        if not partitions:
+            raise LookupError(f"topic {topic} does not exist (check SENDGUARD_TOPIC_* and "
+                              f"the broker)")
+        found[topic] = sorted(p["partition"] for p in partitions)
+    return found
+
+
 async def _warn_small_limits(admin: AIOKafkaAdminClient, settings: Settings,
                              names: list[str]) -> list[str]:
     """Warn about existing topics whose max.message.bytes is below topics.toml's.

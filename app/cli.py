@@ -44,18 +44,15 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from app.replay import TraceError, replay
+    from app import replay_cli
 
-    settings, policy = _settings(args), _policy(args)
-    out = sys.stdout.buffer
-    try:
-        with open(args.trace, "rb") if args.trace != "-" else sys.stdin.buffer as trace:
-            for line in replay(settings, policy, trace):
-                out.write(line + b"\n")
-    except TraceError as exc:
-        raise SystemExit(str(exc)) from exc
-    out.flush()
-    return 0
+    return replay_cli.run(args, _settings(args), DEFAULT_POLICY)
+
+
+def cmd_capture(args: argparse.Namespace) -> int:
+    from app import capture
+
+    return capture.run(args, _settings(args))
 
 
 def cmd_create_topics(args: argparse.Namespace) -> int:
@@ -135,8 +132,37 @@ def build_parser() -> argparse.ArgumentParser:
 
     rep = sub.add_parser("replay", help="run the decision core offline over a JSONL trace")
     common(rep, broker=False)
+    rep.set_defaults(policy=None)  # default_policy unless --compare names two
     rep.add_argument("trace", help="trace file (JSONL), or - for standard input")
+    rep.add_argument("--summary", action="store_true",
+                     help="print counts by reason (and by tenant/category) instead of records")
+    rep.add_argument("--compare", nargs=2, metavar=("OLD", "NEW"),
+                     help="replay under two policy files and show which decisions change "
+                     "(old reason -> new reason, by tenant/category, with masked examples)")
+    rep.add_argument("--json", action="store_true",
+                     help="with --summary or --compare: print JSON for machines")
     rep.set_defaults(func=cmd_replay)
+
+    cap = sub.add_parser("capture", help="read the input topics for a time range into a trace "
+                         "file for replay")
+    cap.add_argument("--from", dest="start", required=True, metavar="TIME",
+                     help="first record time: RFC 3339 with an offset "
+                     "(2026-11-22T10:00:00+08:00) or epoch milliseconds")
+    cap.add_argument("--to", dest="end", metavar="TIME",
+                     help="end of the range (exclusive), same forms (default: what is "
+                     "committed now)")
+    cap.add_argument("--output", "-o", required=True,
+                     help="trace file to write (JSONL; created readable by its owner only), "
+                     "or - for standard output")
+    cap.add_argument("--mask-phones", action="store_true",
+                     help="replace each phone number by a fake one of the same country, "
+                     "prefix and time zone, so the trace decides alike and can be shared")
+    cap.add_argument("--region", default="CN",
+                     help="country of numbers written without a country code, for masking "
+                     "(the policy's default_region; default CN)")
+    cap.add_argument("--bootstrap", help="Kafka bootstrap servers "
+                     "(default: $KAFKA_BOOTSTRAP_SERVERS or 127.0.0.1:9092)")
+    cap.set_defaults(func=cmd_capture)
 
     topics = sub.add_parser("create-topics", help="create the topics in topics/topics.toml")
     topics.add_argument("--bootstrap")

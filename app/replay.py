@@ -1,14 +1,14 @@
 """Offline replay: run a trace through the same routing and decision core as the worker.
 
 Compliance staff use it to try a policy on past traffic; tests use it to check the worker.
-A trace is JSONL, one input record a line, in arrival order:
+A trace is JSONL, one input record a line, in arrival order (`sendguard capture` writes one):
 
     {"topic": "sms.send-intents", "timestamp": "2026-11-22T10:00:00+08:00", "value": {...}}
+    {"topic": "sms.send-intents", "timestamp": 1795312800000, "key": "13812345678", "value": {...}}
     {"topic": "sms.send-intents", "timestamp": "...", "raw": "bytes that are not JSON"}
 
-`timestamp` is the record's Kafka timestamp: RFC 3339 with an offset, 1970 or later; `key`
-is optional (a string). A line not of this form stops the replay with its line number; what
-`value` or `raw` holds is never checked here: it is decided or dead-lettered as the worker would.
+`timestamp` is RFC 3339 with an offset or epoch milliseconds; `key` is optional; `"raw": null`
+is a record without a value (a tombstone), `raw_base64` a value that is not UTF-8.
 
 The output is JSONL, every record the worker would publish: {"topic", "key", "value"}.
 Records the worker publishes to one of its own input topics are fed back right after the
@@ -20,9 +20,11 @@ name partition 0 and the line's offset within its topic.
 
 from __future__ import annotations
 
+import base64
+import re
 from collections import defaultdict, deque
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Callable, Collection, Iterable, Iterator
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -36,37 +38,137 @@ INPUT_KINDS = {"send_intents": INTENT, "consent_events": CONSENT, "carrier_repli
 
 
 class TraceError(ValueError):
-    """A trace line is not of the documented form."""
+    """A trace line is not of the documented form; the message is one line naming it."""
 
 
-def read_trace(lines: Iterable[str | bytes]) -> Iterator[tuple[str, int, bytes | None, bytes]]:
-    """Yield (topic, timestamp_ms, key, value bytes) for each non-blank trace line."""
+class TraceRecord(NamedTuple):
+    """One input record of a trace: value None is a record without a value (a tombstone)."""
+
+    topic: str
+    timestamp_ms: int
+    key: bytes | None
+    value: bytes | None
+
+
+class TraceErrors:
+    """Collects a trace's bad lines, one message each, keeping the first `shown`."""
+
+    def __init__(self, shown: int = 20) -> None:
+        self.count = 0
+        self.messages: list[str] = []
+        self._shown = shown
+
+    def __call__(self, error: TraceError) -> None:
+        self.count += 1
+        if len(self.messages) < self._shown:
+            self.messages.append(str(error))
+
+    def report(self) -> list[str]:
+        """The lines to print: each kept message, then how many more there were."""
+        more = self.count - len(self.messages)
+        return self.messages + ([f"... and {more} more bad trace lines"] if more else [])
+
+
+_EPOCH_MS = re.compile(r"[0-9]{1,15}")
+_MAX_MS = 10**15  # (the year 33658: a larger "timestamp" is a mistake, and would overflow)
+
+
+def parse_timestamp(value: object) -> int:
+    """A trace timestamp: RFC 3339 text with an offset, or epoch milliseconds (an integer, or
+    a string of digits, as Kafka tools print them) -> epoch ms; ValueError saying why not."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < _MAX_MS:
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        if _EPOCH_MS.fullmatch(text):
+            return int(text)
+        try:
+            timestamp_ms = parse_rfc3339_ms(text)
+        except ValueError:
+            pass
+        else:
+            if timestamp_ms >= 0:  # a Kafka record's timestamp is never before the epoch
+                return timestamp_ms
+    raise ValueError(f"{_shown(value)} is neither RFC 3339 with an offset "
+                     f"(2026-11-22T10:00:00+08:00) nor epoch milliseconds")
+
+
+def _shown(value: object, limit: int = 40) -> str:
+    text = orjson.dumps(value, default=str).decode()
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _field(record: dict[str, Any], name: str) -> Any:
+    if name not in record:
+        raise TraceError(f'missing field "{name}"')
+    return record[name]
+
+
+def _parse_line(line: str | bytes, topics: Collection[str] | None) -> TraceRecord:
+    try:
+        record = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        raise TraceError(f"not JSON ({exc})") from None
+    if not isinstance(record, dict):
+        raise TraceError("not a JSON object")
+    topic = _field(record, "topic")
+    if not isinstance(topic, str):
+        raise TraceError('field "topic": must be a string')
+    if topics is not None and topic not in topics:
+        raise TraceError(f'field "topic": {_shown(topic)} is not one of the worker\'s input '
+                         f"topics ({', '.join(topics)}; SENDGUARD_TOPIC_* rename them)")
+    timestamp = _field(record, "timestamp")
+    try:
+        timestamp_ms = parse_timestamp(timestamp)
+    except ValueError as exc:
+        raise TraceError(f'field "timestamp": {exc}') from None
+    key = record.get("key")
+    if key is not None and not isinstance(key, str):
+        raise TraceError('field "key": must be a string or null')
+    value: bytes | None
+    if "raw" in record:
+        raw = record["raw"]
+        if raw is not None and not isinstance(raw, str):
+            raise TraceError('field "raw": must be a string or null')
+        value = None if raw is None else raw.encode("utf-8")
+    elif "value" in record:
+        value = orjson.dumps(record["value"])
+    elif "raw_base64" in record:
+        try:
+            value = base64.b64decode(record["raw_base64"], validate=True)
+        except (TypeError, ValueError):
+            raise TraceError('field "raw_base64": must be base64 text') from None
+    else:
+        raise TraceError('missing field "value" (or "raw")')
+    return TraceRecord(topic, timestamp_ms, key.encode("utf-8") if key else None, value)
+
+
+def read_trace(lines: Iterable[str | bytes], topics: Collection[str] | None = None,
+               on_error: Callable[[TraceError], None] | None = None) -> Iterator[TraceRecord]:
+    """Yield a TraceRecord for each non-blank trace line.
+
+    `topics`: the accepted topic names (any when None). A bad line raises TraceError
+    ("trace line N: ..."), or with `on_error` is passed to it and skipped.
+    """
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
-            yield _trace_record(orjson.loads(line))
-        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-            raise TraceError(f"trace line {number}: {exc!r}") from exc
+            yield _parse_line(line, topics)
+        except TraceError as exc:
+            error = TraceError(f"trace line {number}: {exc}")
+            if on_error is None:
+                raise error from None
+            on_error(error)
 
 
-def _trace_record(record: Any) -> tuple[str, int, bytes | None, bytes]:
-    """One trace line's record as (topic, timestamp_ms, key, value); TypeError, KeyError or
-    ValueError when it is not of the documented form (what its payload holds is not checked:
-    that is the worker's input, decided or dead-lettered as the worker would)."""
-    if not isinstance(record, dict):
-        raise TypeError("a trace line must be a JSON object")
-    topic, key = record["topic"], record.get("key")
-    if not isinstance(topic, str):
-        raise TypeError("topic must be a string")
-    if key is not None and not isinstance(key, str):
-        raise TypeError("key must be a string or null")
-    timestamp_ms = parse_rfc3339_ms(record["timestamp"])
-    if timestamp_ms < 0:  # a Kafka record's timestamp is never before the epoch
-        raise ValueError("timestamp is before 1970-01-01T00:00:00Z")
-    value = (str(record["raw"]).encode("utf-8") if "raw" in record
-             else orjson.dumps(record["value"]))
-    return topic, timestamp_ms, key.encode("utf-8") if key else None, value
+def until_first_error(lines: Iterable[str | bytes], topics: Collection[str],
+                      errors: TraceErrors) -> Iterator[TraceRecord]:
+    """The trace's records up to its first bad line; the rest is read only to collect every
+    bad line in `errors` (a decision after a skipped line could be wrong)."""
+    for record in read_trace(lines, topics, errors):
+        if not errors.count:
+            yield record
 
 
 class Replayer:
@@ -104,10 +206,12 @@ class Replayer:
         if not state:
             del self.state[key]
 
-    def feed(self, topic: str, timestamp_ms: int, key: bytes | None, value: bytes) -> list[Emit]:
+    def feed(self, topic: str, timestamp_ms: int, key: bytes | None,
+             value: bytes | None) -> list[Emit]:
         """Process one input record (and whatever it feeds back); return external emits."""
         emitted: list[Emit] = self.release(timestamp_ms)
-        pending = deque([(topic, timestamp_ms, key, value)])
+        pending: deque[tuple[str, int, bytes | None, bytes | None]] = deque(
+            [(topic, timestamp_ms, key, value)])
         while pending:
             topic, timestamp_ms, key, value = pending.popleft()
             kind = self.kinds.get(topic)
@@ -138,11 +242,20 @@ class Replayer:
         return orjson.dumps(record)
 
 
-def replay(settings: Settings, policy: Policy, lines: Iterable[str | bytes]) -> Iterator[bytes]:
-    """Yield one JSON output line (bytes, no newline) per record the worker would publish."""
+def replay(settings: Settings, policy: Policy, lines: Iterable[str | bytes],
+           errors: TraceErrors | None = None) -> Iterator[bytes]:
+    """Yield one JSON output line (bytes, no newline) per record the worker would publish.
+
+    A bad line raises TraceError; with `errors`, every bad line is collected there instead,
+    and nothing more is decided after the first (the rest is only checked).
+    """
     replayer = Replayer(settings, policy)
-    for topic, timestamp_ms, key, value in read_trace(lines):
-        for emit in replayer.feed(topic, timestamp_ms, key, value):
+    records = read_trace(lines, replayer.kinds) if errors is None else \
+        until_first_error(lines, replayer.kinds, errors)
+    for record in records:
+        for emit in replayer.feed(*record):
             yield replayer.output_line(emit)
+    if errors is not None and errors.count:
+        return
     for emit in replayer.finish():
         yield replayer.output_line(emit)

@@ -19,6 +19,7 @@ from app.privacy import DEVELOPMENT_SECRET, MIN_SECRET_BYTES, StateSealer
 TOPICS_FILE = Path(__file__).resolve().parent.parent / "topics" / "topics.toml"
 GUARANTEES = ("at_least_once", "exactly_once")
 ENVIRONMENTS = ("development", "production")
+FIRST_STARTS = ("earliest", "latest")  # app/first_start.py
 DAY_MS = 86_400_000
 
 
@@ -126,6 +127,7 @@ class Settings:
     state_secret: str = ""
     sweep_lag_s: int = 3600
     recipient_partitions: int = 8
+    first_start: str = "earliest"  # where a new consumer group reads send intents from
     topics: dict[str, TopicSpec] = field(default_factory=load_topic_specs)
     kafka_security: KafkaSecurity = field(default_factory=KafkaSecurity)  # TLS / SASL
 
@@ -158,6 +160,7 @@ class Settings:
                                            cls.commit_interval_s),
             batch_max_events=_env_int(env, "SENDGUARD_BATCH_MAX_EVENTS", cls.batch_max_events),
             recipient_partitions=topics["recipient_events"].partitions,
+            first_start=env.get("SENDGUARD_FIRST_START", cls.first_start),
             topics=topics,
             kafka_security=kafka_security,
         )
@@ -167,6 +170,9 @@ class Settings:
                 f"processing guarantee must be one of {', '.join(GUARANTEES)}, "
                 f"got {settings.processing_guarantee!r}"
             )
+        if settings.first_start not in FIRST_STARTS:
+            raise SystemExit(f"SENDGUARD_FIRST_START must be one of {', '.join(FIRST_STARTS)}, "
+                             f"got {settings.first_start!r}")
         if settings.environment not in ENVIRONMENTS:
             raise SystemExit(f"SENDGUARD_ENV must be one of {', '.join(ENVIRONMENTS)}, "
                              f"got {settings.environment!r}")

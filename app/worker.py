@@ -408,10 +408,12 @@ def _source(message: faust.types.Message) -> Source:
 def run_worker(settings: Settings, policy: Policy) -> None:
     """Create topics, then run the worker until it is stopped (SIGINT/SIGTERM)."""
     from app.admin import ensure_topics
+    from app.first_start import apply_first_start
 
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     loop.run_until_complete(ensure_topics(settings))
+    loop.run_until_complete(apply_first_start(settings))
     app = create_app(settings, policy)
     if settings.processing_guarantee == "exactly_once":
         eos.discard_local_tables(Path(app.conf.tabledir))

@@ -188,3 +188,26 @@ def test_consent_and_reply_records_the_code_emits_match_the_schemas() -> None:
     envelope = _routed(REPLY, "sms.carrier-replies", without(example("carrier-reply-mo"), "to"), 1)
     [dead] = handle(envelope, state, POLICY)
     validator("dead-letter").validate(dead.value)
+
+
+SCHEMA_BASE = "https://sendguard.dev/schemas/"  # topics/README.md, "Schemas"
+
+
+def test_schema_ids_are_absolute_and_refs_between_them_resolve() -> None:
+    from referencing import Registry
+    from referencing.jsonschema import DRAFT202012
+
+    documents = {name: schema(name) for name in EXAMPLES}
+    for name, document in documents.items():
+        assert document["$id"] == f"{SCHEMA_BASE}{name}.schema.json"
+    registry = Registry().with_resources(
+        (d["$id"], DRAFT202012.create_resource(d)) for d in documents.values())
+    # As another schema would use them: by absolute URI, and relative to the base.
+    for name in EXAMPLES:
+        for ref in (f"{SCHEMA_BASE}{name}.schema.json", f"{name}.schema.json"):
+            wrapper = {"$schema": "https://json-schema.org/draft/2020-12/schema",
+                       "$id": f"{SCHEMA_BASE}test.schema.json", "$ref": ref}
+            check = Draft202012Validator(wrapper, registry=registry)
+            check.validate(example(EXAMPLES[name][0]))
+            assert list(check.iter_errors({}))  # really the referenced schema
+    assert README.count(SCHEMA_BASE) >= 1
