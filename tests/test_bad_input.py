@@ -250,14 +250,13 @@ def test_replay_of_a_trace_of_bad_records_finishes(tmp_path: Path, capsysbinary)
     '{"topic": "sms.send-intents", "timestamp": "2026-11-22T10:00:00Z", "key": 5, "value": {}}',
     '{"topic": "sms.send-intents", "timestamp": "2026-11-22 10:00:00Z", "value": {}}',
     '{"topic": "sms.send-intents", "timestamp": "0001-01-01T00:00:00Z", "value": {}}',
-    '{"topic": "sms.send-intents", "timestamp": 1795000000000, "value": {}}',
 ])
 def test_a_trace_line_not_of_the_documented_form_is_named_not_a_traceback(
-        line: str, tmp_path: Path) -> None:
+        line: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     trace = tmp_path / "trace.jsonl"
     trace.write_text(line + "\n", encoding="utf-8")
-    with pytest.raises(SystemExit, match="trace line 1"):
-        main(["replay", "--policy", str(ROOT / "policy.example.toml"), str(trace)])
+    assert main(["replay", "--policy", str(ROOT / "policy.example.toml"), str(trace)]) == 1
+    assert capsys.readouterr().err.startswith("trace line 1: ")
 
 
 @pytest.mark.parametrize("action", ["drop", "defer"])
