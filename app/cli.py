@@ -7,7 +7,6 @@ every few seconds) and `--version` start quickly.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import importlib.util
 import json
 import os
@@ -80,6 +79,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_create_topics(args: argparse.Namespace) -> int:
+    import asyncio
+
     from app.admin import BrokerAuthError, BrokerUnreachable, ensure_topics
 
     settings = _settings(args)

@@ -10,7 +10,8 @@ import hmac
 import os
 import shlex
 import tomllib
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,9 +38,9 @@ class TopicSpec:
     config: dict[str, str]
 
 
-def load_topic_specs(env: dict[str, str] | None = None) -> dict[str, TopicSpec]:
+def load_topic_specs(environ: Mapping[str, str] | None = None) -> dict[str, TopicSpec]:
     """Topic specs by logical id; SENDGUARD_TOPIC_* env vars rename topics."""
-    env = os.environ if env is None else env
+    env = os.environ if environ is None else environ
     data = tomllib.loads(contracts.topics_toml())
     specs = {}
     for topic_id, spec in data["topics"].items():
@@ -128,8 +129,10 @@ class Settings:
         per variable that names it and says what it allows.
         """
         env = dict(os.environ if env is None else env)
+        others = {k: v for k, v in overrides.items() if k not in environment.NAMES}
         try:
-            checked = environment.read(env, overrides, FLAGS)
+            checked = environment.read(
+                env, {k: v for k, v in overrides.items() if k not in others}, FLAGS)
         except SettingsError as exc:
             raise SystemExit(str(exc)) from None
         topics = load_topic_specs(env)
@@ -144,6 +147,7 @@ class Settings:
             topics=topics,
             kafka_security=kafka_security,
         )
+        settings = replace(settings, **{k: v for k, v in others.items() if v is not None})
         if settings.environment == "production" and not settings.state_secret:
             raise SystemExit("SENDGUARD_STATE_SECRET (or SENDGUARD_STATE_SECRET_FILE) is "
                              "required in production: it keys the hashes that replace phone "
