@@ -123,8 +123,3 @@ def read(env: Mapping[str, str], overrides: Mapping[str, Any] | None = None,
             lines.append(f"{label}{shown}: expected {FIELDS[name].description}")
         raise SettingsError("\n".join(lines)) from None
 
-
-def table() -> list[tuple[str, str, str]]:
-    """(variable, default, what it allows) for every variable checked here."""
-    return [(NAMES[name], str(info.default), info.description or "")
-            for name, info in FIELDS.items()]
