@@ -122,4 +122,3 @@ def read(env: Mapping[str, str], overrides: Mapping[str, Any] | None = None,
             shown = "" if alias in SECRETS else f"={shlex.quote(str(error['input']))}"
             lines.append(f"{label}{shown}: expected {FIELDS[name].description}")
         raise SettingsError("\n".join(lines)) from None
-
