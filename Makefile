@@ -3,18 +3,23 @@
 #   make test   set up (system packages too), then lint and run the whole test suite on a
 #               launched Apache Kafka
 # Both compile the decision core first (make native, optional: see app/native.py).
+#   make lock   regenerate locks/ after a dependency change in pyproject.toml
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 DEMO_ARGS ?=
+UPGRADE ?=
+UV_VERSION := 0.13.9
 
-.PHONY: demo test lint tools native system-deps clean
+.PHONY: demo test lint native system-deps lock clean
 
-$(VENV)/.installed: pyproject.toml
+# Every dependency from the lock (hashes checked): the runtime's, the test and native extras,
+# and the demo's embedded broker; then the project itself, editable, without resolving again.
+$(VENV)/.installed: pyproject.toml locks/dev.txt
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ needed"'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,native]'
+	$(BIN)/pip install --quiet --require-hashes -r locks/dev.txt
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
 # The rules compiled with mypyc into app/_compiled/, used only while they match the sources
@@ -29,22 +34,26 @@ demo: $(VENV)/.installed native
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 
-# Checkers the tests run without a Docker engine: the Compose specification's JSON Schema
-# (shipped in the docker-compose wheel) and a Dockerfile linter (npm).
-$(VENV)/tools/.installed: $(VENV)/.installed
-	$(BIN)/pip download --quiet --no-deps --dest $(VENV)/tools docker-compose==1.29.2
-	npm install --silent --no-audit --no-fund --prefix $(VENV)/tools dockerfilelint@1.8.0
-	touch $@
-
-tools: $(VENV)/tools/.installed
-
-# Java, Maven, Prometheus and npm from Debian's packages, where missing (needs root or sudo).
+# Java, Maven and Prometheus from Debian's packages, where missing (needs root or sudo).
 system-deps:
 	deploy/system-deps.sh
 
-test: system-deps lint tools native
+test: system-deps lint native
 	$(if $(KAFKA_BOOTSTRAP_SERVERS),,$(BIN)/python deploy/brokers.py fetch-kafka)
 	$(BIN)/pytest -s -ra
+
+# The image installs locks/runtime.txt (any platform: --universal), CI and make's venv
+# locks/dev.txt (this machine's: the demo broker and hadolint are x86_64 Linux wheels), the
+# image's build stage locks/build.txt. Pins already in a lock are kept; UPGRADE=--upgrade takes
+# the newest versions pyproject.toml allows.
+LOCK := $(BIN)/uv pip compile --quiet --generate-hashes --python-version 3.11 \
+	--custom-compile-command "make lock" $(UPGRADE)
+lock: $(VENV)/.installed
+	$(BIN)/pip install --quiet uv==$(UV_VERSION)
+	$(LOCK) --universal -o locks/build.txt locks/build.in
+	$(LOCK) --universal -o locks/runtime.txt pyproject.toml
+	$(LOCK) --python-platform x86_64-unknown-linux-gnu --extra test --extra native --extra demo --extra client \
+		-c locks/runtime.txt -c locks/build.txt -o locks/dev.txt pyproject.toml
 
 clean:
 	rm -rf $(VENV) var .pytest_cache app/_compiled

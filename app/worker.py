@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -405,11 +406,27 @@ def _source(message: faust.types.Message) -> Source:
                   round(message.timestamp * 1000))
 
 
+def prepare_data_dir(path: str) -> Path:
+    """Create the state directory with its parents (Faust creates only the last level), or
+    stop with one line saying why it cannot be used."""
+    directory = Path(path)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SystemExit(f"data directory {path} (SENDGUARD_DATA_DIR, --data-dir): cannot "
+                         f"create it: {exc.strerror or exc}") from None
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise SystemExit(f"data directory {path} (SENDGUARD_DATA_DIR, --data-dir): not "
+                         f"writable by this user (uid {os.getuid()})")
+    return directory
+
+
 def run_worker(settings: Settings, policy: Policy) -> None:
     """Create topics, then run the worker until it is stopped (SIGINT/SIGTERM)."""
     from app.admin import ensure_topics
     from app.first_start import apply_first_start
 
+    prepare_data_dir(settings.data_dir)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     loop.run_until_complete(ensure_topics(settings))

@@ -15,18 +15,18 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import orjson
 
+from app import contracts
 from app.core import handle
 from app.policy import Policy, load_policy
 from app.records import Source
 from app.routing import CONSENT, INTENT, route
 from benchmarks.traffic import Traffic
 
-POLICY = Path(__file__).resolve().parents[1] / "policy.example.toml"
+POLICY = contracts.example_policy_path()
 
 
 @dataclass

@@ -27,6 +27,7 @@ from pathlib import Path
 import orjson
 from faust.stores.rocksdb import RocksDBOptions
 
+from app import contracts
 from app.core import handle
 from app.policy import load_policy
 from app.records import Source
@@ -34,7 +35,7 @@ from app.routing import CONSENT, INTENT, route
 from benchmarks.measure import rss_mib as _rss_of
 from benchmarks.traffic import daytime_start, intent_value, phone_of
 
-POLICY = Path(__file__).resolve().parents[1] / "policy.example.toml"
+POLICY = contracts.example_policy_path()
 PARTITIONS = 8
 
 

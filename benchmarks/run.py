@@ -35,6 +35,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "deploy")]
 
 import brokers  # noqa: E402
 
+from app import contracts  # noqa: E402
 from app.policy import load_policy  # noqa: E402
 from app.settings import load_topic_specs  # noqa: E402
 from benchmarks import core_bench, latency, traffic  # noqa: E402
@@ -56,7 +57,7 @@ from benchmarks.measure import (  # noqa: E402
     unique,
 )
 
-POLICY = ROOT / "policy.example.toml"
+POLICY = contracts.example_policy_path()
 SPECS = load_topic_specs({})
 OUTPUT_IDS = ("approved", "dropped", "consent_outcomes", "dead_letter")
 

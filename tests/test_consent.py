@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import tomllib
-from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 
-from app import consent
+from app import consent, contracts
 from app.core import handle
 from app.policy import parse_policy
 from app.records import (
@@ -25,8 +24,7 @@ from app.routing import CONSENT, INTENT, REPLY, route
 
 def _without_caps() -> Any:
     """The example policy minus frequency caps: these tests send many marketing messages."""
-    data = tomllib.loads((Path(__file__).resolve().parents[1] / "policy.example.toml")
-                         .read_text(encoding="utf-8"))
+    data = tomllib.loads(contracts.read_text(contracts.EXAMPLE_POLICY))
     data["global"]["caps"] = []
     for category in data["categories"].values():
         category["caps"] = category["recipient_caps"] = []

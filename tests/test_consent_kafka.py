@@ -5,12 +5,12 @@ and replay of the same trace gives the same records."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import orjson
 import pytest
 
+from app import contracts
 from app.policy import load_policy
 from app.replay import replay
 from app.settings import Settings
@@ -18,7 +18,7 @@ from tests.kafka_io import consume, publish, trace_line
 
 pytestmark = pytest.mark.kafka
 
-POLICY = Path(__file__).resolve().parents[1] / "policy.example.toml"
+POLICY = contracts.example_policy_path()
 PHONE = "+86 139 8765 4321"
 E164 = "+8613987654321"
 MEITUAN_PORT = "106900005678"

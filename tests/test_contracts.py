@@ -11,15 +11,15 @@ import orjson
 import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 
-from app import core
+from app import contracts, core
 from app.core import fail_closed, handle
 from app.policy import load_policy
 from app.records import RECIPIENT_EVENTS, Source
 from app.routing import CONSENT, INTENT, REPLY, TICK, route
 
-TOPICS = Path(__file__).resolve().parents[1] / "topics"
+TOPICS = Path(__file__).resolve().parents[1] / "topics"  # README and examples: documentation
 README = (TOPICS / "README.md").read_text(encoding="utf-8")
-POLICY = load_policy(TOPICS.parent / "policy.example.toml")
+POLICY = load_policy(contracts.example_policy_path())
 TS = 1_795_312_800_000  # 2026-11-22T02:00:00Z
 EXAMPLES = {
     "send-intent": ["send-intent"],
@@ -40,7 +40,7 @@ REASONS = [
 
 
 def schema(name: str) -> dict[str, Any]:
-    return json.loads((TOPICS / "schemas" / f"{name}.schema.json").read_text(encoding="utf-8"))
+    return contracts.schema(name)  # as packaged
 
 
 def validator(name: str) -> Draft202012Validator:
@@ -69,7 +69,7 @@ def test_every_example_is_valid(schema_name: str, example_name: str) -> None:
 
 
 def test_every_schema_and_example_is_listed() -> None:
-    schemas = {p.name.removesuffix(".schema.json") for p in (TOPICS / "schemas").glob("*.json")}
+    schemas = set(contracts.schema_names())
     examples = {p.stem for p in (TOPICS / "examples").glob("*.json")}
     assert schemas == set(EXAMPLES)
     assert examples == {e for names in EXAMPLES.values() for e in names}
@@ -110,8 +110,7 @@ def test_wide_revokes_are_valid() -> None:
 
 
 def test_every_topic_is_documented() -> None:
-    for spec in tomllib.loads((TOPICS / "topics.toml").read_text(encoding="utf-8"))[
-            "topics"].values():
+    for spec in tomllib.loads(contracts.topics_toml())["topics"].values():
         assert f"`{spec['name']}`" in README, spec["name"]  # the overview table
         assert any(line.startswith("#") and spec["name"] in line
                    for line in README.splitlines()), f"no section for {spec['name']}"

@@ -1,11 +1,11 @@
 """The decision core and first-hop routing, without Kafka: plain data in, records out."""
 
-from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 
+from app import contracts
 from app.core import fail_closed, handle, prune
 from app.policy import Policy, load_policy
 from app.records import (
@@ -20,7 +20,7 @@ from app.records import (
 )
 from app.routing import CONSENT, INTENT, REPLY, route
 
-POLICY: Policy = load_policy(Path(__file__).resolve().parents[1] / "policy.example.toml")
+POLICY: Policy = load_policy(contracts.example_policy_path())
 T0 = 1_795_000_000_000  # ms
 GOOD = {
     "msg_id": "m-1", "tenant": "jd", "signature": "京东", "category": "notification",

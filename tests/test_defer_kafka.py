@@ -11,11 +11,12 @@ from zoneinfo import ZoneInfo
 import orjson
 import pytest
 
+from app import contracts
 from tests.kafka_io import consume, publish
 
 pytestmark = pytest.mark.kafka
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "policy.example.toml"
+EXAMPLE = contracts.example_policy_path()
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 

@@ -6,18 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import types
-from pathlib import Path
 from typing import Any
 
 import pytest
 from faust.types import TP
 
-from app import eos
+from app import contracts, eos
 from app.policy import load_policy
 from app.settings import Settings
 from app.worker import check_transactions, create_app
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "policy.example.toml"
+EXAMPLE = contracts.example_policy_path()
 
 
 def test_exactly_once_outside_a_faust_worker_is_refused() -> None:

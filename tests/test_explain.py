@@ -5,18 +5,18 @@ Dates, versions and ids come out as stored; another person's number in free text
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import orjson
 
+from app import contracts
 from app.core import handle
 from app.explain import explain
 from app.policy import Policy, load_policy
 from app.records import RECIPIENT_EVENTS, Source
 from app.routing import CONSENT, INTENT, route
 
-POLICY: Policy = load_policy(Path(__file__).resolve().parents[1] / "policy.example.toml")
+POLICY: Policy = load_policy(contracts.example_policy_path())
 PHONE = "+8613812345678"
 OTHER = "13999998888"  # somebody else's number, quoted in free text
 T0 = 1_795_000_000_000  # 2026-11-18T11:06:40Z

@@ -37,6 +37,7 @@ from zoneinfo import ZoneInfo
 import orjson
 import pytest
 
+from app import contracts
 from app.policy import load_policy
 from app.records import iso_ms
 from app.replay import replay
@@ -47,7 +48,7 @@ from tests.kafka_io import CommittedReader, consume, publish, trace_line
 
 pytestmark = pytest.mark.kafka
 
-POLICY = Path(__file__).resolve().parents[1] / "policy.example.toml"
+POLICY = contracts.example_policy_path()
 TENANTS = {"jd": "京东", "cmb": "招商银行", "meituan": "美团"}
 # Faust reads these from the environment itself (under SendGuard's prefix). A worker killed
 # with -9 stays a group member until its session times out; the restarted one waits for that

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from app import contracts
 from app.policy import load_policy
 from app.settings import Settings
 from app.worker import create_app
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "policy.example.toml"
+EXAMPLE = contracts.example_policy_path()
 
 
 def test_variables_named_like_faust_settings_do_not_reconfigure_the_worker(

@@ -20,6 +20,6 @@ async def test_earliest_leaves_the_offsets_alone() -> None:
 
 
 def test_another_value_is_refused_naming_the_choices() -> None:
-    with pytest.raises(SystemExit, match="SENDGUARD_FIRST_START must be one of earliest, latest, "
-                                         "got 'newest'"):
+    with pytest.raises(SystemExit, match="SENDGUARD_FIRST_START=newest: expected one of "
+                                         "earliest, latest"):
         Settings.from_env({"SENDGUARD_FIRST_START": "newest"})

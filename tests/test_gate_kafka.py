@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import collections
 import time
-from pathlib import Path
 
 import orjson
 import pytest
 
+from app import contracts
 from app.policy import load_policy
 from app.replay import replay
 from app.settings import Settings
@@ -17,7 +17,7 @@ from tests.kafka_io import consume, publish, trace_line
 
 pytestmark = pytest.mark.kafka
 
-POLICY = Path(__file__).resolve().parents[1] / "policy.example.toml"
+POLICY = contracts.example_policy_path()
 
 T0 = int(time.time() * 1000) - 60_000
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from app import native
+from app import contracts, native
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -104,5 +104,5 @@ def test_fail_closed_carries_a_corrupt_phone_along_as_python_does() -> None:
 
     raw = orjson.dumps({"kind": "intent", "value": {"msg_id": "m"}, "phone": 5, "ts": 1})
     emits = fail_closed(Source("t", 0, 1, 2), b"k", raw, ValueError("x"),
-                        load_policy(ROOT / "policy.example.toml"))
+                        load_policy(contracts.example_policy_path()))
     assert [(e.topic, e.key) for e in emits] == [("dead_letter", None), ("dropped", 5)]

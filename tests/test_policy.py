@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
+from app import contracts
 from app.policy import PolicyError, load_policy, parse_cap, parse_clock_range, parse_policy
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "policy.example.toml"
+EXAMPLE = contracts.example_policy_path()
 
 
 def example() -> dict:

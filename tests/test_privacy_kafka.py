@@ -16,11 +16,12 @@ import pytest
 from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
+from app import contracts
 from tests.kafka_io import consume, publish
 
 pytestmark = pytest.mark.kafka
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "policy.example.toml"
+EXAMPLE = contracts.example_policy_path()
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TOKEN = "privacy-test-token"
 ERASED, KEPT = "13812340001", "13812340002"

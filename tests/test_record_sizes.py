@@ -9,12 +9,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 
+from app import contracts
 from app.core import fail_closed, handle
 from app.policy import load_policy
 from app.records import (
@@ -28,7 +28,7 @@ from app.records import (
 from app.routing import INTENT, MAX_NESTING, REPLY, route
 from app.settings import load_topic_specs
 
-POLICY = load_policy(Path(__file__).resolve().parents[1] / "policy.example.toml")
+POLICY = load_policy(contracts.example_policy_path())
 SPECS = load_topic_specs({})
 INPUT_LIMIT = 1_048_588  # Kafka's default message.max.bytes: what the input topics accept
 RECORD_OVERHEAD = 200  # batch header and record framing, generously

@@ -7,20 +7,19 @@ import re
 import tomllib
 import unicodedata
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import orjson
 import pytest
 
-from app import caps, content
+from app import caps, content, contracts
 from app.core import handle
 from app.policy import Policy, parse_policy
 from app.records import OBSERVATION, RECIPIENT_EVENTS, Source
 from app.routing import CONSENT, INTENT, TICK, route
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "policy.example.toml"
+EXAMPLE = contracts.example_policy_path()
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CN = "+8613812345678"
 US_WEST = "+14155550100"

@@ -11,11 +11,12 @@ from pathlib import Path
 import orjson
 import pytest
 
+from app import contracts
 from tests.kafka_io import consume, publish
 
 pytestmark = pytest.mark.kafka
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "policy.example.toml"
+EXAMPLE = contracts.example_policy_path()
 TOKEN = "sweep-token"
 IDLE = "13900001111"
 
