@@ -21,8 +21,8 @@ LABELS = {intent.value for intent in ReplyIntent}
 def _load_corpus() -> list[tuple[str, str]]:
     with CORPUS.open(encoding="utf-8", newline="") as fh:
         reader = csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
-        assert next(reader) == ["text", "label"]
-        rows = [(text, label) for text, label in reader]
+        assert next(reader) == ["text", "label", "category"]
+        rows = [(text, label) for text, label, _ in reader]
     return rows
 
 
