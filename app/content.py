@@ -14,7 +14,7 @@ space, punctuation or a zero-width character inside 中奖 or 回复TD退订 hid
 from __future__ import annotations
 
 import re
-from typing import Final, NamedTuple, cast
+from typing import Final, NamedTuple
 
 from app.policy import Policy
 from app.textnorm import compact, fold
@@ -24,7 +24,7 @@ from app.textnorm import compact, fold
 # 回 T 退订 and 回\u200bT退订 are 回复td退订...); a code is TD, T, N, R or four or more zeros, and
 # not the start of a word or of another instruction (回复R重新订阅).
 _CODE: Final = r"(?:td|t|n|r|0{4,})(?![a-z0-9])(?!重新|恢复|订阅|开通|查询|确认|领取|参与|办理)"
-_REPLY_ZH: Final = r"(?:回复?|回覆|发送?|编辑|输入)(?:短信)?"
+_REPLY_ZH: Final = r"(?:回复?|发送?|编辑|输入)(?:短信)?"
 _ZH_INSTRUCTION: Final = re.compile(
     rf"{_REPLY_ZH}{_CODE}(?:到\d+)?(?:即可|可|就能|就可以|可以)?(?:退订|拒收|退出|取消订阅|免打扰)"
     rf"|(?:退订|拒收|取消订阅|退出|拒绝接收|免打扰)(?:短信|信息|消息)?(?:请|请您|可|即可|您可)?"
@@ -79,7 +79,7 @@ class Phrases(NamedTuple):
 def prepare(content: str) -> Text:
     """The content folded and compacted, once for every rule below."""
     folded = fold(content)
-    return cast(Text, _TUPLE_NEW(Text, (folded, compact(folded))))
+    return _TUPLE_NEW(Text, (folded, compact(folded)))
 
 
 _TUPLE_NEW: Final = tuple.__new__  # (a NamedTuple's own constructor is a Python function)

@@ -45,6 +45,10 @@ def table(source: Path) -> dict[str, str]:
         if len(key) == 1 and len(first) == 1 and first != key:
             pairs[key] = first
     pairs.update(EXTRA)
+    for key, value in pairs.items():  # a default that is itself traditional: follow it
+        while value in pairs and pairs[value] != value:
+            value = pairs[value]
+        pairs[key] = value
     return dict(sorted(pairs.items()))
 
 
