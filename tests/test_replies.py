@@ -20,6 +20,7 @@ import pytest
 
 from app import replies
 from app.replies import ReplyClass, ReplyIntent, classify_reply, normalise_reply
+from benchmarks.replies_bench import SIZES, long_replies
 
 DATA = Path(__file__).parent / "data"
 CORPUS = DATA / "replies.tsv"
@@ -308,26 +309,14 @@ def _timed(text: str) -> tuple[float, ReplyClass]:
     return best * 1000, got
 
 
-def _long_replies(size: int) -> dict[str, str]:
-    """Replies of about `size` UTF-8 bytes, of the shapes that once took quadratic time."""
-    chinese = "你好，请问快递什么时候能到？我在家等着呢，谢谢。"
-    return {
-        "ordinary Chinese, TD at the end": (chinese * (size // 70 + 1))[:size // 3 - 3] + "，TD",
-        "退订 + 。 flood": "退订" + "。" * (size // 3 - 2),
-        "English questions": ("does stop cost anything? " * (size // 25 + 1))[:size],
-        "distinct refusal-like clauses": "".join(f"退订收费吗{i}？" for i in range(size // 20)),
-    }
-
-
 def test_classification_time_is_printed_for_long_replies(
         capsys: pytest.CaptureFixture[str]) -> None:
     """Linear time: 1 KB, 100 KB and 1 MB replies (run with -s for the figures). Past
     MAX_REPLY_CHARS a reply is no SMS and is not read, so the 39 KB lines show the most
     that is ever read."""
     lines = []
-    for label, size in (("1KB", 1_000), ("39KB", 39_000), ("100KB", 100_000),
-                        ("1MB", 1_000_000)):
-        for shape, text in _long_replies(size).items():
+    for label, size in SIZES:
+        for shape, text in long_replies(size).items():
             ms, got = _timed(text)
             lines.append(f"classify {label}: {ms:.1f} ms  ({shape}, {len(text):,} characters: "
                          f"{got.intent.value})")
