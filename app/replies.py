@@ -134,9 +134,9 @@ _LATIN_TRIGGERS: Final = [
     "no more", "no longer", "want out", "go away", "go to hell", "get lost"]
 _CJK_TRIGGERS: Final = (
     "退订拒停接关推发传寄打扰烦联销轰收看信息讯送知告删移除去清抹拿划撤剔踢工通消监报投举诉曝"
-    "骚垃厌讨恶受够完吵滚病傻死残黑屏同授允注号电话醒")
+    "骚垃厌讨恶受够完吵滚病傻死残黑屏同授允注号电话醒违犯法骗")
 _TRIGGER: Final = re.compile("|".join(
-    [*_CJK_TRIGGERS, "0000", "12321", "12315", "315"]
+    [*_CJK_TRIGGERS, "0000", "0 0", "12321", "12315", "315"]
     + [f"{re.escape(w)}(?<![a-z0-9]{re.escape(w)})" for w in _LATIN_TRIGGERS]))
 
 # --- Chinese (matched on a clause's compact form: letters and digits only) ----------------
@@ -181,7 +181,9 @@ _WANT_NOT: Final = (
     "不想再?(?:收到?|接收|看到?|收看)"
     f"|(?:不想要|不要|不需要|不用|不必|无需|用不着|不想)再?(?:收到?|接收)?{_OBJ}"
     f"|不再?(?:收|接收|接受|看){_OBJ}"
-    f"|(?:拒绝|不接受|不再接受)(?:接收)?{_OBJ}")
+    f"|(?:拒绝|不接受|不再接受)(?:接收)?{_OBJ}"
+    f"|(?:对|这种|这些|这类|你们的?){_KIND}?{_MSG}(?:我|就|都|真的?|以后|完全|一点)*"
+    "(?:不需要|不想要|不要|不想收|不看|不想看|不感兴趣|没兴趣|没有兴趣)")
 _COMPLAINT: Final = (
     "12321|12315|工信部|通管局|通信管理局|消协|消费者协会|市场监管|(?:打|拨打|找|去|向)315|报警"
     "|(?:投诉|举报|起诉|曝光|告你|告到)(?=$|你|您|贵|公司|这|号|短|信|广|骚|垃|到|给|去|了|啊|吧|呀"
@@ -196,6 +198,7 @@ _COMPLAINT: Final = (
     "|好几|这么多|那么多)"
     "|烦死|烦不烦|好烦|真烦|烦人|很烦|太烦|烦透|烦躁|厌烦|讨厌|恶心|受不了|受够了|够了没|有完没完"
     "|没完没了|吵死"
+    "|^烦+(?:啊|呀|死了?)?$|骗子"
     "|滚(?!动|筒|烫|圆|轮|雪|球|水)|(?:你们?|是不是|真|神经)有病|有病(?:吧|啊|呀)|神经病|脑残|傻逼"
     "|去死"
     "|拉黑|屏蔽|黑名单|加黑"
@@ -204,7 +207,11 @@ _COMPLAINT: Final = (
     "|(?:怎么|哪|谁|从哪)[^,]{0,6}?我的?(?:号码|电话|手机号|联系方式)"
     "|(?:号码|电话|手机号)(?:是|你们)?(?:从哪|哪里|哪儿|哪来|谁给)"
     "|(?:怎么|怎样|如何|咋)(?:才能|才可以|可以|能|样才能)?(?:不再?|别再?)(?:收|接收|收到)"
-    f"|(?:取消|关闭|关掉|停掉|撤销){_DEM}?{_KIND}?(?:{_MSG}|订阅|服务短信|提醒)"
+    f"|(?:取消|关闭|关掉|停掉|撤销)(?:我的?)?{_DEM}?{_KIND}?(?:{_MSG}|订阅|服务短信|提醒)"
+    "|(?:怎么|怎样|如何|咋)(?:样|才能|才可以|可以|能|去)?(?:取消|关闭|关掉|屏蔽)(?:啊|呀|呢|吗|了)?$"
+    "|违法|违规|犯法|非法"
+    "|(?:别|不要|勿|不许|不准|禁止)再?(?:使用|用|泄露|留着?|存)我的?(?:号码|手机号|电话|信息|资料)"
+    "|(?:不记得|没印象)我?(?:有|曾经?)?(?:订阅|订过|同意|注册)"
     "|勿扰|免打扰")
 _UNITS: Final = re.compile(
     f"(?P<failed>{_FAILED})|(?P<halt>^停+(?:吧|啊|下|下来)?$)|(?P<chain>{_CHAIN})|(?P<verb>{_VERB})|(?P<code>{_CODE})|(?P<stop>停止)"
@@ -230,7 +237,8 @@ _ZH_HOW: Final = re.compile(
     "|(?:可以|能|能不能|可不可以|能否|可否|麻烦|请|帮我|给我|我要|我想|申请)(?:帮我|给我|你们)?"
     "(?:退订|取消订阅|拒收)"
     "|(?:退订|拒收)(?:可以|行|好)(?:吗|么|不)"
-    "|(?:回复?|发送?|输入)?什么(?:才能|才可以|可以|能|就能|就可以)?(?:退订|拒收|取消订阅)")
+    "|(?:回复?|发送?|输入)?什么(?:才能|才可以|可以|能|就能|就可以)?(?:退订|拒收|取消订阅)"
+    "|(?:退订|取消订阅|拒收)的?(?:方式|方法|办法|途径|流程|入口|链接)")
 _ZH_COMMERCE: Final = re.compile(
     "订单|单子|这单|那单|单号|酒店|宾馆|民宿|机票|飞机票|车票|火车票|高铁票|船票|门票|球票|电影票"
     "|演唱会|票|航班|房间|房|客房|预订|预约|预定|行程|座位|桌位|包间|课程|课|旅游|团购|套餐|会员|押金"
@@ -276,7 +284,8 @@ _NEGATORS: Final = _words(
     "mustnt without")
 # "stop" after these is a noun ("bus stop", "the next stop"), not a command.
 _NOUN_BEFORE_STOP: Final = _words(
-    "a an the bus next last first one every each full pit truck rest train non whistle your "
+    "nearest closest what a an the bus next last first one every each full pit truck rest "
+    "train non whistle your "
     "my our his her their its this that which final second third subway metro tram route "
     "emergency shortstop")
 # ...and these after it make it another verb ("stop by", "stop laughing").
@@ -511,7 +520,7 @@ def _english_refusal(words: list[str], question: bool) -> str | None:
     for match in _EN_PHRASES.finditer(joined):
         if any(match.group(g) is not None for g in _POSITIVE_GROUPS):
             before = joined[:match.start()].split()
-            if _negated(before, len(before)):
+            if _negated(before, len(before)) or _asks_about_en(words, question):
                 continue
         return match.group().strip()
     for i, word in enumerate(words):
