@@ -59,80 +59,76 @@ class Text(NamedTuple):
     """A message's content as the rules read it, normalised once per decision."""
 
     folded: str  # app/textnorm.fold: NFKC, case, traditional, invisibles, look-alikes
-    compact: str  # the folded text's letters and digits: how phrases compare
 
 
 class Phrases(NamedTuple):
-    """The policy's phrases as given and in compact form, once per policy, and for each list a
-    regex of the compact phrases that finds whether any occurs in one C-level scan. A phrase
-    with no letter or digit ("！！") compares in folded form instead (`*_folded`)."""
+    """The policy's phrases, once per policy: each as given with the regex that finds it in
+    folded content whatever non-letters lie between its letters (its compact form in the
+    compact content), and for each list one regex that finds whether any occurs."""
 
-    notices: tuple[tuple[str, str], ...]  # marketing's unsubscribe notices
-    banned: tuple[tuple[str, str], ...]
+    notices: tuple[tuple[str, re.Pattern[str]], ...]  # marketing's unsubscribe notices
+    banned: tuple[tuple[str, re.Pattern[str]], ...]
     any_notice: re.Pattern[str] | None  # None: no phrase
     any_banned: re.Pattern[str] | None
     any_phrase: re.Pattern[str] | None  # any notice or banned phrase
-    notices_folded: tuple[tuple[str, str], ...]
-    banned_folded: tuple[tuple[str, str], ...]
 
 
 def prepare(content: str) -> Text:
-    """The content folded and compacted, once for every rule below."""
-    folded = fold(content)
-    return _TUPLE_NEW(Text, (folded, compact(folded)))
+    """The content folded, once for every rule below."""
+    return _TUPLE_NEW(Text, (fold(content),))
 
 
 _TUPLE_NEW: Final = tuple.__new__  # (a NamedTuple's own constructor is a Python function)
+_GAP: Final = r"[\W_]*"
+
+
+def phrase_pattern(phrase: str) -> str | None:
+    """A regex that finds `phrase` in folded text as its compact form finds it in compact
+    text: its letters and digits in order, anything else between. A phrase without a letter
+    or digit ("！！") is found as written; a blank one never (None)."""
+    folded = fold(phrase).strip()
+    key = compact(folded)
+    if key:
+        return _GAP.join(re.escape(ch) for ch in key)
+    return re.escape(folded) if folded else None
+
+
+def _keyed(phrases: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    keyed: list[tuple[str, str]] = []
+    for phrase in phrases:
+        pattern = phrase_pattern(phrase)
+        if pattern is not None:
+            keyed.append((phrase, pattern))
+    return tuple(keyed)
 
 
 def _any_of(keyed: tuple[tuple[str, str], ...]) -> re.Pattern[str] | None:
-    """A regex that matches where any of the phrases occurs (literal alternatives)."""
-    if not keyed:
-        return None
-    return re.compile("|".join(re.escape(key) for _, key in keyed))
+    """A regex that matches where any of the phrases occurs."""
+    return re.compile("|".join(pattern for _, pattern in keyed)) if keyed else None
 
 
-def _keyed(phrases: tuple[str, ...]) -> tuple[tuple[tuple[str, str], ...],
-                                              tuple[tuple[str, str], ...]]:
-    """Each phrase with its compact form, or its folded form if it has no letter or digit (a
-    blank phrase never matches)."""
-    in_compact: list[tuple[str, str]] = []
-    in_folded: list[tuple[str, str]] = []
-    for phrase in phrases:
-        folded = fold(phrase).strip()
-        key = compact(folded)
-        if key:
-            in_compact.append((phrase, key))
-        elif folded:
-            in_folded.append((phrase, folded))
-    return tuple(in_compact), tuple(in_folded)
+def _compiled(keyed: tuple[tuple[str, str], ...]) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    return tuple((phrase, re.compile(pattern)) for phrase, pattern in keyed)
 
 
 def _build(policy: Policy) -> Phrases:
-    notices, notices_folded = _keyed(policy.categories["marketing"].unsubscribe_notice)
-    banned, banned_folded = _keyed(policy.banned_phrases)
-    return Phrases(notices, banned, _any_of(notices), _any_of(banned), _any_of(notices + banned),
-                   notices_folded, banned_folded)
+    notices = _keyed(policy.categories["marketing"].unsubscribe_notice)
+    banned = _keyed(policy.banned_phrases)
+    return Phrases(_compiled(notices), _compiled(banned), _any_of(notices), _any_of(banned),
+                   _any_of(notices + banned))
 
 
 def phrases(policy: Policy) -> Phrases:
     return policy.derived("content", _build)
 
 
-def _first(keyed: tuple[tuple[str, str], ...], pattern: re.Pattern[str] | None,
-           text: str) -> str | None:
-    """The first phrase, in policy order, whose key occurs in `text`."""
-    if pattern is None or pattern.search(text) is None:
+def _first(keyed: tuple[tuple[str, re.Pattern[str]], ...], any_of: re.Pattern[str] | None,
+           folded: str) -> str | None:
+    """The first phrase, in policy order, that occurs in the folded text."""
+    if any_of is None or any_of.search(folded) is None:
         return None
-    for phrase, key in keyed:
-        if key in text:
-            return phrase
-    return None
-
-
-def _first_folded(keyed: tuple[tuple[str, str], ...], text: str) -> str | None:
-    for phrase, key in keyed:
-        if key in text:
+    for phrase, pattern in keyed:
+        if pattern.search(folded) is not None:
             return phrase
     return None
 
@@ -141,35 +137,32 @@ def has_notice(text: Text, policy: Policy) -> bool:
     """Whether marketing content tells how to refuse: one of the policy's notices, or any
     refusal instruction (回复TD退订 is a notice whichever of the usual forms it takes)."""
     found = phrases(policy)
-    return (_first(found.notices, found.any_notice, text.compact) is not None
-            or _first_folded(found.notices_folded, text.folded) is not None
+    return (_first(found.notices, found.any_notice, text.folded) is not None
             or instruction(text) is not None)
 
 
 def no_phrase(text: Text, policy: Policy) -> bool:
     """Whether neither a notice nor a banned phrase occurs: one scan where a message that is
     not marketing would take two (`refusal_instruction`'s and `banned_phrase`'s)."""
-    found = phrases(policy)
-    return ((found.any_phrase is None or found.any_phrase.search(text.compact) is None)
-            and not found.notices_folded and not found.banned_folded)
+    any_phrase = phrases(policy).any_phrase
+    return any_phrase is None or any_phrase.search(text.folded) is None
 
 
 def refusal_instruction(text: Text, policy: Policy) -> str | None:
     """The refusal instruction a non-marketing message carries, if any: a policy notice (the
     first in policy order) or an instruction in one of the usual forms."""
     found = phrases(policy)
-    notice = (_first(found.notices, found.any_notice, text.compact)
-              or _first_folded(found.notices_folded, text.folded))
+    notice = _first(found.notices, found.any_notice, text.folded)
     return notice if notice is not None else instruction(text)
 
 
 def instruction(text: Text) -> str | None:
     """A refusal instruction in one of the usual forms (回T退订, 拒收请回复R, reply STOP...),
     as it reads normalised, if any."""
-    packed, folded = text.compact, text.folded
+    folded = text.folded
     # Every Chinese form holds 回, 发, 编辑 or 输入; every English one one of these words.
-    if "回" in packed or "发" in packed or "编辑" in packed or "输入" in packed:
-        match = _ZH_INSTRUCTION.search(packed)
+    if "回" in folded or "发" in folded or "编" in folded or "输" in folded:
+        match = _ZH_INSTRUCTION.search(compact(folded))
         if match is not None:
             return match.group()
     if any(word in folded for word in _EN_WORDS):
@@ -181,8 +174,7 @@ def instruction(text: Text) -> str | None:
 
 def banned_phrase(text: Text, policy: Policy) -> str | None:
     found = phrases(policy)
-    phrase = _first(found.banned, found.any_banned, text.compact)
-    return phrase if phrase is not None else _first_folded(found.banned_folded, text.folded)
+    return _first(found.banned, found.any_banned, text.folded)
 
 
 def bracket_in(content: str, start: int = 0) -> str | None:

@@ -125,12 +125,12 @@ _SEP_RUN: Final = re.compile(f"(?:{_SEP_ONE})+")
 # What a refusal clause must hold one of: a Latin word beginning (the letter codes alone),
 # 0000, 12321, or a Chinese character of the units below.
 _LATIN_TRIGGERS: Final = [
-    *_split("stop unsub opt cancel end quit revoke arret arrêt halt cease discontinue enough remov "
-    "delet erase drop lose purge scrub off text txt messag msg sms contact call email bother "
-    "harass bug ping write send spam report sue suing fcc ftc tcpa attorney lawyer illegal "
-    "lawsuit wrong sign subscri permission consent withdraw rescind retract who how where "
-    "leave alone screw fuck piss bugger block still receiv getting interest disturb "
-    "td t r n"),
+    *_split("stop unsub opt cancel end quit revoke arret arrêt halt cease discontinue enough "
+            "remov delet erase drop lose purge scrub off text txt messag msg sms contact call "
+            "email bother harass bug ping write send spam report sue suing fcc ftc tcpa "
+            "attorney lawyer illegal lawsuit wrong sign subscri permission consent withdraw "
+            "rescind retract who how where leave alone screw fuck piss bugger block still "
+            "receiv getting interest disturb td t r n"),
     "no more", "no longer", "want out", "go away", "go to hell", "get lost"]
 _CJK_TRIGGERS: Final = (
     "退订拒停接关推发传寄打扰烦联销轰收看信息讯送知告删移除去清抹拿划撤剔踢工通消监报投举诉曝"
@@ -544,9 +544,7 @@ def _english_keyword(words: list[str], i: int, question: bool) -> str | None:
     if _negated(words, i) or _asks_about_en(words, question):
         return None
     rest = words[i + 1:]
-    if word in ("stop", "stopstop") or (word not in _WEAK and word not in _STRONG
-                                        and not _ZEROS.fullmatch(word)
-                                        and word.startswith("stop")):
+    if word == "stop" or (word.startswith("stop") and _repeated_code(word)):
         if i > 0 and words[i - 1] in _NOUN_BEFORE_STOP:
             return None
         if rest and (rest[0] in _OTHER_STOP or _commerce(rest)):

@@ -83,6 +83,9 @@ _NOT_SIMPLE: Final = re.compile(
     f"[^\\x20-\\x7e\\u4e00-\\u9fff{re.escape(INERT_CJK_PUNCTUATION)}{_FULLWIDTH_ASCII}]"
 )
 _FULLWIDTH: Final = re.compile(f"[{_FULLWIDTH_ASCII}]")
+# Not plain (printable ASCII, CJK ideographs, the inert CJK punctuation): usually none but "，".
+_NOT_PLAIN: Final = re.compile(
+    f"[^\\x20-\\x7e\\u4e00-\\u9fff{re.escape(INERT_CJK_PUNCTUATION)}]")
 _NOT_WORD: Final = re.compile(r"[\W_]+")
 
 
@@ -105,6 +108,10 @@ def fold(text: str) -> str:
     """NFKC, case folded, the character table applied (see the module docstring)."""
     if text.isascii():  # NFKC and the table change nothing, casefold is lower
         return text.lower()
+    if "，" in text:  # the usual Chinese message's one full-width form
+        text = text.replace("，", ",")
+    if _NOT_PLAIN.search(text) is None:  # its own NFKC, and no astral character
+        return text.casefold().translate(_TABLE)
     text = nfkc(text).casefold()
     if len(text.encode("utf-16-le")) != 2 * len(text):  # astral characters (emoji, tags...)
         text = _IGNORABLE_ASTRAL.sub("", text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 import tomllib
 import unicodedata
 from datetime import datetime
@@ -332,10 +333,23 @@ def test_fast_nfkc_is_nfkc() -> None:
         assert textnorm.nfkc(text) == unicodedata.normalize("NFKC", text), repr(text)
 
 
-def test_prepare_is_fold_then_compact() -> None:
-    for text in ["【京东】您的訂單已發貨，回复“TD”退订", "Reply STOP", "中\u200b奖", ""]:
-        folded = textnorm.fold(text)
-        assert content.prepare(text) == (folded, textnorm.compact(folded))
+def test_phrases_are_found_as_compact_forms_are() -> None:
+    """A phrase's regex finds it in the folded content exactly where its compact form is in
+    the compact content: every pair of pieces, with noise between and around."""
+    phrases = ["中奖", "拒收请回复R", "Reply STOP to opt out", "安全账户", "回T退订"]
+    noise = ["", " ", "，", "\u200b", "。。", "x", "😀", "_"]
+    rng = random.Random(9)
+    for phrase in phrases:
+        pattern = re.compile(content.phrase_pattern(phrase) or "")
+        key = textnorm.normalise(phrase)
+        for _ in range(400):
+            text = "".join(ch + rng.choice(noise) for ch in rng.choice([phrase, phrase[::-1],
+                                                                        phrase[1:], "中x奖"]))
+            folded = textnorm.fold(rng.choice(noise) + text)
+            found = pattern.search(folded) is not None
+            assert found == (key in textnorm.compact(folded)), (phrase, text)
+    assert content.phrase_pattern("  ") is None
+    assert content.phrase_pattern("！！") == "!!"
 
 
 def test_the_refusal_regex_prefilter_misses_nothing() -> None:
@@ -348,14 +362,14 @@ def test_the_refusal_regex_prefilter_misses_nothing() -> None:
              "unsubscribe: text 0", "txt STOP to 12345", "respond with stop", "退订回Ｔ"]
     for text in texts:
         prepared = content.prepare(text)
-        zh = content._ZH_INSTRUCTION.search(prepared.compact)
+        zh = content._ZH_INSTRUCTION.search(textnorm.compact(prepared.folded))
         en = content._EN_INSTRUCTION.search(prepared.folded.replace('"', " ")
                                             .replace("'", " "))
         expected = zh.group() if zh else (" ".join(en.group().split()) if en else None)
         assert content.instruction(prepared) == expected, text
         assert expected is not None or text == "您已退订营销短信", text
-        notice = next((n for n, f in content.phrases(pol).notices if f in prepared.compact),
-                      expected)
+        notice = next((n for n, p in content.phrases(pol).notices
+                       if p.search(prepared.folded)), expected)
         assert content.refusal_instruction(prepared, pol) == notice, text
 
 
@@ -376,13 +390,13 @@ def test_no_phrase_is_neither_a_notice_nor_a_banned_phrase() -> None:
     """check_content's one scan for both lists says the same as the two scans it replaces."""
     pol = policy()
     found = content.phrases(pol)
-    pieces = [f for _, f in found.notices + found.banned] + ["您的订单已发货", "Reply", "中",
-                                                             "奖", "回T", "x", "，", " "]
+    pieces = [*pol.categories["marketing"].unsubscribe_notice, *pol.banned_phrases,
+              "您的订单已发货", "Reply", "中", "奖", "回T", "x", "，", " "]
     rng = random.Random(3)
     texts = pieces + ["".join(rng.choices(pieces, k=rng.randrange(1, 4))) for _ in range(3000)]
     for text in texts:
         prepared = content.prepare(text)
-        has_notice = any(f in prepared.compact for _, f in found.notices)
+        has_notice = any(p.search(prepared.folded) for _, p in found.notices)
         assert content.no_phrase(prepared, pol) == (
             not has_notice and content.banned_phrase(prepared, pol) is None), text
 
