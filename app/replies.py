@@ -131,7 +131,8 @@ _LATIN_TRIGGERS: Final = [
             "attorney lawyer illegal lawsuit wrong sign subscri permission consent withdraw "
             "rescind retract who how where leave alone screw fuck piss bugger block still "
             "receiv getting interest disturb td t r n"),
-    "no more", "no longer", "want out", "go away", "go to hell", "get lost"]
+    "no more", "no longer", "want out", "go away", "go to hell", "get lost", "cut it out",
+    "knock it off", "done with", "finished with", "through with"]
 _CJK_TRIGGERS: Final = (
     "退订拒停接关推发传寄打扰烦联销轰收看信息讯送知告删移除去清抹拿划撤剔踢工通消监报投举诉曝"
     "骚垃厌讨恶受够完吵滚病傻死残黑屏同授允注号电话醒违犯法骗")
@@ -158,7 +159,7 @@ _CODE: Final = (
     r"|再|没|太|真|好|马上|立即|立刻|赶紧|一下|掉|取消|停止|拉黑|投诉|举报|你们|你|垃圾|骚扰|广告"
     r"|短信|信息|全部|所有|永久|就|还|也|都|!)")
 _VERB: Final = (
-    "(?:退订|退定|退阅|取消订阅|退出订阅|停止订阅|取消关注|拒收|拒绝接收|停止接收|不再接收|停止发送"
+    "(?:退订|退定|退阅|取消订阅|退出订阅|停止订阅|取消关注|拒收|拒绝接收|停止接收|不再接收|不接收|停止发送"
     "|停止推送|取消推送|关闭推送|停发|停推"
     "|(?:停止|不再|拒绝)(?:向我|给我|对我|为我|往我)(?:发送|推送|发|推|传送|打电话))")
 _CHAIN: Final = (
@@ -256,7 +257,7 @@ _POLITE: Final = re.compile(
 _STRONG: Final = frozenset({"stop", "stopall", "unsubscribe", "unsubscribed", "unsubscribing",
                             "unsub", "optout", "arret", "arrêt"})
 _WEAK: Final = frozenset({"cancel", "end", "quit", "revoke", "td", "t", "r", "n", "remove",
-                          "delete", "halt", "cease", "block", "blocked"})
+                          "delete", "halt", "cease", "block", "blocked", "enough"})
 _RESUB_WORDS: Final = frozenset({"start", "unstop", "yes", "subscribe", "resubscribe", "optin",
                                  "resume", "resub"})
 _HELP_WORDS: Final = frozenset({"help", "info"})
@@ -329,6 +330,9 @@ _EN_PHRASES: Final = re.compile("|".join([
     r"\b(?:dont|never|do\s+not)\s+(?:ever\s+)?(?:send|sending)\s+(?:me\s+)?(?:any\s*more|again"
     r"|anything|these|this|that|them|stuff|crap|junk|" + _EN_MSGS[3:-1] + r")\b",
     r"\b(?:dont|never|do\s+not)\s+(?:ever\s+)?send\s+me\s*$",
+    r"\b(?:done|finished|through)\s+with\s+(?:these|this|that|your|ur|the|all|you|them|"
+    + _EN_MSGS[3:-1] + r")\b|\bno\s+longer\s+interested\b|\bcut\s+it\s+out\b"
+    r"|\bknock\s+it\s+off\b|\b(?:dont|do\s+not)\s+send\s*$|\benough\s+is\s+enough\b",
     r"\bleave\s+me\s+alone\b|\bgo\s+away\b|\b(?:fuck|piss|bugger|sod|f|eff)\s+off\b"
     r"|\bget\s+lost\b|\bgo\s+to\s+hell\b|\bscrew\s+(?:you|u|off)\b|\bfuck\s+(?:you|u|this)\b",
     r"\b(?:you|u|ya|they|why|still)\s+(?:\w+\s+)?(?:keep|kept)\s+(?:on\s+)?(?:texting|messaging"
