@@ -187,9 +187,10 @@ _WANT_NOT: Final = (
     "(?:不需要|不想要|不要|不想收|不看|不想看|不感兴趣|没兴趣|没有兴趣)")
 _COMPLAINT: Final = (
     "12321|12315|工信部|通管局|通信管理局|消协|消费者协会|市场监管|(?:打|拨打|找|去|向)315|报警"
-    "|(?:投诉|举报|起诉|曝光|告你|告到)(?=$|你|您|贵|公司|这|号|短|信|广|骚|垃|到|给|去|了|啊|吧|呀"
-    "|的|哦|呢|啦|嘛|们|工信|12321|12315|电信|移动|联通|运营商|营销|推|滥|乱|一下|死|此|该|本|哈"
-    "|无良|商家)"
+    "|(?:投诉|举报|起诉|曝光|告你|告到)(?=$|(?:你们?+|您|贵公司)(?!的?(?:快递|客服|骑手|师傅|司机|员工"
+    "|店|商品|产品|服务|订单|物流))|贵|公司|这(?:个号|种|些|类|条|号|样)|号|短|信|广|骚|垃|到|给|去"
+    "|了|啊|吧|呀|的|哦|呢|啦|嘛|工信|12321|12315|电信|移动|联通|运营商|营销|推|滥|乱|一下|死|此"
+    "|该|本|哈|无良|商家)"
     "|骚扰"
     "|(?<![倒扔丢捡])垃圾(?!分类|袋|桶|箱|站|车|场|处理|回收|清运|费|食品|邮件)"
     f"|{_MSG}(?:太多|太频繁|太烦|太密)|发(?:得|的)?(?:太多|太频繁|太勤|这么多|那么多|没完)"
@@ -323,7 +324,7 @@ _EN_PHRASES: Final = re.compile("|".join([
     r"\boff\s+(?:of\s+)?(?:your|ur|the|this|these|that|all|ya|yer|every)\s+(?:\w+\s+)?"
     r"(?:list|lists|database|system|contacts|roster|mailing|registry)\b",
     r"\b(?P<pos4>unsubscribe|opt)\s+me\b",
-    r"\bno\s+more(?:\s+(?!than\b)\w+)?\s*$",
+    r"\bno\s+more(?:\s+(?:please|pls|plz|thanks|thank\s+you|thx|ty|ok|now))?\s*$",
     r"\bno\s+more\s+(?:of\s+)?(?:this|these|your|ur|the)?\s*" + _EN_MSGS,
     r"\b(?:dont|never|do\s+not)\s+(?:ever\s+)?(?:text|txt|message|msg|sms|contact|spam|email"
     r"|call|bother|harass|bug|ping|write)(?:\s+(?:me|us|this|my|to|again|anymore|ever)\b|\s*$)",
