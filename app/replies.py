@@ -1,7 +1,8 @@
 """Classify MO (mobile-originated) SMS replies: unsubscribe, resubscribe, help, or nothing.
 
-Every reply in the stream goes through `classify_reply`: pure, synchronous, linear in the
-length of the reply (1 MB in milliseconds), no I/O.
+Every reply in the stream goes through `classify_reply`: pure, synchronous, no I/O, linear in
+the length of the reply and bounded (the longest reply it reads, 40,000 characters, takes
+milliseconds; see "Bounded time" below).
 
 The principle is FAIL SAFE. A missed refusal means marketing goes on to a person who said stop
 (MIIT: once the user refuses, sending must stop; FCC 2025: revocation "by any reasonable
@@ -45,7 +46,8 @@ reply is read by meaning, not matched against listed strings:
 
 Judgment calls (NONE): Y, 是, 好的, 1, 000, NO, "no thanks", "not interested", 不需要, 不要了,
 拒绝, 取消 and 开通 alone answer a question or an offer. Scope is "all" only for STOPALL and
-"STOP ALL"; 全部退订 means everything from this sender.
+an English keyword followed by ALL (STOP ALL, UNSUBSCRIBE ALL); 全部退订 means everything from
+this sender.
 
 Bounded time: every step is a linear pass in C or reads one clause. Clauses are found from
 their trigger words (the text between is skipped), and each distinct clause is read once. Two
