@@ -13,7 +13,7 @@ keyboard, script or tricks. `fold` applies, in this order:
    - traditional → simplified Chinese, OpenCC's character table (app/t2s.py): 退訂 → 退订;
    - Cyrillic and Greek letters that look Latin to those letters (Т → t);
    - quote look-alikes to ASCII quotes (“ ” 「 」 『 』 → ", ‘ ’ → ') and bracket look-alikes
-     to 【】 (〖〗〘〙〚〛⟦⟧, and ［］ through NFKC).
+     to 【】 (〖〗〘〙〚〛⟦⟧; ︻︼ and ︗︘ through NFKC, which makes ［］ ASCII []).
 
 `compact` then removes whatever is not a letter or digit (spaces, punctuation, symbols,
 emoji): "T D", "回复“TD”退订", "中 奖" and "中。奖" compact to "td", "回复td退订", "中奖".
