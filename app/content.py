@@ -4,23 +4,41 @@ Marketing must tell the recipient how to refuse (MIIT 2015: a convenient, workin
 refuse); verification codes and notifications must not carry refusal instructions, a sign of
 marketing sent through the wrong category, which platforms treat as a serious violation.
 Banned phrases (fraud, impersonation) come from the policy.
+
+Every comparison reads the content as app/textnorm.py normalises it, the same way replies are
+read: full width, case, traditional characters, invisible characters and quote look-alikes
+make no difference, and phrases compare in compact form (letters and digits only), so a
+space, punctuation or a zero-width character inside 中奖 or 回复TD退订 hides nothing.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
-from typing import Final, NamedTuple, cast
+from typing import Final, NamedTuple
 
 from app.policy import Policy
+from app.textnorm import compact, fold
 
 # Refusal *instructions* ("回T退订", "拒收请回复R", "Reply STOP"), not the words alone: a
-# notification may confirm "您已退订营销短信".
-_INSTRUCTION: Final = re.compile(
-    r"回复?\s*(?:TD|T|N|R)\s*退订|退订\s*(?:请)?回(?:复)?\s*(?:TD|T|N)\b|拒收\s*请?\s*回复?\s*R"
-    r"|\breply\s+(?:stop|unsubscribe|td)\b|\btext\s+stop\b",
-    re.IGNORECASE,
+# notification may confirm "您已退订营销短信". Chinese forms are read in compact form (回复“TD”退订,
+# 回 T 退订 and 回\u200bT退订 are 回复td退订...); a code is TD, T, N, R or four or more zeros, and
+# not the start of a word or of another instruction (回复R重新订阅).
+_CODE: Final = r"(?:td|t|n|r|0{4,})(?![a-z0-9])(?!重新|恢复|订阅|开通|查询|确认|领取|参与|办理)"
+_REPLY_ZH: Final = r"(?:回复?|发送?|编辑|输入)(?:短信)?"
+_ZH_INSTRUCTION: Final = re.compile(
+    rf"{_REPLY_ZH}{_CODE}(?:到\d+)?(?:即可|可|就能|就可以|可以)?(?:退订|拒收|退出|取消订阅|免打扰)"
+    rf"|(?:退订|拒收|取消订阅|退出|拒绝接收|免打扰)(?:短信|信息|消息)?(?:请|请您|可|即可|您可)?"
+    rf"{_REPLY_ZH}{_CODE}"
 )
+# English: reply / text / send, then an opt-out keyword (quotes folded to ASCII and dropped).
+_EN_INSTRUCTION: Final = re.compile(
+    r"\b(?:reply|replying|respond|text|txt|send|sms|msg|message)\s+(?:with\s+|back\s+)?"
+    r"[\"']?\s*(?:stop|stopall|unsubscribe|unsub|optout|opt\s*-?\s*out|td|arret)\b"
+    r"|\b(?:to\s+)?(?:opt\s*-?\s*out|unsubscribe)\b[^.!?\n]{0,24}?\b(?:reply|text|txt|send)\b"
+)
+
+_EN_WORDS: Final = ("repl", "respond", "text", "txt", "send", "sms", "msg", "message", "opt",
+                     "unsub")
 
 # GSM 03.38 default alphabet; the extension table's characters take two septets.
 _GSM7: Final = frozenset(
@@ -28,126 +46,99 @@ _GSM7: Final = frozenset(
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 _GSM7_EXTENDED: Final = frozenset("^{}\\[~]|€\f")
-
-
-# NFKC without the general algorithm, for the usual message (see `nfkc`). Characters NFKC leaves
-# alone and that never compose: printable ASCII, CJK unified ideographs, and the CJK symbols and
-# punctuation without a decomposition or a combining class; plus full-width ASCII, which NFKC
-# maps to the one ASCII character 0xFEE0 below.
-_FULLWIDTH_ASCII: Final = "\uff01-\uff5e"
-_INERT_CJK_PUNCTUATION: Final = "".join(
-    ch for ch in map(chr, range(0x3001, 0x3040))
-    if unicodedata.normalize("NFKD", ch) == ch and not unicodedata.combining(ch)
-)
-_NOT_SIMPLE: Final = re.compile(
-    f"[^\\x20-\\x7e\\u4e00-\\u9fff{re.escape(_INERT_CJK_PUNCTUATION)}{_FULLWIDTH_ASCII}]"
-)
-_FULLWIDTH: Final = re.compile(f"[{_FULLWIDTH_ASCII}]")
-# Not simple, or full-width: text without any is its own NFKC (the usual message: one scan).
-_NOT_PLAIN: Final = re.compile(f"[^\\x20-\\x7e\\u4e00-\\u9fff{re.escape(_INERT_CJK_PUNCTUATION)}]")
-# Not plain, or an upper-case ASCII letter: text without any is its own NFKC and its own
-# casefold (lower() would copy it unchanged).
-_NOT_PLAIN_OR_UPPER: Final = re.compile(
-    f"[^\\x20-\\x40\\x5b-\\x7e\\u4e00-\\u9fff{re.escape(_INERT_CJK_PUNCTUATION)}]")
 # Not in the GSM 03.38 alphabet (default or extension): one C-level scan in `segments`.
 _NOT_GSM7: Final = re.compile(f"[^{''.join(map(re.escape, sorted(_GSM7 | _GSM7_EXTENDED)))}]")
 
-
-def nfkc(text: str) -> str:
-    """unicodedata.normalize("NFKC", text), about 3x faster on the usual Chinese message.
-
-    When every character is one of the simple ones above, NFKC decomposes nothing but the
-    full-width forms (each to one ASCII character), reorders nothing (no combining class) and
-    composes nothing (none can be the second of a composition), so the result is those
-    replacements. Anything else takes the general algorithm. tests/test_rules.py checks both.
-    """
-    if _NOT_SIMPLE.search(text) is not None:
-        return unicodedata.normalize("NFKC", text)
-    return _fold_fullwidth(text)
-
-
-def _fold_fullwidth(text: str) -> str:
-    for wide in set(_FULLWIDTH.findall(text)):
-        text = text.replace(wide, chr(ord(wide) - 0xFEE0))
-    return text
+# 【】 and what looks like them: a body holding any is a second signature, and a signature
+# written with a look-alike is no registered signature (ASCII [] are left to ordinary text).
+SIGNATURE_BRACKETS: Final = "【】〖〗〘〙〚〛［］︻︼︗︘⟦⟧"
+_BRACKET: Final = re.compile(f"[{SIGNATURE_BRACKETS}]")
 
 
 class Text(NamedTuple):
     """A message's content as the rules read it, normalised once per decision."""
 
-    nfkc: str  # NFKC: full-width forms folded to ASCII (what the instruction regex reads)
-    folded: str  # NFKC and case folded (what phrases are looked up in)
+    folded: str  # app/textnorm.fold: NFKC, case, traditional, invisibles, look-alikes
 
 
 class Phrases(NamedTuple):
-    """The policy's phrases as given and case folded, folded once per policy, and for each
-    list a regex of the folded phrases that finds whether any occurs in one C-level scan."""
+    """The policy's phrases, once per policy: each as given with the regex that finds it in
+    folded content whatever non-letters lie between its letters (its compact form in the
+    compact content), and for each list one regex that finds whether any occurs."""
 
-    notices: tuple[tuple[str, str], ...]  # marketing's unsubscribe notices
-    banned: tuple[tuple[str, str], ...]
+    notices: tuple[tuple[str, re.Pattern[str]], ...]  # marketing's unsubscribe notices
+    banned: tuple[tuple[str, re.Pattern[str]], ...]
     any_notice: re.Pattern[str] | None  # None: no phrase
     any_banned: re.Pattern[str] | None
     any_phrase: re.Pattern[str] | None  # any notice or banned phrase
 
 
-def fold(text: str) -> str:
-    """NFKC and case folded: how a phrase and the content are compared."""
-    return unicodedata.normalize("NFKC", text).casefold()
-
-
 def prepare(content: str) -> Text:
-    """`Text(nfkc(content), fold(content))`, in one regex scan for the usual message."""
-    # The characters that are not plain (printable ASCII, CJK ideographs, the inert CJK
-    # punctuation): usually none, or a few full-width forms such as "，". Simple text (plain
-    # and full-width forms only) folds to printable ASCII and caseless CJK, where lower() is
-    # casefold() and about 6x faster (tests/test_rules.py checks every such character).
-    # The usual Chinese message's one full-width form first: replace() and a search that finds
-    # nothing are cheaper than a findall, a set and the loop (which the rest still takes).
-    normal = content.replace("，", ",") if "，" in content else content
-    found = _NOT_PLAIN_OR_UPPER.search(normal)
-    if found is None:  # and no upper-case letter: lower() would give the same text
-        return _text(normal, normal)
-    if _NOT_PLAIN.search(normal, found.start()) is None:  # (what precedes it is plain)
-        return _text(normal, normal.lower())
-    normal = content
-    for special in set(_NOT_PLAIN.findall(content)):
-        if not "\uff01" <= special <= "\uff5e":  # not simple: the general algorithm
-            normal = unicodedata.normalize("NFKC", content)
-            return _text(normal, normal.casefold())
-        normal = normal.replace(special, chr(ord(special) - 0xFEE0))
-    return _text(normal, normal.lower())
+    """The content folded, once for every rule below."""
+    return _TUPLE_NEW(Text, (fold(content),))
 
 
-_TUPLE_NEW: Final = tuple.__new__  # (looked up once: compiled, not an attribute per call)
+_TUPLE_NEW: Final = tuple.__new__  # (a NamedTuple's own constructor is a Python function)
+_GAP: Final = r"[\W_]*"
 
 
-def _text(nfkc: str, folded: str) -> Text:
-    # A NamedTuple's own constructor is a Python function: this is ~2x cheaper per decision.
-    return cast(Text, _TUPLE_NEW(Text, (nfkc, folded)))
+def phrase_pattern(phrase: str) -> str | None:
+    """A regex that finds `phrase` in folded text as its compact form finds it in compact
+    text: its letters and digits in order, anything else between. A phrase without a letter
+    or digit ("！！") is found as written; a blank one never (None)."""
+    folded = fold(phrase).strip()
+    key = compact(folded)
+    if key:
+        return _GAP.join(re.escape(ch) for ch in key)
+    return re.escape(folded) if folded else None
 
 
+def _keyed(phrases: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    keyed: list[tuple[str, str]] = []
+    for phrase in phrases:
+        pattern = phrase_pattern(phrase)
+        if pattern is not None:
+            keyed.append((phrase, pattern))
+    return tuple(keyed)
 
-def _any_of(folded: tuple[tuple[str, str], ...]) -> re.Pattern[str] | None:
-    """A regex that matches where any of the phrases occurs (literal alternatives)."""
-    if not folded:
-        return None
-    return re.compile("|".join(re.escape(phrase) for _, phrase in folded))
+
+def _any_of(keyed: tuple[tuple[str, str], ...]) -> re.Pattern[str] | None:
+    """A regex that matches where any of the phrases occurs."""
+    return re.compile("|".join(pattern for _, pattern in keyed)) if keyed else None
+
+
+def _compiled(keyed: tuple[tuple[str, str], ...]) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    return tuple((phrase, re.compile(pattern)) for phrase, pattern in keyed)
 
 
 def _build(policy: Policy) -> Phrases:
-    notices = tuple((n, fold(n)) for n in policy.categories["marketing"].unsubscribe_notice)
-    banned = tuple((p, fold(p)) for p in policy.banned_phrases)
-    return Phrases(notices, banned, _any_of(notices), _any_of(banned), _any_of(notices + banned))
+    notices = _keyed(policy.categories["marketing"].unsubscribe_notice)
+    banned = _keyed(policy.banned_phrases)
+    return Phrases(_compiled(notices), _compiled(banned), _any_of(notices), _any_of(banned),
+                   _any_of(notices + banned))
 
 
 def phrases(policy: Policy) -> Phrases:
     return policy.derived("content", _build)
 
 
+def _first(keyed: tuple[tuple[str, re.Pattern[str]], ...], any_of: re.Pattern[str] | None,
+           folded: str) -> str | None:
+    """The first phrase, in policy order, that occurs in the folded text."""
+    if any_of is None or any_of.search(folded) is None:
+        return None
+    for phrase, pattern in keyed:
+        if pattern.search(folded) is not None:
+            return phrase
+    return None
+
+
 def has_notice(text: Text, policy: Policy) -> bool:
-    """Whether the content carries one of marketing's unsubscribe notices."""
-    any_notice = phrases(policy).any_notice
-    return any_notice is not None and any_notice.search(text.folded) is not None
+    """Whether marketing content tells how to refuse: one of the policy's notices, or any
+    refusal instruction (回复TD退订 is a notice whichever of the usual forms it takes)."""
+    found = phrases(policy)
+    return (_first(found.notices, found.any_notice, text.folded) is not None
+            or instruction(text) is not None)
 
 
 def no_phrase(text: Text, policy: Policy) -> bool:
@@ -158,36 +149,38 @@ def no_phrase(text: Text, policy: Policy) -> bool:
 
 
 def refusal_instruction(text: Text, policy: Policy) -> str | None:
-    """The refusal instruction a non-marketing message carries, if any."""
-    folded = text.folded
+    """The refusal instruction a non-marketing message carries, if any: a policy notice (the
+    first in policy order) or an instruction in one of the usual forms."""
     found = phrases(policy)
-    if found.any_notice is not None and found.any_notice.search(folded) is not None:
-        for notice, folded_notice in found.notices:  # the first in policy order
-            if folded_notice in folded:
-                return notice
-    return instruction(text)
+    notice = _first(found.notices, found.any_notice, text.folded)
+    return notice if notice is not None else instruction(text)
 
 
 def instruction(text: Text) -> str | None:
-    """A refusal instruction in the regex's own wording (回T退订, reply stop...), if any."""
+    """A refusal instruction in one of the usual forms (回T退订, 拒收请回复R, reply STOP...),
+    as it reads normalised, if any."""
     folded = text.folded
-    # Every alternative of _INSTRUCTION holds 回 or the ASCII word reply or text (which only
-    # ASCII letters match, case-insensitively): without them, skip the slower regex.
-    if "回" not in text.nfkc and "reply" not in folded and "text" not in folded:
-        return None
-    match = _INSTRUCTION.search(text.nfkc)
-    return match.group(0) if match else None
+    # Every Chinese form holds 回, 发, 编辑 or 输入; every English one one of these words.
+    if "回" in folded or "发" in folded or "编" in folded or "输" in folded:
+        match = _ZH_INSTRUCTION.search(compact(folded))
+        if match is not None:
+            return match.group()
+    if any(word in folded for word in _EN_WORDS):
+        english = _EN_INSTRUCTION.search(folded.replace('"', " ").replace("'", " "))
+        if english is not None:
+            return " ".join(english.group().split())
+    return None
 
 
 def banned_phrase(text: Text, policy: Policy) -> str | None:
-    folded = text.folded
     found = phrases(policy)
-    if found.any_banned is None or found.any_banned.search(folded) is None:
-        return None
-    for phrase, folded_phrase in found.banned:  # the first in policy order
-        if folded_phrase in folded:
-            return phrase
-    return None
+    return _first(found.banned, found.any_banned, text.folded)
+
+
+def bracket_in(content: str, start: int = 0) -> str | None:
+    """The first 【, 】 or look-alike bracket in `content` from `start`, if any."""
+    match = _BRACKET.search(content, start)
+    return match.group() if match is not None else None
 
 
 def segments(content: str) -> int:

@@ -35,6 +35,7 @@ from typing import Any, Final
 import orjson
 
 from app import caps, consent, content, quiet
+from app.content import SIGNATURE_BRACKETS, bracket_in
 from app.policy import CATEGORIES, Policy
 from app.records import (
     CONSENT_EVENTS,
@@ -330,10 +331,12 @@ def _check_signature(
         return SIGNATURE_INVALID, f"signature 【{signature}】 is not registered to this tenant"
     prefix = f"【{signature}】"
     if not content.startswith(prefix):
+        if content[:1] in SIGNATURE_BRACKETS and content[:1] != "【":  # 〖京东〗: no signature
+            return SIGNATURE_INVALID, f"content must start with {prefix}, not {content[:1]}"
         return SIGNATURE_INVALID, f"content must start with {prefix}"
-    body = len(prefix)
-    if content.find("【", body) >= 0 or content.find("】", body) >= 0:  # the body
-        return SIGNATURE_INVALID, "content holds a second 【】 after the signature"
+    bracket = bracket_in(content, len(prefix))  # 【】 or a look-alike in the body
+    if bracket is not None:
+        return SIGNATURE_INVALID, f"content holds a second 【】 ({bracket}) after the signature"
     return OK, None
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 
 # The modules compiled, all or none: the rules and everything they import from app.
 MODULES = ("caps", "consent", "content", "core", "phones", "policy", "quiet", "records",
-           "replies", "routing")
+           "replies", "routing", "t2s", "textnorm")
 GROUP = "app.native"  # mypyc's group name: its shared library is app.native__mypyc
 COMPILED_DIR = Path(__file__).resolve().parent / "_compiled"
 MANIFEST = "manifest.json"

@@ -1,63 +1,69 @@
 """Classify MO (mobile-originated) SMS replies: unsubscribe, resubscribe, help, or nothing.
 
-Every reply in the stream goes through `classify_reply`, so it is pure, synchronous and cheap:
-precompiled regexes (possessive/atomic, so no catastrophic backtracking) and a dict, no I/O.
+Every reply in the stream goes through `classify_reply`: pure, synchronous, no I/O, linear in
+the length of the reply and bounded (the longest reply it reads, 40,000 characters, takes
+milliseconds; see "Bounded time" below).
 
-Why the rules look the way they do
-----------------------------------
-A missed opt-out is a legal failure (MIIT: once the user refuses, sending must stop; FCC 2025:
-revocation "by any reasonable means"), but a false opt-out silently destroys consent a tenant
-legitimately holds, and replies also reach notification senders whose questions users answer
-("需要上门吗?" "不需要"). So the classifier fires on *commands*, not on words that merely appear:
+The principle is FAIL SAFE. A missed refusal means marketing goes on to a person who said stop
+(MIIT: once the user refuses, sending must stop; FCC 2025: revocation "by any reasonable
+means"); a false one costs one recipient's marketing for one tenant until a new opt-in. So a
+reply is read by meaning, not matched against listed strings:
 
-1. Normalise (`normalise_reply`): NFKC (full-width ＴＤ/００００ become ASCII), casefold, a small
-   traditional→simplified map for the characters refusals use (退訂→退订, 別發→别发, 簡訊→简讯),
-   strip emoji/punctuation/space at both ends, collapse inner whitespace. For matching, inner
-   punctuation and emoji become spaces and apostrophes vanish ("don't" → "dont"); text with a
-   CJK character is matched with all spaces removed ("退 订" → "退订"), Latin-only text by words.
-2. The whole text is one keyword. Unsubscribe: R, T, TD, N, 0000, 00000 (Chinese platforms; four
-   or more zeros count, a 000 does not), STOP, STOPALL, UNSUBSCRIBE, UNSUB, CANCEL, END, QUIT,
-   REVOKE, OPTOUT, ARRET (CTIA/FCC/AWS), 退订 (and the typo 退定), 拒收, 取消订阅, 停止发送,
-   bare 停止 (the literal STOP), and 取消/退订/拒收 + a message noun (取消短信, 拒收此类短信).
-   Resubscribe: START, UNSTOP, YES, SUBSCRIBE, RESUBSCRIBE, OPT IN; 订阅, 重新/恢复/继续订阅,
-   恢复/重新接收, 取消退订. Help: HELP, INFO, 帮助, 求助 (help only triggers an info reply, so
-   being generous costs nothing).
-3. A keyword may repeat ("TDTD", "退订退订", "stop stop") and be wrapped in filler: polite
-   (请/麻烦/帮我/我要/你好 … 谢谢/了/吧/好吗; please/pls/ok/"I want to" … thanks/now/me) or
-   annoyed (烦死了, 天天发, 他妈的). English free text that merely contains a keyword is NOT an
-   opt-out ("cancel my order #123", "stop by tomorrow?"): CTIA counts the keyword alone. Chinese
-   chains copied from the instruction count ("回复TD退订", "退订回T", "拒收请回复R", "回T").
-4. Negation guard: a negator directly before the keyword (不退订, 不要退订, 不用退订, 别退订,
-   "don't stop") is never an opt-out. Punctuation breaks the guard: "不需要，退订" opts out.
-   A bare refusal word set off by punctuation is an aside, and the clause after it is what the
-   reply asks for: "不，退订", "不要，TD", "No, stop", "no. STOP" opt out ("不，不要退订" does
-   not). Whitespace sets off only a refusal that is complete on its own ("不要了 TD", "算了 TD"):
-   "不要 TD" may be "don't TD". The last clause counts only for unsubscribe or help: a
-   resubscribe must stand alone ("No, YES" is not consent).
-5. Explicit refusals, anchored with the same fillers: 别/不要/请勿 (再)(给我)发/传(短信), 请勿打扰,
-   别烦我, 不想再收到…, 不需要这些短信, 滚, 拉黑; "stop texting/calling me", "remove me from your
-   list", "no more texts", "don't text me", "leave me alone". Anchoring keeps "不要发韵达",
-   "别发错地址" and "不用发了" (usually "no need to send the invoice") out.
-6. Also unsubscribe: asking HOW to unsubscribe ("怎么退订", "退订怎么操作", "how do I opt out") —
-   the intent is unambiguous and making the user ask twice is the obstruction MIIT forbids;
-   complaints that an earlier unsubscribe failed ("退订了还发", "退订不了"); threats to report
-   ("再发就投诉", "再发就打12321"). Questions about what unsubscribing means or costs
-   ("TD是什么意思", "退订收费吗", "回TD是退订吗") are NONE: they state no intent.
+1. Normalise once (app/textnorm.py): invisible characters removed, NFKC (full width), case
+   folded, traditional → simplified, quote and bracket look-alikes unified. Letters typed
+   apart are joined ("T D", "S T O P"), a letter held down is one ("stooop").
+2. Split into clauses at sentence punctuation and line breaks. The reply is an UNSUBSCRIBE
+   when any clause refuses:
+   - a keyword: R, T, TD, N, 0000 (four or more zeros), 退订, 拒收, 取消订阅, STOP, STOPALL,
+     UNSUBSCRIBE, CANCEL, END, QUIT, REVOKE, OPTOUT, ARRET, repeated, quoted, spaced, or in the
+     instruction chain (回复TD退订, 退订回T, 拒收请回复R), with any reason, politeness or
+     emotion around it ("TD 不需要", "退订太烦了", "stop please not interested");
+   - a refusal in plain words: 别再发了, 不要给我发短信, 不想收到, 不需要这些广告, 取消这个短信,
+     请勿打扰; stop texting me, no more messages, don't text me, leave me alone, I don't want
+     these texts;
+   - a request to remove the number: 把我的号码删了, 从名单里删除; remove my number, take me off
+     your list;
+   - a complaint or threat: 投诉, 举报, 12321, 工信部, 骚扰, 垃圾短信, 天天发, 退订了还发, 拉黑,
+     烦死了, 滚, 我没订阅过, 哪来的我的号码; report you, spam, harassment, wrong number, I never
+     signed up, why do you keep texting me;
+   - a question HOW to refuse: 怎么退订, 退订怎么操作, how do I stop these (asking twice is the
+     obstruction MIIT forbids).
+3. A keyword clause does not refuse when
+   - it is negated: a negator right before it (不退订, 不要退订, 我没说要退订, don't stop,
+     never unsubscribe); punctuation ends a negation ("不，退订" refuses, "不 退订" does not);
+   - it asks ABOUT unsubscribing (退订收费吗, TD是什么意思, 回TD是退订吗, does STOP cost
+     anything, what is TD); a request is no such question (能帮我退订吗, can I unsubscribe?);
+   - it is commerce: 退订/取消/cancel of an order, booking, ticket, room (退订酒店, 我要退订单,
+     cancel my order, cancel my appointment);
+   - a letter code or a weak English keyword (cancel, end, quit, revoke) is part of other words:
+     "T恤", "TD银行", "R u there", "the end of the month", "stop by tomorrow", "bus stop".
+   English keywords: STOP-like ones (stop, unsubscribe, opt out) refuse wherever they are
+   commands; weak ones (cancel, end, quit, revoke, the letter codes) only with nothing but
+   politeness, emotion, a reason or messages around them ("cancel please", "end these texts").
+4. Otherwise RESUBSCRIBE (START, UNSTOP, YES, SUBSCRIBE, 订阅, 重新订阅, 恢复接收, 取消退订) if
+   every clause is one or mere politeness (a resubscribe must stand alone: "No, YES" is none),
+   HELP (HELP, INFO, 帮助, 求助) if a clause is one, else NONE. Unsubscribe always wins.
 
-Judgment calls: Y, 是, 好的, 1, 2, 000, NO, "no thanks", "not interested", 不需要, 不要了, 拒绝 and
-取消 alone are NONE: they answer appointment or offer questions ("回复Y确认", "回复取消" for a
-booking), and 取消/退订 with a booking object ("取消订单", "退订酒店", "我要退订单") is commerce.
-开通 is NONE (it activates a product, it does not ask for messages). YES is resubscribe because
-CTIA says so; the consent ledger should honour it only when the number is currently opted out.
-Scope is "all" only for STOPALL / "STOP ALL"; 全部退订 means everything *from this sender*.
+Judgment calls (NONE): Y, 是, 好的, 1, 000, NO, "no thanks", "not interested", 不需要, 不要了,
+拒绝, 取消 and 开通 alone answer a question or an offer. Scope is "all" only for STOPALL and
+an English keyword followed by ALL (STOP ALL, UNSUBSCRIBE ALL); 全部退订 means everything from
+this sender.
+
+Bounded time: every step is a linear pass in C or reads one clause. Clauses are found from
+their trigger words (the text between is skipped), and each distinct clause is read once. Two
+limits no person's SMS reaches are refusals, fail safe: a reply over MAX_REPLY_CHARS (longer
+than 255 concatenated parts can be; not read), and over ANALYSIS_BUDGET characters of
+trigger-holding clauses.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Final
+
+from app.textnorm import fold
 
 
 class ReplyIntent(StrEnum):
@@ -79,215 +85,567 @@ class ReplyClass:
     normalised: str
 
 
-SCOPE_SENDER = "sender"
-SCOPE_ALL = "all"
-
-# Traditional → simplified, only for characters that appear in refusals and fillers.
-_T2S = str.maketrans(
-    "訂謝發簡訊別請幫銷閱擾騷給們麼樣還為沒經傳廣關閉覆復訴舉報煩來對這個嗎說讓號碼驗證費務單"
-    "動種類絕購聯繫係問託將過後會員優錯點幾遞開續繼無須暫讀裡話",
-    "订谢发简讯别请帮销阅扰骚给们么样还为没经传广关闭复复诉举报烦来对这个吗说让号码验证费务单"
-    "动种类绝购联系系问托将过后会员优错点几递开续继无须暂读里话",
-)
-_EDGES = re.compile(r"^[\W_]+|[\W_]+$")
-_SPACES = re.compile(r"\s+")
-_NONWORD = re.compile(r"[\W_]+")
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-_ZEROS = re.compile(r"0{4,}")  # 0000, 00000 and over-typed variants
-
-_EN_UNSUB = (
-    "stopall",
-    "stop all",
-    "stop",
-    "unsubscribe",
-    "unsub",
-    "cancel",
-    "end",
-    "quit",
-    "revoke",
-    "optout",
-    "opt out",
-    "arret",
-    "arrêt",
-)
-_CODES = ("td", "t", "r", "n", "0000", "00000")
-_EN_RESUB = ("start", "unstop", "yes", "subscribe", "resubscribe", "opt in", "optin")
-_EN_HELP = ("help", "info")
+SCOPE_SENDER: Final = "sender"
+SCOPE_ALL: Final = "all"
+MAX_REPLY_CHARS: Final = 40_000  # over the 39,015 of the longest SMS (255 parts of 153)
+TOO_LONG_KEYWORD: Final = "(longer than any SMS)"
+ANALYSIS_BUDGET: Final = 4_096  # characters of trigger-holding clauses read in one reply
+BUDGET_KEYWORD: Final = "(too many refusal-like clauses)"
+SHORT_REPLY: Final = 1_000  # longer replies are never a resubscribe or a help request
+AUDIT_CHARS: Final = 1_000  # `normalised` shows at most this much of the reply
+KEYWORD_CHARS: Final = 32
 
 
-def _alt(words: tuple[str, ...] | list[str]) -> str:
-    """Regex alternation, longest first so "stop all" wins over "stop"."""
+def _split(text: str) -> list[str]:
+    return text.split()
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+def _alt(words: list[str] | tuple[str, ...]) -> str:
+    """Regex alternation, longest first (so "stop all" wins over "stop")."""
     return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
 
 
-# Leading refusal asides (rule 4): "不，" "不要，" "no. " "nope, " "不要了 " "算了，" ...
-_ASIDE = re.compile(
-    rf"^(?:(?>(?:{_alt(['不', '不要', '不用', '不必', '不需要', 'no', 'nope', 'nah'])})+"
-    r"\s*[^\w\s]+\s*)"
-    rf"|(?>(?:{_alt(['不了', '不要了', '不用了', '不必了', '不需要了', '算了'])})+"
-    r"(?:\s*[^\w\s]+\s*|\s+)))++"
-)
+# --- text shape ----------------------------------------------------------------------------
+_WORD: Final = re.compile(r"[^\W_]")
+_NOT_WORD: Final = re.compile(r"[\W_]+")
+_ODD_SPACE: Final = re.compile(r"\s{2,}|[^\S ]")
+_HELD_LETTER: Final = re.compile(r"([a-z])\1{2,}")  # "stooop" → "stop", "tttt" → "t"
+_CJK: Final = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+# Sentence punctuation and line breaks end a clause; a dot only when not inside a word or
+# number ("R.I.P", "3.5", "t.cn" are one clause), a hyphen only set apart by spaces. Each
+# alternative starts with its literal, so a search skips the text between in C.
+_SEP_ONE: Final = "|".join(
+    [re.escape(c) for c in ",;:!?。、()<>{}~\n\r\t\u2013\u2014\u2026"]
+    + [r"\.(?<![a-z0-9]\.)", r"\.(?![a-z0-9])", r"-(?<=\s-)-*(?=\s)"])
+_SEP: Final = re.compile(_SEP_ONE)  # (symmetric: it finds the same in the reversed text)
+_SEP_RUN: Final = re.compile(f"(?:{_SEP_ONE})+")
 
-_INTENT_OF: dict[str, ReplyIntent] = {
-    **{w: ReplyIntent.UNSUBSCRIBE for w in (*_EN_UNSUB, *_CODES)},
-    **{w: ReplyIntent.RESUBSCRIBE for w in _EN_RESUB},
-    **{w: ReplyIntent.HELP for w in _EN_HELP},
-}
+# What a refusal clause must hold one of: a Latin word beginning (the letter codes alone),
+# 0000, 12321, or a Chinese character of the units below.
+_LATIN_TRIGGERS: Final = [
+    *_split("stop unsub opt cancel end quit revoke arret arrêt halt cease discontinue enough "
+            "remov delet erase drop lose purge scrub off text txt messag msg sms contact call "
+            "email bother harass bug ping write send spam report sue suing fcc ftc tcpa "
+            "attorney lawyer illegal lawsuit wrong sign subscri permission consent withdraw "
+            "rescind retract who how where leave alone screw fuck piss bugger block still "
+            "receiv getting interest disturb td t r n"),
+    "no more", "no longer", "want out", "go away", "go to hell", "get lost", "cut it out",
+    "knock it off", "done with", "finished with", "through with"]
+_CJK_TRIGGERS: Final = (
+    "退订拒停接关推发传寄打扰烦联销轰收看信息讯送知告删移除去清抹拿划撤剔踢工通消监报投举诉曝"
+    "骚垃厌讨恶受够完吵滚病傻死残黑屏同授允注号电话醒违犯法骗")
+_TRIGGER: Final = re.compile("|".join(
+    [*_CJK_TRIGGERS, "0000", "0 0", "12321", "12315", "315"]
+    + [f"{re.escape(w)}(?<![a-z0-9]{re.escape(w)})" for w in _LATIN_TRIGGERS]))
 
-# --- English (Latin-only wording, matched on the spaced form) -------------------------------
-_EN_LEAD = (
-    r"(?:please|pls|plz|ok|okay|kindly|just|hi|hey|hello|no thanks|no thank you"
-    r"|not interested|i want to|i wanna|i would like to|id like to|i wish to)"
-)
-_EN_TRAIL = (
-    r"(?:please|pls|plz|thanks|thank you|thx|ty|now|right now|asap|immediately|already|me"
-    r"|no thanks|not interested)"
-)
-_EN_COMMAND = re.compile(
-    rf"^(?:{_EN_LEAD} )*(?P<kw>{_alt(list(_INTENT_OF))})(?: ?(?P=kw))*(?: {_EN_TRAIL})*$"
-)
-_EN_THINGS = r"(?:texts?|messages?|msgs?|sms|spam|ads|crap|stuff)"
-_EN_LIST = r"(?:this|your|the|all|these)(?: mailing| texting| sms| contact)? lists?"
-_EN_REFUSAL = re.compile(
-    rf"^(?:{_EN_LEAD} )*(?P<kw>"
-    rf"(?:stop|quit|cease) (?:texting|txting|messaging|sending|spamming|contacting|calling)"
-    rf"(?: me)?(?: (?:these|this|those|the|your|ur|any))?(?: {_EN_THINGS})?"
-    rf"|stop (?:it|this|that|these|them|your|ur)(?: {_EN_THINGS})?"
-    rf"|remove me(?: from {_EN_LIST})?|take me off {_EN_LIST}|opt me out"
-    rf"|unsubscribe me from (?:this|these|your|all)(?: {_EN_THINGS}| list)?"
-    rf"|no more {_EN_THINGS}"
-    rf"|(?:dont|do not|never) (?:text|txt|message|msg|sms|contact|spam) me"
-    rf"(?: again| anymore| ever again)?"
-    rf"|leave me alone|revoke(?: my)? consent"
-    rf"|how (?:(?:do|can|could|should) i |to )(?:unsubscribe|opt out|optout"
-    rf"|stop (?:receiving |getting )?(?:these|this|the|your) {_EN_THINGS})"
-    rf")(?: {_EN_TRAIL})*$"
-)
-_EN_NEGATION = re.compile(
-    r"\b(?:dont|do not|never|not|wont|will not|didnt|did not|cant|cannot|can not|no need to)"
-    r"(?: ever)? (?:stop|unsubscribe|cancel|opt out|optout|end|quit|revoke)\b"
-)
+# --- Chinese (matched on a clause's compact form: letters and digits only) ----------------
+_MSG: Final = "(?:短信|信息|消息|简讯|讯息|推送|通知|广告|营销|推广|推销|彩信|sms|msg)"
+_DEM: Final = (
+    "(?:这个|这些|这种|这类|这样的?|此类|此|该|本|那些|那种|你们的?|你家的?|贵公司的?|所有的?"
+    "|全部的?|一切|任何|以后的?|类似的?)")
+_KIND: Final = "(?:营销|推广|广告|垃圾|骚扰|促销|优惠|活动)"
+_OBJ: Final = f"(?:{_DEM}?{_KIND}?{_MSG})"
+_CODES: Final = ["td", "t", "r", "n", "stopall", "stop", "unsubscribe", "unsub", "cancel", "end",
+                 "quit", "revoke", "optout", "arret", "arrêt"]
+# A code among Chinese words: not inside a Latin word, not after a word that makes it a name
+# (这个T, 验证码是0000, 尾号0000), and followed by nothing or by words a refusal goes on with
+# (TD谢谢, TD不需要, R退订), not by a noun (T恤, TD银行, R级, N95).
+_CODE: Final = (
+    r"(?<![a-z0-9])(?<![是为码号第个这那型款的买叫在和跟或与用从到点张件穿卖换送])"
+    f"(?:(?:{_alt(_CODES)})+|0{{4,}})(?![a-z0-9])"
+    r"(?=$|退|拒|回|谢|感谢|多谢|请|麻烦|了|吧|啊|呀|哦|噢|喔|嗯|啦|嘛|哈|哇|不|别|烦|滚|我|以后"
+    r"|再|没|太|真|好|马上|立即|立刻|赶紧|一下|掉|取消|停止|拉黑|投诉|举报|你们|你|垃圾|骚扰|广告"
+    r"|短信|信息|全部|所有|永久|就|还|也|都|!)")
+_VERB: Final = (
+    "(?:退订|退定|退阅|取消订阅|退出订阅|停止订阅|取消关注|拒收|拒绝接收|停止接收|不再接收|不接收|停止发送"
+    "|停止推送|取消推送|关闭推送|停发|停推"
+    "|(?:停止|不再|拒绝)(?:向我|给我|对我|为我|往我)(?:发送|推送|发|推|传送|打电话))")
+_CHAIN: Final = (
+    f"(?:请?回复?|发送?|编辑|输入)(?:{_CODE})(?:退订|拒收|退出)?"
+    f"|(?:退订|拒收)请?(?:回复?|发送?)(?:{_CODE})")
+# A refusal that did not work is a refusal (退订不了, 回TD没用).
+_FAILED: Final = (
+    f"(?:退订|退定|取消订阅|拒收|回复?(?:{_alt(_CODES)})|{_alt(_CODES)})了?(?:也|都|还是|了)?"
+    "(?:不了|失败|没用|无效|不成功|没反应|不管用|不行|没有用)")
+_NEG_SEND: Final = (
+    "(?:别|不要|勿|请勿|莫|甭|不许|不准|禁止|少|休想|不用再|不必再|不需要再|无需再|用不着再|千万别"
+    "|千万不要|再也不要|再也别|不能再|不可以再|不得|以后不用|以后不必|以后别|以后不要|不想再)"
+    "(?:他妈的?|特么的?|tmd|tm|nm|妈的)?(?:再|总|老|老是|天天|每天|一直|随便|乱)?"
+    "(?:给我|向我|对我|跟我|为我|往我这|往这|来)?再?"
+    "(?:(?P<send>发送|传送|寄送|发|推送|推荐|推|群发|乱发|传|寄|打电话|打|联系|call)"
+    "(?=$|了|啦|啊|吧|呀|哦|嘛|喽|咯|给我|到我|我|过来|来|再|谢谢|好吗|行吗|可以吗|ok|点|些"
+    f"|什么|东西|东东|玩意|垃圾|这|那|此|{_DEM}|{_KIND}|{_MSG})"
+    "|打扰|骚扰|烦|推销|轰炸|短信轰炸)")
+_WANT_NOT: Final = (
+    "不想再?(?:收到?|接收|看到?|收看)"
+    f"|(?:不想要|不要|不需要|不用|不必|无需|用不着|不想)再?(?:收到?|接收)?{_OBJ}"
+    f"|不再?(?:收|接收|接受|看){_OBJ}"
+    f"|(?:拒绝|不接受|不再接受)(?:接收)?{_OBJ}"
+    f"|(?:对|这种|这些|这类|你们的?){_KIND}?{_MSG}(?:我|就|都|真的?|以后|完全|一点)*"
+    "(?:不需要|不想要|不要|不想收|不看|不想看|不感兴趣|没兴趣|没有兴趣)")
+_COMPLAINT: Final = (
+    "12321|12315|工信部|通管局|通信管理局|消协|消费者协会|市场监管|(?:打|拨打|找|去|向)315|报警"
+    "|(?:投诉|举报|起诉|曝光|告你|告到)(?=$|(?:你们?+|您|贵公司)(?!的?(?:快递|客服|骑手|师傅|司机|员工"
+    "|店|商品|产品|服务|订单|物流))|贵|公司|这(?:个号|种|些|类|条|号|样)|号|短|信|广|骚|垃|到|给|去"
+    "|了|啊|吧|呀|的|哦|呢|啦|嘛|工信|12321|12315|电信|移动|联通|运营商|营销|推|滥|乱|一下|死|此"
+    "|该|本|哈|无良|商家)"
+    "|骚扰"
+    "|(?<![倒扔丢捡])垃圾(?!分类|袋|桶|箱|站|车|场|处理|回收|清运|费|食品|邮件)"
+    f"|{_MSG}(?:太多|太频繁|太烦|太密)|发(?:得|的)?(?:太多|太频繁|太勤|这么多|那么多|没完)"
+    "|(?:天天|每天|每日|成天|整天|一天到晚|一天|老是|总是|一直|经常|频繁|反复|不停地?|不停的|没完没了地?"
+    "|又|还在|还|仍然|依然|照样|照旧)(?:给我|来|在)?(?:发|推送|推|打电话|打|骚扰)"
+    f"(?=$|{_MSG}|垃圾|这些|这种|个|啊|呀|吧|了|啦|嘛|干嘛|什么|烦|不停|过来|来|给我|我|有病|神经"
+    "|好几|这么多|那么多)"
+    "|烦死|烦不烦|好烦|真烦|烦人|很烦|太烦|烦透|烦躁|厌烦|讨厌|恶心|受不了|受够了|够了没|有完没完"
+    "|没完没了|吵死"
+    "|^烦+(?:啊|呀|死了?)?$|骗子"
+    "|滚(?!动|筒|烫|圆|轮|雪|球|水)|(?:你们?|是不是|真|神经)有病|有病(?:吧|啊|呀)|神经病|脑残|傻逼"
+    "|去死"
+    "|拉黑|屏蔽|黑名单|加黑"
+    "|(?:没|没有|从未|从来没有?|从没|未曾|我又没|谁)(?:订阅|订过|同意|注册过?你们|关注过?你们|授权|允许"
+    "|让你们?发|叫你们?发)"
+    "|(?:怎么|哪|谁|从哪)[^,]{0,6}?我的?(?:号码|电话|手机号|联系方式)"
+    "|(?:号码|电话|手机号)(?:是|你们)?(?:从哪|哪里|哪儿|哪来|谁给)"
+    "|(?:怎么|怎样|如何|咋)(?:才能|才可以|可以|能|样才能)?(?:不再?|别再?)(?:收|接收|收到)"
+    f"|(?:取消|关闭|关掉|停掉|撤销)(?:我的?)?{_DEM}?{_KIND}?(?:{_MSG}|订阅|服务短信|提醒)"
+    "|(?:怎么|怎样|如何|咋)(?:样|才能|才可以|可以|能|去)?(?:取消|关闭|关掉|屏蔽)(?:啊|呀|呢|吗|了)?$"
+    "|违法|违规|犯法|非法"
+    "|(?:别|不要|勿|不许|不准|禁止)再?(?:使用|用|泄露|留着?|存)我的?(?:号码|手机号|电话|信息|资料)"
+    "|(?:不记得|没印象)我?(?:有|曾经?)?(?:订阅|订过|同意|注册)"
+    "|勿扰|免打扰")
+_UNITS: Final = re.compile(
+    f"(?P<failed>{_FAILED})|(?P<halt>^停+(?:吧|啊|下|下来)?$)|(?P<chain>{_CHAIN})|(?P<verb>{_VERB})|(?P<code>{_CODE})|(?P<stop>停止)"
+    f"|(?P<negsend>{_NEG_SEND})|(?P<want>{_WANT_NOT})|(?P<complaint>{_COMPLAINT})")
+_STOP_ALONE: Final = re.compile(
+    r"停止(?=$|了|吧|啊|谢谢|吧谢谢|!|" + _DEM + "|" + _MSG + ")")
+_REMOVE_VERB: Final = re.compile(
+    "删除|删掉|删了|删|移除|移出|移走|去掉|去除|除名|清除|抹掉|拿掉|划掉|注销|撤掉|剔除|踢出")
+_REMOVE_OBJECT: Final = re.compile(
+    "号码|手机号|电话|联系方式|名单|列表|通讯录|数据库|系统里|资料|个人信息|我的信息|把我|将我|删了?我"
+    "|移除我|去掉我|我从")
+# Negators right before a keyword (不退订, 我没说要退订, 不要帮我退订, 不 TD).
+_ZH_NEGATED: Final = re.compile(
+    "(?:不|别|勿|没|甭|莫|无需|无须|不用|不必|不需要|暂不|暂时不|先不|不想|不要|不打算|不准备|不是"
+    "|没有|没说|不会|不能|不可以|不许|不准|禁止|千万别|不愿意?)"
+    "(?:要|想|用|必|是|是要|有|需要|打算|准备|会|去|再|说要|急着|着急)?(?:帮我|给我|替我)?$")
+_ZH_ABOUT: Final = re.compile(
+    "什么|啥|意思|收费|要钱|扣费|扣钱|花钱|付费|费用|免费|多少钱|影响|会不会|是不是|是否|有用|管用"
+    "|为什么要|为啥要|干嘛要|干什么|吗|么$|有没有|会怎样|之后|以后还")
+_ZH_HOW: Final = re.compile(
+    "(?:怎么|怎样|如何|咋)(?:样|才能|才可以|可以|能|去|操作)?(?:退订|取消|拒收|不再?收|停止|关闭)"
+    "|(?:退订|取消订阅|拒收)(?:要|该|应该)?(?:怎么|如何|怎样|咋)"
+    "|(?:可以|能|能不能|可不可以|能否|可否|麻烦|请|帮我|给我|我要|我想|申请)(?:帮我|给我|你们)?"
+    "(?:退订|取消订阅|拒收)"
+    "|(?:退订|拒收)(?:可以|行|好)(?:吗|么|不)"
+    "|(?:回复?|发送?|输入)?什么(?:才能|才可以|可以|能|就能|就可以)?(?:退订|拒收|取消订阅)"
+    "|(?:退订|取消订阅|拒收)的?(?:方式|方法|办法|途径|流程|入口|链接)")
+_ZH_COMMERCE: Final = re.compile(
+    "订单|单子|这单|那单|单号|酒店|宾馆|民宿|机票|飞机票|车票|火车票|高铁票|船票|门票|球票|电影票"
+    "|演唱会|票|航班|房间|房|客房|预订|预约|预定|行程|座位|桌位|包间|课程|课|旅游|团购|套餐|会员|押金"
+    "|租车|车位|景区|场地|名额|外卖|快递|包裹|货|商品")
+_ZH_MSG: Final = re.compile(_MSG)
+_ZH_RESUB: Final = re.compile(
+    "^(?:请|我要|我想要?|帮我|麻烦|你好|您好|好的|要|我|申请|想)*"
+    "(?:(?:重新|恢复|继续)?订阅|取消(?:退订|拒收)|(?:恢复|重新|继续)接收|开启推送)"
+    f"{_OBJ}?(?:了|吧|啊|谢谢|谢了|哦|一下)*$")
+_ZH_HELP: Final = re.compile("^(?:我需要|需要|请|求|我要)?(?:帮助|求助)(?:一下|谢谢|啊|吧)*$")
+_POLITE: Final = re.compile(
+    "^(?:谢谢|谢了|多谢|感谢|好的|好|ok|okay|thanks|thankyou|thx|please|pls|你好|您好|hi|hello|嗯|哦)+$")
 
-# --- Chinese (any text with a CJK character, matched on the compact form) -------------------
-_ZH_OBJ = (
-    r"(?:(?:这个|这些|这种|这类|此类|此|该|本|你们的?|你家的?|所有|全部|一切|以后的?)?"
-    r"(?:营销|推广|广告|垃圾|骚扰)?(?:短信|信息|消息|简讯|讯息|推送|通知|广告))"
-)
-# Filler that may precede a command. 不需要 only as an aside ("不需要，退订"), not "不需要这些短信".
-_ZH_LEAD = (
-    r"(?:请问|问一?下|请|麻烦(?:你们?|您)?|拜托(?:你们?)?|求求?你们?|你好|您好|喂|亲|hi"
-    r"|hello|那个|谢谢|你们|以后|今后|往后|千万|赶紧|赶快|马上|立即|立刻|现在|直接|我要"
-    r"|我想要?|我需要|我?申请|请?帮我|帮个?忙|给我|已经?|我|要|就|好的?|ok|不用了|没兴趣|不感兴趣"
-    r"|全部|(?:天天|每天|老是|一直|又)发|烦死了?|烦不烦|好烦|讨厌|够了|受够了|他妈的?|妈的|特么的?|tmd"
-    rf"|不需要(?!再?{_ZH_OBJ})|{_ZH_OBJ})"
-)
-_ZH_TRAIL = (
-    r"(?:了|吧|啊|呀|哦|噢|喔|嗯|呢|哈|啦|嘛|哇|过|谢谢(?:你们?|您|啦|了)?|谢了|感谢|多谢"
-    r"|蟹蟹|3q|好吗|好不好|可以吗|行吗|行不行|ok|okay|thx|thanks|please|pls|拜托了?"
-    r"|马上|立刻|立即|一下|掉|永久|全部|所有)"
-)
-_ZH_VERB = (
-    r"(?:退订|退定|退阅|取消订阅|退出订阅|停止订阅|拒收|拒绝接收|停止接收|不再接收|停止发送"
-    r"|停止推送|取消推送|停止)"
-)
-_ZH_CODE = f"(?:0{{4,}}|{_alt([c for c in (*_CODES, *_EN_UNSUB) if not c.startswith('0')])})"
-_ZH_NEGV = r"(?:别|不要|勿|请勿|莫|甭|不许|不准|禁止)(?:他妈的?|特么的?|tmd)?"
-_ZH_UNIT = (
-    rf"(?:(?:请?回复?)?{_ZH_CODE}"
-    rf"|(?:请?回复?)?{_ZH_VERB}{_ZH_OBJ}?"
-    rf"|{_ZH_NEGV}再?(?:给我|向我|对我|跟我|为我)?再?(?:发送?|推送?|群发|乱发|传|寄)"
-    rf"{_ZH_OBJ}?(?:给我)?"
-    rf"|{_ZH_NEGV}再?(?:打扰|骚扰|烦|联系)我?|勿扰|免打扰|滚蛋?|已?拉黑(?:你们)?"
-    rf"|(?:取消|关闭){_ZH_OBJ}|(?:不需要|不要|不想要)再?{_ZH_OBJ}"
-    rf"|不想再?(?:收到?|接收|看到){_ZH_OBJ}?)"
-)
-_ZH_UNSUB = re.compile(
-    rf"^{_ZH_LEAD}*+(?P<kw>(?>{_ZH_UNIT})(?:(?:{_ZH_LEAD}|{_ZH_TRAIL})*+(?>{_ZH_UNIT}))*)"
-    rf"{_ZH_TRAIL}*+$"
-)
-_ZH_HOWTO = re.compile(
-    rf"^{_ZH_LEAD}*+{_ZH_OBJ}?(?P<kw>(?:要|该|应该)?(?:怎么样?|怎样|如何|咋)"
-    rf"(?:才能|才可以|可以|能|去)?"
-    rf"(?:{_ZH_VERB}{_ZH_OBJ}?|不再?(?:收到?|接收){_ZH_OBJ}?|取消{_ZH_OBJ})"
-    rf"|{_ZH_VERB}{_ZH_OBJ}?(?:要|该)?(?:怎么|如何|怎样)(?:操作|弄|办|回复?|搞)?)"
-    r"(?:啊|呀|呢|吗|哦|嘛|的|啦)*$"
-)
-_ZH_COMPLAINT = re.compile(
-    r"^(?:我|都|已经?|早就?|不是|明明|之前|上次|昨天|前天)*(?P<kw>退订.{0,8}?"
-    r"(?:还|又|仍然|依然)(?:在|是|要|一直)?(?:发|推|收到|给我发)"
-    r"|(?:为什么|怎么)?退订(?:短信)?(?:不了|失败|没用|无效|不成功))"
-)
-_ZH_THREAT = re.compile(
-    rf"(?P<kw>再(?:给我)?发{_ZH_OBJ}?(?:的话)?我?就?(?:投诉|举报|报警|拉黑|打12321|告你))"
-)
-_ZH_RESUB = re.compile(
-    rf"^{_ZH_LEAD}*+(?P<kw>(?:重新|恢复|继续)?订阅|取消(?:退订|拒收)|(?:恢复|重新|继续)接收)"
-    rf"{_ZH_OBJ}?{_ZH_TRAIL}*+$"
-)
-_ZH_HELP = re.compile(rf"^{_ZH_LEAD}*+(?P<kw>帮助|求助){_ZH_TRAIL}*+$")
-_ZH_NEGATION = re.compile(
-    r"(?:不|别|勿|没|甭|莫|无需|无须|不用|不必|不需要|暂不|先不)"
-    r"(?:要|想|用|必|是|是要|有|需要|打算|准备)?(?:帮我|给我|替我)?(?:退订|退定|取消订阅|拒收|td)"
-)
+# --- English (matched on a clause's words) -----------------------------------------------
+_STRONG: Final = frozenset({"stop", "stopall", "unsubscribe", "unsubscribed", "unsubscribing",
+                            "unsub", "optout", "arret", "arrêt"})
+_WEAK: Final = frozenset({"cancel", "end", "quit", "revoke", "td", "t", "r", "n", "remove",
+                          "delete", "halt", "cease", "block", "blocked", "enough"})
+_RESUB_WORDS: Final = frozenset({"start", "unstop", "yes", "subscribe", "resubscribe", "optin",
+                                 "resume", "resub"})
+_HELP_WORDS: Final = frozenset({"help", "info"})
+_POLITE_WORDS: Final = _words(
+    "please pls plz plse thanks thank thx ty tq tks you u now right away asap immediately "
+    "already ok okay k lol man dude bro sir maam guys seriously damn dammit fucking fuck fck "
+    "frigging freaking wtf ffs omg ugh god jeez again forever permanently anymore any more "
+    "totally completely just kindly hi hey hello yo")
+_OBJECT_WORDS: Final = _words(
+    "me it this that these those them all everything every one everyone texts text txt txts "
+    "messages message msgs msg sms spam ads ad promos promo promotions promotion marketing "
+    "notifications notification alerts alert emails email calls call subscription "
+    "subscriptions list lists service services stuff crap junk shit updates offers deals "
+    "from to for my your ur the any with on number contact contacting texting messaging "
+    "sending calling spamming emailing receiving getting consent")
+_REASON_WORDS: Final = _words(
+    "not interested no longer wrong dont want need im i am annoying spammy unwanted sick tired "
+    "stupid scam bye goodbye")
+_TRAIL: Final = _POLITE_WORDS | _OBJECT_WORDS | _REASON_WORDS | _STRONG | _WEAK
+_LEAD: Final = _words(
+    "please pls plz plse ok okay k kindly just hi hey hello yo so no nope nah i want to wanna "
+    "would like id wish said reply and now oh omg ugh sir dear seriously again")
+_NEGATORS: Final = _words(
+    "dont not never wont cant cannot didnt doesnt shouldnt wouldnt couldnt isnt arent neednt "
+    "mustnt without")
+# "stop" after these is a noun ("bus stop", "the next stop"), not a command.
+_NOUN_BEFORE_STOP: Final = _words(
+    "nearest closest what a an the bus next last first one every each full pit truck rest "
+    "train non whistle your "
+    "my our his her their its this that which final second third subway metro tram route "
+    "emergency shortstop")
+# ...and these after it make it another verb ("stop by", "stop laughing").
+_OTHER_STOP: Final = _words(
+    "by at in on over off to for and there here near light lights sign signs watch loss gap "
+    "motion laughing smoking crying worrying drinking eating playing working sleeping running "
+    "thinking dreaming dancing singing lying procrastinating")
+_COMMERCE_WORDS: Final = _words(
+    "order orders booking bookings reservation reservations appointment appointments "
+    "delivery package payment check cheque flight flights ticket tickets shipment trip room "
+    "hotel table meeting class lesson ride car purchase transaction item items cart account "
+    "plan")
+_ABOUT_WORDS: Final = _words(
+    "what whats wat mean means meaning meant cost costs charge charged charges fee fees free "
+    "happen happens happened affect affects difference explain whether work works")
+_QUESTION_START: Final = _words(
+    "what whats wat does do is are will would if which why")
+_ASKING: Final = frozenset({"can", "could", "may", "would", "will"})
+_YOU_OR_I: Final = frozenset({"i", "you", "u", "we", "ya"})
+
+_EN_MSGS: Final = (
+    r"(?:texts?|txts?|messages?|msgs?|sms|spam|ads|promos?|promotions?|marketing"
+    r"|notifications?|alerts?|emails?|offers|deals|updates|calls)")
+_EN_PHRASES: Final = re.compile("|".join([
+    r"\b(?P<pos>stop|quit|cease|discontinue|halt|end|enough)\s+(?:\w+\s+){0,2}?"
+    r"(?:texting|txting|messaging|sending|spamming|contacting|calling|emailing|bothering"
+    r"|harassing|bugging|pestering|mailing|writing|pinging|texts|messages|msgs)\b",
+    r"\b(?P<pos6>withdraw|revoke|rescind|cancel|retract)\s+(?:my\s+|all\s+|the\s+)?consent\b"
+    r"|\b(?:do\s+not|dont|no\s+longer)\s+consent\b",
+    r"\b(?P<pos2>remove|delete|erase|drop|scrub|lose|purge)\s+(?:me|us|my\s+(?:number|phone"
+    r"|cell|mobile|contact|info|information|details|data|name|no)|this\s+(?:number|phone|cell"
+    r"|no))\b",
+    r"\b(?P<pos3>take|get|put|keep)\s+(?:me|us|my\s+\w+|this\s+\w+)\s+(?:off|out\s+of)\b",
+    r"\boff\s+(?:of\s+)?(?:your|ur|the|this|these|that|all|ya|yer|every)\s+(?:\w+\s+)?"
+    r"(?:list|lists|database|system|contacts|roster|mailing|registry)\b",
+    r"\b(?P<pos4>unsubscribe|opt)\s+me\b",
+    r"\bno\s+more(?:\s+(?:please|pls|plz|thanks|thank\s+you|thx|ty|ok|now))?\s*$",
+    r"\bno\s+more\s+(?:of\s+)?(?:this|these|your|ur|the)?\s*" + _EN_MSGS,
+    r"\b(?:dont|never|do\s+not)\s+(?:ever\s+)?(?:text|txt|message|msg|sms|contact|spam|email"
+    r"|call|bother|harass|bug|ping|write)(?:\s+(?:me|us|this|my|to|again|anymore|ever)\b|\s*$)",
+    r"\b(?:dont|never|do\s+not)\s+(?:ever\s+)?(?:send|sending)\s+(?:me\s+)?(?:any\s*more|again"
+    r"|anything|these|this|that|them|stuff|crap|junk|" + _EN_MSGS[3:-1] + r")\b",
+    r"\b(?:dont|never|do\s+not)\s+(?:ever\s+)?send\s+me\s*$",
+    r"\b(?:done|finished|through)\s+with\s+(?:these|this|that|your|ur|the|all|you|them|"
+    + _EN_MSGS[3:-1] + r")\b|\bno\s+longer\s+interested\b|\bcut\s+it\s+out\b"
+    r"|\bknock\s+it\s+off\b|\b(?:dont|do\s+not)\s+send\s*$|\benough\s+is\s+enough\b",
+    r"\bleave\s+me\s+alone\b|\bgo\s+away\b|\b(?:fuck|piss|bugger|sod|f|eff)\s+off\b"
+    r"|\bget\s+lost\b|\bgo\s+to\s+hell\b|\bscrew\s+(?:you|u|off)\b|\bfuck\s+(?:you|u|this)\b",
+    r"\b(?:you|u|ya|they|why|still)\s+(?:\w+\s+)?(?:keep|kept)\s+(?:on\s+)?(?:texting|messaging"
+    r"|sending|spamming|calling|contacting|emailing|bothering|harassing)\b",
+    r"\b(?:still|again|constantly|always)\s+(?:texting|messaging|sending|spamming|calling"
+    r"|contacting|emailing|bothering|harassing)\b",
+    r"\b(?:still|keep)\s+(?:getting|receiving)\s+(?:these|this|them|your|ur|the|" + _EN_MSGS[3:-1]
+    + r")\b",
+    r"\b(?:be|get|been|being)\s+removed\b|\bwant\s+out\b",
+    r"\b(?:never|didnt|did\s+not)\s+(?:give|gave|given)\s+(?:you\s+)?(?:permission|consent)\b",
+    r"\b(?:illegal|lawyer|attorney)\b",
+    r"\b(?:report|reporting|reported|sue|suing)\s+(?:you|u|ya|this|it|them|your|ur|to)\b",
+    r"\b(?:will|gonna|going\s+to)\s+report\b",
+    r"\b(?:fcc|ftc|tcpa|spam|spammer|spammers|spamming|spammy|harassment|harassing|harass"
+    r"|lawsuit)\b|\battorney\s+general\b",
+    r"\bwrong\s+(?:number|person|phone|guy|girl|no)\b",
+    r"\b(?:never|didnt|did\s+not|dont\s+remember|do\s+not\s+remember|not)\s+(?:ever\s+)?"
+    r"(?:sign(?:ed)?\s+up|subscribed?|opt(?:ed)?\s+in|optin|agreed?|consent(?:ed)?"
+    r"|ask(?:ed)?\s+for\s+(?:this|these|them|it|your|any))\b",
+    r"\bwho\s+(?:gave|sold)\s+you\s+my\b|\b(?:how|where)\s+did\s+you\s+get\s+my\b",
+    r"\b(?:dont|do\s+not|no\s+longer|never)\s+(?:want|wish|need|like)\s+(?:to\s+)?"
+    r"(?:(?:receive|get|getting|receiving|see|hear)\s+(?:\w+\s+){0,2}?"
+    r"|(?:any|your|these|this|those|the|ur|such|more)\s+(?:\w+\s+)?)" + _EN_MSGS + r"\b",
+    r"\b(?:dont|do\s+not|no\s+longer)\s+want\s+to\s+(?:receive|get|hear\s+from)\b",
+    r"\bnot\s+interested\s+in\s+(?:\w+\s+){0,2}?" + _EN_MSGS + r"\b",
+    r"\b(?P<pos5>block)(?:ed|ing)?\s+(?:you|u|this|your|ur|the|number|sender)\b"
+    r"|\b(?:i|im|ive|gonna|will)\s+(?:block|blocking|blocked)\b",
+    r"\bhow\s+(?:do|can|could|should|would|to)\s+(?:i\s+|we\s+)?(?:unsubscribe|unsub|optout"
+    r"|get\s+off|get\s+removed|be\s+removed|turn\s+(?:\w+\s+)?off|block|stop(?:\s+(?:receiving"
+    r"|getting|these|this|the|your|ur|them|all|it|" + _EN_MSGS[3:-1] + r")\b|\s*$))",
+]))
+_POSITIVE_GROUPS: Final = ("pos", "pos2", "pos3", "pos4", "pos5", "pos6")
+_SPACED_LETTERS: Final = re.compile(r"(?<![a-z0-9])([a-z0-9]) (?=[a-z0-9](?![a-z0-9]))")
+_ZEROS: Final = re.compile(r"0{4,}")
+_LATIN_RUN: Final = re.compile(r"[a-z0-9\u00c0-\u024f]+(?:[^a-z0-9\u00c0-\u024f\u3400-\u9fff]+"
+                               r"[a-z0-9\u00c0-\u024f]+)*")
 
 
 def normalise_reply(text: str) -> str:
-    """NFKC, casefold, traditional→simplified, trim noise at both ends, collapse whitespace."""
-    folded = unicodedata.normalize("NFKC", text).casefold().translate(_T2S)
-    return _SPACES.sub(" ", _EDGES.sub("", folded))
+    """The reply folded (app/textnorm.py), trimmed of non-letters at both ends, whitespace
+    collapsed: what `classify_reply` reads and the audit trail shows."""
+    return _trimmed(fold(text))
 
 
-def _result(intent: ReplyIntent, keyword: str | None, normalised: str) -> ReplyClass:
-    scope = SCOPE_SENDER
-    if intent is ReplyIntent.UNSUBSCRIBE and keyword and "stopall" in keyword.replace(" ", ""):
-        scope = SCOPE_ALL
-    return ReplyClass(intent, scope, keyword, normalised)
+def _trimmed(folded: str) -> str:
+    first = _WORD.search(folded)
+    if first is None:
+        return ""
+    last = _WORD.search(folded[::-1])
+    assert last is not None
+    trimmed = folded[first.start():len(folded) - last.start()]
+    return _ODD_SPACE.sub(" ", trimmed) if _ODD_SPACE.search(trimmed) is not None else trimmed
 
 
 def classify_reply(text: str) -> ReplyClass:
     """Classify one MO reply; see the module docstring for the rules and why."""
-    normalised = normalise_reply(text)
-    if not normalised:
+    normalised = normalise_reply(text[:AUDIT_CHARS])
+    if len(text) > MAX_REPLY_CHARS:  # no person's SMS: fail safe, unread
+        return ReplyClass(ReplyIntent.UNSUBSCRIBE, SCOPE_SENDER, TOO_LONG_KEYWORD, normalised)
+    prepared = fold(text)
+    if _HELD_LETTER.search(prepared) is not None:
+        prepared = _HELD_LETTER.sub(r"\1", prepared)
+    if _WORD.search(prepared) is None:
         return ReplyClass(ReplyIntent.NONE, SCOPE_SENDER, None, normalised)
-    aside = _ASIDE.match(normalised)
-    if aside and aside.end() < len(normalised):
-        intent, keyword = _classify(normalised[aside.end():])
-        if intent in (ReplyIntent.UNSUBSCRIBE, ReplyIntent.HELP):
-            return _result(intent, keyword, normalised)
-    intent, keyword = _classify(normalised)
-    if intent is ReplyIntent.NONE:
-        return ReplyClass(ReplyIntent.NONE, SCOPE_SENDER, None, normalised)
-    return _result(intent, keyword, normalised)
+    keyword = _refusal(prepared)
+    if keyword is not None:
+        keyword = keyword[:KEYWORD_CHARS]  # (0000... or tdtd... can be long)
+        compact = keyword.replace(" ", "")
+        scope = SCOPE_ALL if "stopall" in compact or keyword.endswith(" all") else SCOPE_SENDER
+        return ReplyClass(ReplyIntent.UNSUBSCRIBE, scope, keyword, normalised)
+    if len(prepared) <= SHORT_REPLY:
+        intent, keyword = _standing_alone(prepared)
+        if keyword is not None:
+            return ReplyClass(intent, SCOPE_SENDER, keyword, normalised)
+    return ReplyClass(ReplyIntent.NONE, SCOPE_SENDER, None, normalised)
 
 
-def _classify(normalised: str) -> tuple[ReplyIntent, str | None]:
-    """The intent and keyword of normalised text (rules 2 to 6)."""
-    spaced = _NONWORD.sub(" ", normalised.replace("'", "").replace("\u2019", "")).strip()
-    compact = spaced.replace(" ", "")
+def _refusal(text: str) -> str | None:
+    """The refusal keyword of the first clause that refuses, if any (rules 2 and 3).
 
-    intent = _INTENT_OF.get(spaced)
-    if intent is not None:
-        return intent, spaced
-    if _EN_NEGATION.search(spaced) or _ZH_NEGATION.search(spaced):
-        return ReplyIntent.NONE, None
+    Clauses are found from their triggers: the text between is skipped in C, and each
+    distinct clause is read once, within ANALYSIS_BUDGET characters in all."""
+    read: dict[str, str | None] = {}
+    budget = ANALYSIS_BUDGET
+    backwards: str | None = None  # the text reversed, to find where a clause starts
+    pos, size = 0, len(text)
+    while pos < size:
+        trigger = _TRIGGER.search(text, pos)
+        if trigger is None:
+            return None
+        if backwards is None:
+            backwards = text[::-1]
+        before = _SEP.search(backwards, size - trigger.start(), size - pos)
+        start = size - before.start() if before is not None else pos
+        after = _SEP.search(text, trigger.end())
+        end = after.start() if after is not None else size
+        run = _SEP_RUN.match(text, end) if after is not None else None
+        question = run is not None and "?" in run.group()
+        clause = text[start:end]
+        key = f"{clause}?" if question else clause
+        if key in read:
+            found = read[key]
+        else:
+            budget -= len(clause)
+            if budget < 0:
+                return BUDGET_KEYWORD
+            found = read[key] = _clause_refusal(clause, question)
+        if found is not None:
+            return found
+        pos = run.end() if run is not None else size
+    return None
 
-    if _ZEROS.fullmatch(compact):
-        return ReplyIntent.UNSUBSCRIBE, compact
-    if m := _EN_COMMAND.match(spaced):
-        kw = m.group("kw")
-        return _INTENT_OF[kw], kw
-    if m := _EN_REFUSAL.match(spaced):
-        return ReplyIntent.UNSUBSCRIBE, m.group("kw")
 
-    if _CJK.search(compact):
-        for pattern in (_ZH_UNSUB, _ZH_HOWTO, _ZH_COMPLAINT):
-            if m := pattern.match(compact):
-                return ReplyIntent.UNSUBSCRIBE, m.group("kw")
-        if m := _ZH_THREAT.search(compact):
-            return ReplyIntent.UNSUBSCRIBE, m.group("kw")
-        if m := _ZH_RESUB.match(compact):
-            return ReplyIntent.RESUBSCRIBE, m.group("kw")
-        if m := _ZH_HELP.match(compact):
-            return ReplyIntent.HELP, m.group("kw")
+def _clause_refusal(clause: str, question: bool) -> str | None:
+    """The keyword if this clause refuses messages."""
+    spaced = _spaced(clause)
+    if _CJK.search(clause) is None:
+        return _english_refusal(spaced.split(), question)
+    found = _chinese_refusal(_NOT_WORD.sub("", spaced))
+    if found is not None:
+        return found
+    for run in _LATIN_RUN.findall(spaced):  # English words among Chinese ones
+        words = run.split()
+        if len(words) > 1:  # (a keyword alone is a code above, checked among its neighbours)
+            found = _english_refusal(words, question)
+            if found is not None:
+                return found
+    return None
 
+
+def _spaced(clause: str) -> str:
+    """Words apart by one space: apostrophes dropped (don't → dont), other non-letters are
+    spaces, letters typed apart joined (T D → td), opt out one word."""
+    text = _NOT_WORD.sub(" ", clause.replace("'", "")).strip()
+    if _SPACED_LETTERS.search(text) is not None:
+        text = _SPACED_LETTERS.sub(r"\1", text)
+    return text.replace("opt out", "optout") if "opt out" in text else text
+
+
+# --- Chinese ---------------------------------------------------------------------------------
+
+
+def _chinese_refusal(compact: str) -> str | None:
+    """Units anywhere in the compact clause, each checked in context (rule 3)."""
+    removal = _REMOVE_VERB.search(compact)
+    if removal is not None and _REMOVE_OBJECT.search(compact) is not None:
+        return removal.group()
+    pos = 0
+    while (unit := _UNITS.search(compact, pos)) is not None:
+        if _holds(unit, compact):
+            return unit.group()
+        pos = unit.start() + 1  # (a unit is a few characters: linear)
+    return None
+
+
+def _holds(unit: re.Match[str], compact: str) -> bool:
+    """Whether a keyword found in a clause is a refusal there (rule 3)."""
+    kind, start = unit.lastgroup, unit.start()
+    if kind not in ("chain", "verb", "code", "stop"):
+        return True
+    if kind == "stop" and _STOP_ALONE.match(compact, start) is None:
+        return False
+    if compact[max(0, start - 2):start] == "取消":  # 取消退订: a resubscribe
+        return False
+    if _ZH_NEGATED.search(compact[max(0, start - 8):start]) is not None:
+        return False
+    if _asks_about(compact, kind):
+        return False
+    return not (kind in ("verb", "stop") and _ZH_COMMERCE.search(compact) is not None
+                and _ZH_MSG.search(compact) is None)
+
+
+def _asks_about(compact: str, kind: str) -> bool:
+    """Whether a clause holding a keyword asks about it rather than for it."""
+    if _ZH_ABOUT.search(compact) is None:
+        return False
+    if kind == "code" or kind == "chain":  # 回TD是退订吗, TD是什么意思
+        return True
+    return _ZH_HOW.search(compact) is None
+
+
+# --- English ---------------------------------------------------------------------------------
+
+
+def _english_refusal(words: list[str], question: bool) -> str | None:
+    if not words:
+        return None
+    joined = " ".join(words)
+    for match in _EN_PHRASES.finditer(joined):
+        if any(match.group(g) is not None for g in _POSITIVE_GROUPS):
+            before = joined[:match.start()].split()
+            if _negated(before, len(before)) or _asks_about_en(words, question):
+                continue
+        return match.group().strip()
+    for i, word in enumerate(words):
+        if word in _STRONG or word in _WEAK or _ZEROS.fullmatch(word) or _repeated_code(word):
+            keyword = _english_keyword(words, i, question)
+            if keyword is not None:
+                return keyword
+    return None
+
+
+def _repeated_code(word: str) -> bool:
+    """tdtd, stopstop, rr: a keyword typed more than once."""
+    for code in ("td", "stop", "t", "r", "n"):
+        if len(word) > len(code) and word == code * (len(word) // len(code)):
+            return True
+    return False
+
+
+def _english_keyword(words: list[str], i: int, question: bool) -> str | None:
+    word = words[i]
+    if _negated(words, i) or _asks_about_en(words, question):
+        return None
+    rest = words[i + 1:]
+    if word == "stop" or (word.startswith("stop") and _repeated_code(word)):
+        if i > 0 and words[i - 1] in _NOUN_BEFORE_STOP:
+            return None
+        if rest and (rest[0] in _OTHER_STOP or _commerce(rest)):
+            return None
+        return "stop all" if rest and rest[0] == "all" else "stop"
+    if word in _STRONG:
+        return f"{word} all" if rest and rest[0] == "all" else word
+    # Weak keywords and letter codes: a command only among politeness, emotion and reasons.
+    if all(w in _LEAD for w in words[:i]) and all(w in _TRAIL or _ZEROS.fullmatch(w)
+                                                  for w in rest):
+        return word
+    return None
+
+
+def _commerce(rest: list[str]) -> bool:
+    return any(w in _COMMERCE_WORDS for w in rest) and not any(
+        w in _OBJECT_WORDS and w not in ("my", "your", "the", "to", "of", "for", "from", "on",
+                                         "with", "it", "this", "that", "any", "number")
+        for w in rest)
+
+
+def _negated(words: list[str], i: int) -> bool:
+    """A negator among the three words before position i ("don't stop", "do not
+    unsubscribe me"), unless the clause is a why-complaint ("why won't you stop")."""
+    window = words[max(0, i - 3):i]
+    if any(w in _NEGATORS for w in window):
+        return "why" not in words[:i]
+    return "no need" in " ".join(window)
+
+
+def _asks_about_en(words: list[str], question: bool) -> bool:
+    """"does STOP cost anything", "what is td?": a question about the keyword; not "how do
+    I stop these" nor "can I unsubscribe?"."""
+    starts_as_question = words[0] in _QUESTION_START
+    if not (question or starts_as_question):
+        return False
+    if "how" in words:
+        at = words.index("how")
+        after = words[at + 1:at + 3]
+        if after and (after[0] == "to" or (len(after) > 1 and after[1] in ("i", "we"))):
+            return False
+    if words[0] in _ASKING and len(words) > 1 and words[1] in _YOU_OR_I:
+        return False
+    if words[0] == "what" and words[1:2] in (["do"], ["should"], ["can"]) \
+            and words[2:3] in (["i"], ["we"]):  # what do I reply to stop these
+        return False
+    return starts_as_question or any(w in _ABOUT_WORDS for w in words)
+
+
+# --- resubscribe and help ------------------------------------------------------------------
+
+
+def _standing_alone(text: str) -> tuple[ReplyIntent, str | None]:
+    """RESUBSCRIBE when every clause is one or politeness; HELP when a clause asks for it."""
+    resubscribe: str | None = None
+    others = False
+    for clause in _SEP.split(text):
+        spaced = _spaced(clause)
+        compact = spaced.replace(" ", "")
+        if not compact:
+            continue
+        words = spaced.split()
+        help_word = _help(words, compact)
+        if help_word is not None:
+            return ReplyIntent.HELP, help_word
+        resub = _resubscribe(words, compact)
+        if resub is not None:
+            resubscribe = resubscribe or resub
+        elif _POLITE.match(compact) is None:
+            others = True
+    if resubscribe is not None and not others:
+        return ReplyIntent.RESUBSCRIBE, resubscribe
     return ReplyIntent.NONE, None
+
+
+def _resubscribe(words: list[str], compact: str) -> str | None:
+    if _CJK.search(compact) is not None:
+        match = _ZH_RESUB.match(compact)
+        return match.group() if match is not None else None
+    for i, word in enumerate(words):
+        if word in _RESUB_WORDS or (word == "opt" and words[i + 1:i + 2] == ["in"]):
+            if all(w in _POLITE_WORDS or w == "i" for w in words[:i]) and all(
+                    w in _POLITE_WORDS or w in ("in", "to", "the", "texts", "messages", "me",
+                                                "back", "up") for w in words[i + 1:]):
+                return "opt in" if word == "opt" else word
+            return None
+    return None
+
+
+def _help(words: list[str], compact: str) -> str | None:
+    if _CJK.search(compact) is not None:
+        match = _ZH_HELP.match(compact)
+        return match.group() if match is not None else None
+    if words and words[0] in _HELP_WORDS and all(
+            w in ("me", "please", "pls", "plz", "thanks", "thank", "you") for w in words[1:]):
+        return words[0]
+    return None

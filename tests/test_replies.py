@@ -1,76 +1,179 @@
-"""Reply classification: a labelled corpus of real-world replies, plus the cases the issue names.
+"""Reply classification: labelled corpora by category of phrasing, and the cases the issue names.
 
-The corpus (tests/data/replies.tsv) was written from how users actually reply, not from the
-classifier's rules; run with `-s` to see precision, recall and every misclassified line.
+tests/data/replies.tsv is the development corpus (text, label, category): written alongside
+the classifier, it measures what the classifier was shown. tests/data/replies-heldout.tsv, when
+the checkout has it, was written apart and frozen before the classifier changed; nothing here
+tunes on it. Run with `-s` to see precision and recall per category and overall, every
+misclassified line, and the classification times for long replies.
 """
 
 from __future__ import annotations
 
 import csv
+import random
+import time
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
+from app import replies
 from app.replies import ReplyClass, ReplyIntent, classify_reply, normalise_reply
+from benchmarks.replies_bench import SIZES, long_replies
 
-CORPUS = Path(__file__).parent / "data" / "replies.tsv"
+DATA = Path(__file__).parent / "data"
+CORPUS = DATA / "replies.tsv"
+HELDOUT = DATA / "replies-heldout.tsv"
 LABELS = {intent.value for intent in ReplyIntent}
+UNSUB = ReplyIntent.UNSUBSCRIBE.value
+CATEGORIES = {
+    "keyword_bare", "keyword_noisy", "keyword_with_reason", "script_variant",
+    "refusal_plain_zh", "refusal_plain_en", "remove_number", "complaint_threat",
+    "howto_unsubscribe", "unsubscribe_failed", "negation", "question_about", "booking_cancel",
+    "lookalike", "ordinary_answer", "resubscribe", "help",
+}  # fmt: skip
+
+
+def _load(path: Path) -> list[tuple[str, str, str]]:
+    """(text, label, category) rows of a corpus with a text, label, category header."""
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
+        header = next(reader)
+        columns = {name: at for at, name in enumerate(header)}
+        assert {"text", "label"} <= set(columns), f"{path.name}: header {header}"
+        return [(row[columns["text"]], row[columns["label"]],
+                 row[columns["category"]] if "category" in columns else "")
+                for row in reader if row]
 
 
 def _load_corpus() -> list[tuple[str, str]]:
-    with CORPUS.open(encoding="utf-8", newline="") as fh:
-        reader = csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
-        assert next(reader) == ["text", "label"]
-        rows = [(text, label) for text, label in reader]
-    return rows
+    return [(text, label) for text, label, _ in _load(CORPUS)]
 
 
-# --- (a) corpus ------------------------------------------------------------------------------
+@dataclass
+class Score:
+    """Unsubscribe precision and recall, and accuracy over every intent."""
+
+    tp: int = 0  # labelled unsubscribe, classified unsubscribe
+    fp: int = 0  # classified unsubscribe, labelled otherwise: a false stop
+    fn: int = 0  # labelled unsubscribe, classified otherwise: a missed refusal
+    right: int = 0
+    total: int = 0
+    wrong: list[tuple[str, str, ReplyClass]] = field(default_factory=list)
+
+    def add(self, text: str, label: str, got: ReplyClass) -> None:
+        predicted = got.intent.value
+        self.total += 1
+        self.tp += label == UNSUB and predicted == UNSUB
+        self.fp += label != UNSUB and predicted == UNSUB
+        self.fn += label == UNSUB and predicted != UNSUB
+        if predicted == label:
+            self.right += 1
+        else:
+            self.wrong.append((text, label, got))
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+
+    @property
+    def accuracy(self) -> float:
+        return self.right / self.total if self.total else 1.0
+
+
+def _report(name: str, rows: list[tuple[str, str, str]]) -> Score:
+    """Classify every row; print the figures per category and overall; return the overall."""
+    overall = Score()
+    by_category: dict[str, Score] = {}
+    for text, label, category in rows:
+        got = classify_reply(text)
+        overall.add(text, label, got)
+        by_category.setdefault(category or "-", Score()).add(text, label, got)
+    print(f"\n{name}: {overall.total} replies, {overall.tp + overall.fn} labelled unsubscribe")
+    print(f"  {'category':<22}{'n':>5}{'precision':>11}{'recall':>8}{'accuracy':>10}")
+    for category, score in sorted(by_category.items()):
+        print(f"  {category:<22}{score.total:>5}{score.precision:>11.4f}{score.recall:>8.4f}"
+              f"{score.accuracy:>10.4f}")
+    print(f"  {'overall':<22}{overall.total:>5}{overall.precision:>11.4f}"
+          f"{overall.recall:>8.4f}{overall.accuracy:>10.4f}")
+    for text, label, got in overall.wrong:
+        print(f"  MISCLASSIFIED {text!r}: labelled {label}, got {got.intent.value} "
+              f"({got.keyword!r})")
+    return overall
+
+
+# --- (a) corpora -----------------------------------------------------------------------------
 
 
 def test_corpus_is_well_formed() -> None:
-    rows = _load_corpus()
-    counts = Counter(label for _, label in rows)
+    rows = _load(CORPUS)
+    counts = Counter(label for _, label, _ in rows)
     assert set(counts) <= LABELS
-    assert len(rows) >= 320
-    assert counts["unsubscribe"] >= 120
-    assert len(rows) - counts["unsubscribe"] >= 120
-    texts = [text for text, _ in rows]
+    assert {category for _, _, category in rows} <= CATEGORIES
+    assert len(rows) >= 900
+    assert counts["unsubscribe"] >= 500
+    assert len(rows) - counts["unsubscribe"] >= 350
+    texts = [text for text, _, _ in rows]
     assert len(texts) == len(set(texts)), "duplicate texts inflate the figures"
 
 
-def test_corpus_precision_recall_and_accuracy() -> None:
-    rows = _load_corpus()
-    confusion: Counter[tuple[str, str]] = Counter()
-    wrong: list[tuple[str, str, ReplyClass]] = []
-    for text, label in rows:
-        got = classify_reply(text)
-        confusion[(label, got.intent.value)] += 1
-        if got.intent.value != label:
-            wrong.append((text, label, got))
+def test_dev_corpus_precision_recall() -> None:
+    score = _report("development corpus (tests/data/replies.tsv)", _load(CORPUS))
+    assert score.precision >= 0.99
+    assert score.recall >= 0.99
+    assert score.accuracy >= 0.97
 
-    unsub = ReplyIntent.UNSUBSCRIBE.value
-    tp = confusion[(unsub, unsub)]
-    predicted = sum(n for (_, got), n in confusion.items() if got == unsub)
-    actual = sum(n for (want, _), n in confusion.items() if want == unsub)
-    precision = tp / predicted if predicted else 0.0
-    recall = tp / actual if actual else 0.0
-    accuracy = (len(rows) - len(wrong)) / len(rows)
 
-    print(f"\nreply corpus: {len(rows)} lines, {actual} labelled unsubscribe")
-    print(f"unsubscribe precision {precision:.4f}  recall {recall:.4f}  accuracy {accuracy:.4f}")
-    print("confusion (label -> predicted: count):")
-    for (want, got), n in sorted(confusion.items()):
-        print(f"  {want:>11} -> {got:<11} {n}")
-    for text, label, got in wrong:
-        print(
-            f"  MISCLASSIFIED {text!r}: labelled {label}, got {got.intent.value} ({got.keyword!r})"
-        )
+@pytest.mark.skipif(not HELDOUT.exists(), reason="no held-out corpus in this checkout")
+def test_heldout_corpus_precision_recall() -> None:
+    """The frozen held-out corpus: reported, and held to the same targets."""
+    score = _report("held-out corpus (tests/data/replies-heldout.tsv)", _load(HELDOUT))
+    assert score.precision >= 0.99
+    assert score.recall >= 0.99
 
-    assert precision >= 0.99
-    assert recall >= 0.99
-    assert accuracy >= 0.97
+
+# --- (b) the issue's cases -------------------------------------------------------------------
+
+ISSUE_REFUSALS = [
+    # refusals with a reason
+    "退订，太烦了", "TD 不需要", "STOP, wrong number", "stop please, not interested",
+    "退订 不需要了", "TD 不想要",
+    # plain words
+    "以后别发了，烦死了", "请把我的号码从名单里删除", "remove my number", "把我号码删了",
+    "take me off your list", "I don't want these texts",
+    # a keyword typed apart, quoted, traditional, full width, with an invisible character
+    "T D", "S T O P", "回 T 退订", "回复“TD”退订", "退訂，謝謝", "別再發了", "ＴＤ　不需要",
+    "T\u200bD", "退\u200b订", "回\u200bT退订", "STOP\ufe0f",
+    # complaints and threats
+    "我要投诉，天天发广告", "举报到12321", "再发就投诉", "this is harassment", "I will report you",
+    # asking how to refuse
+    "怎么退订", "how do I stop these texts?",
+    # a refusal that did not work
+    "退订了还发", "I replied STOP already",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", ISSUE_REFUSALS)
+def test_the_issues_refusals_are_unsubscribes(text: str) -> None:
+    got = classify_reply(text)
+    assert (got.intent, got.scope) == (ReplyIntent.UNSUBSCRIBE, "sender"), got
+    assert got.keyword
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["退订收费吗？", "回TD是退订吗？", "does STOP cost anything?", "what does TD mean?",
+     "不退订", "我不想退订", "don't stop", "please do not unsubscribe me",
+     "取消订单", "退订单", "我要退订酒店", "cancel my order", "cancel my appointment",
+     "stop by tomorrow", "the end of the month", "bus stop", "T恤多少钱", "TD银行几点开门"],
+)  # fmt: skip
+def test_questions_negations_and_commerce_are_not_refusals(text: str) -> None:
+    assert classify_reply(text).intent is ReplyIntent.NONE
 
 
 # --- (b) required cases ----------------------------------------------------------------------
@@ -192,23 +295,95 @@ def test_after_an_aside_only_unsubscribe_and_help_count() -> None:
     assert classify_reply("NO, STOP ALL").scope == "all"
 
 
-def test_hostile_input_stays_fast() -> None:
-    """Replies are attacker-controlled: long repetitive text must not blow up the regexes."""
-    import time
+# --- (c) linear time, and the limits no person's SMS reaches --------------------------------
 
-    texts = [
-        "我要" * 2000 + "x",
-        "0" * 5000 + "好",
-        "退订广告" * 1000 + "吗",
-        "please " * 2000 + "x",
-        "不，" * 3000 + "x",
-        "不要" * 3000 + "x",
-        "no, " * 3000 + "stop",
-    ]
-    start = time.perf_counter()
-    for text in texts:
-        classify_reply(text)
-    assert time.perf_counter() - start < 1.0
+
+def _timed(text: str) -> tuple[float, ReplyClass]:
+    """The best of three CPU times of classify_reply(text), in ms (printed, never asserted:
+    the machine is shared)."""
+    best, got = float("inf"), classify_reply(text)
+    for _ in range(3):
+        started = time.process_time()
+        got = classify_reply(text)
+        best = min(best, time.process_time() - started)
+    return best * 1000, got
+
+
+def test_classification_time_is_printed_for_long_replies(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Linear time: 1 KB, 100 KB and 1 MB replies (run with -s for the figures). Past
+    MAX_REPLY_CHARS a reply is no SMS and is not read, so the 39 KB lines show the most
+    that is ever read."""
+    lines = []
+    for label, size in SIZES:
+        for shape, text in long_replies(size).items():
+            ms, got = _timed(text)
+            lines.append(f"classify {label}: {ms:.1f} ms  ({shape}, {len(text):,} characters: "
+                         f"{got.intent.value})")
+            if "TD" in shape or "flood" in shape:
+                assert got.intent is ReplyIntent.UNSUBSCRIBE
+    with capsys.disabled():
+        print("\n" + "\n".join(lines))
+
+
+def test_the_issues_quadratic_reply_is_read_whole() -> None:
+    """退订 + 20,000 × 。 took 4.9 s in normalisation; each pass is linear now."""
+    assert classify_reply("退订" + "。" * 20_000).keyword == "退订"
+    assert classify_reply("。" * 20_000 + "退订").keyword == "退订"
+    assert classify_reply("。" * 20_000 + "好的").intent is ReplyIntent.NONE
+    assert normalise_reply("。" * 20_000 + "TD" + "。" * 20_000) == "td"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["我要" * 2000 + "x", "0" * 5000 + "好", "退订广告" * 1000 + "吗", "please " * 2000 + "x",
+     "不，" * 3000 + "x", "不要" * 3000 + "x", "no, " * 3000 + "stop", "a." * 15_000 + "t",
+     "t " * 15_000, "R.I.P " * 5000],
+)
+def test_hostile_input_is_decided(text: str) -> None:
+    """Replies are attacker-controlled: long repetitive text is decided, with a short keyword."""
+    got = classify_reply(text)
+    assert got.keyword is None or len(got.keyword) <= replies.KEYWORD_CHARS
+    assert len(got.normalised) <= replies.AUDIT_CHARS
+
+
+def test_a_reply_longer_than_any_sms_is_a_refusal_unread() -> None:
+    got = classify_reply("好的" * (replies.MAX_REPLY_CHARS // 2 + 1))
+    assert (got.intent, got.keyword) == (ReplyIntent.UNSUBSCRIBE, replies.TOO_LONG_KEYWORD)
+    assert classify_reply("好的" * (replies.MAX_REPLY_CHARS // 2)).intent is ReplyIntent.NONE
+
+
+def test_more_refusal_like_text_than_a_person_writes_is_a_refusal() -> None:
+    """Distinct clauses that each mention a refusal word without refusing, past the budget."""
+    text = "".join(f"退订收费吗{i}？" for i in range(replies.ANALYSIS_BUDGET // 6))
+    got = classify_reply(text)
+    assert (got.intent, got.keyword) == (ReplyIntent.UNSUBSCRIBE, replies.BUDGET_KEYWORD)
+    # the same clause repeated is read once
+    assert classify_reply("退订收费吗？" * 5000).intent is ReplyIntent.NONE
+
+
+def _reference_refusal(text: str) -> str | None:
+    """What `_refusal` finds, by reading every clause (no trigger scan, no budget)."""
+    parts = replies._SEP_RUN.split(text)
+    runs = [m.group() for m in replies._SEP_RUN.finditer(text)] + [""]
+    for clause, run in zip(parts, runs, strict=True):
+        if replies._WORD.search(clause) is not None:
+            found = replies._clause_refusal(clause, "?" in run)
+            if found is not None:
+                return found
+    return None
+
+
+def test_the_trigger_scan_skips_no_refusal() -> None:
+    """Clauses are read only where a trigger word is: the same result as reading them all,
+    for every corpus reply and random joins of them."""
+    texts = [text for text, _ in _load_corpus()]
+    rng = random.Random(16)
+    joined = ["，".join(rng.sample(texts, 3)) for _ in range(500)]
+    joined += [". ".join(rng.sample(texts, 3)) for _ in range(500)]
+    for text in texts + joined:
+        prepared = replies._HELD_LETTER.sub(r"\1", replies.fold(text))
+        assert replies._refusal(prepared) == _reference_refusal(prepared), text
 
 
 # --- (c) normalise_reply ---------------------------------------------------------------------
@@ -225,6 +400,9 @@ def test_hostile_input_stays_fast() -> None:
         ("😡🙏 STOP 🛑", "stop"),
         ("退订。", "退订"),
         ("退訂，謝謝", "退订,谢谢"),
+        ("回\u200bT退订", "回t退订"),
+        ("T\ufeffD", "td"),
+        ("回复“TD”退订", '回复"td"退订'),
         ("別再發了", "别再发了"),
         ("請幫我退訂", "请帮我退订"),
         ("STOP   ALL", "stop all"),

@@ -1,0 +1,92 @@
+"""Content rules read through the one normaliser: refusal wording in the wrong category, the
+marketing notice, banned phrases and signature brackets, however the text is dressed."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_rules import Recipient, at, policy
+
+NOON = "2026-11-22T12:00:00"
+
+
+def decide(category: str, text: str, tenant: str | None = None) -> dict:
+    r = Recipient(policy())
+    if category == "marketing":
+        r.grant()
+    tenant = tenant or ("meituan" if category == "marketing" else "jd")
+    record = r.send(at(NOON), category=category, tenant=tenant, text=text)
+    assert record is not None
+    return record
+
+
+@pytest.mark.parametrize("category", ["verification", "notification"])
+@pytest.mark.parametrize(
+    "wording",
+    ["回复“TD”退订", "回复「TD」退订", "回復TD退訂", "退订请回R", "回复R拒收", "回复0000退订",
+     "回\u200bT退订", "回ＴＤ退订", "回 T 退订", "退 订 回 T", "拒收请回复Ｒ", "回覆N退訂",
+     "发送TD到10690000退订", "如需退订请回复T", "Reply STOP to opt out", "Text STOP",
+     "txt STOP to 12345", "Reply “STOP” to unsubscribe", "To opt out, reply END",
+     "ＲＥＰＬＹ　ＳＴＯＰ"],
+)  # fmt: skip
+def test_refusal_instructions_are_marketing_in_disguise(category: str, wording: str) -> None:
+    record = decide(category, f"您的订单已发货，{wording}")
+    assert record["reason"] == "category_mismatch", record
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["您已成功退订营销短信。", "退订成功，如需恢复请回复订阅", "已为您取消订阅，回复R重新订阅",
+     "您的快递已到，回复1确认，回复2改期", "Reply Y to confirm or N to reschedule",
+     "Your bus stop has changed. Reply 1 for details", "Reply CANCEL to cancel your appointment",
+     "您的验证码是0000，请勿泄露"],
+)  # fmt: skip
+def test_notifications_that_only_mention_refusal_pass(text: str) -> None:
+    assert decide("notification", text)["reason"] == "ok"
+
+
+@pytest.mark.parametrize(
+    "notice",
+    ["回复TD退订", "回T退订", "退订回T", "拒收请回复R", "回复R拒收", "退订请回复TD", "回N退订",
+     "回复0000退订", "回复“TD”退订", "回覆TD退訂", "拒收請回覆R", "Reply STOP to opt out",
+     "Text STOP to unsubscribe", "回 T 退 订"],
+)  # fmt: skip
+def test_a_marketing_text_ending_in_any_usual_notice_carries_one(notice: str) -> None:
+    record = decide("marketing", f"双11神券已到账，{notice}")
+    assert record["reason"] == "ok", record
+
+
+def test_marketing_without_a_notice_is_still_dropped() -> None:
+    record = decide("marketing", "双11神券已到账，您已退订的可忽略")
+    assert record["reason"] == "missing_unsubscribe_notice"
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase"),
+    [("恭喜您中獎了", "中奖"), ("恭喜您中 奖了", "中奖"), ("恭喜您中。奖了", "中奖"),
+     ("恭喜您中\u200b奖了", "中奖"), ("资金请转入安 全 账 户", "安全账户"),
+     ("资金请转入安全賬戶", "安全账户")],
+)
+def test_banned_phrases_compare_in_compact_form(text: str, phrase: str) -> None:
+    record = decide("notification", text)
+    assert (record["reason"], record["detail"]) == ("banned_content", phrase)
+
+
+@pytest.mark.parametrize("category", ["notification", "marketing"])
+@pytest.mark.parametrize("bracket",
+                         ["【公安局】", "〖公安局〗", "［公安局］", "︻公安局︼", "〘公安局〙"])
+def test_a_second_signature_in_any_bracket_is_refused(category: str, bracket: str) -> None:
+    record = decide(category, f"您涉嫌洗钱，{bracket}拒收请回复R")
+    assert record["reason"] == "signature_invalid", record
+
+
+@pytest.mark.parametrize("signature",
+                         ["〖京东〗", "［京东］", "︻京东︼", "[京东]", "【京\u200b东】"])
+def test_a_signature_in_look_alike_brackets_is_no_signature(signature: str) -> None:
+    """Fail safe: the text the carrier gets lacks a real 【】 signature, so it is refused
+    (signature_invalid), not normalised and passed."""
+    r = Recipient(policy())
+    emits = r.feed("intent", {"msg_id": "m1", "tenant": "jd", "signature": "京东",
+                              "category": "notification", "phone": "+8613812345678",
+                              "content": f"{signature}您的订单已发货"}, at(NOON))
+    assert emits[0].value["reason"] == "signature_invalid"
