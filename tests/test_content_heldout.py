@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 import orjson
+import pytest
 
 from app.policy import load_policy
 from app.records import APPROVED, DROPPED, iso_ms
@@ -18,13 +19,14 @@ from app.replay import replay
 from app.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
-CONTENT = ROOT / "tests" / "data" / "content-heldout.tsv"
+DATA = ROOT / "tests" / "data"
 START_MS = 1_796_004_000_000  # 2026-11-30 10:40 in Shanghai: daytime
 SIGNATURE = re.compile(r"【([^】]*)】")
 
 
-def test_content_heldout_through_replay() -> None:
-    with CONTENT.open(encoding="utf-8", newline="") as handle:
+@pytest.mark.parametrize("name", ["content-heldout.tsv", "content-heldout-2.tsv"])
+def test_content_heldout_through_replay(name: str) -> None:
+    with (DATA / name).open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
     settings = Settings.from_env({})
     trace: list[bytes] = []
@@ -48,6 +50,6 @@ def test_content_heldout_through_replay() -> None:
     reasons = {r["value"]["msg_id"]: r["value"]["reason"] for r in out if r["topic"] in decided}
     wrong = [f"  {row['expected']} -> {reasons.get(f'c{n}')}: {row['content']!r}"
              for n, row in enumerate(rows) if reasons.get(f"c{n}") != row["expected"]]
-    print(f"\ncontent held-out: {len(rows) - len(wrong)} of {len(rows)} decided as labelled")
+    print(f"\n{name}: {len(rows) - len(wrong)} of {len(rows)} decided as labelled")
     print("\n".join(wrong))
     assert not wrong

@@ -17,7 +17,7 @@ from app.records import APPROVED, DROPPED
 from app.replay import replay
 from app.settings import Settings
 from tests.kafka_io import trace_line
-from tests.reply_trace import DEV, HELD_OUT, load, records, score
+from tests.reply_trace import DEV, HELD_OUT, HELD_OUT_2, load, records, score
 
 POLICY = Path(__file__).resolve().parents[1] / "policy.example.toml"
 START_MS = 1_796_000_000_000  # 2026-11-30 01:33 UTC = 09:33 in Shanghai: daytime
@@ -32,12 +32,13 @@ def replay_reasons(path: Path, tag: str) -> dict[str, str]:
     return {r["value"]["msg_id"]: r["value"]["reason"] for r in out if r["topic"] in decided}
 
 
-@pytest.mark.parametrize(("name", "path"), [("development", DEV), ("held-out", HELD_OUT)])
+@pytest.mark.parametrize(("name", "path"), [
+    ("development", DEV), ("held-out", HELD_OUT), ("held-out-2", HELD_OUT_2)])
 def test_replies_end_to_end_through_replay(name: str, path: Path) -> None:
     if not path.exists():
         pytest.skip(f"{path.name} is not in this checkout")
     replies = load(path)
-    result = score(replies, replay_reasons(path, name[:3]), name[:3])
+    result = score(replies, replay_reasons(path, name), name)
     print(f"\nend to end (replay) {result.line(name)}")
     for miss in result.misses:
         print(f"  {miss}")

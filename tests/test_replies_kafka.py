@@ -11,7 +11,7 @@ from app.policy import load_policy
 from app.replay import replay
 from app.settings import Settings
 from tests.kafka_io import consume, publish, trace_line
-from tests.reply_trace import DEV, HELD_OUT, load, records, score
+from tests.reply_trace import DEV, HELD_OUT, HELD_OUT_2, load, records, score
 from tests.test_consent_kafka import POLICY, daytime_in_shanghai_ms
 
 pytestmark = pytest.mark.kafka
@@ -21,7 +21,8 @@ def test_reply_corpora_through_the_worker(worker_factory, kafka: str) -> None:
     worker = worker_factory().start()
     topics = worker.topics
     corpora = [(name, tag, load(path)) for name, tag, path in
-               (("development", "dev", DEV), ("held-out", "hel", HELD_OUT)) if path.exists()]
+               (("development", "dev", DEV), ("held-out", "ho1", HELD_OUT),
+                                 ("held-out-2", "ho2", HELD_OUT_2)) if path.exists()]
     start = daytime_in_shanghai_ms()
     published = [(topic_id, orjson.dumps(value), ts) for _, tag, replies in corpora
                  for topic_id, value, ts in records(replies, start, tag)]
