@@ -303,9 +303,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if getattr(args, "policy", None) and not Path(args.policy).exists():
-        raise SystemExit(f"policy file {args.policy} not found (--policy or $SENDGUARD_POLICY; "
-                         f"`sendguard policy-example > policy.toml` writes the example)")
+    if getattr(args, "policy", None) and not Path(args.policy).is_file():
+        print(f"policy file {args.policy} not found (--policy or $SENDGUARD_POLICY; "
+              f"`sendguard policy-example > policy.toml` writes the example)", file=sys.stderr)
+        return 2  # as for any file that cannot be read
     return int(args.func(args) or 0)
 
 

@@ -145,6 +145,16 @@ def test_a_missing_file_or_a_directory_is_one_line_and_exit_2(tmp_path: Path,
     assert message.endswith(("not found", "is a directory, not a file"))
 
 
+def test_a_missing_policy_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    trace = tmp_path / "trace.jsonl"
+    trace.write_text(line() + "\n", encoding="utf-8")
+    for policy in (tmp_path / "missing.toml", tmp_path):
+        done = run_cli("--policy", str(policy), str(trace))
+        assert done.returncode == 2, done.stderr
+        [message] = done.stderr.splitlines()
+        assert message.startswith(f"policy file {policy} not found")
+
+
 def test_json_needs_summary_or_compare(tmp_path: Path) -> None:
     done = run_cli("--json", "-")
     assert done.returncode == 2
