@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from app.textnorm import fold
 from tests.test_rules import Recipient, at, policy
 
 NOON = "2026-11-22T12:00:00"
@@ -65,7 +66,8 @@ def test_marketing_without_a_notice_is_still_dropped() -> None:
     ("text", "phrase"),
     [("恭喜您中獎了", "中奖"), ("恭喜您中 奖了", "中奖"), ("恭喜您中。奖了", "中奖"),
      ("恭喜您中\u200b奖了", "中奖"), ("资金请转入安 全 账 户", "安全账户"),
-     ("资金请转入安全賬戶", "安全账户")],
+     ("资金请转入安全賬戶", "安全账户"), ("资金请转入安全帐户", "安全账户"),
+     ("资金请转入安全帳戶", "安全账户"), ("恭喜您中奨了", "中奖"), ("贷款秒到帳", "贷款秒到账")],
 )
 def test_banned_phrases_compare_in_compact_form(text: str, phrase: str) -> None:
     record = decide("notification", text)
@@ -90,3 +92,20 @@ def test_a_signature_in_look_alike_brackets_is_no_signature(signature: str) -> N
                               "category": "notification", "phone": "+8613812345678",
                               "content": f"{signature}您的订单已发货"}, at(NOON))
     assert emits[0].value["reason"] == "signature_invalid"
+
+
+@pytest.mark.parametrize(
+    ("phrase", "text"),
+    [("躺着赚钱", "在家躺著赚钱"), ("巅峰", "人生巅峯"), ("在线客服", "联系在綫客服"),
+     ("卫生局", "衞生局通知"), ("众筹", "眾籌平台"), ("这里", "點這裏领取")],
+)
+def test_banned_phrases_match_across_variant_characters(phrase: str, text: str) -> None:
+    """A policy phrase written in one form of a character matches content written in another
+    (异体字 that traditional → simplified leaves apart, and that it unifies), both ways."""
+    r = Recipient(policy(**{"content.banned_phrases": [phrase]}))
+    record = r.send(at(NOON), category="notification", tenant="jd", text=text)
+    assert record is not None
+    assert (record["reason"], record["detail"]) == ("banned_content", phrase)
+    r = Recipient(policy(**{"content.banned_phrases": [text]}))
+    record = r.send(at(NOON), category="notification", tenant="jd", text=fold(text))
+    assert record is not None and record["reason"] == "banned_content"
