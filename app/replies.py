@@ -319,7 +319,7 @@ _ZH_HOW_TO: Final = (
 # Not to be put or kept on a list (别把我加到你们的发送列表, 我不想在你们的名单上).
 _LISTED: Final = (
     "(?:别|不要|勿|请勿|不许|不准|不想|不愿意?|不希望|禁止|不用|不必)再?"
-    "(?:把我|将我|把我的?(?:号码|手机号|号|电话))?"
+    "(?:被|把我|将我|把我的?(?:号码|手机号|号|电话))?"
     "(?:加到|加入|加进|加在|放到|放进|放入|放在|列入|列进|列在|拉进|拉入|拉到|留在|保留在|待在|存在"
     "|存进|存入|登记在|在)(?:你们的?|贵公司的?|你家的?|这个|这些)?.{0,8}?"
     "(?:名单|列表|通讯录|数据库|群发|联系人|客户群|会员群|推送群)")
@@ -333,7 +333,8 @@ _REMOVE_VERB: Final = re.compile(
     "删除|删掉|删了|删|移除|移出|移走|去掉|去除|除名|清除|抹掉|拿掉|划掉|注销|撤掉|剔除|踢出")
 _REMOVE_OBJECT: Final = re.compile(
     "号码|手机号|电话|联系方式|名单|列表|通讯录|数据库|系统里|资料|个人信息|我的信息|把我|将我|删了?我"
-    "|移除我|去掉我|我从|删(?:掉|了|除)?(?:我的?)?(?:这个)?号")
+    "|联系人|我从|删(?:掉|了|除)?(?:我的?)?(?:这个)?号"
+    "|(?:删除|删掉|删了|删|移除|移出|去掉|去除|清除|拿掉|划掉|剔除|踢出|踢掉)我(?!的)")
 # Negators right before a keyword (不退订, 我没说要退订, 不要帮我退订, 不 TD).
 _ZH_NEGATED: Final = re.compile(
     "(?:不|别|勿|没|甭|莫|无需|无须|不用|不必|不需要|暂不|暂时不|先不|不想|不要|不打算|不准备|不是"
@@ -441,6 +442,10 @@ _EN_MSGS: Final = (
     r"(?:texts?|txts?|messages?|msgs?|sms|spam|ads|promos?|promotions?|marketing"
     r"|notifications?|alerts?|emails?|offers|deals|updates|calls)")
 _EN_PHRASES: Final = re.compile("|".join([
+    r"\b(?:make|get|let)\s+(?:this|these|them|it|(?:the|these|your|ur|all)\s+" + _EN_MSGS + r")\s+"
+    r"(?:to\s+)?(?:stop|end|cease)\b",
+    r"\b(?:what|which)\s+(?:word|keyword|code|command|letter|reply)\s+(?:stops|ends|cancels"
+    r"|unsubscribes)\b",
     r"\b(?P<pos>stop|quit|cease|discontinue|halt|end|enough)\s+(?:\w+\s+){0,2}?"
     r"(?:texting|txting|messaging|sending|spamming|contacting|calling|emailing|bothering"
     r"|harassing|bugging|pestering|mailing|writing|pinging|texts|messages|msgs)\b",
@@ -494,7 +499,8 @@ _EN_PHRASES: Final = re.compile("|".join([
     r"(?:sign(?:ed)?\s+up|subscribed?|opt(?:ed)?\s+in|optin|agreed?|consent(?:ed)?"
     r"|ask(?:ed)?\s+for\s+(?:this|these|them|it|your|any))\b",
     r"\bwho\s+(?:gave|sold)\s+you\s+my\b|\b(?:how|where)\s+did\s+you\s+get\s+my\b",
-    r"\b(?:dont|do\s+not|doesnt|does\s+not|no\s+longer|never)\s+(?:want|wish|need|like)\s+(?:to\s+)?"
+    r"\b(?:dont|do\s+not|doesnt|does\s+not|no\s+longer|never)\s+(?:wants?|wish(?:es)?|needs?"
+    r"|likes?)\s+(?:to\s+)?"
     r"(?:(?:receive|get|getting|receiving|see|hear)\s+(?:\w+\s+){0,2}?"
     r"|(?:any|your|these|this|those|the|ur|such|more)\s+(?:\w+\s+)?|)" + _EN_MSGS + r"\b",
     r"\b(?:dont|do\s+not|no\s+longer)\s+want\s+to\s+(?:receive|get|hear\s+from)\b",
@@ -522,7 +528,7 @@ _EN_HOW: Final = re.compile(
     r"|\bwhat\s+(?:do|should|can|must|would|shall)\s+(?:i|we)\s+(?:text|txt|reply|send|type"
     r"|write|say|respond|enter|put|answer)\b"
     r"|\b(?:what|which)(?:s|\s+is)?\s+(?:the\s+)?(?:word|keyword|code|command|letter|reply"
-    r"|text)\s+(?:to|for|do|should|that|i)\b")
+    r"|text)\s+(?:to|for|do|should|that|i|stops|ends|will\s+stop)\b")
 _POSITIVE_GROUPS: Final = ("pos", "pos2", "pos3", "pos4", "pos5", "pos6", "grievance")
 _SPACED_LETTERS: Final = re.compile(r"(?<![a-z0-9])([a-z0-9]) (?=[a-z0-9](?![a-z0-9]))")
 _ZEROS: Final = re.compile(r"0{4,}")

@@ -358,7 +358,8 @@ def test_a_code_fused_into_a_word_or_asked_about_does_not(text: str) -> None:
      # how, or by what means
      "有没有办法不再收到", "退订回复什么", "发什么字能停掉", "怎么才能收不到你们的广告",
      "Is there any way to opt out?", "what do I text to stop these?",
-     "What's the keyword to unsubscribe?"],
+     "What's the keyword to unsubscribe?", "Is there any way to make this stop?",
+     "what word stops these texts?"],
 )  # fmt: skip
 def test_refusals_in_other_words(text: str) -> None:
     assert classify_reply(text).intent is ReplyIntent.UNSUBSCRIBE
@@ -370,7 +371,8 @@ def test_refusals_in_other_words(text: str) -> None:
      "我把照片删了", "报警器坏了能上门修吗", "I want to file a complaint about the delivery",
      "I filed my taxes already", "退订收费吗", "will unsubscribing cancel my account?",
      "回TD是退订吗", "is there a fee to unsubscribe?", "怎么不发货", "怎么不发了？",
-     "what's the code for the wifi?"],
+     "what's the code for the wifi?", "stops texts from strangers, nice app", "删掉我的订单",
+     "how do I get the bus to stop here"],
 )  # fmt: skip
 def test_near_misses_of_those_refusals(text: str) -> None:
     assert classify_reply(text).intent is ReplyIntent.NONE
