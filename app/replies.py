@@ -206,8 +206,8 @@ _LATIN_TRIGGERS: Final = [
             "email bother harass bug ping write send spam report sue suing fcc ftc tcpa "
             "attorney lawyer illegal lawsuit wrong sign subscri permission consent withdraw "
             "rescind retract who how where leave alone screw fuck piss bugger block still "
-            "receiv getting interest disturb complain ofcom crtc acma bbb dnc regulator police "
-            "cops td t r n"),
+            "receiv getting interest disturb complain ofcom crtc acma bbb dnc police cops "
+            "td t r n"),
     "no more", "no longer", "want out", "go away", "go to hell", "get lost", "cut it out",
     "knock it off", "done with", "finished with", "through with"]
 _CJK_TRIGGERS: Final = (
@@ -271,7 +271,7 @@ _WANT_NOT: Final = (
 _COMPLAINT: Final = (
     "12321|12315|工信部|通管局|通信管理局|消协|消费者协会|市场监管|(?:打|拨打|找|去|向)315"
     "|报警(?!器|灯|系统|装置|按钮|声|铃)"
-    "|(?:投诉|举报|检举|起诉|曝光|告发|告你们?|告到)(?=$|(?:你们?+|您|贵公司)(?!的?(?:快递|客服|骑手|师傅|司机|员工"
+    "|(?:投诉|举报|检举|起诉|曝光|(?<![广公通预布转])告(?:发|你们?|到))(?=$|(?:你们?+|您|贵公司)(?!的?(?:快递|客服|骑手|师傅|司机|员工"
     "|店|商品|产品|服务|订单|物流))|贵|公司|这(?:个号|种|些|类|条|号|样)|号|短|信|广|骚|垃|到|给|去"
     "|了|过|完|成功|啊|吧|呀|的|哦|呢|啦|嘛|工信|12321|12315|电信|移动|联通|运营商|营销|推|滥|乱|一下|死|此"
     "|该|本|哈|无良|商家)"
@@ -430,6 +430,12 @@ _COMMERCE_WORDS: Final = _words(
     "delivery package payment check cheque flight flights ticket tickets shipment trip room "
     "hotel table meeting class lesson ride car purchase transaction item items cart account "
     "plan")
+_PURCHASE_WORDS: Final = _COMMERCE_WORDS | _words(
+    "bill bills billing charge charges refund service staff driver courier rider store shop "
+    "product products technician agent employee waiter food repair installation")
+_MESSAGE_WORDS: Final = _words(
+    "text texts txt txts message messages msgs msg sms spam ads promos promotions marketing "
+    "notifications alerts calls number")
 _ABOUT_WORDS: Final = _words(
     "what whats wat mean means meaning meant cost costs charge charged charges fee fees free "
     "happen happens happened affect affects difference explain whether work works")
@@ -489,9 +495,9 @@ _EN_PHRASES: Final = re.compile("|".join([
     r"|made|submitted|sent|registered|against)"
     r"|complain(?:ed|ing|s)?\s+(?:to|about\s+(?:you|u|this|these|your|ur|the\s+"
     + _EN_MSGS + r")))\b",
-    r"\b(?:ofcom|crtc|acma|bbb|dnc|regulators?|better\s+business\s+bureau"
+    r"\b(?:ofcom|crtc|acma|bbb|dnc|better\s+business\s+bureau"
     r"|do\s+not\s+call\s+(?:list|registry|register))\b"
-    r"|\b(?:call|calling|called|contact|contacting|going\s+to|go\s+to)\s+the\s+(?:police|cops)\b",
+    r"|\b(?:call|calling|called|contact|contacting)\s+the\s+(?:police|cops)\b",
     r"\b(?:fcc|ftc|tcpa|spam|spammer|spammers|spamming|spammy|harassment|harassing|harass"
     r"|lawsuit)\b|\battorney\s+general\b",
     r"\bwrong\s+(?:number|person|phone|guy|girl|no)\b",
@@ -713,8 +719,9 @@ def _english_refusal(words: list[str], question: bool) -> str | None:
             before = joined[:match.start()].split()
             if _negated(before, len(before)) or _asks_about_en(words, question):
                 continue
-            if match.group("grievance") is not None and _commerce(joined[match.end():].split()):
-                continue  # a complaint about an order or a delivery
+            if match.group("grievance") is not None and _about_a_purchase(
+                    joined[match.end():].split()):
+                continue  # a complaint about an order, a bill, a driver
         return match.group().strip()
     for i, word in enumerate(words):
         if word in _STRONG or word in _WEAK or _ZEROS.fullmatch(word) or _repeated_code(word):
@@ -779,6 +786,11 @@ def _commerce(rest: list[str]) -> bool:
         w in _OBJECT_WORDS and w not in ("my", "your", "the", "to", "of", "for", "from", "on",
                                          "with", "it", "this", "that", "any", "number")
         for w in rest)
+
+
+def _about_a_purchase(rest: list[str]) -> bool:
+    """Words after a complaint that make it one about a purchase or a service, not messages."""
+    return any(w in _PURCHASE_WORDS for w in rest) and not any(w in _MESSAGE_WORDS for w in rest)
 
 
 def _negated(words: list[str], i: int) -> bool:

@@ -372,7 +372,8 @@ def test_refusals_in_other_words(text: str) -> None:
      "I filed my taxes already", "退订收费吗", "will unsubscribing cancel my account?",
      "回TD是退订吗", "is there a fee to unsubscribe?", "怎么不发货", "怎么不发了？",
      "what's the code for the wifi?", "stops texts from strangers, nice app", "删掉我的订单",
-     "how do I get the bus to stop here"],
+     "how do I get the bus to stop here", "转告你们经理一声", "my gas regulator is leaking",
+     "I would like to make a complaint about my bill", "going to the police station later"],
 )  # fmt: skip
 def test_near_misses_of_those_refusals(text: str) -> None:
     assert classify_reply(text).intent is ReplyIntent.NONE
