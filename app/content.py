@@ -25,16 +25,33 @@ from app.textnorm import compact, fold
 # not the start of a word or of another instruction (回复R重新订阅).
 _CODE: Final = r"(?:td|t|n|r|0{4,})(?![a-z0-9])(?!重新|恢复|订阅|开通|查询|确认|领取|参与|办理)"
 _REPLY_ZH: Final = r"(?:回复?|发送?|编辑|输入)(?:短信)?"
+# A condition that names no refusal word: "if you'd rather not receive (these messages), reply
+# TD" (如不想再收到此类短信，请回复TD; 若不需要请回N). What it may not want is messages, a
+# service or nothing named, never another thing (如不需要发票请回复N is an ordinary question).
+_ZH_CONDITION: Final = (
+    "(?:如果?|若|假如|要是|倘若)(?:您|你)?(?:不想要?|不愿意?|不希望|不需要|不再需要|无需|不要|拒绝|不愿再)"
+    "再?(?:收到|接收|接到|收|获取|看到|订阅)?"
+    "(?:此类|这类|这些|该类|类似|相关|后续|更多|我们的?|我司的?|我行的?|本|此|该)?"
+    "(?:营销|推广|广告|优惠|活动)?(?:短信|信息|消息|推送|通知|提醒|简讯|讯息|服务|打扰|被打扰)?"
+    "(?:的话)?(?:请|请您|您可|可|即可|可以|直接)*"
+)
 _ZH_INSTRUCTION: Final = re.compile(
     rf"{_REPLY_ZH}{_CODE}(?:到\d+)?(?:即可|可|就能|就可以|可以)?(?:退订|拒收|退出|取消订阅|免打扰)"
     rf"|(?:退订|拒收|取消订阅|退出|拒绝接收|免打扰)(?:短信|信息|消息)?(?:请|请您|可|即可|您可)?"
     rf"{_REPLY_ZH}{_CODE}"
+    rf"|{_ZH_CONDITION}{_REPLY_ZH}{_CODE}(?!取消(?!订阅|推送|短信|信息)|改|预约|预订)"
 )
 # English: reply / text / send, then an opt-out keyword (quotes folded to ASCII and dropped).
 _EN_INSTRUCTION: Final = re.compile(
     r"\b(?:reply|replying|respond|text|txt|send|sms|msg|message)\s+(?:with\s+|back\s+)?"
     r"[\"']?\s*(?:stop|stopall|unsubscribe|unsub|optout|opt\s*-?\s*out|td|arret)\b"
     r"|\b(?:to\s+)?(?:opt\s*-?\s*out|unsubscribe)\b[^.!?\n]{0,24}?\b(?:reply|text|txt|send)\b"
+    # the condition names no keyword, the code any: "to stop receiving these, reply N"
+    r"|\b(?:to\s+(?:stop|end|quit)\s+(?:receiving|getting|these|this|our|all|future|further)"
+    r"|if\s+you\s+(?:no\s+longer|dont|do\s+not|would\s+rather\s+not)\s+(?:wish|want|like)?\s*"
+    r"(?:to\s+)?(?:receive|get|hear)\s+(?:\w+\s+){0,3}?(?:texts|messages|alerts|sms|marketing"
+    r"|promotions|notifications|offers|updates|from\s+us))\b[^.!?\n]{0,40}?"
+    r"\b(?:reply|text|txt|send|respond)\s+(?:with\s+)?[a-z0-9]{1,12}\b"
 )
 
 _EN_WORDS: Final = ("repl", "respond", "text", "txt", "send", "sms", "msg", "message", "opt",

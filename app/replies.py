@@ -10,24 +10,30 @@ means"); a false one costs one recipient's marketing for one tenant until a new 
 reply is read by meaning, not matched against listed strings:
 
 1. Normalise once (app/textnorm.py): invisible characters removed, NFKC (full width), case
-   folded, traditional → simplified, quote and bracket look-alikes unified. Letters typed
-   apart are joined ("T D", "S T O P"), a letter held down is one ("stooop").
+   folded, traditional → simplified, variant characters, quote and bracket look-alikes
+   unified. Letters typed apart are joined ("T D", "S T O P"), a letter held down is one
+   ("stooop"); a long English keyword with one typing slip is the keyword (unsubscrbe,
+   unsubsribe, opt ot, cancle; see "typing slips"), STOP only swapped or doubled (stpo, stopp).
 2. Split into clauses at sentence punctuation and line breaks. The reply is an UNSUBSCRIBE
    when any clause refuses:
    - a keyword: R, T, TD, N, 0000 (four or more zeros), 退订, 拒收, 取消订阅, STOP, STOPALL,
      UNSUBSCRIBE, CANCEL, END, QUIT, REVOKE, OPTOUT, ARRET, repeated, quoted, spaced, or in the
      instruction chain (回复TD退订, 退订回T, 拒收请回复R), with any reason, politeness or
-     emotion around it ("TD 不需要", "退订太烦了", "stop please not interested");
-   - a refusal in plain words: 别再发了, 不要给我发短信, 不想收到, 不需要这些广告, 取消这个短信,
-     请勿打扰; stop texting me, no more messages, don't text me, leave me alone, I don't want
-     these texts;
-   - a request to remove the number: 把我的号码删了, 从名单里删除; remove my number, take me off
-     your list;
-   - a complaint or threat: 投诉, 举报, 12321, 工信部, 骚扰, 垃圾短信, 天天发, 退订了还发, 拉黑,
-     烦死了, 滚, 我没订阅过, 哪来的我的号码; report you, spam, harassment, wrong number, I never
-     signed up, why do you keep texting me;
-   - a question HOW to refuse: 怎么退订, 退订怎么操作, how do I stop these (asking twice is the
-     obstruction MIIT forbids).
+     emotion around it ("TD 不需要", "退订太烦了", "stop please not interested"); a code set
+     apart at the start of a Chinese clause refuses whatever follows ("TD 一天发八百条有意思吗")
+     unless that asks about the code (TD 是什么意思);
+   - a refusal in plain words, to me or to this number: 别再发了, 不要给我发短信, 以后别往这个号
+     发, 不想收到, 不需要这些广告, 取消这个短信, 请勿打扰; stop texting me, no more messages,
+     don't text this number, leave me alone, I don't want these texts;
+   - a request to be off a list, or not on it: 把我的号码删了, 从名单里删除, 删号, 别把我加到你们
+     的发送列表, 我不想在你们的名单上; remove my number, take me off your list;
+   - a complaint or report, done or threatened: 投诉, 已举报, 检举, 告你们, 报警, 12321, 12315,
+     工信部, 消协, 骚扰, 垃圾短信, 天天发, 退订了还发, 拉黑, 烦死了, 滚, 我没订阅过, 哪来的我的号码;
+     report you, file a complaint, the FCC, spam, harassment, wrong number, I never signed up,
+     why do you keep texting me;
+   - a question HOW, or by what means, to refuse: 怎么退订, 有没有办法不再收到, 退订回复什么, how
+     do I stop these, is there a way to opt out, what do I text to stop these (asking twice is
+     the obstruction MIIT forbids).
 3. A keyword clause does not refuse when
    - it is negated: a negator right before it (不退订, 不要退订, 我没说要退订, don't stop,
      never unsubscribe); punctuation ends a negation ("不，退订" refuses, "不 退订" does not);
@@ -42,12 +48,18 @@ reply is read by meaning, not matched against listed strings:
    politeness, emotion, a reason or messages around them ("cancel please", "end these texts").
 4. Otherwise RESUBSCRIBE (START, UNSTOP, YES, SUBSCRIBE, 订阅, 重新订阅, 恢复接收, 取消退订) if
    every clause is one or mere politeness (a resubscribe must stand alone: "No, YES" is none),
-   HELP (HELP, INFO, 帮助, 求助) if a clause is one, else NONE. Unsubscribe always wins.
+   HELP (HELP, INFO, 帮助, 求助) if a clause is one, else NONE. Unsubscribe wins, but for:
+5. RESUBSCRIBE when a reply recounts or undoes an EARLIER unsubscribe and explicitly asks to
+   subscribe again (之前退订了，现在想重新订阅; 取消之前的退订; I opted out last year but want
+   texts again): every clause is read again without the request and the recounted refusal,
+   and any clause that still refuses wins ("I unsubscribed and you still text me", 之前退订了，
+   不想重新订阅 are unsubscribes).
 
 Judgment calls (NONE): Y, 是, 好的, 1, 000, NO, "no thanks", "not interested", 不需要, 不要了,
-拒绝, 取消 and 开通 alone answer a question or an offer. Scope is "all" only for STOPALL and
-an English keyword followed by ALL (STOP ALL, UNSUBSCRIBE ALL); 全部退订 means everything from
-this sender.
+拒绝, 取消 and 开通 alone answer a question or an offer. (UNSUBSCRIBE): a code set apart from
+the word it belongs to ("T 恤多少钱", "N 年没用过了") reads as a code. Scope is "all" only for
+STOPALL and an English keyword followed by ALL (STOP ALL, UNSUBSCRIBE ALL); 全部退订 means
+everything from this sender.
 
 Bounded time: every step is a linear pass in C or reads one clause. Clauses are found from
 their trigger words (the text between is skipped), and each distinct clause is read once. Two
@@ -124,23 +136,88 @@ _SEP_ONE: Final = "|".join(
 _SEP: Final = re.compile(_SEP_ONE)  # (symmetric: it finds the same in the reversed text)
 _SEP_RUN: Final = re.compile(f"(?:{_SEP_ONE})+")
 
-# What a refusal clause must hold one of: a Latin word beginning (the letter codes alone),
-# 0000, 12321, or a Chinese character of the units below.
+# --- typing slips ----------------------------------------------------------------------------
+# A long English keyword with one slip after its first letter (a letter dropped, doubled or
+# added, two neighbours swapped, one wrong) is still that keyword: unsubscrbe, unsubsribe,
+# optot, cancle. Only long keywords: a short word is one slip from too many others (step,
+# shop, top), so STOP counts only swapped or doubled (stpo, sotp, stopp). Real words among the
+# slips (cancer, remote, deleted) are words, not slips.
+_SLIP_STRONG: Final = ("unsubscribe", "optout", "stopall")  # refuse as the keyword would
+_SLIP_WEAK: Final = ("cancel", "revoke", "remove", "delete")  # only among politeness
+_NOT_SLIPS: Final = _words(
+    "cancer cancels chancel remote removes removed remover revote revoked revokes delate "
+    "deletes deleted deleter stoop")
+_LETTERS: Final = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _slips(word: str) -> list[str]:
+    """Every word one slip from `word` that keeps its first letter (the word itself too)."""
+    out = [word]
+    for i in range(1, len(word) + 1):
+        out += [word[:i] + c + word[i:] for c in _LETTERS]  # added, or doubled
+        if i < len(word):
+            out += [word[:i] + c + word[i + 1:] for c in _LETTERS]  # wrong
+            out.append(word[:i] + word[i + 1:])  # dropped
+        if i + 1 < len(word):
+            out.append(word[:i] + word[i + 1] + word[i] + word[i + 2:])  # swapped
+    return out
+
+
+def _swapped_or_doubled(word: str) -> list[str]:
+    out = [word[:i] + word[i - 1] + word[i:] for i in range(1, len(word) + 1)]
+    return out + [word[:i] + word[i + 1] + word[i] + word[i + 2:] for i in range(1, len(word) - 1)]
+
+
+def _slip_table() -> dict[str, str]:
+    table: dict[str, str] = {}
+    for keyword in _SLIP_STRONG + _SLIP_WEAK:
+        for slip in _slips(keyword):
+            table.setdefault(slip, keyword)
+    for slip in _swapped_or_doubled("stop"):
+        table.setdefault(slip, "stop")
+    return {slip: keyword for slip, keyword in table.items()
+            if slip != keyword and slip not in _NOT_SLIPS}
+
+
+_SLIP: Final = _slip_table()  # slip → the keyword it is
+_WEAK_SLIP: Final = frozenset(slip for slip, keyword in _SLIP.items()
+                              if keyword in _SLIP_WEAK or keyword == "stop")
+
+
+def _slip_pattern(word: str) -> str:
+    """A regex for `word` or one slip of it (as `_slips`): one alternative per kind and place of
+    slip, after the literal first letter, so the trigger scan finds slips without listing them
+    (and skips to the first letter in C)."""
+    alts = [word[1:]]
+    for i in range(1, len(word) + 1):
+        alts.append(f"{word[1:i]}[a-z]{word[i:]}")
+        if i < len(word):
+            alts.append(f"{word[1:i]}[a-z]?{word[i + 1:]}")
+        if i + 1 < len(word):
+            alts.append(word[1:i] + word[i + 1] + word[i] + word[i + 2:])
+    return f"{word[0]}(?<![a-z0-9]{word[0]})(?:{'|'.join(alts)})"
+
+
+# What a refusal clause must hold one of: a Latin word beginning (the letter codes alone, or a
+# slip of a keyword), 0000, 12321, or a Chinese character of the units below.
 _LATIN_TRIGGERS: Final = [
     *_split("stop unsub opt cancel end quit revoke arret arrêt halt cease discontinue enough "
             "remov delet erase drop lose purge scrub off text txt messag msg sms contact call "
             "email bother harass bug ping write send spam report sue suing fcc ftc tcpa "
             "attorney lawyer illegal lawsuit wrong sign subscri permission consent withdraw "
             "rescind retract who how where leave alone screw fuck piss bugger block still "
-            "receiv getting interest disturb td t r n"),
+            "receiv getting interest disturb complain ofcom crtc acma bbb dnc police cops "
+            "td t r n"),
     "no more", "no longer", "want out", "go away", "go to hell", "get lost", "cut it out",
     "knock it off", "done with", "finished with", "through with"]
 _CJK_TRIGGERS: Final = (
     "退订拒停接关推发传寄打扰烦联销轰收看信息讯送知告删移除去清抹拿划撤剔踢工通消监报投举诉曝"
-    "骚垃厌讨恶受够完吵滚病傻死残黑屏同授允注号电话醒违犯法骗")
+    "骚垃厌讨恶受够完吵滚病傻死残黑屏同授允注号电话醒违犯法骗名列录库")
 _TRIGGER: Final = re.compile("|".join(
     [*_CJK_TRIGGERS, "0000", "0 0", "12321", "12315", "315"]
-    + [f"{re.escape(w)}(?<![a-z0-9]{re.escape(w)})" for w in _LATIN_TRIGGERS]))
+    + [f"{re.escape(w)}(?<![a-z0-9]{re.escape(w)})" for w in _LATIN_TRIGGERS]
+    + [_slip_pattern(w) for w in _SLIP_STRONG + _SLIP_WEAK]
+    + [f"s(?<![a-z0-9]s)(?:{_alt([w[1:] for w in _SLIP if _SLIP[w] == 'stop'])})"]))
 
 # --- Chinese (matched on a clause's compact form: letters and digits only) ----------------
 _MSG: Final = "(?:短信|信息|消息|简讯|讯息|推送|通知|广告|营销|推广|推销|彩信|sms|msg)"
@@ -171,11 +248,15 @@ _CHAIN: Final = (
 _FAILED: Final = (
     f"(?:退订|退定|取消订阅|拒收|回复?(?:{_alt(_CODES)})|{_alt(_CODES)})了?(?:也|都|还是|了)?"
     "(?:不了|失败|没用|无效|不成功|没反应|不管用|不行|没有用)")
+# To this number, this phone (往这个号, 给本号码, 向本机, 到我这个手机上): refused like "me".
+_TO_NUMBER: Final = (
+    "(?:给|向|对|跟|为|往|朝|到)(?:我的?|我们的?)?(?:这个|这支|这部|这|此|本|该)?"
+    "(?:手机号码|手机号|号码|电话号码|电话|手机|号|机)(?:上|里|这儿?)?")
 _NEG_SEND: Final = (
     "(?:别|不要|勿|请勿|莫|甭|不许|不准|禁止|少|休想|不用再|不必再|不需要再|无需再|用不着再|千万别"
     "|千万不要|再也不要|再也别|不能再|不可以再|不得|以后不用|以后不必|以后别|以后不要|不想再)"
     "(?:他妈的?|特么的?|tmd|tm|nm|妈的)?(?:再|总|老|老是|天天|每天|一直|随便|乱)?"
-    "(?:给我|向我|对我|跟我|为我|往我这|往这|来)?再?"
+    f"(?:给我|向我|对我|跟我|为我|往我这|往这|来|{_TO_NUMBER})?再?"
     "(?:(?P<send>发送|传送|寄送|发|推送|推荐|推|群发|乱发|传|寄|打电话|打|联系|call)"
     "(?=$|了|啦|啊|吧|呀|哦|嘛|喽|咯|给我|到我|我|过来|来|再|谢谢|好吗|行吗|可以吗|ok|点|些"
     f"|什么|东西|东东|玩意|垃圾|这|那|此|{_DEM}|{_KIND}|{_MSG})"
@@ -188,10 +269,11 @@ _WANT_NOT: Final = (
     f"|(?:对|这种|这些|这类|你们的?){_KIND}?{_MSG}(?:我|就|都|真的?|以后|完全|一点)*"
     "(?:不需要|不想要|不要|不想收|不看|不想看|不感兴趣|没兴趣|没有兴趣)")
 _COMPLAINT: Final = (
-    "12321|12315|工信部|通管局|通信管理局|消协|消费者协会|市场监管|(?:打|拨打|找|去|向)315|报警"
-    "|(?:投诉|举报|起诉|曝光|告你|告到)(?=$|(?:你们?+|您|贵公司)(?!的?(?:快递|客服|骑手|师傅|司机|员工"
+    "12321|12315|工信部|通管局|通信管理局|消协|消费者协会|市场监管|(?:打|拨打|找|去|向)315"
+    "|报警(?!器|灯|系统|装置|按钮|声|铃)"
+    "|(?:投诉|举报|检举|起诉|曝光|(?<![广公通预布转])告(?:发|你们?|到))(?=$|(?:你们?+|您|贵公司)(?!的?(?:快递|客服|骑手|师傅|司机|员工"
     "|店|商品|产品|服务|订单|物流))|贵|公司|这(?:个号|种|些|类|条|号|样)|号|短|信|广|骚|垃|到|给|去"
-    "|了|啊|吧|呀|的|哦|呢|啦|嘛|工信|12321|12315|电信|移动|联通|运营商|营销|推|滥|乱|一下|死|此"
+    "|了|过|完|成功|啊|吧|呀|的|哦|呢|啦|嘛|工信|12321|12315|电信|移动|联通|运营商|营销|推|滥|乱|一下|死|此"
     "|该|本|哈|无良|商家)"
     "|骚扰"
     "|(?<![倒扔丢捡])垃圾(?!分类|袋|桶|箱|站|车|场|处理|回收|清运|费|食品|邮件)"
@@ -217,16 +299,42 @@ _COMPLAINT: Final = (
     "|(?:别|不要|勿|不许|不准|禁止)再?(?:使用|用|泄露|留着?|存)我的?(?:号码|手机号|电话|信息|资料)"
     "|(?:不记得|没印象)我?(?:有|曾经?)?(?:订阅|订过|同意|注册)"
     "|勿扰|免打扰")
+# A question how to stop them (有没有办法不再收到, 怎么才能收不到, 发什么字能停掉): a refusal, since
+# asking twice is the obstruction MIIT forbids.
+_ZH_UNRECEIVED: Final = (
+    "(?:(?:不再?|别再?|不用再|不会再)(?:收|接收|接到|看到)|收不到|退订|拒收|屏蔽"
+    "|(?:取消|关掉|关闭)(?:订阅|推送|短信|通知|提醒|这些|这个|它))")
+_ZH_UNSENT: Final = (
+    f"(?:(?:让|叫)?(?:他们|它|{_DEM})?{_KIND}?{_MSG}?"
+    "(?:(?:不再?|别再?|不要再?|不会再)(?:发|推|打扰)|停(?:下|掉|止|发)))")
+_ZH_HOW_TO: Final = (
+    "(?:有没有|有什么|有啥|什么|哪些?|没有|有无)(?:好的?)?(?:办法|方法|方式|途径|法子|招|渠道)"
+    f"(?:可以|能|才能|让|使|把|去)?.{{0,10}}?(?:{_ZH_UNRECEIVED}|(?:让|叫){_ZH_UNSENT})"
+    "|(?:怎么|怎样|如何|咋)(?:样|做)?(?:才能|才可以|可以|能|才|就能|去)?"
+    f"(?:{_ZH_UNRECEIVED}|(?:让|叫){_ZH_UNSENT})"
+    "|(?:怎么|怎样|如何|咋)(?:样|做)?(?:才能|才可以|可以|能|才|就能|去)(?:让|叫)?"
+    f"{_ZH_UNSENT}"
+    "|(?:回复?|发送?|输入|编辑|打)(?:什么|啥|哪个|哪几个|几)(?:字母|字|内容|数字|代码|指令|词)?"
+    f"(?:才能|才可以|可以|能|就能|就可以|就|才)?(?:{_ZH_UNRECEIVED}|{_ZH_UNSENT})")
+# Not to be put or kept on a list (别把我加到你们的发送列表, 我不想在你们的名单上).
+_LISTED: Final = (
+    "(?:别|不要|勿|请勿|不许|不准|不想|不愿意?|不希望|禁止|不用|不必)再?"
+    "(?:被|把我|将我|把我的?(?:号码|手机号|号|电话))?"
+    "(?:加到|加入|加进|加在|放到|放进|放入|放在|列入|列进|列在|拉进|拉入|拉到|留在|保留在|待在|存在"
+    "|存进|存入|登记在|在)(?:你们的?|贵公司的?|你家的?|这个|这些)?.{0,8}?"
+    "(?:名单|列表|通讯录|数据库|群发|联系人|客户群|会员群|推送群)")
 _UNITS: Final = re.compile(
     f"(?P<failed>{_FAILED})|(?P<halt>^停+(?:吧|啊|下|下来)?$)|(?P<chain>{_CHAIN})|(?P<verb>{_VERB})|(?P<code>{_CODE})|(?P<stop>停止)"
-    f"|(?P<negsend>{_NEG_SEND})|(?P<want>{_WANT_NOT})|(?P<complaint>{_COMPLAINT})")
+    f"|(?P<negsend>{_NEG_SEND})|(?P<want>{_WANT_NOT})|(?P<complaint>{_COMPLAINT})"
+    f"|(?P<listed>{_LISTED})|(?P<how>{_ZH_HOW_TO})")
 _STOP_ALONE: Final = re.compile(
     r"停止(?=$|了|吧|啊|谢谢|吧谢谢|!|" + _DEM + "|" + _MSG + ")")
 _REMOVE_VERB: Final = re.compile(
     "删除|删掉|删了|删|移除|移出|移走|去掉|去除|除名|清除|抹掉|拿掉|划掉|注销|撤掉|剔除|踢出")
 _REMOVE_OBJECT: Final = re.compile(
     "号码|手机号|电话|联系方式|名单|列表|通讯录|数据库|系统里|资料|个人信息|我的信息|把我|将我|删了?我"
-    "|移除我|去掉我|我从")
+    "|联系人|我从|删(?:掉|了|除)?(?:我的?)?(?:这个)?号"
+    "|(?:删除|删掉|删了|删|移除|移出|去掉|去除|清除|拿掉|划掉|剔除|踢出|踢掉)我(?!的)")
 # Negators right before a keyword (不退订, 我没说要退订, 不要帮我退订, 不 TD).
 _ZH_NEGATED: Final = re.compile(
     "(?:不|别|勿|没|甭|莫|无需|无须|不用|不必|不需要|暂不|暂时不|先不|不想|不要|不打算|不准备|不是"
@@ -235,6 +343,12 @@ _ZH_NEGATED: Final = re.compile(
 _ZH_ABOUT: Final = re.compile(
     "什么|啥|意思|收费|要钱|扣费|扣钱|花钱|付费|费用|免费|多少钱|影响|会不会|是不是|是否|有用|管用"
     "|为什么要|为啥要|干嘛要|干什么|吗|么$|有没有|会怎样|之后|以后还")
+# What a question about a code starts with, the code before it (TD 是什么意思, T 收费吗, R 有用吗).
+_ZH_ABOUT_START: Final = re.compile(
+    "(?:是|就是|算|代表|指|表示|什么|啥|有用|管用|有效|收费|要钱|扣费|免费|付费|怎么|咋|如何|吗|么|嘛"
+    "|意思|为什么|为啥|干嘛|干什么|对吗|对不对|行吗|好使|靠谱|真的|(?:能|可以|行)(?:吗|么|嘛)"
+    "|(?:能|可以|会|能不能|会不会)(?:用|生效|起作用|管用|退订|退掉|取消|收费|扣费|扣钱)"
+    "|(?:退订|拒收|取消订阅)(?:吗|么|嘛|的意思|是吧|对吧))")
 _ZH_HOW: Final = re.compile(
     "(?:怎么|怎样|如何|咋)(?:样|才能|才可以|可以|能|去|操作)?(?:退订|取消|拒收|不再?收|停止|关闭)"
     "|(?:退订|取消订阅|拒收)(?:要|该|应该)?(?:怎么|如何|怎样|咋)"
@@ -242,7 +356,8 @@ _ZH_HOW: Final = re.compile(
     "(?:退订|取消订阅|拒收)"
     "|(?:退订|拒收)(?:可以|行|好)(?:吗|么|不)"
     "|(?:回复?|发送?|输入)?什么(?:才能|才可以|可以|能|就能|就可以)?(?:退订|拒收|取消订阅)"
-    "|(?:退订|取消订阅|拒收)的?(?:方式|方法|办法|途径|流程|入口|链接)")
+    "|(?:退订|取消订阅|拒收)的?(?:方式|方法|办法|途径|流程|入口|链接)"
+    "|(?:退订|取消订阅|拒收)(?:要|该|应该|得|需要|的话)?(?:回复?|发送?|输入|编辑|打)(?:什么|啥|哪个|几)")
 _ZH_COMMERCE: Final = re.compile(
     "订单|单子|这单|那单|单号|酒店|宾馆|民宿|机票|飞机票|车票|火车票|高铁票|船票|门票|球票|电影票"
     "|演唱会|票|航班|房间|房|客房|预订|预约|预定|行程|座位|桌位|包间|课程|课|旅游|团购|套餐|会员|押金"
@@ -252,6 +367,18 @@ _ZH_RESUB: Final = re.compile(
     "^(?:请|我要|我想要?|帮我|麻烦|你好|您好|好的|要|我|申请|想)*"
     "(?:(?:重新|恢复|继续)?订阅|取消(?:退订|拒收)|(?:恢复|重新|继续)接收|开启推送)"
     f"{_OBJ}?(?:了|吧|啊|谢谢|谢了|哦|一下)*$")
+# Rule 5: a request to subscribe again, and an earlier refusal a reply recounts (之前退订了,
+# 我上个月不小心回了TD, 以前退订过) or undoes (取消之前的退订).
+_ZH_AGAIN: Final = re.compile(
+    "(?P<undo>(?:取消|撤销|撤回|撤消|作废)(?:之前|以前|上次|刚才|先前|我)?的?(?:退订|拒收))"
+    "|(?:重新|恢复|继续|再次)(?:订阅|接收|接受|开通|推送|收到?)|想(?:再|重新|继续)?(?:订阅|收到|接收)"
+    "|恢复(?=$|一下|吧|了|谢谢)")
+_ZH_EARLIER: Final = re.compile(
+    "(?:之前|以前|先前|早先|上次|上回|前几天|前阵子|前段时间|去年|上个?月|上周|曾经|当时|刚才|刚刚|不小心"
+    "|误|手滑)(?:我|已经|已|有|都|也)*(?:不小心|误|错|手滑)?(?:把|给)?(?:你们|它)?"
+    "(?:退订|退定|拒收|取消订阅|取消了订阅|(?:回复?|发)了?(?:td|t|r|n|0000|退订|stop))"
+    "(?:了|过)*(?:你们的?)?(?:短信|信息|消息|推送)?"
+    "|(?:退订|拒收|取消订阅)过")
 _ZH_HELP: Final = re.compile("^(?:我需要|需要|请|求|我要)?(?:帮助|求助)(?:一下|谢谢|啊|吧)*$")
 _POLITE: Final = re.compile(
     "^(?:谢谢|谢了|多谢|感谢|好的|好|ok|okay|thanks|thankyou|thx|please|pls|你好|您好|hi|hello|嗯|哦)+$")
@@ -259,6 +386,7 @@ _POLITE: Final = re.compile(
 # --- English (matched on a clause's words) -----------------------------------------------
 _STRONG: Final = frozenset({"stop", "stopall", "unsubscribe", "unsubscribed", "unsubscribing",
                             "unsub", "optout", "arret", "arrêt"})
+_LEADING_CODES: Final = frozenset({"td", "t", "r", "n"}) | _STRONG
 _WEAK: Final = frozenset({"cancel", "end", "quit", "revoke", "td", "t", "r", "n", "remove",
                           "delete", "halt", "cease", "block", "blocked", "enough"})
 _RESUB_WORDS: Final = frozenset({"start", "unstop", "yes", "subscribe", "resubscribe", "optin",
@@ -302,6 +430,12 @@ _COMMERCE_WORDS: Final = _words(
     "delivery package payment check cheque flight flights ticket tickets shipment trip room "
     "hotel table meeting class lesson ride car purchase transaction item items cart account "
     "plan")
+_PURCHASE_WORDS: Final = _COMMERCE_WORDS | _words(
+    "bill bills billing charge charges refund service staff driver courier rider store shop "
+    "product products technician agent employee waiter food repair installation")
+_MESSAGE_WORDS: Final = _words(
+    "text texts txt txts message messages msgs msg sms spam ads promos promotions marketing "
+    "notifications alerts calls number")
 _ABOUT_WORDS: Final = _words(
     "what whats wat mean means meaning meant cost costs charge charged charges fee fees free "
     "happen happens happened affect affects difference explain whether work works")
@@ -314,6 +448,10 @@ _EN_MSGS: Final = (
     r"(?:texts?|txts?|messages?|msgs?|sms|spam|ads|promos?|promotions?|marketing"
     r"|notifications?|alerts?|emails?|offers|deals|updates|calls)")
 _EN_PHRASES: Final = re.compile("|".join([
+    r"\b(?:make|get|let)\s+(?:this|these|them|it|(?:the|these|your|ur|all)\s+" + _EN_MSGS + r")\s+"
+    r"(?:to\s+)?(?:stop|end|cease)\b",
+    r"\b(?:what|which)\s+(?:word|keyword|code|command|letter|reply)\s+(?:stops|ends|cancels"
+    r"|unsubscribes)\b",
     r"\b(?P<pos>stop|quit|cease|discontinue|halt|end|enough)\s+(?:\w+\s+){0,2}?"
     r"(?:texting|txting|messaging|sending|spamming|contacting|calling|emailing|bothering"
     r"|harassing|bugging|pestering|mailing|writing|pinging|texts|messages|msgs)\b",
@@ -342,13 +480,24 @@ _EN_PHRASES: Final = re.compile("|".join([
     r"|sending|spamming|calling|contacting|emailing|bothering|harassing)\b",
     r"\b(?:still|again|constantly|always)\s+(?:texting|messaging|sending|spamming|calling"
     r"|contacting|emailing|bothering|harassing)\b",
-    r"\b(?:still|keep)\s+(?:getting|receiving)\s+(?:these|this|them|your|ur|the|" + _EN_MSGS[3:-1]
+    r"\b(?:still|keep)\s+(?:get|getting|receive|receiving)\s+(?:these|this|them|your|ur|the|"
+    + _EN_MSGS[3:-1]
     + r")\b",
     r"\b(?:be|get|been|being)\s+removed\b|\bwant\s+out\b",
     r"\b(?:never|didnt|did\s+not)\s+(?:give|gave|given)\s+(?:you\s+)?(?:permission|consent)\b",
     r"\b(?:illegal|lawyer|attorney)\b",
     r"\b(?:report|reporting|reported|sue|suing)\s+(?:you|u|ya|this|it|them|your|ur|to)\b",
     r"\b(?:will|gonna|going\s+to)\s+report\b",
+    r"\b(?P<grievance>(?:file|filed|filing|files|lodge|lodged|lodging|make|made|making|submit"
+    r"|submitted|submitting|raise|raised|register|registered|open|opened|put\s+in)\s+"
+    r"(?:a\s+|an\s+|my\s+)?(?:formal\s+|official\s+|written\s+)?complaints?"
+    r"|complaints?\s+(?:(?:has|have|was|were|is|are)\s+(?:been\s+|being\s+)?)?(?:filed|lodged"
+    r"|made|submitted|sent|registered|against)"
+    r"|complain(?:ed|ing|s)?\s+(?:to|about\s+(?:you|u|this|these|your|ur|the\s+"
+    + _EN_MSGS + r")))\b",
+    r"\b(?:ofcom|crtc|acma|bbb|dnc|better\s+business\s+bureau"
+    r"|do\s+not\s+call\s+(?:list|registry|register))\b"
+    r"|\b(?:call|calling|called|contact|contacting)\s+the\s+(?:police|cops)\b",
     r"\b(?:fcc|ftc|tcpa|spam|spammer|spammers|spamming|spammy|harassment|harassing|harass"
     r"|lawsuit)\b|\battorney\s+general\b",
     r"\bwrong\s+(?:number|person|phone|guy|girl|no)\b",
@@ -356,9 +505,10 @@ _EN_PHRASES: Final = re.compile("|".join([
     r"(?:sign(?:ed)?\s+up|subscribed?|opt(?:ed)?\s+in|optin|agreed?|consent(?:ed)?"
     r"|ask(?:ed)?\s+for\s+(?:this|these|them|it|your|any))\b",
     r"\bwho\s+(?:gave|sold)\s+you\s+my\b|\b(?:how|where)\s+did\s+you\s+get\s+my\b",
-    r"\b(?:dont|do\s+not|no\s+longer|never)\s+(?:want|wish|need|like)\s+(?:to\s+)?"
+    r"\b(?:dont|do\s+not|doesnt|does\s+not|no\s+longer|never)\s+(?:wants?|wish(?:es)?|needs?"
+    r"|likes?)\s+(?:to\s+)?"
     r"(?:(?:receive|get|getting|receiving|see|hear)\s+(?:\w+\s+){0,2}?"
-    r"|(?:any|your|these|this|those|the|ur|such|more)\s+(?:\w+\s+)?)" + _EN_MSGS + r"\b",
+    r"|(?:any|your|these|this|those|the|ur|such|more)\s+(?:\w+\s+)?|)" + _EN_MSGS + r"\b",
     r"\b(?:dont|do\s+not|no\s+longer)\s+want\s+to\s+(?:receive|get|hear\s+from)\b",
     r"\bnot\s+interested\s+in\s+(?:\w+\s+){0,2}?" + _EN_MSGS + r"\b",
     r"\b(?P<pos5>block)(?:ed|ing)?\s+(?:you|u|this|your|ur|the|number|sender)\b"
@@ -367,7 +517,25 @@ _EN_PHRASES: Final = re.compile("|".join([
     r"|get\s+off|get\s+removed|be\s+removed|turn\s+(?:\w+\s+)?off|block|stop(?:\s+(?:receiving"
     r"|getting|these|this|the|your|ur|them|all|it|" + _EN_MSGS[3:-1] + r")\b|\s*$))",
 ]))
-_POSITIVE_GROUPS: Final = ("pos", "pos2", "pos3", "pos4", "pos5", "pos6")
+_EN_AGAIN: Final = re.compile(
+    r"\b(?:(?P<undo>undo\s+(?:my\s+|the\s+|that\s+)?(?:unsubscribe|optout|stop))"
+    r"|resubscribe|resub|re\s+subscribe|subscribe\s+(?:me\s+)?(?:again|back)"
+    r"|(?:opt|sign|add|put)\s+(?:me\s+)?back(?:\s+(?:in|up|on))?|opt\s+(?:me\s+)?in\s+again"
+    r"|optin\s+again|sign\s+(?:me\s+)?up\s+again|(?:start|resume)\s+(?:again|sending|texting"
+    r"|messaging)|(?:want|like|get|receive|have|send)\s+(?:\w+\s+){0,3}?(?:texts?|messages?"
+    r"|alerts|offers|deals|updates|them|it)\s+(?:again|back)|unstop)\b")
+_EN_EARLIER: Final = re.compile(
+    r"\b(?:opted\s+out|unsubscribed|(?:texted|replied|sent|typed|said|hit|pressed|answered"
+    r"|responded)\s+(?:with\s+)?(?:stop|td|unsubscribe|end|cancel|quit|optout)"
+    r"|stopped\s+(?:your\s+|the\s+|these\s+)?(?:texts|messages|alerts|them))\b")
+# A question how, or by what means, to refuse: no question about the keyword.
+_EN_HOW: Final = re.compile(
+    r"\b(?:way|ways|option|options|means|method|methods)\s+(?:to|i\s+can|for\s+me\s+to)\b"
+    r"|\bwhat\s+(?:do|should|can|must|would|shall)\s+(?:i|we)\s+(?:text|txt|reply|send|type"
+    r"|write|say|respond|enter|put|answer)\b"
+    r"|\b(?:what|which)(?:s|\s+is)?\s+(?:the\s+)?(?:word|keyword|code|command|letter|reply"
+    r"|text)\s+(?:to|for|do|should|that|i|stops|ends|will\s+stop)\b")
+_POSITIVE_GROUPS: Final = ("pos", "pos2", "pos3", "pos4", "pos5", "pos6", "grievance")
 _SPACED_LETTERS: Final = re.compile(r"(?<![a-z0-9])([a-z0-9]) (?=[a-z0-9](?![a-z0-9]))")
 _ZEROS: Final = re.compile(r"0{4,}")
 _LATIN_RUN: Final = re.compile(r"[a-z0-9\u00c0-\u024f]+(?:[^a-z0-9\u00c0-\u024f\u3400-\u9fff]+"
@@ -401,6 +569,10 @@ def classify_reply(text: str) -> ReplyClass:
     if _WORD.search(prepared) is None:
         return ReplyClass(ReplyIntent.NONE, SCOPE_SENDER, None, normalised)
     keyword = _refusal(prepared)
+    again = _again(prepared) if len(prepared) <= SHORT_REPLY else None
+    if again is not None:  # (every refusal in it an earlier one it recounts: rule 5)
+        return ReplyClass(ReplyIntent.RESUBSCRIBE, SCOPE_SENDER, again[:KEYWORD_CHARS],
+                          normalised)
     if keyword is not None:
         keyword = keyword[:KEYWORD_CHARS]  # (0000... or tdtd... can be long)
         compact = keyword.replace(" ", "")
@@ -457,6 +629,9 @@ def _clause_refusal(clause: str, question: bool) -> str | None:
     found = _chinese_refusal(_NOT_WORD.sub("", spaced))
     if found is not None:
         return found
+    found = _leading_code(spaced)
+    if found is not None:
+        return found
     for run in _LATIN_RUN.findall(spaced):  # English words among Chinese ones
         words = run.split()
         if len(words) > 1:  # (a keyword alone is a code above, checked among its neighbours)
@@ -464,6 +639,18 @@ def _clause_refusal(clause: str, question: bool) -> str | None:
             if found is not None:
                 return found
     return None
+
+
+def _leading_code(spaced: str) -> str | None:
+    """A code set apart at the start of a Chinese clause ("TD 一天发八百条有意思吗", "R/换号了"):
+    what follows is a reason or a complaint in any words, unless it asks about the code (TD
+    是什么意思, T 收费吗). A code fused into a word (T恤, TD银行, N95) is no such code."""
+    first, _, rest = spaced.partition(" ")
+    word = _SLIP.get(first, first)
+    if not rest or not (word in _LEADING_CODES or _ZEROS.fullmatch(word) is not None
+                        or _repeated_code(word)):
+        return None
+    return word if _ZH_ABOUT_START.match(_NOT_WORD.sub("", rest)) is None else None
 
 
 def _spaced(clause: str) -> str:
@@ -523,19 +710,50 @@ def _asks_about(compact: str, kind: str) -> bool:
 def _english_refusal(words: list[str], question: bool) -> str | None:
     if not words:
         return None
+    slipped: frozenset[int] = frozenset()
+    if "opt" in words or any(w in _SLIP for w in words):
+        words, slipped = _unslipped(words)
     joined = " ".join(words)
     for match in _EN_PHRASES.finditer(joined):
         if any(match.group(g) is not None for g in _POSITIVE_GROUPS):
             before = joined[:match.start()].split()
             if _negated(before, len(before)) or _asks_about_en(words, question):
                 continue
+            if match.group("grievance") is not None and _about_a_purchase(
+                    joined[match.end():].split()):
+                continue  # a complaint about an order, a bill, a driver
         return match.group().strip()
     for i, word in enumerate(words):
         if word in _STRONG or word in _WEAK or _ZEROS.fullmatch(word) or _repeated_code(word):
-            keyword = _english_keyword(words, i, question)
+            if i in slipped:  # a slip of a short or weak keyword: only among politeness
+                keyword = word if _among_filler(words, i) and not _negated(words, i) \
+                    and not _asks_about_en(words, question) else None
+            else:
+                keyword = _english_keyword(words, i, question)
             if keyword is not None:
                 return keyword
     return None
+
+
+def _unslipped(words: list[str]) -> tuple[list[str], frozenset[int]]:
+    """The words with slips of keywords corrected ("opt ot" is optout), and where the
+    corrected words that count only among politeness are."""
+    out: list[str] = []
+    weak: set[int] = set()
+    for word in words:
+        if out and out[-1] == "opt" and _SLIP.get(f"opt{word}") == "optout" and word != "our":
+            out[-1] = "optout"
+            continue
+        if word in _WEAK_SLIP:
+            weak.add(len(out))
+        out.append(_SLIP.get(word, word))
+    return out, frozenset(weak)
+
+
+def _among_filler(words: list[str], i: int) -> bool:
+    """Nothing but politeness, emotion, a reason or messages around the keyword at i."""
+    return all(w in _LEAD for w in words[:i]) and all(
+        w in _TRAIL or _ZEROS.fullmatch(w) for w in words[i + 1:])
 
 
 def _repeated_code(word: str) -> bool:
@@ -560,10 +778,7 @@ def _english_keyword(words: list[str], i: int, question: bool) -> str | None:
     if word in _STRONG:
         return f"{word} all" if rest and rest[0] == "all" else word
     # Weak keywords and letter codes: a command only among politeness, emotion and reasons.
-    if all(w in _LEAD for w in words[:i]) and all(w in _TRAIL or _ZEROS.fullmatch(w)
-                                                  for w in rest):
-        return word
-    return None
+    return word if _among_filler(words, i) else None
 
 
 def _commerce(rest: list[str]) -> bool:
@@ -571,6 +786,11 @@ def _commerce(rest: list[str]) -> bool:
         w in _OBJECT_WORDS and w not in ("my", "your", "the", "to", "of", "for", "from", "on",
                                          "with", "it", "this", "that", "any", "number")
         for w in rest)
+
+
+def _about_a_purchase(rest: list[str]) -> bool:
+    """Words after a complaint that make it one about a purchase or a service, not messages."""
+    return any(w in _PURCHASE_WORDS for w in rest) and not any(w in _MESSAGE_WORDS for w in rest)
 
 
 def _negated(words: list[str], i: int) -> bool:
@@ -584,9 +804,12 @@ def _negated(words: list[str], i: int) -> bool:
 
 def _asks_about_en(words: list[str], question: bool) -> bool:
     """"does STOP cost anything", "what is td?": a question about the keyword; not "how do
-    I stop these" nor "can I unsubscribe?"."""
+    I stop these", "is there a way to opt out", "what do I text to stop these" nor "can I
+    unsubscribe?"."""
     starts_as_question = words[0] in _QUESTION_START
     if not (question or starts_as_question):
+        return False
+    if _EN_HOW.search(" ".join(words)) is not None:
         return False
     if "how" in words:
         at = words.index("how")
@@ -625,6 +848,75 @@ def _standing_alone(text: str) -> tuple[ReplyIntent, str | None]:
     if resubscribe is not None and not others:
         return ReplyIntent.RESUBSCRIBE, resubscribe
     return ReplyIntent.NONE, None
+
+
+def _again(text: str) -> str | None:
+    """RESUBSCRIBE after an earlier unsubscribe (rule 5): a request to subscribe again that is
+    not negated, in a reply whose every refusal is an earlier one it recounts or undoes. Each
+    clause is read without them; a clause that still refuses wins, fail safe."""
+    if _ZH_AGAIN.search(text) is None and _EN_AGAIN.search(text) is None:
+        return None  # (an ask split by punctuation is no ask: unsubscribe stands)
+    asked: str | None = None
+    earlier = False
+    read: set[str] = set()
+    for clause in _SEP.split(text):
+        spaced = _spaced(clause)
+        if not spaced or spaced in read:
+            continue
+        read.add(spaced)
+        if _CJK.search(spaced) is not None:
+            rest, ask, recounted = _without_history_zh(_NOT_WORD.sub("", spaced))
+        else:
+            rest, ask, recounted = _without_history_en(spaced)
+        if _WORD.search(rest) is not None and _clause_refusal(rest, False) is not None:
+            return None
+        asked = asked or ask
+        earlier = earlier or recounted
+    return asked if earlier else None
+
+
+def _without_history_zh(compact: str) -> tuple[str, str | None, bool]:
+    """The clause without its requests to subscribe again and the earlier refusals it recounts;
+    the first request (not negated); whether it recounts or undoes one."""
+    ask: str | None = None
+    earlier = False
+    kept: list[str] = []
+    pos = 0
+    for match in _ZH_AGAIN.finditer(compact):
+        if _ZH_NEGATED.search(compact[max(0, match.start() - 8):match.start()]) is not None:
+            continue
+        ask = ask or match.group()
+        earlier = earlier or match.group("undo") is not None
+        kept.append(compact[pos:match.start()])
+        pos = match.end()
+    kept.append(compact[pos:])
+    rest = " ".join(kept)
+    if _ZH_EARLIER.search(rest) is not None:
+        earlier = True
+        rest = _ZH_EARLIER.sub(" ", rest)
+    return rest, ask, earlier
+
+
+def _without_history_en(spaced: str) -> tuple[str, str | None, bool]:
+    """As `_without_history_zh`, for English words."""
+    ask: str | None = None
+    earlier = False
+    kept: list[str] = []
+    pos = 0
+    for match in _EN_AGAIN.finditer(spaced):
+        before = spaced[:match.start()].split()
+        if _negated(before, len(before)):
+            continue
+        ask = ask or match.group()
+        earlier = earlier or match.group("undo") is not None
+        kept.append(spaced[pos:match.start()])
+        pos = match.end()
+    kept.append(spaced[pos:])
+    rest = " ".join(kept)
+    if _EN_EARLIER.search(rest) is not None:
+        earlier = True
+        rest = _EN_EARLIER.sub(" ", rest)
+    return rest, ask, earlier
 
 
 def _resubscribe(words: list[str], compact: str) -> str | None:

@@ -11,6 +11,9 @@ keyboard, script or tricks. `fold` applies, in this order:
      space and joiners, direction marks, soft hyphen, BOM, tags...), variation selectors and
      the other default-ignorable fillers, so "回\\u200bT退订" is "回t退订";
    - traditional → simplified Chinese, OpenCC's character table (app/t2s.py): 退訂 → 退订;
+   - then variant characters (异体字) that conversion leaves apart, to the one mainland
+     standard form (`VARIANTS` below): 帐 → 账, 著 → 着, 囘 → 回, so 安全帳戶, 安全帐户 and
+     安全账户 read alike (裡/裏, 峯, 綫, 衛, 眾 are already unified by the conversion);
    - Cyrillic and Greek letters that look Latin to those letters (Т → t);
    - quote look-alikes to ASCII quotes (“ ” 「 」 『 』 → ", ‘ ’ → ') and bracket look-alikes
      to 【】 (〖〗〘〙〚〛⟦⟧; ︻︼ and ︗︘ through NFKC, which makes ［］ ASCII []).
@@ -51,6 +54,23 @@ _OPEN_BRACKETS: Final = "〖〘〚⟦"  # → 【 (NFKC already made ︻ 【, �
 _CLOSE_BRACKETS: Final = "〗〙〛⟧"  # → 】
 
 
+# Variant characters (异体字) that traditional → simplified leaves apart: each pair is one word's
+# two written forms, interchanged in practice (old, Japanese or Hong Kong forms, and pairs a
+# writer confuses) and never two different words in the texts rules read, so folding one into the
+# other can only make a phrase match, not change which phrase. The target is the mainland standard
+# form (通用规范汉字表); a traditional character converts first, then folds (帳 → 帐 → 账).
+VARIANTS: Final = {
+    "帐": "账", "著": "着", "囘": "回", "廻": "回", "囬": "回", "缐": "线", "衞": "卫",
+    "敍": "叙", "淸": "清", "槪": "概", "値": "值", "鎻": "锁", "粧": "妆", "燄": "焰", "襍": "杂",
+    "韮": "韭", "戸": "户", "囯": "国", "騐": "验", "馀": "余", "奨": "奖", "吿": "告", "靑": "青",
+    "縂": "总", "钜": "巨", "衹": "只", "祇": "只", "踨": "踪", "姪": "侄", "菓": "果", "窻": "窗",
+    "牎": "窗", "硷": "碱", "碁": "棋", "鬦": "斗", "鬭": "斗", "凾": "函", "峩": "峨", "甯": "宁",
+    "乗": "乘", "効": "效", "冐": "冒", "冦": "寇", "朶": "朵", "兎": "兔", "搾": "榨", "厰": "厂",
+    "疎": "疏", "恠": "怪", "砲": "炮", "礮": "炮", "蔴": "麻", "椀": "碗", "盌": "碗", "糭": "粽",
+    "烖": "灾", "稭": "秸", "煖": "暖",
+}
+
+
 def _table() -> list[str | None]:
     """The BMP translate table, indexed by code point: None deletes; astral code points are
     outside the list, which translate leaves as they are."""
@@ -58,7 +78,8 @@ def _table() -> list[str | None]:
     for first, last in _IGNORABLE_BMP:
         for code in range(first, last + 1):
             table[code] = None
-    pairs = [*zip(TRADITIONAL, SIMPLIFIED, strict=True),
+    pairs = [*((t, VARIANTS.get(s, s)) for t, s in zip(TRADITIONAL, SIMPLIFIED, strict=True)),
+             *VARIANTS.items(),
              *zip(_CONFUSABLE_FROM, _CONFUSABLE_TO, strict=True),
              *((q, '"') for q in _QUOTES), *((a, "'") for a in _APOSTROPHES),
              *((b, "【") for b in _OPEN_BRACKETS), *((b, "】") for b in _CLOSE_BRACKETS)]

@@ -31,7 +31,7 @@ CATEGORIES = {
     "keyword_bare", "keyword_noisy", "keyword_with_reason", "script_variant",
     "refusal_plain_zh", "refusal_plain_en", "remove_number", "complaint_threat",
     "howto_unsubscribe", "unsubscribe_failed", "negation", "question_about", "booking_cancel",
-    "lookalike", "ordinary_answer", "resubscribe", "help",
+    "lookalike", "ordinary_answer", "resubscribe", "help", "keyword_typo",
 }  # fmt: skip
 
 
@@ -293,6 +293,115 @@ def test_after_an_aside_only_unsubscribe_and_help_count() -> None:
     assert classify_reply("不，订阅").intent is ReplyIntent.NONE
     assert classify_reply("No, help").intent is ReplyIntent.HELP
     assert classify_reply("NO, STOP ALL").scope == "all"
+
+
+# --- (b) generalisation: phrasings beyond the listed ones -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "keyword"),
+    [("unsubscrbe", "unsubscribe"), ("unsubsribe please", "unsubscribe"),
+     ("UNSUSBCRIBE", "unsubscribe"), ("opt ot", "optout"), ("optuot", "optout"),
+     ("stopp", "stop"), ("stpo", "stop"), ("sotp please", "stop"), ("cancle please", "cancel"),
+     ("how do i unsubscibe?", "how do i unsubscribe"), ("unsubscrbe 谢谢", "unsubscribe")],
+)  # fmt: skip
+def test_a_keyword_with_one_slip_is_the_keyword(text: str, keyword: str) -> None:
+    got = classify_reply(text)
+    assert (got.intent, got.keyword) == (ReplyIntent.UNSUBSCRIBE, keyword)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["step", "shop", "top", "stoop", "spot", "post it", "stops at 5", "the cancer clinic",
+     "cancer", "remote", "deleted", "removed", "I opt for the blue one", "options?",
+     "stopp by later", "cancle my order", "don't unsubscrbe me", "what does unsubscibe do?"],
+)  # fmt: skip
+def test_words_near_a_keyword_and_slips_in_other_sentences_are_not(text: str) -> None:
+    assert classify_reply(text).intent is ReplyIntent.NONE
+
+
+def test_every_slip_is_found_by_the_trigger_scan() -> None:
+    """The trigger scan (which clauses are read) finds each slip the word table knows."""
+    for slip in replies._SLIP:
+        match = replies._TRIGGER.search(f"x {slip}")
+        assert match is not None and match.start() == 2, slip
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["TD 一天发八百条有意思吗", "T 一个礼拜七八条谁顶得住", "R/我早就不用这个号了",
+     "0000 一晚上响了五次", "TD 能不能消停点", "Td 我是学生没钱买", "TD 一天發八百條有意思嗎"],
+)  # fmt: skip
+def test_a_code_set_apart_before_any_complaint_refuses(text: str) -> None:
+    assert classify_reply(text).intent is ReplyIntent.UNSUBSCRIBE
+
+
+@pytest.mark.parametrize(
+    "text", ["T恤有XL码吗", "TD银行的卡能用吗", "N95还有货吗", "R语言课程什么时候开始",
+             "TD 是什么意思", "T 收费吗", "R 有用吗", "TD 退订吗"],
+)  # fmt: skip
+def test_a_code_fused_into_a_word_or_asked_about_does_not(text: str) -> None:
+    assert classify_reply(text).intent is ReplyIntent.NONE
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["以后别往这个号发短信", "不要再给本号码发了", "请勿向本机发送营销信息",
+     "别往我这个手机号上发东西了", "別再傳簡訊到這個號碼", "Don't text this number again",
+     "This number does not want your texts", "I don't want texts on this number",
+     # off a list, or not on it
+     "别把我加到你们的发送列表", "把我从你们的通讯录里拿掉", "我不想在你们的名单上", "删号",
+     "删了我吧", "去掉我",
+     # complaints and reports, done or threatened
+     "已投诉", "已檢舉", "检举你们", "我要告你们", "我投诉过你们两次了", "再发我就去消协",
+     "I'm going to file a complaint", "complaint has been filed", "I'm on the do not call list",
+     # how, or by what means
+     "有没有办法不再收到", "退订回复什么", "发什么字能停掉", "怎么才能收不到你们的广告",
+     "Is there any way to opt out?", "what do I text to stop these?",
+     "What's the keyword to unsubscribe?", "Is there any way to make this stop?",
+     "what word stops these texts?"],
+)  # fmt: skip
+def test_refusals_in_other_words(text: str) -> None:
+    assert classify_reply(text).intent is ReplyIntent.UNSUBSCRIBE
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["这个号可以收到验证码吗", "Text this number when you arrive", "请把我加入VIP名单", "去掉香菜",
+     "我把照片删了", "报警器坏了能上门修吗", "I want to file a complaint about the delivery",
+     "I filed my taxes already", "退订收费吗", "will unsubscribing cancel my account?",
+     "回TD是退订吗", "is there a fee to unsubscribe?", "怎么不发货", "怎么不发了？",
+     "what's the code for the wifi?", "stops texts from strangers, nice app", "删掉我的订单",
+     "how do I get the bus to stop here", "转告你们经理一声", "my gas regulator is leaking",
+     "I would like to make a complaint about my bill", "going to the police station later"],
+)  # fmt: skip
+def test_near_misses_of_those_refusals(text: str) -> None:
+    assert classify_reply(text).intent is ReplyIntent.NONE
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["之前退订了，现在想重新订阅", "我之前退订了现在想重新订阅", "取消之前的退订", "撤销退订",
+     "我之前回了TD，现在想继续接收优惠信息", "以前退訂過，現在想重新訂閱",
+     "I opted out last year but want texts again",
+     "I unsubscribed by mistake, please resubscribe me",
+     "Accidentally replied STOP, please opt me back in", "undo my unsubscribe"],
+)  # fmt: skip
+def test_an_explicit_resubscribe_after_an_earlier_unsubscribe(text: str) -> None:
+    assert classify_reply(text).intent is ReplyIntent.RESUBSCRIBE
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["之前退订了", "I unsubscribed and you still text me", "之前退订了还在发",
+     "之前退订了，不想重新订阅", "I unsubscribed before and do not want to resubscribe",
+     "I opted out last year, stop texting me", "之前退订了，现在想重新订阅，但别再天天发",
+     "STOP. I want texts again later", "重新订阅，TD"],
+)  # fmt: skip
+def test_any_other_refusal_still_wins_over_a_resubscribe(text: str) -> None:
+    """Fail safe: a recounted unsubscribe gives way only to an explicit, un-negated request to
+    subscribe again, and then only if no clause refuses once the history is set aside."""
+    assert classify_reply(text).intent is ReplyIntent.UNSUBSCRIBE
 
 
 # --- (c) linear time, and the limits no person's SMS reaches --------------------------------

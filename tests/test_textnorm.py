@@ -106,3 +106,26 @@ def test_fold_is_linear(capsys: pytest.CaptureFixture[str]) -> None:
                      f"({shape})")
     with capsys.disabled():
         print("\n" + "\n".join(lines))
+
+
+@pytest.mark.parametrize(
+    ("raw", "folded"),
+    [("安全帐户", "安全账户"), ("安全帳戶", "安全账户"), ("安全賬戶", "安全账户"),
+     ("躺著赚钱", "躺着赚钱"),
+     ("巅峯", "巅峰"), ("在綫", "在线"), ("在缐", "在线"), ("衞生", "卫生"),
+     ("衛生", "卫生"), ("眾筹", "众筹"), ("這裡", "这里"), ("這裏", "这里"),
+     ("囘复TD退订", "回复td退订"), ("中奨", "中奖"), ("戸口", "户口")],
+)  # fmt: skip
+def test_variant_characters_fold_together(raw: str, folded: str) -> None:
+    assert fold(raw) == folded
+
+
+def test_the_variant_table() -> None:
+    """Each variant is one the traditional table leaves apart, and its target folds to itself
+    (so fold stays idempotent and the rules' characters stay foldable)."""
+    assert textnorm.VARIANTS
+    for variant, standard in textnorm.VARIANTS.items():
+        assert len(variant) == len(standard) == 1 and variant != standard
+        assert variant not in t2s.TRADITIONAL, variant
+        assert fold(standard) == standard, standard
+        assert fold(variant) == standard, variant
