@@ -19,6 +19,7 @@ DATA = Path(__file__).parent / "data"
 DEV = DATA / "replies.tsv"
 HELD_OUT = DATA / "replies-heldout.tsv"
 HELD_OUT_2 = DATA / "replies-heldout-2.tsv"
+HELD_OUT_3 = DATA / "replies-heldout-3.tsv"
 TENANT, SIGNATURE, PORT = "meituan", "美团", "106900005678"  # policy.example.toml
 FIRST_PHONE = 13_900_000_000  # +86 139: an allocated mobile range
 
