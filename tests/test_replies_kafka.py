@@ -20,9 +20,9 @@ pytestmark = pytest.mark.kafka
 def test_reply_corpora_through_the_worker(worker_factory, kafka: str) -> None:
     worker = worker_factory().start()
     topics = worker.topics
-    corpora = [(name, tag, load(path)) for name, tag, path in
-               (("development", "dev", DEV), ("held-out", "ho1", HELD_OUT),
-                                 ("held-out-2", "ho2", HELD_OUT_2), ("held-out-3", "ho3", HELD_OUT_3)) if path.exists()]
+    corpora = [(name, tag, load(path)) for name, tag, path in (
+        ("development", "dev", DEV), ("held-out", "ho1", HELD_OUT),
+        ("held-out-2", "ho2", HELD_OUT_2), ("held-out-3", "ho3", HELD_OUT_3)) if path.exists()]
     start = daytime_in_shanghai_ms()
     published = [(topic_id, orjson.dumps(value), ts) for _, tag, replies in corpora
                  for topic_id, value, ts in records(replies, start, tag)]
