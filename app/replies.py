@@ -11,7 +11,9 @@ reply is read by meaning, not matched against listed strings:
 
 1. Normalise once (app/textnorm.py): invisible characters removed, NFKC (full width), case
    folded, traditional → simplified, variant characters, quote and bracket look-alikes
-   unified. Letters typed apart are joined ("T D", "S T O P"), a letter held down is one
+   unified; written Cantonese function words to Mandarin (唔 → 不, 冇 → 没, 咗 → 了, 嘢 → 东西,
+   俾 → 给, 呢啲 → 这些, 点样 → 怎样), so every rule reads Cantonese with its negation kept
+   (唔退订 is 不退订). Letters typed apart are joined ("T D", "S T O P"), a letter held down is one
    ("stooop"); a long English keyword with one typing slip is the keyword (unsubscrbe,
    unsubsribe, opt ot, cancle; see "typing slips"), STOP only swapped or doubled (stpo, stopp).
 2. Split into clauses at sentence punctuation and line breaks. The reply is an UNSUBSCRIBE
@@ -19,34 +21,41 @@ reply is read by meaning, not matched against listed strings:
    - a keyword: R, T, TD, N, 0000 (four or more zeros), 退订, 拒收, 取消订阅, STOP, STOPALL,
      UNSUBSCRIBE, CANCEL, END, QUIT, REVOKE, OPTOUT, ARRET, repeated, quoted, spaced, or in the
      instruction chain (回复TD退订, 退订回T, 拒收请回复R), with any reason, politeness or
-     emotion around it ("TD 不需要", "退订太烦了", "stop please not interested"); a code set
-     apart at the start of a Chinese clause refuses whatever follows ("TD 一天发八百条有意思吗")
-     unless that asks about the code (TD 是什么意思);
+     emotion around it ("TD 不需要", "退订太烦了", "stop please not interested"); a code or a
+     refusal word set apart at the start of a Chinese clause refuses whatever follows ("TD 一天
+     发八百条有意思吗", "退订 什么玩意") unless that asks about the code (TD 是什么意思) or what
+     refusing does (退订 会员还有效吗), or names a booking (退订 酒店房间);
    - a refusal in plain words, to me or to this number: 别再发了, 不要给我发短信, 以后别往这个号
-     发, 不想收到, 不需要这些广告, 取消这个短信, 请勿打扰; stop texting me, no more messages,
-     don't text this number, leave me alone, I don't want these texts;
+     发, 不想收到, 不需要这些广告, 取消这个短信, 请勿打扰, 我不要这些东西, 能不能不发了; stop
+     texting me, no more messages, don't text this number, leave me alone, I don't want these
+     texts, I don't want this crap, can you guys not text me;
    - a request to be off a list, or not on it: 把我的号码删了, 从名单里删除, 删号, 别把我加到你们
      的发送列表, 我不想在你们的名单上; remove my number, take me off your list;
    - a complaint or report, done or threatened: 投诉, 已举报, 检举, 告你们, 报警, 12321, 12315,
-     工信部, 消协, 骚扰, 垃圾短信, 天天发, 退订了还发, 拉黑, 烦死了, 滚, 我没订阅过, 哪来的我的号码;
-     report you, file a complaint, the FCC, spam, harassment, wrong number, I never signed up,
-     why do you keep texting me;
+     工信部, 消协, 消委会, 骚扰, 垃圾短信, 天天发, 退订了还发, 为什么还传, 回T根本没用, 拉黑,
+     烦死了, 滚, 我没订阅过, 哪来的我的号码; report you, file a complaint, the FCC, spam,
+     harassment, wrong number, I never signed up, why do you keep texting me, your STOP
+     doesn't work;
+   - a refusal recounted, fail safe: 我早就退订了, 已经拒收过了, I opted out already;
    - a question HOW, or by what means, to refuse: 怎么退订, 有没有办法不再收到, 退订回复什么, how
-     do I stop these, is there a way to opt out, what do I text to stop these (asking twice is
-     the obstruction MIIT forbids).
+     do I stop these, is there a way to opt out, what do I text to stop these, or how to make
+     them stop (要怎样你们才不发, how do I make you stop): asking twice is the obstruction MIIT
+     forbids.
 3. A keyword clause does not refuse when
    - it is negated: a negator right before it (不退订, 不要退订, 我没说要退订, don't stop,
      never unsubscribe); punctuation ends a negation ("不，退订" refuses, "不 退订" does not);
    - it asks ABOUT unsubscribing (退订收费吗, TD是什么意思, 回TD是退订吗, does STOP cost
-     anything, what is TD); a request is no such question (能帮我退订吗, can I unsubscribe?);
-   - it is commerce: 退订/取消/cancel of an order, booking, ticket, room (退订酒店, 我要退订单,
-     cancel my order, cancel my appointment);
+     anything, what is TD) or supposes it (如果退订，会员还有效吗; if I unsubscribe will I lose
+     my points?); a request is no such question (能帮我退订吗, can I unsubscribe?);
+   - it is commerce: 退订/取消/cancel of an order, booking, ticket, room (退订酒店, 退订饭店, 我要
+     退订单, cancel my order, cancel my appointment);
    - a letter code or a weak English keyword (cancel, end, quit, revoke) is part of other words:
      "T恤", "TD银行", "R u there", "the end of the month", "stop by tomorrow", "bus stop".
    English keywords: STOP-like ones (stop, unsubscribe, opt out) refuse wherever they are
    commands; weak ones (cancel, end, quit, revoke, the letter codes) only with nothing but
    politeness, emotion, a reason or messages around them ("cancel please", "end these texts").
-4. Otherwise RESUBSCRIBE (START, UNSTOP, YES, SUBSCRIBE, 订阅, 重新订阅, 恢复接收, 取消退订) if
+4. Otherwise RESUBSCRIBE (START, UNSTOP, YES, SUBSCRIBE, 订阅, 重新订阅, 恢复接收, 取消退订,
+   opt me back in, put me back on the list, resume my texts) if
    every clause is one or mere politeness (a resubscribe must stand alone: "No, YES" is none),
    HELP (HELP, INFO, 帮助, 求助) if a clause is one, else NONE. Unsubscribe wins, but for:
 5. RESUBSCRIBE when a reply recounts or undoes an EARLIER unsubscribe and explicitly asks to
