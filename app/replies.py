@@ -11,7 +11,9 @@ reply is read by meaning, not matched against listed strings:
 
 1. Normalise once (app/textnorm.py): invisible characters removed, NFKC (full width), case
    folded, traditional → simplified, variant characters, quote and bracket look-alikes
-   unified. Letters typed apart are joined ("T D", "S T O P"), a letter held down is one
+   unified; written Cantonese function words to Mandarin (唔 → 不, 冇 → 没, 咗 → 了, 嘢 → 东西,
+   俾 → 给, 呢啲 → 这些, 点样 → 怎样), so every rule reads Cantonese with its negation kept
+   (唔退订 is 不退订). Letters typed apart are joined ("T D", "S T O P"), a letter held down is one
    ("stooop"); a long English keyword with one typing slip is the keyword (unsubscrbe,
    unsubsribe, opt ot, cancle; see "typing slips"), STOP only swapped or doubled (stpo, stopp).
 2. Split into clauses at sentence punctuation and line breaks. The reply is an UNSUBSCRIBE
@@ -19,34 +21,41 @@ reply is read by meaning, not matched against listed strings:
    - a keyword: R, T, TD, N, 0000 (four or more zeros), 退订, 拒收, 取消订阅, STOP, STOPALL,
      UNSUBSCRIBE, CANCEL, END, QUIT, REVOKE, OPTOUT, ARRET, repeated, quoted, spaced, or in the
      instruction chain (回复TD退订, 退订回T, 拒收请回复R), with any reason, politeness or
-     emotion around it ("TD 不需要", "退订太烦了", "stop please not interested"); a code set
-     apart at the start of a Chinese clause refuses whatever follows ("TD 一天发八百条有意思吗")
-     unless that asks about the code (TD 是什么意思);
+     emotion around it ("TD 不需要", "退订太烦了", "stop please not interested"); a code or a
+     refusal word set apart at the start of a Chinese clause refuses whatever follows ("TD 一天
+     发八百条有意思吗", "退订 什么玩意") unless that asks about the code (TD 是什么意思) or what
+     refusing does (退订 会员还有效吗), or names a booking (退订 酒店房间);
    - a refusal in plain words, to me or to this number: 别再发了, 不要给我发短信, 以后别往这个号
-     发, 不想收到, 不需要这些广告, 取消这个短信, 请勿打扰; stop texting me, no more messages,
-     don't text this number, leave me alone, I don't want these texts;
+     发, 不想收到, 不需要这些广告, 取消这个短信, 请勿打扰, 我不要这些东西, 能不能不发了; stop
+     texting me, no more messages, don't text this number, leave me alone, I don't want these
+     texts, I don't want this crap, can you guys not text me;
    - a request to be off a list, or not on it: 把我的号码删了, 从名单里删除, 删号, 别把我加到你们
      的发送列表, 我不想在你们的名单上; remove my number, take me off your list;
    - a complaint or report, done or threatened: 投诉, 已举报, 检举, 告你们, 报警, 12321, 12315,
-     工信部, 消协, 骚扰, 垃圾短信, 天天发, 退订了还发, 拉黑, 烦死了, 滚, 我没订阅过, 哪来的我的号码;
-     report you, file a complaint, the FCC, spam, harassment, wrong number, I never signed up,
-     why do you keep texting me;
+     工信部, 消协, 消委会, 骚扰, 垃圾短信, 天天发, 退订了还发, 为什么还传, 回T根本没用, 拉黑,
+     烦死了, 滚, 我没订阅过, 哪来的我的号码; report you, file a complaint, the FCC, spam,
+     harassment, wrong number, I never signed up, why do you keep texting me, your STOP
+     doesn't work;
+   - a refusal recounted, fail safe: 我早就退订了, 已经拒收过了, I opted out already;
    - a question HOW, or by what means, to refuse: 怎么退订, 有没有办法不再收到, 退订回复什么, how
-     do I stop these, is there a way to opt out, what do I text to stop these (asking twice is
-     the obstruction MIIT forbids).
+     do I stop these, is there a way to opt out, what do I text to stop these, or how to make
+     them stop (要怎样你们才不发, how do I make you stop): asking twice is the obstruction MIIT
+     forbids.
 3. A keyword clause does not refuse when
    - it is negated: a negator right before it (不退订, 不要退订, 我没说要退订, don't stop,
      never unsubscribe); punctuation ends a negation ("不，退订" refuses, "不 退订" does not);
    - it asks ABOUT unsubscribing (退订收费吗, TD是什么意思, 回TD是退订吗, does STOP cost
-     anything, what is TD); a request is no such question (能帮我退订吗, can I unsubscribe?);
-   - it is commerce: 退订/取消/cancel of an order, booking, ticket, room (退订酒店, 我要退订单,
-     cancel my order, cancel my appointment);
+     anything, what is TD) or supposes it (如果退订，会员还有效吗; if I unsubscribe will I lose
+     my points?); a request is no such question (能帮我退订吗, can I unsubscribe?);
+   - it is commerce: 退订/取消/cancel of an order, booking, ticket, room (退订酒店, 退订饭店, 我要
+     退订单, cancel my order, cancel my appointment);
    - a letter code or a weak English keyword (cancel, end, quit, revoke) is part of other words:
      "T恤", "TD银行", "R u there", "the end of the month", "stop by tomorrow", "bus stop".
    English keywords: STOP-like ones (stop, unsubscribe, opt out) refuse wherever they are
    commands; weak ones (cancel, end, quit, revoke, the letter codes) only with nothing but
    politeness, emotion, a reason or messages around them ("cancel please", "end these texts").
-4. Otherwise RESUBSCRIBE (START, UNSTOP, YES, SUBSCRIBE, 订阅, 重新订阅, 恢复接收, 取消退订) if
+4. Otherwise RESUBSCRIBE (START, UNSTOP, YES, SUBSCRIBE, 订阅, 重新订阅, 恢复接收, 取消退订,
+   opt me back in, put me back on the list, resume my texts) if
    every clause is one or mere politeness (a resubscribe must stand alone: "No, YES" is none),
    HELP (HELP, INFO, 帮助, 求助) if a clause is one, else NONE. Unsubscribe wins, but for:
 5. RESUBSCRIBE when a reply recounts or undoes an EARLIER unsubscribe and explicitly asks to
@@ -75,7 +84,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-from app.textnorm import fold
+from app.textnorm import fold, yue_to_mandarin
 
 
 class ReplyIntent(StrEnum):
@@ -212,7 +221,7 @@ _LATIN_TRIGGERS: Final = [
     "knock it off", "done with", "finished with", "through with"]
 _CJK_TRIGGERS: Final = (
     "退订拒停接关推发传寄打扰烦联销轰收看信息讯送知告删移除去清抹拿划撤剔踢工通消监报投举诉曝"
-    "骚垃厌讨恶受够完吵滚病傻死残黑屏同授允注号电话醒违犯法骗名列录库")
+    "骚垃厌讨恶受够完吵滚病傻死残黑屏同授允注号电话醒违犯法骗名列录库些种西玩罢")
 _TRIGGER: Final = re.compile("|".join(
     [*_CJK_TRIGGERS, "0000", "0 0", "12321", "12315", "315"]
     + [f"{re.escape(w)}(?<![a-z0-9]{re.escape(w)})" for w in _LATIN_TRIGGERS]
@@ -220,12 +229,17 @@ _TRIGGER: Final = re.compile("|".join(
     + [f"s(?<![a-z0-9]s)(?:{_alt([w[1:] for w in _SLIP if _SLIP[w] == 'stop'])})"]))
 
 # --- Chinese (matched on a clause's compact form: letters and digits only) ----------------
-_MSG: Final = "(?:短信|信息|消息|简讯|讯息|推送|通知|广告|营销|推广|推销|彩信|sms|msg)"
+_MSG: Final = "(?:短信|信息|消息|简讯|讯息|短讯|推播|推送|通知|广告|营销|推广|推销|彩信|sms|msg)"
 _DEM: Final = (
     "(?:这个|这些|这种|这类|这样的?|此类|此|该|本|那些|那种|你们的?|你家的?|贵公司的?|所有的?"
     "|全部的?|一切|任何|以后的?|类似的?)")
 _KIND: Final = "(?:营销|推广|广告|垃圾|骚扰|促销|优惠|活动)"
 _OBJ: Final = f"(?:{_DEM}?{_KIND}?{_MSG})"
+_THING: Final = "(?:东西|东东|玩意儿?|破玩意儿?|破东西|鬼东西|烂东西|货色)"
+# Messages in vague words: 这些, 那些 alone or with a thing; 这种, 这类 and their kind with one.
+_VAGUE: Final = (
+    f"(?:(?:这些|那些){_THING}?|(?:这些|那些)垃圾|(?:这种|那种|这类|此类|这样的|你们的?|你们这些"
+    f"|你们那些){_THING}|(?:这|那)(?:破|烂|鬼)?玩意儿?)")
 _CODES: Final = ["td", "t", "r", "n", "stopall", "stop", "unsubscribe", "unsub", "cancel", "end",
                  "quit", "revoke", "optout", "arret", "arrêt"]
 # A code among Chinese words: not inside a Latin word, not after a word that makes it a name
@@ -246,8 +260,11 @@ _CHAIN: Final = (
     f"|(?:退订|拒收)请?(?:回复?|发送?)(?:{_CODE})")
 # A refusal that did not work is a refusal (退订不了, 回TD没用).
 _FAILED: Final = (
-    f"(?:退订|退定|取消订阅|拒收|回复?(?:{_alt(_CODES)})|{_alt(_CODES)})了?(?:也|都|还是|了)?"
-    "(?:不了|失败|没用|无效|不成功|没反应|不管用|不行|没有用)")
+    f"(?:退订|退定|取消订阅|拒收|回复?了?(?:{_alt(_CODES)})|{_alt(_CODES)})(?:了|过)?"
+    "(?:好几次|好多次|几次|很多次|多次|无数次|\\d+次|n次|半天|几遍|好几遍)?了?"
+    "(?:也|都|还是|了|根本|完全|压根儿?|一点|好像|似乎|貌似|就|并|还|是|全)*"
+    "(?:不了|失败|没用|无效|不成功|没反应|不管用|不行|没有用|没效果|没作用|不起作用|不生效|没生效|白回"
+    "|白发|退不掉|停不了|没效)")
 # To this number, this phone (往这个号, 给本号码, 向本机, 到我这个手机上): refused like "me".
 _TO_NUMBER: Final = (
     "(?:给|向|对|跟|为|往|朝|到)(?:我的?|我们的?)?(?:这个|这支|这部|这|此|本|该)?"
@@ -257,7 +274,8 @@ _NEG_SEND: Final = (
     "|千万不要|再也不要|再也别|不能再|不可以再|不得|以后不用|以后不必|以后别|以后不要|不想再)"
     "(?:他妈的?|特么的?|tmd|tm|nm|妈的)?(?:再|总|老|老是|天天|每天|一直|随便|乱)?"
     f"(?:给我|向我|对我|跟我|为我|往我这|往这|来|{_TO_NUMBER})?再?"
-    "(?:(?P<send>发送|传送|寄送|发|推送|推荐|推|群发|乱发|传|寄|打电话|打|联系|call)"
+    "(?:(?P<send>发送|传送|寄送|发|推送|推荐|推|群发|乱发|传|寄|打电话|打|联系|call|send|sms|text"
+    "|txt|msg|whatsapp|spam)"
     "(?=$|了|啦|啊|吧|呀|哦|嘛|喽|咯|给我|到我|我|过来|来|再|谢谢|好吗|行吗|可以吗|ok|点|些"
     f"|什么|东西|东东|玩意|垃圾|这|那|此|{_DEM}|{_KIND}|{_MSG})"
     "|打扰|骚扰|烦|推销|轰炸|短信轰炸)")
@@ -267,9 +285,24 @@ _WANT_NOT: Final = (
     f"|不再?(?:收|接收|接受|看){_OBJ}"
     f"|(?:拒绝|不接受|不再接受)(?:接收)?{_OBJ}"
     f"|(?:对|这种|这些|这类|你们的?){_KIND}?{_MSG}(?:我|就|都|真的?|以后|完全|一点)*"
-    "(?:不需要|不想要|不要|不想收|不看|不想看|不感兴趣|没兴趣|没有兴趣)")
+    "(?:不需要|不想要|不要|不想收|不看|不想看|不感兴趣|没兴趣|没有兴趣|不用|不必|用不着|不稀罕|免了)"
+    # things in vague words (这些东西, 这种玩意, 那些垃圾; 这些 alone), at the end of the clause
+    "|(?:不想要|不要|不需要|不用|不必|无需|用不着|不想|不稀罕|不再需要)再?(?:收到?|接收|看到?)?"
+    f"{_VAGUE}(?=$|了|啦|啊|吧|呀|谢谢|哦|嘛|哈|喔)"
+    f"|{_VAGUE}(?:我|就|都|真的?|以后|完全|一点|再也|通通|全都)*(?:不需要|不想要|不要|不想收|不看|不想看"
+    "|不感兴趣|没兴趣|没有兴趣|不用|不必|用不着|不稀罕|免了)(?!.{0,6}?(?:退款|退货|换货|换))"
+    # asking them not to (能不能不发了, 可以不要再发吗 is a _NEG_SEND)
+    "|(?<!我)(?:能不能|可不可以|能否|可否|可以|麻烦|请|求求你们?|求你们?)(?:你们?|您)?(?:以后)?"
+    "不再?(?:给我)?(?:发|传|寄|推送|推|打扰|骚扰|联系|send|text|sms)"
+    f"(?=$|了|啦|吧|吗|么|呀|嘛|给我|我|东西|{_MSG}|这|那|{_KIND})")
 _COMPLAINT: Final = (
     "12321|12315|工信部|通管局|通信管理局|消协|消费者协会|市场监管|(?:打|拨打|找|去|向)315"
+    "|消委会|通讯事务管理局|电讯管理局|私隐专员|私隐公署|通传会|国家通讯传播委员会|消保官|消基会|消保会"
+    "|退不掉(?!款|货|票|钱|费|房|单|押金|定金|订金)"
+    # why they still send (退订了为什么还传简讯, 怎么又发)
+    "|(?:为什么|为啥|怎么|咋|干嘛|凭什么)(?:你们?|又)?(?:还|又|仍然?|依然|照样|一直|老是|总是|还是)+"
+    "(?:在|是|要|会|敢)?(?:给我|来|一直|不停地?)?(?:发|传|寄|推|打电话|骚扰|收到|send)"
+    "(?!货|票|工资|快递|红包|包裹|件|错|验证|回)"
     "|报警(?!器|灯|系统|装置|按钮|声|铃)"
     "|(?:投诉|举报|检举|起诉|曝光|(?<![广公通预布转])告(?:发|你们?|到))(?=$|(?:你们?+|您|贵公司)(?!的?(?:快递|客服|骑手|师傅|司机|员工"
     "|店|商品|产品|服务|订单|物流))|贵|公司|这(?:个号|种|些|类|条|号|样)|号|短|信|广|骚|垃|到|给|去"
@@ -279,7 +312,8 @@ _COMPLAINT: Final = (
     "|(?<![倒扔丢捡])垃圾(?!分类|袋|桶|箱|站|车|场|处理|回收|清运|费|食品|邮件)"
     f"|{_MSG}(?:太多|太频繁|太烦|太密)|发(?:得|的)?(?:太多|太频繁|太勤|这么多|那么多|没完)"
     "|(?:天天|每天|每日|成天|整天|一天到晚|一天|老是|总是|一直|经常|频繁|反复|不停地?|不停的|没完没了地?"
-    "|又|还在|还|仍然|依然|照样|照旧)(?:给我|来|在)?(?:发|推送|推|打电话|打|骚扰)"
+    "|又|还在|还是|还|仍然|依然|仍旧|依旧|照样|照旧)(?:给我|来|在)?(?:发|推送|推|传送|寄送|传|寄|打电话|打"
+    "|骚扰|send)"
     f"(?=$|{_MSG}|垃圾|这些|这种|个|啊|呀|吧|了|啦|嘛|干嘛|什么|烦|不停|过来|来|给我|我|有病|神经"
     "|好几|这么多|那么多)"
     "|烦死|烦不烦|好烦|真烦|烦人|很烦|太烦|烦透|烦躁|厌烦|讨厌|恶心|受不了|受够了|够了没|有完没完"
@@ -307,6 +341,9 @@ _ZH_UNRECEIVED: Final = (
 _ZH_UNSENT: Final = (
     f"(?:(?:让|叫)?(?:他们|它|{_DEM})?{_KIND}?{_MSG}?"
     "(?:(?:不再?|别再?|不要再?|不会再)(?:发|推|打扰)|停(?:下|掉|止|发)))")
+_HALTED: Final = (
+    "(?:(?:不再?|别再?|不要再?|不会再)(?:发|推|传|寄|打扰|骚扰|打|send)|停(?:下|掉|止|发|了)?|罢手|消停"
+    "|收手)(?!货|票|工资|快递|红包|包裹|件|验证|奖)")
 _ZH_HOW_TO: Final = (
     "(?:有没有|有什么|有啥|什么|哪些?|没有|有无)(?:好的?)?(?:办法|方法|方式|途径|法子|招|渠道)"
     f"(?:可以|能|才能|让|使|把|去)?.{{0,10}}?(?:{_ZH_UNRECEIVED}|(?:让|叫){_ZH_UNSENT})"
@@ -315,7 +352,12 @@ _ZH_HOW_TO: Final = (
     "|(?:怎么|怎样|如何|咋)(?:样|做)?(?:才能|才可以|可以|能|才|就能|去)(?:让|叫)?"
     f"{_ZH_UNSENT}"
     "|(?:回复?|发送?|输入|编辑|打)(?:什么|啥|哪个|哪几个|几)(?:字母|字|内容|数字|代码|指令|词)?"
-    f"(?:才能|才可以|可以|能|就能|就可以|就|才)?(?:{_ZH_UNRECEIVED}|{_ZH_UNSENT})")
+    f"(?:才能|才可以|可以|能|就能|就可以|就|才)?(?:{_ZH_UNRECEIVED}|{_ZH_UNSENT})"
+    # around what they do (要怎样你们才不发, 怎么样你们才会停, 你们要怎样才肯罢手)
+    "|(?:怎么|怎样|如何|咋)(?:样|做|办)?(?:你们?|他们|贵公司|它们?)(?:才|就)(?:会|能|肯|可以)?"
+    f"{_HALTED}"
+    "|(?:你们?|他们|贵公司)(?:要|得|到底)?(?:怎么|怎样|如何|咋)(?:样|做|办)?(?:才|就)(?:会|能|肯|可以)?"
+    f"{_HALTED}")
 # Not to be put or kept on a list (别把我加到你们的发送列表, 我不想在你们的名单上).
 _LISTED: Final = (
     "(?:别|不要|勿|请勿|不许|不准|不想|不愿意?|不希望|禁止|不用|不必)再?"
@@ -345,10 +387,25 @@ _ZH_ABOUT: Final = re.compile(
     "|为什么要|为啥要|干嘛要|干什么|吗|么$|有没有|会怎样|之后|以后还")
 # What a question about a code starts with, the code before it (TD 是什么意思, T 收费吗, R 有用吗).
 _ZH_ABOUT_START: Final = re.compile(
-    "(?:是|就是|算|代表|指|表示|什么|啥|有用|管用|有效|收费|要钱|扣费|免费|付费|怎么|咋|如何|吗|么|嘛"
+    "(?:是|就是|算|代表|指|表示|(?:什么|啥)(?!玩意|东西|鬼|垃圾|破|烂|乱七八糟)|有用|管用|有效|收费|要钱|扣费|免费|付费|怎么|咋|如何|吗|么|嘛"
     "|意思|为什么|为啥|干嘛|干什么|对吗|对不对|行吗|好使|靠谱|真的|(?:能|可以|行)(?:吗|么|嘛)"
     "|(?:能|可以|会|能不能|会不会)(?:用|生效|起作用|管用|退订|退掉|取消|收费|扣费|扣钱)"
-    "|(?:退订|拒收|取消订阅)(?:吗|么|嘛|的意思|是吧|对吧))")
+    "|(?:退订|拒收|取消订阅)(?:吗|么|嘛|的意思|是吧|对吧)"
+    "|会不会|的话)")
+# What a reply asks about when it asks what unsubscribing does (退订 会员还有效吗): no refusal.
+_ZH_CONSEQUENCE: Final = re.compile(
+    "影响|积分|会员|账户|账号|余额|权益|优惠券|验证码|还能|还会|还可以|之后|以后还|的话|会不会|失效|作废"
+    "|收费|扣费|扣钱|还有效|还在")
+_ZH_ASKING_END: Final = re.compile("(?:吗|么|呢|嘛|不)$")
+# A hypothesis is no refusal (如果退订，会员还有效吗; 要是回TD会怎样).
+_ZH_IF: Final = re.compile(
+    "(?:如果|要是|假如|假设|万一|若是?|倘若|一旦)(?:我|我们)?(?:现在|真的|要|想)?(?:回复?|发送?)?$")
+# What refusing would do, asked (要是回TD会不会把我的账号也注销): no request to delete.
+_ZH_WILL_IT: Final = re.compile(
+    "(?:如果|要是|假如|假设|万一|若是?|倘若|一旦).{0,16}?(?:会不会|是否会|会)(?:把|将|被|连)?")
+# A refusal word that opens a clause, set apart from what follows (退订 我已经不用了).
+_ZH_LEADING: Final = re.compile(
+    "(?:退订|退定|退阅|拒收|取消订阅|退出订阅|停止订阅|取消关注|停止推送|停止发送)(?:了|吧|啊|呀|哈|啦|谢谢)*")
 _ZH_HOW: Final = re.compile(
     "(?:怎么|怎样|如何|咋)(?:样|才能|才可以|可以|能|去|操作)?(?:退订|取消|拒收|不再?收|停止|关闭)"
     "|(?:退订|取消订阅|拒收)(?:要|该|应该)?(?:怎么|如何|怎样|咋)"
@@ -361,7 +418,8 @@ _ZH_HOW: Final = re.compile(
 _ZH_COMMERCE: Final = re.compile(
     "订单|单子|这单|那单|单号|酒店|宾馆|民宿|机票|飞机票|车票|火车票|高铁票|船票|门票|球票|电影票"
     "|演唱会|票|航班|房间|房|客房|预订|预约|预定|行程|座位|桌位|包间|课程|课|旅游|团购|套餐|会员|押金"
-    "|租车|车位|景区|场地|名额|外卖|快递|包裹|货|商品")
+    "|租车|车位|景区|场地|名额|外卖|快递|包裹|货|商品|饭店|旅馆|旅店|餐厅|餐馆|饭馆|订位|订房|机位|位子"
+    "|包厢|营位|营地|戏票|套票|住宿|入住|度假|旅行团|婚宴|宴会|场次|班次|车次|游轮|邮轮")
 _ZH_MSG: Final = re.compile(_MSG)
 _ZH_RESUB: Final = re.compile(
     "^(?:请|我要|我想要?|帮我|麻烦|你好|您好|好的|要|我|申请|想)*"
@@ -385,7 +443,7 @@ _POLITE: Final = re.compile(
 
 # --- English (matched on a clause's words) -----------------------------------------------
 _STRONG: Final = frozenset({"stop", "stopall", "unsubscribe", "unsubscribed", "unsubscribing",
-                            "unsub", "optout", "arret", "arrêt"})
+                            "unsub", "optout", "optedout", "optingout", "arret", "arrêt"})
 _LEADING_CODES: Final = frozenset({"td", "t", "r", "n"}) | _STRONG
 _WEAK: Final = frozenset({"cancel", "end", "quit", "revoke", "td", "t", "r", "n", "remove",
                           "delete", "halt", "cease", "block", "blocked", "enough"})
@@ -425,6 +483,7 @@ _OTHER_STOP: Final = _words(
     "by at in on over off to for and there here near light lights sign signs watch loss gap "
     "motion laughing smoking crying worrying drinking eating playing working sleeping running "
     "thinking dreaming dancing singing lying procrastinating")
+_BILLING: Final = _words("charging billing deducting")
 _COMMERCE_WORDS: Final = _words(
     "order orders booking bookings reservation reservations appointment appointments "
     "delivery package payment check cheque flight flights ticket tickets shipment trip room "
@@ -447,9 +506,20 @@ _YOU_OR_I: Final = frozenset({"i", "you", "u", "we", "ya"})
 _EN_MSGS: Final = (
     r"(?:texts?|txts?|messages?|msgs?|sms|spam|ads|promos?|promotions?|marketing"
     r"|notifications?|alerts?|emails?|offers|deals|updates|calls)")
+# Messages in vague words ("this crap", "all these things", "your junk").
+_EN_VAGUE: Final = (
+    r"(?:this|these|that|those|your|ur|such|all\s+(?:this|these|that|your|ur))\s+(?:\w+\s+)?"
+    r"(?:stuff|crap|junk|shit|garbage|rubbish|bs|bullshit|nonsense|trash|things|spam)\b"
+    r"(?!\s+(?:in|on|for|from|at|i\s+ordered|i\s+bought)\b)")
+_NOT_BILLING: Final = (
+    r"(?!\s+(?:the\s+|my\s+)?(?:charging|billing|deducting|taking|delivery|deliveries|shipping"
+    r"|shipment|order|payment|payments|withdrawals))")
 _EN_PHRASES: Final = re.compile("|".join([
-    r"\b(?:make|get|let)\s+(?:this|these|them|it|(?:the|these|your|ur|all)\s+" + _EN_MSGS + r")\s+"
-    r"(?:to\s+)?(?:stop|end|cease)\b",
+    r"\b(?:make|get|let|have)\s+(?:this|these|them|it|you|u|ya|yall|(?:you|u)\s+(?:guys|people|all"
+    r"|folks)|(?:the|these|your|ur|all)\s+" + _EN_MSGS + r")\s+(?:to\s+)?(?:stop|end|cease|quit"
+    r"|leave\s+me\s+alone)\b" + _NOT_BILLING,
+    r"\bfor\s+(?:you|u|ya|yall|(?:you|u)\s+(?:guys|people|all|folks)|this|these|them|it)\s+to"
+    r"\s+(?:stop|quit|cease|leave\s+me\s+alone)\b" + _NOT_BILLING,
     r"\b(?:what|which)\s+(?:word|keyword|code|command|letter|reply)\s+(?:stops|ends|cancels"
     r"|unsubscribes)\b",
     r"\b(?P<pos>stop|quit|cease|discontinue|halt|end|enough)\s+(?:\w+\s+){0,2}?"
@@ -463,9 +533,31 @@ _EN_PHRASES: Final = re.compile("|".join([
     r"\b(?P<pos3>take|get|put|keep)\s+(?:me|us|my\s+\w+|this\s+\w+)\s+(?:off|out\s+of)\b",
     r"\boff\s+(?:of\s+)?(?:your|ur|the|this|these|that|all|ya|yer|every)\s+(?:\w+\s+)?"
     r"(?:list|lists|database|system|contacts|roster|mailing|registry)\b",
-    r"\b(?P<pos4>unsubscribe|opt)\s+me\b",
+    r"\b(?P<pos4>unsubscribe|opt)\s+me\b(?!\s+(?:back\s+)?(?:in|into|on)\b)",
     r"\bno\s+more(?:\s+(?:please|pls|plz|thanks|thank\s+you|thx|ty|ok|now))?\s*$",
-    r"\bno\s+more\s+(?:of\s+)?(?:this|these|your|ur|the)?\s*" + _EN_MSGS,
+    r"\bno\s+more\s+(?:of\s+)?(?:(?:this|these|your|ur|the)?\s*" + _EN_MSGS + "|" + _EN_VAGUE + ")",
+    # a refusal that did not work ("your STOP doesn't work", "unsubscribing does nothing")
+    r"\b(?:stop|stopall|unsubscribe|unsubscribing|unsub|optout|optingout|td)\s+(?:(?:link|button"
+    r"|option|command|keyword|word|request|reply|replies|feature|thing|process|code)s?\s+)?"
+    r"(?:(?:doesnt|does\s+not|isnt|is\s+not|didnt|did\s+not|dont|do\s+not|wont|will\s+not|never"
+    r"|aint|hasnt|has\s+not|not|cant|cannot)\s+(?:even\s+|seem\s+to\s+|seems\s+to\s+|appear\s+to\s+"
+    r"|ever\s+|really\s+|actually\s+)?(?:work|works|working|worked|do\s+anything|doing\s+anything"
+    r"|help|helping|function|functioning)|(?:does|did|do)\s+nothing|(?:is|was|seems|appears)\s+"
+    r"(?:\w+\s+)?(?:broken|ignored|useless|pointless|a\s+joke|fake)|failed|fails)\b"
+    r"|\b(?:doesnt|does\s+not|didnt|did\s+not|why\s+wont|why\s+doesnt)\s+(?:replying\s+|texting\s+"
+    r"|sending\s+)?(?:stop|unsubscribe|unsubscribing|optout|optingout|td)\s+work",
+    # "can you (guys) not text me", "could you not message me every day"
+    r"\b(?:can|could|would|will)\s+(?:you|u|ya|yall)\s+(?:\w+\s+)?(?:please\s+|pls\s+|just\s+)?not"
+    r"\s+(?:ever\s+)?(?:text|txt|message|msg|sms|contact|spam|email|call|bother|harass|bug|ping"
+    r"|write)(?:\s+(?:me|us|this|my|to|again|anymore|ever|every|so)\b|\s*$)"
+    r"|\b(?:can|could|would|will)\s+(?:you|u|ya|yall)\s+(?:\w+\s+)?(?:please\s+|pls\s+|just\s+)?not"
+    r"\s+(?:ever\s+)?(?:send|sending)\s+(?:me\s+)?(?:any\s*more|again|anything|these|this|that"
+    r"|them|stuff|crap|junk|" + _EN_MSGS[3:-1] + r")\b",
+    # things in vague words: "I don't want this crap", "don't want these", "not any more of this"
+    r"\b(?:dont|do\s+not|no\s+longer)\s+(?:want|need)\s+(?:" + _EN_VAGUE + r"|these|any\s+more"
+    r"|anymore|any\s+of\s+(?:this|these|that|it|them|your|ur)(?:\s+\w+)?)"
+    r"(?:\s+(?:anymore|any\s+more|again|please|pls|thanks|thank\s+you|thx|ever|at\s+all|from\s+you"
+    r"|man|guys|bro|ok|lol))*\s*$",
     r"\b(?:dont|never|do\s+not)\s+(?:ever\s+)?(?:text|txt|message|msg|sms|contact|spam|email"
     r"|call|bother|harass|bug|ping|write)(?:\s+(?:me|us|this|my|to|again|anymore|ever)\b|\s*$)",
     r"\b(?:dont|never|do\s+not)\s+(?:ever\s+)?(?:send|sending)\s+(?:me\s+)?(?:any\s*more|again"
@@ -480,9 +572,8 @@ _EN_PHRASES: Final = re.compile("|".join([
     r"|sending|spamming|calling|contacting|emailing|bothering|harassing)\b",
     r"\b(?:still|again|constantly|always)\s+(?:texting|messaging|sending|spamming|calling"
     r"|contacting|emailing|bothering|harassing)\b",
-    r"\b(?:still|keep)\s+(?:get|getting|receive|receiving)\s+(?:these|this|them|your|ur|the|"
-    + _EN_MSGS[3:-1]
-    + r")\b",
+    r"\b(?:still|keep)\s+(?:get|getting|receive|receiving)\s+(?:" + _EN_VAGUE + "|(?:these|this"
+    r"|them|your|ur|the|" + _EN_MSGS[3:-1] + r")\b)",
     r"\b(?:be|get|been|being)\s+removed\b|\bwant\s+out\b",
     r"\b(?:never|didnt|did\s+not)\s+(?:give|gave|given)\s+(?:you\s+)?(?:permission|consent)\b",
     r"\b(?:illegal|lawyer|attorney)\b",
@@ -508,7 +599,9 @@ _EN_PHRASES: Final = re.compile("|".join([
     r"\b(?:dont|do\s+not|doesnt|does\s+not|no\s+longer|never)\s+(?:wants?|wish(?:es)?|needs?"
     r"|likes?)\s+(?:to\s+)?"
     r"(?:(?:receive|get|getting|receiving|see|hear)\s+(?:\w+\s+){0,2}?"
-    r"|(?:any|your|these|this|those|the|ur|such|more)\s+(?:\w+\s+)?|)" + _EN_MSGS + r"\b",
+    r"|(?:any|your|these|this|those|the|ur|such|more)\s+(?:\w+\s+)?|)" + _EN_MSGS + r"\b"
+    r"|\b(?:dont|do\s+not|doesnt|does\s+not|no\s+longer|never)\s+(?:wants?|needs?)\s+(?:to\s+"
+    r"(?:receive|get|see|hear)\s+)?" + _EN_VAGUE,
     r"\b(?:dont|do\s+not|no\s+longer)\s+want\s+to\s+(?:receive|get|hear\s+from)\b",
     r"\bnot\s+interested\s+in\s+(?:\w+\s+){0,2}?" + _EN_MSGS + r"\b",
     r"\b(?P<pos5>block)(?:ed|ing)?\s+(?:you|u|this|your|ur|the|number|sender)\b"
@@ -524,8 +617,25 @@ _EN_AGAIN: Final = re.compile(
     r"|optin\s+again|sign\s+(?:me\s+)?up\s+again|(?:start|resume)\s+(?:again|sending|texting"
     r"|messaging)|(?:want|like|get|receive|have|send)\s+(?:\w+\s+){0,3}?(?:texts?|messages?"
     r"|alerts|offers|deals|updates|them|it)\s+(?:again|back)|unstop)\b")
+# A request to be messaged again in other words than the keywords ("opt me back in", "put me
+# back on the list", "resume my texts"), standing alone.
+_EN_RESUB: Final = re.compile(
+    r"(?:(?:please|pls|plz|kindly|can|could|would|will|you|u|i|want|wanna|like|id|to|just|ok|okay"
+    r"|hi|hey|hello)\s+)*"
+    r"(?P<ask>(?:opt|sign|add|put|subscribe|turn|switch|bring)\s+(?:me|us|my\s+number|this\s+number"
+    r"|my\s+(?:texts|messages|alerts))\s+back(?:\s+(?:in|on|up|into))?(?:\s+(?:on|to|in|into|onto)"
+    r"\s+(?:the|your|ur|my)\s+(?:\w+\s+)?(?:list|texts|messages|alerts|subscription|program"
+    r"|updates))?"
+    r"|(?:resume|restart|reactivate|renew|reinstate|restore|turn\s+on|turn\s+back\s+on|switch\s+on"
+    r"|unpause)\s+(?:my\s+|the\s+|your\s+|ur\s+|all\s+|sending\s+(?:me\s+)?)?(?:\w+\s+)?(?:texts"
+    r"|messages|alerts|subscription|sms|notifications|updates|txts|msgs)"
+    r"|(?:turn|switch)\s+(?:my\s+|the\s+|your\s+)?(?:\w+\s+)?(?:texts|messages|alerts"
+    r"|notifications)\s+back\s+on"
+    r"|(?:start|resume)\s+(?:sending|texting|messaging)\s+(?:me\s+)?(?:\w+\s+)?again"
+    r"|opt\s+(?:me\s+)?in(?:\s+again)?)"
+    r"(?:\s+(?:again|back|please|pls|plz|thanks|thank\s+you|thx|now|asap))*")
 _EN_EARLIER: Final = re.compile(
-    r"\b(?:opted\s+out|unsubscribed|(?:texted|replied|sent|typed|said|hit|pressed|answered"
+    r"\b(?:opted\s*out|unsubscribed|(?:texted|replied|sent|typed|said|hit|pressed|answered"
     r"|responded)\s+(?:with\s+)?(?:stop|td|unsubscribe|end|cancel|quit|optout)"
     r"|stopped\s+(?:your\s+|the\s+|these\s+)?(?:texts|messages|alerts|them))\b")
 # A question how, or by what means, to refuse: no question about the keyword.
@@ -538,6 +648,7 @@ _EN_HOW: Final = re.compile(
 _POSITIVE_GROUPS: Final = ("pos", "pos2", "pos3", "pos4", "pos5", "pos6", "grievance")
 _SPACED_LETTERS: Final = re.compile(r"(?<![a-z0-9])([a-z0-9]) (?=[a-z0-9](?![a-z0-9]))")
 _ZEROS: Final = re.compile(r"0{4,}")
+_OPT_OUT: Final = re.compile(r"\b(opt|opted|opting) out\b")  # one word, as the keyword is
 _LATIN_RUN: Final = re.compile(r"[a-z0-9\u00c0-\u024f]+(?:[^a-z0-9\u00c0-\u024f\u3400-\u9fff]+"
                                r"[a-z0-9\u00c0-\u024f]+)*")
 
@@ -563,7 +674,7 @@ def classify_reply(text: str) -> ReplyClass:
     normalised = normalise_reply(text[:AUDIT_CHARS])
     if len(text) > MAX_REPLY_CHARS:  # no person's SMS: fail safe, unread
         return ReplyClass(ReplyIntent.UNSUBSCRIBE, SCOPE_SENDER, TOO_LONG_KEYWORD, normalised)
-    prepared = fold(text)
+    prepared = yue_to_mandarin(fold(text))
     if _HELD_LETTER.search(prepared) is not None:
         prepared = _HELD_LETTER.sub(r"\1", prepared)
     if _WORD.search(prepared) is None:
@@ -629,7 +740,7 @@ def _clause_refusal(clause: str, question: bool) -> str | None:
     found = _chinese_refusal(_NOT_WORD.sub("", spaced))
     if found is not None:
         return found
-    found = _leading_code(spaced)
+    found = _leading_code(spaced, question)
     if found is not None:
         return found
     for run in _LATIN_RUN.findall(spaced):  # English words among Chinese ones
@@ -641,16 +752,25 @@ def _clause_refusal(clause: str, question: bool) -> str | None:
     return None
 
 
-def _leading_code(spaced: str) -> str | None:
-    """A code set apart at the start of a Chinese clause ("TD 一天发八百条有意思吗", "R/换号了"):
-    what follows is a reason or a complaint in any words, unless it asks about the code (TD
-    是什么意思, T 收费吗). A code fused into a word (T恤, TD银行, N95) is no such code."""
+def _leading_code(spaced: str, question: bool) -> str | None:
+    """A code or a refusal word set apart at the start of a Chinese clause ("TD 一天发八百条有意思
+    吗", "R/换号了", "退订 什么玩意"): what follows is a reason or a complaint in any words, unless
+    it asks about the code (TD 是什么意思, T 收费吗) or what refusing does (退订 会员还有效吗), or
+    names a booking (退订 酒店房间). A code fused into a word (T恤, TD银行, N95) is no such code."""
     first, _, rest = spaced.partition(" ")
-    word = _SLIP.get(first, first)
-    if not rest or not (word in _LEADING_CODES or _ZEROS.fullmatch(word) is not None
-                        or _repeated_code(word)):
+    if not rest:
         return None
-    return word if _ZH_ABOUT_START.match(_NOT_WORD.sub("", rest)) is None else None
+    packed = _NOT_WORD.sub("", rest)
+    if _ZH_ABOUT_START.match(packed) is not None or (
+            _ZH_CONSEQUENCE.search(packed) is not None
+            and (question or _ZH_ASKING_END.search(packed) is not None)):
+        return None
+    if _ZH_LEADING.fullmatch(first) is not None:
+        return first if _ZH_COMMERCE.search(packed) is None or _ZH_MSG.search(packed) else None
+    word = _SLIP.get(first, first)
+    if word in _LEADING_CODES or _ZEROS.fullmatch(word) is not None or _repeated_code(word):
+        return word
+    return None
 
 
 def _spaced(clause: str) -> str:
@@ -659,7 +779,7 @@ def _spaced(clause: str) -> str:
     text = _NOT_WORD.sub(" ", clause.replace("'", "")).strip()
     if _SPACED_LETTERS.search(text) is not None:
         text = _SPACED_LETTERS.sub(r"\1", text)
-    return text.replace("opt out", "optout") if "opt out" in text else text
+    return _OPT_OUT.sub(r"\1out", text) if "opt" in text else text
 
 
 # --- Chinese ---------------------------------------------------------------------------------
@@ -668,7 +788,8 @@ def _spaced(clause: str) -> str:
 def _chinese_refusal(compact: str) -> str | None:
     """Units anywhere in the compact clause, each checked in context (rule 3)."""
     removal = _REMOVE_VERB.search(compact)
-    if removal is not None and _REMOVE_OBJECT.search(compact) is not None:
+    if removal is not None and _REMOVE_OBJECT.search(compact) is not None and _ZH_WILL_IT.search(
+            compact, max(0, removal.start() - 24), removal.start()) is None:
         return removal.group()
     pos = 0
     while (unit := _UNITS.search(compact, pos)) is not None:
@@ -688,6 +809,8 @@ def _holds(unit: re.Match[str], compact: str) -> bool:
     if compact[max(0, start - 2):start] == "取消":  # 取消退订: a resubscribe
         return False
     if _ZH_NEGATED.search(compact[max(0, start - 8):start]) is not None:
+        return False
+    if _ZH_IF.search(compact[max(0, start - 8):start]) is not None:
         return False
     if _asks_about(compact, kind):
         return False
@@ -774,6 +897,8 @@ def _english_keyword(words: list[str], i: int, question: bool) -> str | None:
             return None
         if rest and (rest[0] in _OTHER_STOP or _commerce(rest)):
             return None
+        if rest and rest[0] in _BILLING and not any(w in _MESSAGE_WORDS for w in rest):
+            return None  # "stop charging my card" (but "stop charging me for texts" refuses)
         return "stop all" if rest and rest[0] == "all" else "stop"
     if word in _STRONG:
         return f"{word} all" if rest and rest[0] == "all" else word
@@ -923,6 +1048,9 @@ def _resubscribe(words: list[str], compact: str) -> str | None:
     if _CJK.search(compact) is not None:
         match = _ZH_RESUB.match(compact)
         return match.group() if match is not None else None
+    phrase = _EN_RESUB.fullmatch(" ".join(words))
+    if phrase is not None:
+        return phrase.group("ask")[:KEYWORD_CHARS]
     for i, word in enumerate(words):
         if word in _RESUB_WORDS or (word == "opt" and words[i + 1:i + 2] == ["in"]):
             if all(w in _POLITE_WORDS or w == "i" for w in words[:i]) and all(

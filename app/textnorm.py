@@ -147,3 +147,61 @@ def compact(folded: str) -> str:
 def normalise(text: str) -> str:
     """`compact(fold(text))`."""
     return _NOT_WORD.sub("", fold(text))
+
+
+# Written Cantonese: its function words to the Mandarin ones the rules are written in, so every
+# Mandarin rule reads a Cantonese reply (唔好再send嘢俾我 → 不要再send东西给我) with its negation
+# kept (唔退订 → 不退订). Characters that are also Mandarin words (点, 同, 系, 先, 边, 成) are
+# mapped only inside the Cantonese phrases that hold them, and only in a text with a Cantonese
+# mark (a Cantonese character, or 点样 or 点解 opening a phrase); 仲 and 喇 are kept inside the
+# Mandarin words that hold them (仲裁, 喇叭).
+_YUE_PHRASES_WRITTEN: Final = {
+    "唔好意思": "不好意思", "唔该晒": "谢谢", "多谢晒": "谢谢", "唔该": "请", "唔使": "不用",
+    "唔驶": "不用", "唔洗": "不用", "唔好": "不要", "好唔好": "好不好", "唔系": "不是",
+    "系唔系": "是不是", "系咪": "是不是", "系咩": "是吗", "就系": "就是", "有冇": "有没有",
+    "乜嘢": "什么", "咩嘢": "什么", "呢啲": "这些", "嗰啲": "那些", "呢d": "这些",
+    "哋啲": "们的", "呢个": "这个", "呢条": "这条", "呢种": "这种", "呢类": "这类",
+    "呢度": "这里", "呢排": "这阵子", "呢间": "这间", "呢次": "这次",
+    "咪再": "别再", "咪send": "别send", "咪发": "别发", "咪传": "别传", "咪烦": "别烦",
+    "咪搞": "别搞", "边个": "谁", "边度": "哪里", "边到": "哪里", "同我": "跟我",
+    "成日": "成天", "日日": "天天", "而家": "现在",
+}
+# 点 (how) opens these; not after a word it ends (一点, 有点, 早点, 重点: 一点样品, 有点做不完)
+_YUE_HOW: Final = [
+    (re.compile(f"(?<![一这那有几差多早晚快慢好少重要]){phrase}"), mandarin)
+    for phrase, mandarin in (
+        ("点样(?:先|至)", "怎样才"), ("点样", "怎样"), ("点解", "为什么"),
+        ("点(?:先|至)", "怎么才"), ("点可以", "怎么可以"), ("点做", "怎么做"), ("点算", "怎么办"),
+        ("点(?=取消|退订|拒收|停|唔|不)", "怎么"))]
+_YUE_CHARS_WRITTEN: Final = {
+    "唔": "不", "冇": "没", "咗": "了", "乜": "什么", "咩": "什么", "嘢": "东西", "俾": "给",
+    "畀": "给", "啲": "些", "嗰": "那", "哋": "们", "佢": "他", "嚟": "来", "喺": "在",
+    "嘅": "的", "咁": "这么", "揾": "找", "睇": "看", "攞": "拿", "嘞": "了", "啰": "啦",
+    "喎": "哦", "吖": "啊", "啩": "吧", "㗎": "的",
+}
+# (folded: 嗰 folds to an astral form; longest phrase first, so 系唔系 goes before 唔系)
+_YUE_PHRASES: Final = sorted(((fold(k), fold(v)) for k, v in _YUE_PHRASES_WRITTEN.items()),
+                             key=lambda pair: len(pair[0]), reverse=True)
+_YUE_CHARS: Final = {ord(fold(k)): fold(v) for k, v in _YUE_CHARS_WRITTEN.items()}
+_YUE_MARK: Final = re.compile(
+    "[" + "".join(fold(k) for k in _YUE_CHARS_WRITTEN) + "仲喇]"
+    "|(?:(?<![^\\W_])|(?<=[你我他她]))点[样解]|边个|边度|边到|而家")  # (not 一点样品)
+_YUE_HESITATION: Final = re.compile(r"唔(?=[ ,.;:!?~\n]|$)")  # set apart: 嗯 (唔，好吧)
+_YUE_ZHONG: Final = re.compile("(?<!伯)仲(?!裁|介|夏)")  # 仲 = 还
+_YUE_LA: Final = re.compile("喇(?!叭|嘛)")  # 喇 = 啦
+
+
+def yue_to_mandarin(folded: str) -> str:
+    """Folded text with written Cantonese function words in their Mandarin forms: one pass in C
+    per phrase of the table, in a text that has a Cantonese mark."""
+    if folded.isascii() or _YUE_MARK.search(folded) is None:
+        return folded
+    text = _YUE_HESITATION.sub("嗯", folded)
+    text = _YUE_LA.sub("啦", _YUE_ZHONG.sub("还", text))
+    for phrase, mandarin in _YUE_PHRASES:
+        if phrase in text:
+            text = text.replace(phrase, mandarin)
+    if "点" in text:
+        for how, mandarin in _YUE_HOW:
+            text = how.sub(mandarin, text)
+    return text.translate(_YUE_CHARS)

@@ -176,6 +176,34 @@ def test_questions_negations_and_commerce_are_not_refusals(text: str) -> None:
     assert classify_reply(text).intent is ReplyIntent.NONE
 
 
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # Cantonese reads as Mandarin, its negation kept
+        ("唔該唔好再send嘢俾我", UNSUB), ("點樣先可以唔再收你哋啲短訊？", UNSUB),
+        ("我唔退訂，照send", "none"),
+        # a refusal that did not work, or one recounted
+        ("your STOP doesn't work", UNSUB), ("回T根本没用", UNSUB), ("退訂了為什麼還傳簡訊", UNSUB),
+        ("I opted out already!", UNSUB), ("I never opted out", "none"),
+        # vague objects, and asking them not to
+        ("我不要这些东西", UNSUB), ("I don't want this crap", UNSUB),
+        ("can you guys not text me anymore", UNSUB), ("could you not deliver before 9?", "none"),
+        # how to make them stop
+        ("要怎样你们才不发", UNSUB), ("how do I make you stop", UNSUB),
+        ("how do I get you to stop charging my card", "none"),
+        # a refusal word set apart, then anything; but not what refusing does, nor a booking
+        ("退订 什么玩意儿", UNSUB), ("退订 会员会取消吗", "none"),
+        ("如果退订，会员权益还有效吗？", "none"),
+        ("退訂飯店", "none"), ("退訂 酒店房間", "none"),
+        # other words to be messaged again
+        ("opt me back in", "resubscribe"), ("put me back on the list please", "resubscribe"),
+        ("resume my texts", "resubscribe"), ("don't opt me back in", "none"),
+    ],
+)  # fmt: skip
+def test_the_third_round_classes(text: str, intent: str) -> None:
+    assert classify_reply(text).intent.value == intent
+
+
 # --- (b) required cases ----------------------------------------------------------------------
 
 REQUIRED_UNSUBSCRIBE = [

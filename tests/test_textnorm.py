@@ -129,3 +129,19 @@ def test_the_variant_table() -> None:
         assert variant not in t2s.TRADITIONAL, variant
         assert fold(standard) == standard, standard
         assert fold(variant) == standard, variant
+
+
+@pytest.mark.parametrize(
+    ("raw", "mandarin"),
+    [
+        ("唔該唔好再send嘢俾我", "请不要再send东西给我"), ("我唔退訂", "我不退订"),
+        ("點樣先可以唔再收你哋啲短訊", "怎样才可以不再收你们的短讯"), ("回T冇用", "回t没用"),
+        ("退訂咗仲send", "退订了还send"), ("嗰啲廣告我唔使喇", "那些广告我不用啦"),
+        ("系唔系", "是不是"), ("唔，好吧", "嗯,好吧"),
+        # Mandarin words kept whole, and Mandarin text untouched
+        ("仲裁結果", "仲裁结果"), ("喇叭壞了", "喇叭坏了"), ("一点样品", "一点样品"),
+        ("同我联系", "同我联系"), ("stop", "stop"),
+    ],
+)  # fmt: skip
+def test_cantonese_reads_as_mandarin(raw: str, mandarin: str) -> None:
+    assert textnorm.yue_to_mandarin(fold(raw)) == mandarin
