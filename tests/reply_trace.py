@@ -38,16 +38,17 @@ def load(path: Path) -> list[Reply]:
     return [Reply(row[0], row[1], row[2] if len(row) > 2 else "") for row in rows[1:] if row]
 
 
-def records(replies: list[Reply], start_ms: int, tag: str = "r"
+def records(replies: list[Reply], start_ms: int, tag: str = "r", first_phone: int = FIRST_PHONE
             ) -> list[tuple[str, dict[str, Any], int]]:
     """(topic id, value, timestamp ms) for every reply: grant, reply, marketing intent.
 
     Timestamps step by one second per record; keep `start_ms` in Shanghai daytime so quiet
-    hours do not interfere (the last record comes len(replies) * 3 seconds later)."""
+    hours do not interfere (the last record comes len(replies) * 3 seconds later). Recipients
+    are `first_phone` onwards: corpora sent to one worker need ranges of their own."""
     out: list[tuple[str, dict[str, Any], int]] = []
     ts = start_ms
     for n, reply in enumerate(replies):
-        phone = f"+86{FIRST_PHONE + n}"
+        phone = f"+86{first_phone + n}"
         out.append(("consent_events", {
             "event_id": f"{tag}-grant-{n}", "phone": phone, "tenant": TENANT,
             "category": "marketing", "action": "grant", "source": "signup_form",

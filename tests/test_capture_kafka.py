@@ -141,8 +141,16 @@ def test_a_trace_captured_after_the_worker_ran_it_replays_and_compares(
                                   "to": "10690000567801", "text": "TD",
                                   "received_at": "2026-11-22T10:00:00+08:00"}, t0 + 22),
              ("send_intents", intent("mk2", "13900000001", "marketing", "meituan"), t0 + 23)]
+    # Kafka orders records within a partition, not across topics: each record is published
+    # once the ones before it are decided (a TD revoke yields two outcomes: applied, its echo).
+    published = {"send_intents": 0, "consent_events": 0, "carrier_replies": 0}
     for topic_id, value, ts in rows:
+        consume(kafka, [topics["approved"], topics["dropped"]], settle=0,
+                expected=published["send_intents"])
+        consume(kafka, [topics["consent_outcomes"]], settle=0,
+                expected=published["consent_events"] + 2 * published["carrier_replies"])
         publish(kafka, topics[topic_id], [(value.get("phone"), orjson.dumps(value), ts)])
+        published[topic_id] += 1
     decisions = consume(kafka, [topics["approved"], topics["dropped"]], expected=7, settle=0)
     outcomes = consume(kafka, [topics["consent_outcomes"]], expected=3, settle=0)
     assert sorted(v["result"] for _, _, v in outcomes) == ["applied", "applied", "duplicate"]

@@ -11,7 +11,16 @@ from app.policy import load_policy
 from app.replay import replay
 from app.settings import Settings
 from tests.kafka_io import consume, publish, trace_line
-from tests.reply_trace import DEV, HELD_OUT, HELD_OUT_2, HELD_OUT_3, load, records, score
+from tests.reply_trace import (
+    DEV,
+    FIRST_PHONE,
+    HELD_OUT,
+    HELD_OUT_2,
+    HELD_OUT_3,
+    load,
+    records,
+    score,
+)
 from tests.test_consent_kafka import POLICY, daytime_in_shanghai_ms
 
 pytestmark = pytest.mark.kafka
@@ -24,8 +33,9 @@ def test_reply_corpora_through_the_worker(worker_factory, kafka: str) -> None:
         ("development", "dev", DEV), ("held-out", "ho1", HELD_OUT),
         ("held-out-2", "ho2", HELD_OUT_2), ("held-out-3", "ho3", HELD_OUT_3)) if path.exists()]
     start = daytime_in_shanghai_ms()
-    published = [(topic_id, orjson.dumps(value), ts) for _, tag, replies in corpora
-                 for topic_id, value, ts in records(replies, start, tag)]
+    published = [(topic_id, orjson.dumps(value), ts)
+                 for n, (_, tag, replies) in enumerate(corpora)  # a phone range per corpus
+                 for topic_id, value, ts in records(replies, start, tag, FIRST_PHONE + n * 10**5)]
     trace = [trace_line(topics[topic_id], ts, raw) for topic_id, raw, ts in published]
     settings = Settings.from_env({k: v for k, v in worker.env.items()
                                   if k.startswith("SENDGUARD_TOPIC_")})
