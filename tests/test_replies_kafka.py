@@ -17,6 +17,7 @@ from tests.reply_trace import (
     HELD_OUT,
     HELD_OUT_2,
     HELD_OUT_3,
+    HELD_OUT_4,
     load,
     records,
     score,
@@ -31,7 +32,8 @@ def test_reply_corpora_through_the_worker(worker_factory, kafka: str) -> None:
     topics = worker.topics
     corpora = [(name, tag, load(path)) for name, tag, path in (
         ("development", "dev", DEV), ("held-out", "ho1", HELD_OUT),
-        ("held-out-2", "ho2", HELD_OUT_2), ("held-out-3", "ho3", HELD_OUT_3)) if path.exists()]
+        ("held-out-2", "ho2", HELD_OUT_2), ("held-out-3", "ho3", HELD_OUT_3),
+        ("held-out-4", "ho4", HELD_OUT_4)) if path.exists()]
     start = daytime_in_shanghai_ms()
     published = [(topic_id, orjson.dumps(value), ts)
                  for n, (_, tag, replies) in enumerate(corpora)  # a phone range per corpus
