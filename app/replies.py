@@ -790,11 +790,17 @@ def classify_reply(text: str) -> ReplyClass:
 
 # An offered unsubscribe declined ("Unsubscribe? No, keep them coming", "退订?不用不用,继续发"):
 # the echoed keyword and the decline are dropped, the rest is read as any reply (a refusal in
-# it still wins). Only a decline set apart by punctuation or ending the reply counts.
+# it still wins). Only a decline set apart by punctuation or ending the reply, and followed by
+# a request to keep the messages, counts.
 _DECLINED: Final = re.compile(
     r"(?:unsubscribe|unsub|stop|optout|opt out|cancel|td|t|退订|取消订阅|拒收) ?\?+ ?"
     r"(?:(?:no thanks|no thank you|no way|nope|nah|no|不用了?|不要|不了|不必|不需要|算了|不) ?)+"
     r"(?:[,.!~。]+|$)")
+# What makes a declined offer a decline: the reply goes on to ask for the messages. Without it
+# ("Stop? No thanks") the echo may be the refusal itself, so it stays (fail safe).
+_KEEP_SENDING: Final = re.compile(
+    r"keep (?:them |it |the \w+ |on )?(?:coming|sending|texting|going)|continue|carry on"
+    r"|(?:i|we) (?:like|love|want|enjoy) (?:them|these|it|your)|继续|照发|照样|照常|接着发")
 # A weak keyword and a colon or dash before a booking ("CANCEL - dentist appt on the 12th"):
 # one clause, so the booking reads as its object.
 _KEYWORD_DASH: Final = re.compile(r"(cancel|end|quit|取消|退订) ?(?:-+|:) ?")
@@ -804,7 +810,7 @@ def _prepared(text: str) -> str:
     """The folded reply with an echoed, declined keyword at its start dropped, and a weak
     keyword joined to the booking after its dash."""
     declined = _DECLINED.match(text)
-    if declined is not None:
+    if declined is not None and _KEEP_SENDING.search(text, declined.end()) is not None:
         text = text[declined.end():]
     dash = _KEYWORD_DASH.match(text)
     if dash is not None and _names_a_booking(text[dash.end():]):

@@ -227,6 +227,7 @@ def test_the_third_round_classes(text: str, intent: str) -> None:
         # negation at a distance, an offer declined (a refusal after it still wins), bookings
         ("千萬不要將我退訂", "none"), ("我冇講要退訂", "none"), ("别把我从列表里移除", "none"),
         ("STOP? nope, keep them coming", "none"), ("Unsubscribe? No, just stop texting me", UNSUB),
+        ("Stop? No thanks", UNSUB), ("TD? 不用", UNSUB),  # no request to keep them: fail safe
         ("退订？不要再发了", UNSUB), ("TD? 不用，别再发了", UNSUB),
         ("cancel: table for 2 tonight", "none"), ("CANCEL - these texts are annoying", UNSUB),
         ("幫我cancel咗個appointment", "none"), ("退订明天的会议室", "none"), ("退定金", "none"),
