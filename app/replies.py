@@ -28,27 +28,39 @@ reply is read by meaning, not matched against listed strings:
    - a refusal in plain words, to me or to this number: 别再发了, 不要给我发短信, 以后别往这个号
      发, 不想收到, 不需要这些广告, 取消这个短信, 请勿打扰, 我不要这些东西, 能不能不发了; stop
      texting me, no more messages, don't text this number, leave me alone, I don't want these
-     texts, I don't want this crap, can you guys not text me;
+     texts, I don't want this crap, can you guys not text me; politely or indirectly: would you
+     mind not texting me, I'd rather not receive these, no need to send me these anymore,
+     spare me, 能不能消停点, 歇歇吧, 放过我吧, 饶了我吧;
    - a request to be off a list, or not on it: 把我的号码删了, 从名单里删除, 删号, 别把我加到你们
-     的发送列表, 我不想在你们的名单上; remove my number, take me off your list;
+     的发送列表, 我不想在你们的名单上; remove my number, take me off your list, number pls
+     remove, remove my hp no.; the number changed hands: 此号码已换人, 号码已转让，请移除 (a
+     removal with only politeness stands alone), 这个号不是某某的了, this number has a new owner,
+     not Karen's number anymore;
    - a complaint or report, done or threatened: 投诉, 已举报, 检举, 告你们, 报警, 12321, 12315,
      工信部, 消协, 消委会, 骚扰, 垃圾短信, 天天发, 退订了还发, 为什么还传, 回T根本没用, 拉黑,
      烦死了, 滚, 我没订阅过, 哪来的我的号码; report you, file a complaint, the FCC, spam,
      harassment, wrong number, I never signed up, why do you keep texting me, your STOP
-     doesn't work;
+     doesn't work; a spam report told: forwarded to 7726, reported as spam, blocked and
+     reported, 已拉黑并举报; a refusal ignored: 不是已经退订了吗, 怎么又来了, 结果又收到, didn't I
+     already unsubscribe, support told me I was removed;
    - a refusal recounted, fail safe: 我早就退订了, 已经拒收过了, I opted out already;
    - a question HOW, or by what means, to refuse: 怎么退订, 有没有办法不再收到, 退订回复什么, how
      do I stop these, is there a way to opt out, what do I text to stop these, or how to make
-     them stop (要怎样你们才不发, how do I make you stop): asking twice is the obstruction MIIT
+     them stop (要怎样你们才不发, 怎么才能不让你们发短信给我, 要回咩先唔會再收到, how do I make
+     you stop, what do I need to do to not get these): asking twice is the obstruction MIIT
      forbids.
 3. A keyword clause does not refuse when
-   - it is negated: a negator right before it (不退订, 不要退订, 我没说要退订, don't stop,
-     never unsubscribe); punctuation ends a negation ("不，退订" refuses, "不 退订" does not);
+   - it is negated: a negator right before it (不退订, 不要退订, 千万不要把我退订, 我没说要退订,
+     don't stop, never unsubscribe) or before what is removed (不要把我从名单里删掉); punctuation
+     ends a negation ("不，退订" refuses, "不 退订" does not);
+   - it echoes an offer and declines it, set apart by punctuation ("Unsubscribe? No, keep them
+     coming", "退订？不用不用，继续发"): the rest is read alone, so "退订？不要再发了" refuses;
    - it asks ABOUT unsubscribing (退订收费吗, TD是什么意思, 回TD是退订吗, does STOP cost
      anything, what is TD) or supposes it (如果退订，会员还有效吗; if I unsubscribe will I lose
      my points?); a request is no such question (能帮我退订吗, can I unsubscribe?);
    - it is commerce: 退订/取消/cancel of an order, booking, ticket, room (退订酒店, 退订饭店, 我要
-     退订单, cancel my order, cancel my appointment);
+     退订单, 退订会议室, 帮我cancel了个booking, cancel my order, "CANCEL - dentist appt"), or a
+     deposit (退订金, 退定金);
    - a letter code or a weak English keyword (cancel, end, quit, revoke) is part of other words:
      "T恤", "TD银行", "R u there", "the end of the month", "stop by tomorrow", "bus stop".
    English keywords: STOP-like ones (stop, unsubscribe, opt out) refuse wherever they are
@@ -216,14 +228,15 @@ _LATIN_TRIGGERS: Final = [
             "attorney lawyer illegal lawsuit wrong sign subscri permission consent withdraw "
             "rescind retract who how where leave alone screw fuck piss bugger block still "
             "receiv getting interest disturb complain ofcom crtc acma bbb dnc police cops "
-            "td t r n"),
+            "td t r n spare refrain owner number reassign recycl anymore flag junk mark rather "
+            "prefer mind"),
     "no more", "no longer", "want out", "go away", "go to hell", "get lost", "cut it out",
     "knock it off", "done with", "finished with", "through with"]
 _CJK_TRIGGERS: Final = (
     "退订拒停接关推发传寄打扰烦联销轰收看信息讯送知告删移除去清抹拿划撤剔踢工通消监报投举诉曝"
-    "骚垃厌讨恶受够完吵滚病傻死残黑屏同授允注号电话醒违犯法骗名列录库些种西玩罢")
+    "骚垃厌讨恶受够完吵滚病傻死残黑屏同授允注号电话醒违犯法骗名列录库些种西玩罢歇放饶来")
 _TRIGGER: Final = re.compile("|".join(
-    [*_CJK_TRIGGERS, "0000", "0 0", "12321", "12315", "315"]
+    [*_CJK_TRIGGERS, "7726", "0000", "0 0", "12321", "12315", "315"]
     + [f"{re.escape(w)}(?<![a-z0-9]{re.escape(w)})" for w in _LATIN_TRIGGERS]
     + [_slip_pattern(w) for w in _SLIP_STRONG + _SLIP_WEAK]
     + [f"s(?<![a-z0-9]s)(?:{_alt([w[1:] for w in _SLIP if _SLIP[w] == 'stop'])})"]))
@@ -252,7 +265,7 @@ _CODE: Final = (
     r"|再|没|太|真|好|马上|立即|立刻|赶紧|一下|掉|取消|停止|拉黑|投诉|举报|你们|你|垃圾|骚扰|广告"
     r"|短信|信息|全部|所有|永久|就|还|也|都|!)")
 _VERB: Final = (
-    "(?:退订|退定|退阅|取消订阅|退出订阅|停止订阅|取消关注|拒收|拒绝接收|停止接收|不再接收|不接收|停止发送"
+    "(?:退订(?!金)|退定(?!金)|退阅|取消订阅|退出订阅|停止订阅|取消关注|拒收|拒绝接收|停止接收|不再接收|不接收|停止发送"
     "|停止推送|取消推送|关闭推送|停发|停推"
     "|(?:停止|不再|拒绝)(?:向我|给我|对我|为我|往我)(?:发送|推送|发|推|传送|打电话))")
 _CHAIN: Final = (
@@ -265,6 +278,8 @@ _FAILED: Final = (
     "(?:也|都|还是|了|根本|完全|压根儿?|一点|好像|似乎|貌似|就|并|还|是|全)*"
     "(?:不了|失败|没用|无效|不成功|没反应|不管用|不行|没有用|没效果|没作用|不起作用|不生效|没生效|白回"
     "|白发|退不掉|停不了|没效)")
+_NUMBER: Final = (
+    "(?:这个|这支|此|本|该|我的?|这)?(?:手机号码|手机号|电话号码|号码|电话|手机|号)")
 # To this number, this phone (往这个号, 给本号码, 向本机, 到我这个手机上): refused like "me".
 _TO_NUMBER: Final = (
     "(?:给|向|对|跟|为|往|朝|到)(?:我的?|我们的?)?(?:这个|这支|这部|这|此|本|该)?"
@@ -332,14 +347,26 @@ _COMPLAINT: Final = (
     "|违法|违规|犯法|非法"
     "|(?:别|不要|勿|不许|不准|禁止)再?(?:使用|用|泄露|留着?|存)我的?(?:号码|手机号|电话|信息|资料)"
     "|(?:不记得|没印象)我?(?:有|曾经?)?(?:订阅|订过|同意|注册)"
-    "|勿扰|免打扰")
+    "|勿扰|免打扰|7726"
+    # pleas to be left in peace (能不能消停点, 歇歇吧, 放过我吧, 饶了我吧)
+    "|(?<!终于)消停|(?<![我在家])歇(?:歇|一歇|会儿?|一会儿?|一下)(?:吧|啊|呀|好吗|行吗|行不行|可以吗|好不好"
+    "|$)|放过我|饶了我|饶过我"
+    # the number changed hands (此号码已换人, 号码已转让, 这个号不是张先生的了)
+    f"|{_NUMBER}(?:已经?|早就?|早已|现在|已被)?(?:换人|换了人|换主人?|换了主人|易主|转让|转手|转给"
+    "|过户|回收|不是.{1,8}?的(?=$|了|啦|哦|喔|啊))"
+    # again, after a refusal (怎么又来了, 结果又收到, 今天又来一条)
+    "|(?:又|还是|照样|照旧|依然|仍然)(?:来|发来|收到|发过来|传来)了?(?=$|啊|呀|吧|啦|一条|一堆|好几|几条"
+    "|两条|三条|\\d+条|短信|信息|消息|广告|推送|推销|这|那)"
+    # a refusal recounted as a question (不是已经退订了吗, 不是早就拒收了)
+    "|不是(?:已经|早就?|早已|都)?(?:退订|退定|拒收|取消订阅|退了|回复?了?(?:td|t|r|n|stop))(?:了|过)+"
+    "(?:吗|么|嘛|什么)?")
 # A question how to stop them (有没有办法不再收到, 怎么才能收不到, 发什么字能停掉): a refusal, since
 # asking twice is the obstruction MIIT forbids.
 _ZH_UNRECEIVED: Final = (
     "(?:(?:不再?|别再?|不用再|不会再)(?:收|接收|接到|看到)|收不到|退订|拒收|屏蔽"
     "|(?:取消|关掉|关闭)(?:订阅|推送|短信|通知|提醒|这些|这个|它))")
 _ZH_UNSENT: Final = (
-    f"(?:(?:让|叫)?(?:他们|它|{_DEM})?{_KIND}?{_MSG}?"
+    f"(?:(?:让|叫|不让|别让|不叫)?(?:他们|它|{_DEM})?{_KIND}?{_MSG}?"
     "(?:(?:不再?|别再?|不要再?|不会再)(?:发|推|打扰)|停(?:下|掉|止|发)))")
 _HALTED: Final = (
     "(?:(?:不再?|别再?|不要再?|不会再)(?:发|推|传|寄|打扰|骚扰|打|send)|停(?:下|掉|止|发|了)?|罢手|消停"
@@ -347,12 +374,14 @@ _HALTED: Final = (
 _ZH_HOW_TO: Final = (
     "(?:有没有|有什么|有啥|什么|哪些?|没有|有无)(?:好的?)?(?:办法|方法|方式|途径|法子|招|渠道)"
     f"(?:可以|能|才能|让|使|把|去)?.{{0,10}}?(?:{_ZH_UNRECEIVED}|(?:让|叫){_ZH_UNSENT})"
-    "|(?:怎么|怎样|如何|咋)(?:样|做)?(?:才能|才可以|可以|能|才|就能|去)?"
-    f"(?:{_ZH_UNRECEIVED}|(?:让|叫){_ZH_UNSENT})"
+    "|(?:怎么|怎样|如何|咋)(?:样|做)?(?:才能|才可以|可以|能|才|就能|去|先)?"
+    f"(?:{_ZH_UNRECEIVED}|(?:让|叫|不让|别让|不叫){_ZH_UNSENT}"
+    "|(?:不让|别让|不叫)(?:他们|它|你们?|贵公司)?(?:再|给我|往我这)?(?:发|推|传|寄|打扰|骚扰|打电话|联系))"
     "|(?:怎么|怎样|如何|咋)(?:样|做)?(?:才能|才可以|可以|能|才|就能|去)(?:让|叫)?"
     f"{_ZH_UNSENT}"
     "|(?:回复?|发送?|输入|编辑|打)(?:什么|啥|哪个|哪几个|几)(?:字母|字|内容|数字|代码|指令|词)?"
-    f"(?:才能|才可以|可以|能|就能|就可以|就|才)?(?:{_ZH_UNRECEIVED}|{_ZH_UNSENT})"
+    "(?:你们?|他们|贵公司)?(?:才能|才可以|可以|能|就能|就可以|就|才|先)?"
+    f"(?:{_ZH_UNRECEIVED}|{_ZH_UNSENT})"
     # around what they do (要怎样你们才不发, 怎么样你们才会停, 你们要怎样才肯罢手)
     "|(?:怎么|怎样|如何|咋)(?:样|做|办)?(?:你们?|他们|贵公司|它们?)(?:才|就)(?:会|能|肯|可以)?"
     f"{_HALTED}"
@@ -381,7 +410,16 @@ _REMOVE_OBJECT: Final = re.compile(
 _ZH_NEGATED: Final = re.compile(
     "(?:不|别|勿|没|甭|莫|无需|无须|不用|不必|不需要|暂不|暂时不|先不|不想|不要|不打算|不准备|不是"
     "|没有|没说|不会|不能|不可以|不许|不准|禁止|千万别|不愿意?)"
-    "(?:要|想|用|必|是|是要|有|需要|打算|准备|会|去|再|说要|急着|着急)?(?:帮我|给我|替我)?$")
+    "(?:要|想|用|必|是|是要|有|需要|打算|准备|会|去|再|说要|急着|着急)?(?:帮我|给我|替我|把我|将我)?$")
+# A removal negated (不要把我从名单里删掉, 别把我的号码删了): the negator, then what is removed.
+_ZH_REMOVAL_NEGATED: Final = re.compile(
+    "(?:不要|别|勿|请勿|不许|不准|不能|不可以|千万别|千万不要|没说要?|没让你们?|没叫你们?|不用|不必)再?"
+    "(?:把|将|从)(?:我们?的?)?(?:这个)?(?:号码|手机号|电话|号|资料|信息|名字)?"
+    "(?:从.{0,12}?(?:里|中|上|内)?)?(?:给|帮我)?$")
+# A removal asked for with politeness alone, the object in another clause (号码已转让，请移除).
+_ZH_REMOVE_ALONE: Final = re.compile(
+    "(?:请|麻烦|麻烦你们?|帮我|帮忙|请帮我|拜托|赶紧|马上)*(?:删除|删掉|删了|移除|去掉|除名|注销)"
+    "(?:吧|啊|呀|一下|谢谢|了|哦)*")
 _ZH_ABOUT: Final = re.compile(
     "什么|啥|意思|收费|要钱|扣费|扣钱|花钱|付费|费用|免费|多少钱|影响|会不会|是不是|是否|有用|管用"
     "|为什么要|为啥要|干嘛要|干什么|吗|么$|有没有|会怎样|之后|以后还")
@@ -419,7 +457,10 @@ _ZH_COMMERCE: Final = re.compile(
     "订单|单子|这单|那单|单号|酒店|宾馆|民宿|机票|飞机票|车票|火车票|高铁票|船票|门票|球票|电影票"
     "|演唱会|票|航班|房间|房|客房|预订|预约|预定|行程|座位|桌位|包间|课程|课|旅游|团购|套餐|会员|押金"
     "|租车|车位|景区|场地|名额|外卖|快递|包裹|货|商品|饭店|旅馆|旅店|餐厅|餐馆|饭馆|订位|订房|机位|位子"
-    "|包厢|营位|营地|戏票|套票|住宿|入住|度假|旅行团|婚宴|宴会|场次|班次|车次|游轮|邮轮")
+    "|包厢|营位|营地|戏票|套票|住宿|入住|度假|旅行团|婚宴|宴会|场次|班次|车次|游轮|邮轮|会议室|会议|会场"
+    "|球场|场馆|教室|琴房|自习室|工位|挂号|门诊|体检|定金|订金"
+    "|booking|appt|appointment|reservation|order|table|ticket|flight|room|class|lesson")
+_WEAK_CODES: Final = frozenset({"cancel", "end", "quit", "revoke"})
 _ZH_MSG: Final = re.compile(_MSG)
 _ZH_RESUB: Final = re.compile(
     "^(?:请|我要|我想要?|帮我|麻烦|你好|您好|好的|要|我|申请|想)*"
@@ -488,7 +529,7 @@ _COMMERCE_WORDS: Final = _words(
     "order orders booking bookings reservation reservations appointment appointments "
     "delivery package payment check cheque flight flights ticket tickets shipment trip room "
     "hotel table meeting class lesson ride car purchase transaction item items cart account "
-    "plan")
+    "plan appt appts")
 _PURCHASE_WORDS: Final = _COMMERCE_WORDS | _words(
     "bill bills billing charge charges refund service staff driver courier rider store shop "
     "product products technician agent employee waiter food repair installation")
@@ -527,7 +568,7 @@ _EN_PHRASES: Final = re.compile("|".join([
     r"|harassing|bugging|pestering|mailing|writing|pinging|texts|messages|msgs)\b",
     r"\b(?P<pos6>withdraw|revoke|rescind|cancel|retract)\s+(?:my\s+|all\s+|the\s+)?consent\b"
     r"|\b(?:do\s+not|dont|no\s+longer)\s+consent\b",
-    r"\b(?P<pos2>remove|delete|erase|drop|scrub|lose|purge)\s+(?:me|us|my\s+(?:number|phone"
+    r"\b(?P<pos2>remove|delete|erase|drop|scrub|lose|purge)\s+(?:me|us|my\s+(?:(?:hp|mobile|cell|phone|handphone|tel|contact)\s+)?(?:number|phone"
     r"|cell|mobile|contact|info|information|details|data|name|no)|this\s+(?:number|phone|cell"
     r"|no))\b",
     r"\b(?P<pos3>take|get|put|keep)\s+(?:me|us|my\s+\w+|this\s+\w+)\s+(?:off|out\s+of)\b",
@@ -591,7 +632,57 @@ _EN_PHRASES: Final = re.compile("|".join([
     r"|\b(?:call|calling|called|contact|contacting)\s+the\s+(?:police|cops)\b",
     r"\b(?:fcc|ftc|tcpa|spam|spammer|spammers|spamming|spammy|harassment|harassing|harass"
     r"|lawsuit)\b|\battorney\s+general\b",
-    r"\bwrong\s+(?:number|person|phone|guy|girl|no)\b",
+    r"\bwrong\s+(?:number|person|phone|guy|girl|no|contact|recipient|individual|man|woman|lady"
+    r"|customer|persons|people)\b",
+    # polite or indirect refusals: "would you mind not texting me", "I'd rather not receive
+    # these", "no need to send me these anymore", "please spare me", "refrain from texting"
+    r"\bmind\s+not\s+(?:\w+\s+)?(?:texting|txting|messaging|sending|contacting|calling|emailing"
+    r"|spamming|bothering|pinging|writing)\b"
+    r"|\b(?:rather|prefer|preferred|like|want|wish)\s+(?:to\s+)?not\s+(?:to\s+)?(?:\w+\s+)?"
+    r"(?:(?:receive|receiving|get|getting|hear)\s+(?:(?:any|these|this|those|them|that|your|ur"
+    r"|such|more|the|from|you|u|of|all)\s+)*(?:\w+\s+)?(?:these|them|anything|more|"
+    + _EN_MSGS[3:-1] + r")\b|(?:receive|receiving|get|getting|hear)\s*$"
+    r"|be\s+(?:texted|messaged|contacted|sent|bothered))\b"
+    r"|\brather\s+(?:you|u|ya)\s+(?:didnt|did\s+not|dont|do\s+not|not|stopped|wouldnt)\b"
+    r"|\b(?:if|so)\s+(?:you|u|ya)\s+(?:would\s+|could\s+|can\s+|just\s+|please\s+)*(?:stopped"
+    r"|stop|quit|ceased|didnt|did\s+not|wouldnt|would\s+not)\s+(?:\w+\s+)?(?:texting|txting"
+    r"|messaging|sending|contacting|calling|emailing|spamming|bothering|text|txt|message|send"
+    r"|contact|call|email)\b"
+    r"|\brefrain\s+from\s+(?:\w+\s+)?(?:texting|txting|messaging|sending|contacting|calling"
+    r"|emailing|spamming)\b|\bspare\s+(?:me|us)(?:\s+(?:the|your|ur|these|this|from|all"
+    r"|please|pls|plz|thanks|already|now|any|more)\b|\s*$)"
+    r"|\b(?:no|theres\s+no|there\s+is\s+no)\s+need\s+(?:for\s+(?:you|u)\s+)?to\s+(?:keep\s+)?"
+    r"(?:send|text|txt|message|msg|contact|email|call|ping|bother)(?:ing)?\s+(?:me|us|this"
+    r"\s+number)(?:\s*$|\s+(?:these|this|them|that|those|any\s*more|again|anything|stuff|any"
+    r"|every|daily|so|" + _EN_MSGS[3:-1] + r")\b)",
+    # the number changed hands: "this number has a new owner", "not Karen's number anymore"
+    r"\bnew\s+owner\b|\bchanged\s+hands\b|\b(?:number|no|phone)\s+(?:\w+\s+){0,2}?"
+    r"(?:reassigned|recycled|transferred)\b"
+    r"|\b(?:not|isnt|no\s+longer|aint)\s+(?:\w+\s+)?\w+s\s+(?:number|phone|no|cell|mobile)\b"
+    r"|\b(?:this|it|thats|this\s+number|this\s+phone)\s+(?:is\s+not|isnt|aint|is\s+no\s+longer)"
+    r"\s+(?!\w+ing\b)\w+\s+(?:anymore|any\s+more)\b"
+    r"|\b(?:number|no|num)\s+(?:please\s+|pls\s+|plz\s+|kindly\s+|to\s+)*(?:remove|delete"
+    r"|removed|deleted)\b",
+    # a spam report as a statement or an act: "forwarded to 7726", "reported as spam",
+    # "blocked and reported", "flagged as junk"
+    r"\b7726\b|\b(?:reported|flagged|marked|reporting|flagging|marking)\s+(?:(?:this|it|you|u"
+    r"|them|your|ur|\w+s)\s+)?(?:as\s+)?(?:spam|junk|scam|fraud|phishing|unwanted)\b"
+    r"|\b(?:block|blocked|blocking)\s+(?:(?:and|n)\s+)?report(?:ed|ing)?\b"
+    r"|\b(?:ive|i|already|just|have|has\s+been|been|was)\s+(?:\w+\s+)?reported\s*$",
+    # a refusal recounted as a question or a story: "didn't I already unsubscribe", "support
+    # told me I was removed"
+    r"\b(?:didnt|did\s+not|havent|have\s+not|hadnt|wasnt|was\s+not)\s+(?:i|we)\s+(?:already\s+"
+    r"|just\s+|even\s+)?(?:unsubscribe|unsubscribed|optout|optedout|stop|stopped|remove|removed"
+    r"|reply\s+stop|replied\s+stop|text\s+stop|texted\s+stop|ask\s+(?:you\s+)?to|asked\s+(?:you"
+    r"\s+)?to|tell\s+you|told\s+you|taken\s+off|take\s+myself\s+off)\b"
+    r"|\b(?:told|said|confirmed|promised)\s+(?:me\s+)?(?:that\s+)?(?:i|id|my\s+number|this\s+number)"
+    r"\s+(?:was|had|d|would|been|is|am|have|has|were)\s+(?:\w+\s+)?(?:removed|unsubscribed"
+    r"|optedout|taken\s+off|off)\b"
+    r"|\b(?:i|ive|we)\s+(?:was|were|have\s+been|had\s+been|been|got)\s+(?:already\s+)?"
+    r"(?:removed|unsubscribed)\b",
+    # how to, in any words: "what do I need to do to not get these"
+    r"\b(?:what|how)\s+(?:\w+\s+){0,6}?(?:not|never|no\s+longer|stop)\s+(?:get|getting|receive"
+    r"|receiving|hear)\s+(?:these|this|them|that|those|your|ur|any|" + _EN_MSGS[3:-1] + r")\b",
     r"\b(?:never|didnt|did\s+not|dont\s+remember|do\s+not\s+remember|not)\s+(?:ever\s+)?"
     r"(?:sign(?:ed)?\s+up|subscribed?|opt(?:ed)?\s+in|optin|agreed?|consent(?:ed)?"
     r"|ask(?:ed)?\s+for\s+(?:this|these|them|it|your|any))\b",
@@ -677,6 +768,7 @@ def classify_reply(text: str) -> ReplyClass:
     prepared = yue_to_mandarin(fold(text))
     if _HELD_LETTER.search(prepared) is not None:
         prepared = _HELD_LETTER.sub(r"\1", prepared)
+    prepared = _prepared(prepared)
     if _WORD.search(prepared) is None:
         return ReplyClass(ReplyIntent.NONE, SCOPE_SENDER, None, normalised)
     keyword = _refusal(prepared)
@@ -694,6 +786,45 @@ def classify_reply(text: str) -> ReplyClass:
         if keyword is not None:
             return ReplyClass(intent, SCOPE_SENDER, keyword, normalised)
     return ReplyClass(ReplyIntent.NONE, SCOPE_SENDER, None, normalised)
+
+
+# An offered unsubscribe declined ("Unsubscribe? No, keep them coming", "退订?不用不用,继续发"):
+# the echoed keyword and the decline are dropped, the rest is read as any reply (a refusal in
+# it still wins). Only a decline set apart by punctuation or ending the reply, and followed by
+# a request to keep the messages, counts.
+_DECLINED: Final = re.compile(
+    r"(?:unsubscribe|unsub|stop|optout|opt out|cancel|td|t|退订|取消订阅|拒收) ?\?+ ?"
+    r"(?:(?:no thanks|no thank you|no way|nope|nah|no|不用了?|不要|不了|不必|不需要|算了|不) ?)+"
+    r"(?:[,.!~。]+|$)")
+# What makes a declined offer a decline: the reply goes on to ask for the messages. Without it
+# ("Stop? No thanks") the echo may be the refusal itself, so it stays (fail safe).
+_KEEP_SENDING: Final = re.compile(
+    r"keep (?:them |it |the \w+ |on )?(?:coming|sending|texting|going)|continue|carry on"
+    r"|(?:i|we) (?:like|love|want|enjoy) (?:them|these|it|your)|继续|照发|照样|照常|接着发")
+# A weak keyword and a colon or dash before a booking ("CANCEL - dentist appt on the 12th"):
+# one clause, so the booking reads as its object.
+_KEYWORD_DASH: Final = re.compile(r"(cancel|end|quit|取消|退订) ?(?:-+|:) ?")
+
+
+def _prepared(text: str) -> str:
+    """The folded reply with an echoed, declined keyword at its start dropped, and a weak
+    keyword joined to the booking after its dash."""
+    declined = _DECLINED.match(text)
+    if declined is not None and _KEEP_SENDING.search(text, declined.end()) is not None:
+        text = text[declined.end():]
+    dash = _KEYWORD_DASH.match(text)
+    if dash is not None and _names_a_booking(text[dash.end():]):
+        text = f"{dash.group(1)} {text[dash.end():]}"
+    return text
+
+
+def _names_a_booking(rest: str) -> bool:
+    words = _spaced(rest).split()
+    if _CJK.search(rest) is not None:
+        packed = _NOT_WORD.sub("", rest)
+        return _ZH_COMMERCE.search(packed) is not None and _ZH_MSG.search(packed) is None
+    return any(w in _COMMERCE_WORDS for w in words) and not any(
+        w in _MESSAGE_WORDS for w in words)
 
 
 def _refusal(text: str) -> str | None:
@@ -788,8 +919,11 @@ def _spaced(clause: str) -> str:
 def _chinese_refusal(compact: str) -> str | None:
     """Units anywhere in the compact clause, each checked in context (rule 3)."""
     removal = _REMOVE_VERB.search(compact)
-    if removal is not None and _REMOVE_OBJECT.search(compact) is not None and _ZH_WILL_IT.search(
-            compact, max(0, removal.start() - 24), removal.start()) is None:
+    if removal is not None and (_REMOVE_OBJECT.search(compact) is not None
+                                or _ZH_REMOVE_ALONE.fullmatch(compact) is not None) \
+            and _ZH_WILL_IT.search(compact, max(0, removal.start() - 24), removal.start()) is None \
+            and _ZH_REMOVAL_NEGATED.search(compact, max(0, removal.start() - 30),
+                                           removal.start()) is None:
         return removal.group()
     pos = 0
     while (unit := _UNITS.search(compact, pos)) is not None:
@@ -814,7 +948,8 @@ def _holds(unit: re.Match[str], compact: str) -> bool:
         return False
     if _asks_about(compact, kind):
         return False
-    return not (kind in ("verb", "stop") and _ZH_COMMERCE.search(compact) is not None
+    weak = kind == "code" and unit.group() in _WEAK_CODES
+    return not ((kind in ("verb", "stop") or weak) and _ZH_COMMERCE.search(compact) is not None
                 and _ZH_MSG.search(compact) is None)
 
 

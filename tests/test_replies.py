@@ -204,6 +204,39 @@ def test_the_third_round_classes(text: str, intent: str) -> None:
     assert classify_reply(text).intent.value == intent
 
 
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # polite or indirect refusals
+        ("would you mind not texting me", UNSUB), ("I'd prefer not to receive them", UNSUB),
+        ("no need to text me again", UNSUB), ("spare me, please", UNSUB),
+        ("I prefer not to get the blue one", "none"), ("no need to send me a receipt", "none"),
+        ("能不能消停会儿", UNSUB), ("放过我吧", UNSUB), ("终于消停了", "none"),
+        # the number changed hands; the number abbreviated
+        ("this no. has a new owner", UNSUB), ("not Tom's phone anymore", UNSUB),
+        ("號碼已易主", UNSUB), ("号码已换人，请删除", UNSUB), ("delete my cell no", UNSUB),
+        # spam reports as acts or statements
+        ("sent to 7726", UNSUB), ("flagged this as spam", UNSUB), ("blocked & reported", UNSUB),
+        ("reported my card lost", "none"),
+        # how to, with an object or a dialect question word
+        ("怎样才能不让他们再发", UNSUB), ("回乜嘢先唔會再收到", UNSUB),
+        ("how do I not get charged twice", "none"),
+        # an unsubscribe ignored, asked or told
+        ("不是早就拒收了吗", UNSUB), ("结果又收到了", UNSUB), ("didn't I ask you to stop?", UNSUB),
+        ("they told me my number was removed", UNSUB), ("快递又来了一个", "none"),
+        # negation at a distance, an offer declined (a refusal after it still wins), bookings
+        ("千萬不要將我退訂", "none"), ("我冇講要退訂", "none"), ("别把我从列表里移除", "none"),
+        ("STOP? nope, keep them coming", "none"), ("Unsubscribe? No, just stop texting me", UNSUB),
+        ("Stop? No thanks", UNSUB), ("TD? 不用", UNSUB),  # no request to keep them: fail safe
+        ("退订？不要再发了", UNSUB), ("TD? 不用，别再发了", UNSUB),
+        ("cancel: table for 2 tonight", "none"), ("CANCEL - these texts are annoying", UNSUB),
+        ("幫我cancel咗個appointment", "none"), ("退订明天的会议室", "none"), ("退定金", "none"),
+    ],
+)  # fmt: skip
+def test_the_fourth_round_classes(text: str, intent: str) -> None:
+    assert classify_reply(text).intent.value == intent
+
+
 # --- (b) required cases ----------------------------------------------------------------------
 
 REQUIRED_UNSUBSCRIBE = [
