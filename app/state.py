@@ -47,7 +47,7 @@ class StateCache:
     def __init__(self, table: Any, sealer: StateSealer) -> None:
         self._table = table
         self._sealer = sealer
-        self._get, self._set, self._del = raw_access(table)
+        self._read, self._write, self._delete = raw_access(table)
         self._stored: dict[bytes, bytes | None] = {}  # plaintext as read from the table
         self._current: dict[bytes, bytes | None] = {}  # plaintext after this batch's events
         self._writers: dict[bytes, EventT] = {}
@@ -57,7 +57,7 @@ class StateCache:
         if key in self._current:
             plain = self._current[key]
         else:
-            sealed = self._get(key)
+            sealed = self._read(key)
             plain = self._sealer.open(sealed, key) if sealed else None
             self._stored[key] = self._current[key] = plain
         return orjson.loads(plain) if plain else {}
@@ -76,9 +76,9 @@ class StateCache:
             set_current_event(event)  # the store's partition
             value = None if plain is None else self._sealer.seal(plain, key)
             if value is None:
-                self._del(key)
+                self._delete(key)
             else:
-                self._set(key, value)
+                self._write(key, value)
             sender.add_changelog(self._table, key, value, event.message.tp)
         self._stored.clear()
         self._current.clear()

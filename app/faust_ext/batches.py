@@ -86,8 +86,8 @@ class Sensors:
     def __init__(self, app: faust.App) -> None:
         self._sensors = list(app.sensors)
         self._batched = all(isinstance(sensor, FaustSensor) for sensor in self._sensors)
-        self._on_message_in = app.sensors.on_message_in
-        self._on_message_out = app.sensors.on_message_out
+        self._message_in = app.sensors.on_message_in
+        self._message_out = app.sensors.on_message_out
 
     def into(self, messages: list[Message]) -> None:
         """Records handed to the agent (Faust's `on_message_in`)."""
@@ -96,7 +96,7 @@ class Sensors:
                 sensor.on_messages_in(messages)
         else:
             for message in messages:
-                self._on_message_in(message.tp, message.offset, message)
+                self._message_in(message.tp, message.offset, message)
 
     def out(self, messages: list[Message]) -> None:
         """Records acked (Faust's `on_message_out`)."""
@@ -107,7 +107,7 @@ class Sensors:
                 sensor.on_messages_out(len(messages))
         else:
             for message in messages:
-                self._on_message_out(message.tp, message.offset, message)
+                self._message_out(message.tp, message.offset, message)
 
 
 def _is_raw(channel: Any) -> bool:

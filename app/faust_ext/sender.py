@@ -115,9 +115,9 @@ class BatchSender:
         if table is None:
             sent.add_done_callback(self._on_sent)
         else:
-            sent.add_done_callback(lambda future: self._on_changelog_sent(table, future, count))
+            sent.add_done_callback(lambda future: self._changelog_sent(table, future, count))
 
-    def _on_changelog_sent(self, table: Any, future: Any, count: int) -> None:
+    def _changelog_sent(self, table: Any, future: Any, count: int) -> None:
         """Faust's Table._on_changelog_sent: the offset its recovery may start from."""
         if future.cancelled() or future.exception() is not None:
             self._on_sent(future)
