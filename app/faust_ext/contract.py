@@ -188,6 +188,27 @@ FINGERPRINTS: dict[str, tuple[str, str]] = {
     "faust.sensors.prometheus:PrometheusMonitor.track_tp_end_offset": (
         "85f7fca946f5c2be97a61d160d015c22d683c7fc6bdb6525b47433f999cba185",
         "sensor.py FaustSensor.track_tp_end_offset"),
+    "aiokafka.producer.producer:AIOKafkaProducer.create_batch": (
+        "c4efda4bb7a09741e168138a54cdeeef2b87d5a99215ffcdef307037514c5359",
+        "sender.py BatchSender._send_batches (fills the batch it makes)"),
+    "aiokafka.producer.producer:AIOKafkaProducer.send_batch": (
+        "bf42b0f0c5c0646db4cc15b54a81103fe948473a2969149bd9277fe2ca1b5235",
+        "sender.py BatchSender._send_batch"),
+    "aiokafka.producer.message_accumulator:BatchBuilder.append": (
+        "657d76f55157d9cac2981d5e76453c688425dbe14f271017a8904df4d5543a76",
+        "sender.py BatchSender._send_batches (None when the batch is full)"),
+    "aiokafka.producer.transaction_manager:TransactionManager.is_in_transaction": (
+        "29bec6ded8baf597a1194eb6286112012b472c52455b706d1c62751332454297",
+        "eos.py GatedProducer.maybe_begin_transaction"),
+    "aiokafka.producer.transaction_manager:TransactionManager.is_empty_transaction": (
+        "124ac059b2a77809e64e360ce7a26b092e1191f5b5757a90b75480b87ecf2761",
+        "eos.py GatedProducer.maybe_begin_transaction"),
+    "aiokafka.producer.transaction_manager:TransactionManager.partitions_to_add": (
+        "a591d8c59649c8b5aa92a9f0a562e62065c8bee4a324ae3e8cab00e48c5d5fa2",
+        "eos.py GatedProducer.maybe_begin_transaction"),
+    "aiokafka.consumer.consumer:AIOKafkaConsumer.end_offsets": (
+        "f4b19078581881ba0194c1535dd39420ab7b5262d000460f83f5f1c8088750a5",
+        "eos.py CommittedEndConsumerThread._highwaters (read_committed: the last stable offset)"),
 }
 
 
