@@ -15,7 +15,7 @@ from typing import Any
 
 import faust
 import orjson
-from faust.types import TP
+from faust.types import TP, AppT
 
 from app import metrics
 from app.faust_ext.batches import event_batches, set_current_event, with_turns
@@ -111,7 +111,7 @@ async def decide_batches(stream: faust.StreamT, max_events: int, recipients: Rec
                     metrics.DECISION_LATENCY.observe(max(0.0, now - timestamp_ms / 1000))
 
 
-async def send_ticks(app: faust.App, sealer: StateSealer, recipient_events: Any) -> None:
+async def send_ticks(app: AppT, sealer: StateSealer, recipient_events: Any) -> None:
     """Wake each of this worker's partitions: held intents are released on time (also those
     held before the policy stopped deferring) and idle state is swept.
 

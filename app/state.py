@@ -9,7 +9,7 @@ boundary, so the core and replay work on plain data.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 import faust
 import orjson
@@ -103,10 +103,10 @@ class Recipients:
 
     def decide_message(self, message: faust.types.Message, states: StateCache) -> list[Emit]:
         """Decide one recipient event (or a tick) against its state; fail closed on an error."""
-        key: bytes = message.key
+        key = cast(bytes, message.key)  # raw keys: bytes
         plain: bytes | None = None
         try:
-            plain = self.sealer.open(message.value, key)
+            plain = self.sealer.open(cast(bytes, message.value), key)
             envelope = orjson.loads(plain)
             if envelope["kind"] == TICK:
                 emits = self.release_held(states, message.partition, envelope["ts"])
@@ -167,7 +167,7 @@ class Recipients:
         if db is None or partition not in self.latest_ms:
             return
         now_ms = min(wall_ms, self.latest_ms[partition]) - self.sweep_lag_s * 1000
-        cursor, keys = db.iter(), []
+        cursor, keys = db.iter(), cast(list[bytes], [])
         start = self.sweep_from.get(partition)
         cursor.seek(start) if start is not None else cursor.seek_to_first()
         while cursor.valid() and len(keys) < SWEEP_KEYS_PER_TICK:

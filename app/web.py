@@ -37,7 +37,8 @@ def add_pages(app: faust.App, settings: Settings, policy: Policy,
     @app.page("/readyz")
     async def readyz(web: Any, request: Any) -> Any:
         """Readiness: partitions assigned and table state recovered."""
-        ready = app.tables.recovery.completed.is_set() and not app.rebalancing
+        ready = (app.tables.recovery.completed.is_set()  # type: ignore[attr-defined]
+                 and not app.rebalancing)
         return web.json({"ready": ready, "policy_version": policy.version},
                         status=200 if ready else 503)
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import faust
 from faust import streams
-from faust.types import EventT, Message
+from faust.types import AppT, EventT, Message
 
 from app import metrics
 from app.faust_ext import contract
@@ -83,7 +83,7 @@ class Sensors:
     """Faust's per-record sensor calls, once per batch where every sensor takes batches (the
     worker's own, sensor.py: Faust's Prometheus sensor, without a lock per record)."""
 
-    def __init__(self, app: faust.App) -> None:
+    def __init__(self, app: AppT) -> None:
         self._sensors = list(app.sensors)
         self._batched = all(isinstance(sensor, FaustSensor) for sensor in self._sensors)
         self._message_in = app.sensors.on_message_in

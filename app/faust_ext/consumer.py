@@ -25,10 +25,9 @@ import weakref
 from collections.abc import AsyncIterator
 from typing import Any
 
-import faust
 from faust.transport.consumer import CONSUMER_FETCHING
 from faust.transport.drivers import aiokafka as aiokafka_driver
-from faust.types import TP, Message
+from faust.types import TP, AppT, Message
 
 from app import metrics
 from app.faust_ext.contract import CONDUCTOR_STATE, CONSUMER, CONSUMER_STATE, FETCHER_STATE, require
@@ -49,7 +48,7 @@ class BatchDelivery:
     def on_dropped(self, message: Message) -> None:
         """Called for a record not delivered because flow is suspended."""
 
-    def on_not_handed_over(self, tp: TP, offsets: list[int], generation_id: int) -> None:
+    def on_not_handed_over(self, tp: TP, offsets: list[int], generation_id: int | None) -> None:
         """Called with the offsets of records of a fetch made in consumer generation
         `generation_id` that `getmany` does not hand over (Faust's fetch loop drops them)."""
 
@@ -182,7 +181,7 @@ class FastDelivery:
     handles those exactly as before (it waits).
     """
 
-    def __init__(self, app: faust.App, tp: TP, channel: Any) -> None:
+    def __init__(self, app: AppT, tp: TP, channel: Any) -> None:
         tp = TP(tp.topic, tp.partition)  # Faust's own type: the consumer asserts it
         consumer = app.consumer
         on_topic_buffer_full = app.sensors.on_topic_buffer_full
@@ -198,13 +197,13 @@ class FastDelivery:
         self._queue = channel.queue
         self._flowing = app.flow_control.is_active
         self._buffer = app.producer.buffer
-        self._event = app.conf.Event
+        self._event: Any = app.conf.Event
         self._pressure = {"on_pressure_high": on_pressure_high,
                           "on_pressure_drop": on_pressure_drop}
 
     @classmethod
-    def for_partition(cls, app: faust.App, tp: TP) -> FastDelivery | None:
-        channels = app.topics._tp_index.get(tp) or ()  # type: ignore[attr-defined]  # noqa: SLF001
+    def for_partition(cls, app: AppT, tp: TP) -> FastDelivery | None:
+        channels: Any = app.topics._tp_index.get(tp) or ()  # type: ignore[attr-defined]  # noqa: SLF001
         if len(channels) != 1:
             return None
         (channel,) = channels
@@ -232,7 +231,7 @@ class BatchConsumer(BatchDelivery, aiokafka_driver.Consumer):
         require(CONDUCTOR_STATE, self.app.topics)
 
 
-def batch_consumer(app: faust.App) -> BatchDelivery:
+def batch_consumer(app: AppT) -> BatchDelivery:
     """The app's consumer, which must be the seam's (an app made by faust_ext.SeamApp)."""
     consumer = app.consumer
     if not isinstance(consumer, BatchDelivery):

@@ -50,7 +50,7 @@ import faust
 from faust.streams import current_event
 from faust.transport.consumer import TransactionManager
 from faust.transport.drivers import aiokafka as aiokafka_driver
-from faust.types import TP, Message
+from faust.types import TP, AppT, Message
 
 from app.faust_ext.consumer import BatchConsumer
 from app.faust_ext.contract import (
@@ -86,7 +86,7 @@ class SourcePartitionTransactionManager(TransactionManager):
 
 
 @contextlib.asynccontextmanager
-async def processing_batch(app: faust.App,
+async def processing_batch(app: AppT,
                            events: list[faust.EventT]) -> AsyncIterator[list[faust.EventT]]:
     """Yield the events of a batch (batches.py) to process, in order, with no commit until the
     batch is done: always all of them unless exactly-once; else without a record already
@@ -96,7 +96,7 @@ async def processing_batch(app: faust.App,
         yield events
         return
     consumer: Any = app.consumer
-    gate: CommitGate = consumer.gate
+    gate: CommitGate[TP] = consumer.gate
     async with gate.event():
         tps = {event.message.tp for event in events}
         processed = {tp: gate.processed.get(tp) for tp in tps}
@@ -165,7 +165,8 @@ class GatedProducer(aiokafka_driver.Producer):
 
     async def buffer_sent(self) -> None:
         """Wait until every record put in the buffer (Faust's changelog writes) was sent."""
-        await self.buffer.pending.idle.wait()
+        pending: TrackedQueue = self.buffer.pending  # type: ignore[assignment]
+        await pending.idle.wait()
 
     async def maybe_begin_transaction(self, transactional_id: str) -> None:
         """Begin a transaction for a partition assigned, unless its producer, kept through
@@ -241,7 +242,7 @@ class ExactlyOnceConsumer(BatchConsumer):
     """Consumer that commits, with the gate closed, the offsets of the events processed."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self.gate = CommitGate()
+        self.gate: CommitGate[TP] = CommitGate()
         # The transactions being committed now, by transactional id, each set when committed
         # (BatchSender waits: aiokafka refuses a send to a transaction being committed).
         self.committing: dict[str, asyncio.Event] = {}
@@ -316,7 +317,7 @@ class ExactlyOnceConsumer(BatchConsumer):
     def on_dropped(self, message: Message) -> None:
         self._note_fetched(message.tp, (message.offset,), message.generation_id)
 
-    def on_not_handed_over(self, tp: TP, offsets: list[int], generation_id: int) -> None:
+    def on_not_handed_over(self, tp: TP, offsets: list[int], generation_id: int | None) -> None:
         """Records Faust's `getmany` drops are fetched but not processed: the gate seeks
         back for them."""
         self._note_fetched(tp, offsets, generation_id)
@@ -328,7 +329,7 @@ class ExactlyOnceConsumer(BatchConsumer):
         self._note_fetched(message.tp, (message.offset,), message.generation_id)
         return True
 
-    def _note_fetched(self, tp: TP, offsets: Iterable[int], generation_id: int) -> None:
+    def _note_fetched(self, tp: TP, offsets: Iterable[int], generation_id: int | None) -> None:
         """Tell the gate of records fetched in consumer generation `generation_id`: those of
         an older one are fetched anew from the committed offset, and a changelog's are read by
         recovery and standbys, not processed."""

@@ -14,28 +14,31 @@ import bisect
 import contextlib
 import time
 from collections.abc import AsyncIterator, Hashable, Iterable
+from typing import Generic, TypeVar
+
+K = TypeVar("K", bound=Hashable)  # an input partition: Faust's TP in the worker
 
 # Verdicts of `CommitGate.verdict` besides "process it" (None) and a seek back (an offset >= 0).
 SKIP = -1
 
 
-class CommitGate:
-    """Per input partition (any hashable key: Faust's TP), what was processed and fetched."""
+class CommitGate(Generic[K]):
+    """Per input partition (`K`), what was processed and fetched."""
 
     def __init__(self) -> None:
         self._condition = asyncio.Condition()
         self._active = 0
         self._committing = False
-        self.processed: dict[Hashable, int] = {}  # the offset after the last event processed
-        self.fetched: dict[Hashable, list[int]] = {}  # fetched, not processed yet (sorted)
-        self.resync: dict[Hashable, int] = {}  # after a seek back: skip until this arrives
-        self._resync_since: dict[Hashable, float] = {}
+        self.processed: dict[K, int] = {}  # the offset after the last event processed
+        self.fetched: dict[K, list[int]] = {}  # fetched, not processed yet (sorted)
+        self.resync: dict[K, int] = {}  # after a seek back: skip until this arrives
+        self._resync_since: dict[K, float] = {}
 
-    def on_fetched(self, tp: Hashable, offset: int) -> None:
+    def on_fetched(self, tp: K, offset: int) -> None:
         if offset >= self.processed.get(tp, -1):
             bisect.insort(self.fetched.setdefault(tp, []), offset)
 
-    def forget(self, tps: Iterable[Hashable]) -> None:
+    def forget(self, tps: Iterable[K]) -> None:
         """Partitions revoked: another worker processes them from the committed offset."""
         for tp in tps:
             self.processed.pop(tp, None)
@@ -43,7 +46,7 @@ class CommitGate:
             self.resync.pop(tp, None)
             self._resync_since.pop(tp, None)
 
-    def verdict(self, tp: Hashable, offset: int, committed: int | None) -> int | None:
+    def verdict(self, tp: K, offset: int, committed: int | None) -> int | None:
         """None: process the event; SKIP: skip it (already processed, or waiting for a
         re-fetch); otherwise skip it and seek back to the returned offset."""
         waiting = self.resync.get(tp)
@@ -71,7 +74,7 @@ class CommitGate:
         now = time.monotonic()
         return any(now - since > timeout_s for since in self._resync_since.values())
 
-    def rollback(self, tp: Hashable, processed: int | None, fetched: list[int]) -> None:
+    def rollback(self, tp: K, processed: int | None, fetched: list[int]) -> None:
         """Forget what a failed batch processed of `tp`: its events count as unprocessed."""
         if processed is None:
             self.processed.pop(tp, None)
@@ -80,7 +83,7 @@ class CommitGate:
         if tp not in self.resync:
             self.fetched[tp] = fetched
 
-    def done(self, tp: Hashable, offset: int) -> None:
+    def done(self, tp: K, offset: int) -> None:
         self.processed[tp] = offset + 1
         pending = self.fetched.get(tp)
         if pending:

@@ -14,16 +14,15 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, cast
 
-import faust
-from faust.types import TP
+from faust.types import TP, AppT
 
 log = logging.getLogger(__name__)
 PARTITION_CACHE_KEYS = 100_000  # keys whose partition BatchSender remembers (~20 MiB at most)
 
 
-def transactional_id(app: faust.App, source: TP) -> str:
+def transactional_id(app: AppT, source: TP) -> str:
     """The transactional id Faust commits the offsets of input partition `source` under
     (Faust's TransactionManager.commit)."""
     return f"{app.conf.id}-{app.assignor.group_for_topic(source.topic)}-{source.partition}"
@@ -33,7 +32,7 @@ class BatchSender:
     """Collects a batch's records and hands them to the producer at the end of the batch, one
     record batch per (transaction, partition), without awaiting their delivery."""
 
-    def __init__(self, app: faust.App) -> None:
+    def __init__(self, app: AppT) -> None:
         self._app = app
         self._transactional_ids: dict[TP, str] = {}
         self._generation: int | None = None
@@ -135,12 +134,12 @@ class BatchSender:
         Python it cost ~5% of the worker's CPU, and recipients recur. A keyless record
         (a dead letter) is spread as the partitioner spreads it."""
         if key is None:
-            return self._app.consumer.key_partition(topic, key, None)
+            return cast(int, self._app.consumer.key_partition(topic, key, None))
         partition = self._partitions.get((topic, key))
         if partition is None:
             if len(self._partitions) >= PARTITION_CACHE_KEYS:
                 self._partitions.clear()
-            partition = self._app.consumer.key_partition(topic, key, None)
+            partition = cast(int, self._app.consumer.key_partition(topic, key, None))
             self._partitions[(topic, key)] = partition
         return partition
 
