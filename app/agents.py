@@ -75,10 +75,10 @@ class Router:
 async def repartition_batches(stream: faust.StreamT, max_events: int, router: Router,
                               publisher: Publisher) -> None:
     """Parse each input record and re-key it by recipient (or dead-letter it)."""
-    app = stream.app
-    sender = BatchSender(app)
+    faust_app = stream.app
+    sender = BatchSender(faust_app)
     async for events in event_batches(stream, max_events, "repartition"):
-        async with processing_batch(app, events) as wanted, sender.batch():
+        async with processing_batch(faust_app, events) as wanted, sender.batch():
             async for event in with_turns(wanted):
                 for emit in router.route_message(event.message):
                     timestamp_ms = emit.value["ts"] if emit.topic == RECIPIENT_EVENTS else None
@@ -89,10 +89,10 @@ async def decide_batches(stream: faust.StreamT, max_events: int, recipients: Rec
                          publisher: Publisher) -> None:
     """Decide each recipient event against the recipient's state; each state is written back
     once per batch (one changelog record per recipient, not per event)."""
-    app = stream.app
-    sender = BatchSender(app)
+    faust_app = stream.app
+    sender = BatchSender(faust_app)
     async for events in event_batches(stream, max_events, "decide"):
-        async with processing_batch(app, events) as wanted, sender.batch():
+        async with processing_batch(faust_app, events) as wanted, sender.batch():
             states = recipients.states()
             decided: list[tuple[Emit, int, TP]] = []
             async for event in with_turns(wanted):
@@ -111,7 +111,7 @@ async def decide_batches(stream: faust.StreamT, max_events: int, recipients: Rec
                     metrics.DECISION_LATENCY.observe(max(0.0, now - timestamp_ms / 1000))
 
 
-async def send_ticks(app: AppT, sealer: StateSealer, recipient_events: Any) -> None:
+async def send_ticks(faust_app: AppT, sealer: StateSealer, recipient_events: Any) -> None:
     """Wake each of this worker's partitions: held intents are released on time (also those
     held before the policy stopped deferring) and idle state is swept.
 
@@ -122,23 +122,23 @@ async def send_ticks(app: AppT, sealer: StateSealer, recipient_events: Any) -> N
     """
     value = sealer.seal(orjson.dumps({"kind": TICK, "ts": int(time.time() * 1000)}), TICK_KEY)
     topic = recipient_events.get_topic_name()
-    for tp in app.assignor.assigned_actives():
+    for tp in faust_app.assignor.assigned_actives():
         if tp.topic == topic:
-            await app.producer.send(topic, TICK_KEY, value, tp.partition, None, None)
+            await faust_app.producer.send(topic, TICK_KEY, value, tp.partition, None, None)
 
 
-def add_agents(app: faust.App, max_events: int, inputs: Any, recipient_events: Any,
+def add_agents(faust_app: faust.App, max_events: int, inputs: Any, recipient_events: Any,
                router: Router, recipients: Recipients, publisher: Publisher) -> None:
-    """The two agents and the tick timer, on `app`."""
+    """The two agents and the tick timer, on `faust_app`."""
 
-    @app.agent(inputs, name="repartition")
+    @faust_app.agent(inputs, name="repartition")
     async def repartition(stream: faust.StreamT) -> None:
         await repartition_batches(stream, max_events, router, publisher)
 
-    @app.agent(recipient_events, name="decide")
+    @faust_app.agent(recipient_events, name="decide")
     async def decide(stream: faust.StreamT) -> None:
         await decide_batches(stream, max_events, recipients, publisher)
 
-    @app.timer(interval=TICK_INTERVAL_S)
+    @faust_app.timer(interval=TICK_INTERVAL_S)
     async def tick() -> None:
-        await send_ticks(app, recipients.sealer, recipient_events)
+        await send_ticks(faust_app, recipients.sealer, recipient_events)

@@ -18,36 +18,36 @@ from app.settings import Settings
 from app.state import TABLE_NAME, Recipients
 
 
-def add_pages(app: faust.App, settings: Settings, policy: Policy,
+def add_pages(faust_app: faust.App, settings: Settings, policy: Policy,
               recipients: Recipients) -> None:
-    """The pages, on `app`'s web server."""
+    """The pages, on `faust_app`'s web server."""
 
-    @app.page("/metrics")
+    @faust_app.page("/metrics")
     async def metrics_page(web: Any, request: Any) -> Any:
         # aiohttp refuses a charset in content_type=, so the full header goes in headers=.
         metrics.flush()
         return web.bytes(generate_latest(REGISTRY),
                          headers={"Content-Type": CONTENT_TYPE_LATEST})
 
-    @app.page("/healthz")
+    @faust_app.page("/healthz")
     async def healthz(web: Any, request: Any) -> Any:
         """Liveness: the process serves requests."""
         return web.json({"status": "ok", "policy_version": policy.version})
 
-    @app.page("/readyz")
+    @faust_app.page("/readyz")
     async def readyz(web: Any, request: Any) -> Any:
         """Readiness: partitions assigned and table state recovered."""
-        ready = (app.tables.recovery.completed.is_set()  # type: ignore[attr-defined]
-                 and not app.rebalancing)
+        ready = (faust_app.tables.recovery.completed.is_set()  # type: ignore[attr-defined]
+                 and not faust_app.rebalancing)
         return web.json({"ready": ready, "policy_version": policy.version},
                         status=200 if ready else 503)
 
-    @app.page("/recipients/{phone}")
+    @faust_app.page("/recipients/{phone}")
     async def recipient(web: Any, request: Any, phone: str) -> Any:
-        return await explain_recipient(app, settings, policy, recipients, web, request, phone)
+        return await explain_recipient(faust_app, settings, policy, recipients, web, request, phone)
 
 
-async def explain_recipient(app: faust.App, settings: Settings, policy: Policy,
+async def explain_recipient(faust_app: faust.App, settings: Settings, policy: Policy,
                             recipients: Recipients, web: Any, request: Any, phone: str) -> Any:
     """Compliance staff's "why?": consent, cap usage and recent decisions of one number,
     answered by the worker that holds its partition."""
@@ -59,7 +59,7 @@ async def explain_recipient(app: faust.App, settings: Settings, policy: Policy,
         return web.json({"error": f"invalid phone: {exc}"}, status=400)
     key = recipients.sealer.recipient_key(e164)
     try:
-        return await app.router.route_req(TABLE_NAME, key, web, request)
+        return await faust_app.router.route_req(TABLE_NAME, key, web, request)
     except SameNode:
         state = recipients.states().load(key)
         return web.json(explain(e164, state, policy, int(time.time() * 1000)))
