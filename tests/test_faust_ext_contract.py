@@ -151,3 +151,15 @@ def test_the_seam_never_falls_back_silently_on_an_upstream_name() -> None:
                     and node.args[1].value in UPSTREAM_PRIVATE | {"pending", "schema"}):
                 probes.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert not probes
+
+
+def test_an_app_faust_built_without_the_seam_stops_at_start() -> None:
+    """Were `App._new_transport` renamed, Faust would build its stock transport and the seam
+    would silently not run: the start-up check refuses."""
+    app = SeamApp("start-check", broker="kafka://127.0.0.1:9", store="memory://")
+    app.Table("t", default=None)
+    app.check_started()  # the seam's transport and flow control, a memory store
+    stock = SeamApp("bypassed", broker="kafka://127.0.0.1:9", store="memory://")
+    stock.transport = aiokafka_driver.Transport(stock.conf.broker_consumer, stock)
+    with pytest.raises(UpstreamChanged, match="_new_transport"):
+        stock.check_started()

@@ -20,7 +20,7 @@ from mode.utils.objects import cached_property
 from mode.utils.queues import FlowControlEvent
 
 from app.faust_ext.consumer import BatchConsumer
-from app.faust_ext.contract import PRODUCER, require
+from app.faust_ext.contract import APP, PRODUCER, UPGRADE_HINT, UpstreamChanged, require
 from app.faust_ext.eos import (
     ExactlyOnceConsumer,
     GatedProducer,
@@ -75,6 +75,10 @@ class KeepQueuesOnResume(FlowControlEvent):
 class SeamApp(faust.App):
     """faust.App with the seam's transport and flow control (module doc)."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        require(APP)
+        super().__init__(*args, **kwargs)
+
     def _new_transport(self) -> Transport:
         return Transport(self.conf.broker_consumer, self)
 
@@ -83,6 +87,11 @@ class SeamApp(faust.App):
         return KeepQueuesOnResume(loop=self.loop)
 
     def check_started(self) -> None:
-        """Call once started (tables open): raise UpstreamChanged for a name the seam uses
-        that an upstream store lacks."""
+        """Call once started (tables open): raise UpstreamChanged if Faust did not take the
+        seam's transport or flow control, or an upstream store lacks a name the seam uses."""
+        if not isinstance(self.transport, Transport):
+            raise UpstreamChanged(f"{APP} did not build its transport with _new_transport: "
+                                  f"the seam is not in use ({UPGRADE_HINT})")
+        if not isinstance(self.flow_control, KeepQueuesOnResume):
+            raise UpstreamChanged(f"{APP}.flow_control is not the seam's ({UPGRADE_HINT})")
         check_stores(self)
