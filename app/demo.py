@@ -235,13 +235,13 @@ def run_demo(policy_path: str, duration_s: float = 0, intents: int = 400) -> int
             except subprocess.TimeoutExpired:
                 worker.kill()
         broker.stop()
-        kept = _remove_workdir(workdir, failed=not succeeded)
+        kept = remove_workdir(workdir, failed=not succeeded)
         if kept is not None:
             print(f"Worker log kept: {kept}")
         print("Demo stopped; broker and worker shut down, temporary files removed.")
 
 
-def _remove_workdir(workdir: Path, failed: bool, kept_log: Path = KEPT_LOG) -> Path | None:
+def remove_workdir(workdir: Path, failed: bool, kept_log: Path = KEPT_LOG) -> Path | None:
     """Delete the demo's temporary files, but first, on failure, copy out the worker log:
     the one file a failure message can send you to. Returns where the log was kept."""
     log = workdir / "worker.log"

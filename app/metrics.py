@@ -13,8 +13,6 @@ import importlib.metadata
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from faust.sensors.monitor import Monitor
-from faust.sensors.prometheus import PrometheusMonitor
 from prometheus_client import (
     REGISTRY,
     CollectorRegistry,
@@ -83,7 +81,7 @@ DECISION_LATENCY = Histogram(
 )
 AGENT_BATCH = Histogram(
     "sendguard_agent_batch_events",
-    "Events one agent took at once (app/batches.py), by agent (repartition, decide).",
+    "Events one agent took at once (app/faust_ext/batches.py), by agent (repartition, decide).",
     ["agent"],
     buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000),
 )
@@ -155,7 +153,7 @@ def configure(policy: Policy, topics: Mapping[str, str],
     if table_keys is not None:
         TABLE_KEYS.set_function(table_keys)
     for labels in label_sets():
-        _child(*labels)
+        child(*labels)
 
 
 def label_sets() -> list[tuple[Any, ...]]:
@@ -193,19 +191,24 @@ _children: dict[tuple[Any, ...], Any] = {}
 _pending: collections.Counter[tuple[Any, ...]] = collections.Counter()
 
 
-def _child(metric: Any, *labels: Any) -> Any:
+def child(metric: Any, *labels: Any) -> Any:
     """`metric.labels(*labels)`, looked up once: label sets here are bounded by design, and
     `labels()` (a lock and a tuple of validated strings per call) was 4% of the worker's CPU."""
-    child = _children.get((metric, *labels))
-    if child is None:
-        child = _children[(metric, *labels)] = metric.labels(*labels)
-    return child
+    found = _children.get((metric, *labels))
+    if found is None:
+        found = _children[(metric, *labels)] = metric.labels(*labels)
+    return found
+
+
+def count_later(count: int, metric: Any, *labels: Any) -> None:
+    """Add `count` to `metric.labels(*labels)` at the next `flush` (no lock per record)."""
+    _pending[(metric, *labels)] += count
 
 
 def flush() -> None:
     """Add the counts `count_emit` and the Faust sensor kept aside: call before a scrape."""
     for (metric, *labels), count in _pending.items():
-        _child(metric, *labels).inc(count)
+        child(metric, *labels).inc(count)
     _pending.clear()
 
 
@@ -268,76 +271,6 @@ def _in_seconds(sample: Any, old: str, new: str) -> Any:
     elif suffix in ("", "_sum"):
         value = value / 1000
     return sample._replace(name=new + suffix, labels=labels, value=value)
-
-
-def meter_fetch_batches() -> None:
-    """Count records per consumer fetch: Faust's sensor has no batch-size metric."""
-    from faust.transport.drivers import aiokafka as driver
-
-    base = driver.Transport.Consumer
-    if getattr(base, "sendguard_metered", False):
-        return
-
-    class MeteredConsumer(base):  # type: ignore[misc, valid-type]
-        sendguard_metered = True
-
-        async def _getmany(self, active_partitions: Any, timeout: float) -> Any:
-            records = await super()._getmany(active_partitions, timeout)
-            count = sum(len(batch) for batch in records.values())
-            if count:
-                FETCH_BATCH.observe(count)
-            return records
-
-    driver.Transport.Consumer = MeteredConsumer
-
-
-class FaustSensor(PrometheusMonitor):
-    """Faust's Prometheus sensor, with the label children of its per-record metrics looked up
-    once (Faust calls `labels()` two to three times per record: ~5% of the worker's CPU)."""
-
-    def on_message_in(self, tp: Any, offset: int, message: Any) -> None:
-        Monitor.on_message_in(self, tp, offset, message)
-        faust_metrics = self._metrics
-        faust_metrics.messages_received.inc()
-        faust_metrics.active_messages.inc()
-        _child(faust_metrics.messages_received_per_topics, tp.topic).inc()
-        _child(faust_metrics.messages_received_per_topics_partition, tp.topic,
-               tp.partition).set(offset)
-
-    def on_messages_in(self, messages: list[Any]) -> None:
-        """`on_message_in` for a batch of records (app/batches.py): the same counts and
-        gauges, each metric updated once per partition instead of once per record."""
-        self.messages_received_total += len(messages)
-        self.messages_active += len(messages)
-        last: dict[Any, int] = {}
-        by_topic: collections.Counter[str] = collections.Counter()
-        for message in messages:
-            last[message.tp] = message.offset
-            by_topic[message.topic] += 1
-        self.tp_read_offsets.update(last)
-        faust_metrics = self._metrics
-        faust_metrics.messages_received.inc(len(messages))
-        faust_metrics.active_messages.inc(len(messages))
-        for topic, count in by_topic.items():
-            self.messages_received_by_topic[topic] += count
-            _pending[faust_metrics.messages_received_per_topics, topic] += count
-        for tp, offset in last.items():
-            _child(faust_metrics.messages_received_per_topics_partition, tp.topic,
-                   tp.partition).set(offset)
-
-    def on_messages_out(self, count: int) -> None:
-        """`on_message_out` for `count` records acked at once (no per-record timing)."""
-        self.messages_active -= count
-        self._metrics.active_messages.dec(count)
-
-    def on_table_get(self, table: Any, key: Any) -> None:
-        Monitor.on_table_get(self, table, key)
-        _child(self._metrics.table_operations, f"table.{table.name}",
-               self.KEYS_RETRIEVED).inc()
-
-    def track_tp_end_offset(self, tp: Any, offset: int) -> None:
-        Monitor.track_tp_end_offset(self, tp, offset)
-        _child(self._metrics.topic_partition_end_offset, tp.topic, tp.partition).set(offset)
 
 
 def faust_sensor_registry() -> CollectorRegistry:

@@ -107,10 +107,12 @@ class Settings:
     # Exactly-once makes a decision visible when its transaction commits, twice (two hops).
     # At 2,000 intents/s, 0.1 s gave p50 340-422 ms against 433-534 ms for 0.2 s (three
     # interleaved pairs, same throughput); Faust's 2.8 s default gave seconds. Commits run
-    # while batches are decided (app/eos.py), so a short interval no longer stalls the agents.
+    # while batches are decided (app/faust_ext/eos.py), so a short interval no longer stalls
+    # the agents.
     commit_interval_s: float = 0.1
-    # Events an agent takes at once (app/batches.py): only what was already delivered, so a
-    # batch never waits to fill; the bound caps the work done between two commits.
+    # Events an agent takes at once (app/faust_ext/batches.py): only what was already
+    # delivered, so a batch never waits to fill; the bound caps the work done between two
+    # commits.
     batch_max_events: int = 1000
     api_token: str = ""
     environment: str = "development"

@@ -78,7 +78,18 @@ class Broker:
             raise RuntimeError("the broker is still running; halt() it first")
         self._proc = _spawn(self._cmd, self.log_file)
         self.pid = self._proc.pid
-        _ready(self, timeout)
+        self.wait_ready(timeout)
+
+    def wait_ready(self, timeout: float) -> Broker:
+        """Wait until the broker answers; if it never does, stop it and clean up."""
+        sasl = next(iter(self.sasl_users.items())) if self.sasl_users else None
+        try:
+            wait_until_ready(self.bootstrap, timeout, self._proc, self.log_file, sasl,
+                             self.tls_cafile)
+        except BaseException:
+            self.stop()
+            raise
+        return self
 
     def stop(self, timeout: float = 15.0) -> None:
         self.halt(timeout)
@@ -308,18 +319,6 @@ def _kafka_properties(port: int, controller_port: int, data: Path,
     return "".join(f"{k}={v}\n" for k, v in settings.items())
 
 
-def _ready(broker: Broker, timeout: float) -> Broker:
-    """Wait until the broker answers; if it never does, stop it and clean up."""
-    sasl = next(iter(broker.sasl_users.items())) if broker.sasl_users else None
-    try:
-        wait_until_ready(broker.bootstrap, timeout, broker._proc, broker.log_file, sasl,
-                         broker.tls_cafile)
-    except BaseException:
-        broker.stop()
-        raise
-    return broker
-
-
 def _spawn(cmd: list[str], log_file: str, env: dict[str, str] | None = None
            ) -> subprocess.Popen[bytes]:
     with open(log_file, "ab") as log:
@@ -338,7 +337,7 @@ class TlsFiles:
     cafile: str
 
 
-def _cluster_id() -> str:
+def new_cluster_id() -> str:
     """A random KRaft cluster id (base64url of 16 bytes) that does not start with "-": the
     storage tool would read that as an option and fail (1 start in 64, seen in a test run)."""
     while True:
@@ -367,7 +366,7 @@ def start_kafka(port: int | None = None, log_file: str | None = None,
     jvm = [java, "-Xms256m", "-Xmx1g", "-XX:+UseG1GC", "-Djava.awt.headless=true",
            f"-Dlog4j.configuration=file:{data / 'log4j.properties'}",
            f"-Dkafka.logs.dir={data}", "-cp", classpath]
-    cluster_id = _cluster_id()
+    cluster_id = new_cluster_id()
     fmt = subprocess.run([*jvm, "kafka.tools.StorageTool", "format", "-t", cluster_id,
                           "-c", str(props)], capture_output=True, text=True, check=False)
     if fmt.returncode != 0:
@@ -375,9 +374,9 @@ def start_kafka(port: int | None = None, log_file: str | None = None,
         raise RuntimeError(f"formatting Kafka storage failed:\n{fmt.stdout}{fmt.stderr}")
     cmd = [*jvm, "kafka.Kafka", str(props)]
     proc = _spawn(cmd, log_file)
-    return _ready(Broker("kafka", f"127.0.0.1:{port}", proc.pid, str(data), log_file, proc,
-                         dict(sasl_users) if sasl_users else None,
-                         tls.cafile if tls else None, cmd), timeout)
+    return Broker("kafka", f"127.0.0.1:{port}", proc.pid, str(data), log_file, proc,
+                  dict(sasl_users) if sasl_users else None,
+                  tls.cafile if tls else None, cmd).wait_ready(timeout)
 
 
 # --- Tansu (embedded, for the demo) ---------------------------------------------------------
@@ -402,8 +401,8 @@ def start_tansu(port: int | None = None, log_file: str | None = None,
     url = f"tcp://127.0.0.1:{port}"
     proc = _spawn([str(tansu_binary()), "broker", "--listener-url", url,
                    "--advertised-listener-url", url], log_file)
-    return _ready(Broker("tansu", f"127.0.0.1:{port}", proc.pid, str(data), log_file, proc),
-                  timeout)
+    return Broker("tansu", f"127.0.0.1:{port}", proc.pid, str(data), log_file,
+                  proc).wait_ready(timeout)
 
 
 def broker_from_env_or_start(kind: str = "kafka") -> Broker:

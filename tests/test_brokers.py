@@ -78,4 +78,4 @@ def test_cluster_id_never_starts_with_a_dash(monkeypatch) -> None:
     plain = uuid.UUID(bytes=bytes(16))
     draws = iter([dashed, plain])
     monkeypatch.setattr(brokers.uuid, "uuid4", lambda: next(draws))
-    assert brokers._cluster_id() == "A" * 22
+    assert brokers.new_cluster_id() == "A" * 22

@@ -98,17 +98,39 @@ def test_version_is_the_package_version(capsys) -> None:
     assert capsys.readouterr().out == f"sendguard {version}\n"
 
 
-def test_every_command_and_argument_is_described() -> None:
-    parser = build_parser()
-    [commands] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-    listed = {action.dest: action.help for action in commands._choices_actions}
-    assert set(listed) == set(commands.choices)
-    for name, command in commands.choices.items():
-        assert listed[name] and "\n" not in listed[name], f"{name}: no one-line summary"
+def test_every_command_and_argument_is_described(monkeypatch: pytest.MonkeyPatch) -> None:
+    # argparse lists neither, publicly: record what build_parser() adds.
+    arguments: dict[int, list[tuple[tuple[str, ...], dict[str, object]]]] = {}
+    commands: dict[str, tuple[object, argparse.ArgumentParser]] = {}
+    add_argument = argparse.ArgumentParser.add_argument
+    add_subparsers = argparse.ArgumentParser.add_subparsers
+
+    def recording_add_argument(self: argparse.ArgumentParser, *args: str, **kwargs: object):
+        arguments.setdefault(id(self), []).append((args, kwargs))
+        return add_argument(self, *args, **kwargs)
+
+    def recording_add_subparsers(self: argparse.ArgumentParser, **kwargs: object):
+        action = add_subparsers(self, **kwargs)
+        add_parser = action.add_parser
+
+        def recording_add_parser(name: str, **options: object) -> argparse.ArgumentParser:
+            command = add_parser(name, **options)
+            commands[name] = (options.get("help"), command)
+            return command
+
+        action.add_parser = recording_add_parser  # type: ignore[method-assign]
+        return action
+
+    monkeypatch.setattr(argparse.ArgumentParser, "add_argument", recording_add_argument)
+    monkeypatch.setattr(argparse.ArgumentParser, "add_subparsers", recording_add_subparsers)
+    build_parser()
+    assert commands
+    for name, (summary, command) in commands.items():
+        assert isinstance(summary, str) and summary and "\n" not in summary, \
+            f"{name}: no one-line summary"
         assert command.description, f"{name}: no description"
-        for action in command._actions:
-            if not isinstance(action, argparse._HelpAction):
-                assert action.help, f"{name} {action.dest}: no help"
+        for args, kwargs in arguments[id(command)]:
+            assert kwargs.get("help"), f"{name} {args}: no help"
 
 
 def test_policy_example_prints_the_packaged_policy(capsys) -> None:

@@ -18,7 +18,7 @@ def _workdir(tmp_path: Path) -> Path:
 def test_a_failed_demo_keeps_the_worker_log(tmp_path: Path) -> None:
     workdir = _workdir(tmp_path)
     kept_log = tmp_path / "var" / "demo-worker.log"  # var/ does not exist yet
-    kept = demo._remove_workdir(workdir, failed=True, kept_log=kept_log)
+    kept = demo.remove_workdir(workdir, failed=True, kept_log=kept_log)
     assert kept == kept_log
     assert kept_log.read_text() == '{"level": "error", "msg": "boom"}\n'
     assert not workdir.exists()
@@ -27,7 +27,7 @@ def test_a_failed_demo_keeps_the_worker_log(tmp_path: Path) -> None:
 def test_a_successful_demo_leaves_nothing(tmp_path: Path) -> None:
     workdir = _workdir(tmp_path)
     kept_log = tmp_path / "var" / "demo-worker.log"
-    assert demo._remove_workdir(workdir, failed=False, kept_log=kept_log) is None
+    assert demo.remove_workdir(workdir, failed=False, kept_log=kept_log) is None
     assert not workdir.exists() and not kept_log.exists()
 
 

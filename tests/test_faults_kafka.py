@@ -9,7 +9,7 @@ Decisions depend on caps and consent, so equality shows the recipients table sur
 Faults: kill -9 of the worker three times (restarted on the same data dir), a second worker
 joining and the first one stopping (partitions and table state move), a second worker joining
 while the first works through a backlog (it lost a block of records about one run in three
-before the fix in app/batches.py), and a broker restart.
+before the fix in the seam's fetch loop, app/faust_ext/consumer.py), and a broker restart.
 
 Determinism: every record's time is fixed (a morning in Asia/Shanghai, outside marketing's
 quiet hours), one recipient's records share an input partition (keyed by phone) so they keep

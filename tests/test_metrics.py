@@ -8,12 +8,12 @@ import types
 from pathlib import Path
 
 import pytest
-from faust.sensors.prometheus import FaustMetrics
 from faust.types import TP
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from app import metrics
+from app.faust_ext.sensor import FaustSensor
 from app.policy import load_policy
 from app.records import APPROVED, CONSENT_OUTCOMES, DEAD_LETTER, DROPPED, Emit
 from app.settings import Settings
@@ -117,9 +117,9 @@ def test_published_records_are_counted_at_the_next_scrape() -> None:
     assert REGISTRY.get_sample_value("sendguard_decisions_total", labels) == before + 3
 
 
-def _sensor() -> tuple[metrics.FaustSensor, CollectorRegistry]:
+def _sensor() -> tuple[FaustSensor, CollectorRegistry]:
     registry = CollectorRegistry(auto_describe=True)
-    return metrics.FaustSensor(metrics=FaustMetrics.create(registry, "faust")), registry
+    return FaustSensor(registry), registry
 
 
 def _samples(registry: CollectorRegistry) -> set[tuple[str, tuple[tuple[str, str], ...], float]]:

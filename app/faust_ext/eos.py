@@ -1,64 +1,47 @@
-"""Exactly-once on Faust: put every send in the transaction of the partition being processed.
+"""Exactly-once on Faust: every send in the transaction of the input partition being processed,
+and commits of exactly what was processed (the commit gate, gate.py).
 
-Faust's TransactionManager.send derives a record's transactional id from the partition the
-record is sent *to* (its destination's copartition group and partition number), not from the
-input partition being processed (faust-streaming #440; compare #517, #323, #177). Offsets, on
-the other hand, are committed in the transaction of the *input* partition. So a record the
-repartition agent sends from sms.send-intents partition 2 to sendguard.recipient-events
-partition 5 joins partition 5's transaction, which only commits when partition 5's offsets
-advance, which needs that very record, which a read_committed consumer cannot see: the worker
-stalls with nothing logged. Records for topics the worker does not consume (sms.approved) have
-no such group and were sent outside any transaction.
+First, Faust's TransactionManager.send derives a record's transactional id from the partition
+the record is sent *to* (faust-streaming #440; compare #517, #323, #177), while offsets are
+committed in the transaction of the *input* partition. A record the repartition agent sends
+from sms.send-intents partition 2 to sendguard.recipient-events partition 5 would join
+partition 5's transaction, which commits only when partition 5's offsets advance, which needs
+that very record, which a read_committed consumer cannot see: the worker stalls with nothing
+logged. `SourcePartitionTransactionManager` sends with the id of the event's input partition.
 
-The fix is one method: within an event, send with the transactional id of the event's own
-input partition (the id Faust's commit uses for that partition's offsets); outside an event
-(buffered changelog writes flushed later) keep Faust's behaviour, which derives
-the changelog partition's id, equal to its input partition's by copartitioning.
-
-Second, what a transaction holds must match the offsets it commits. Faust commits the offsets
-it derives from acks, which lag far behind what was processed when the input has gaps (the
-transaction markers in sendguard.recipient-events; faust-streaming #606, #517), and it takes
-that snapshot while agents keep processing, and table changelog writes (buffered, sent by a
-background task) can trail their event into the next transaction. Killed with -9, the worker
-re-decided events whose decisions were already committed: tests/test_faults_kafka.py found
-9,325 of 50,000 msg_ids decided twice after three kill -9s. The fix is a gate: each batch of events
-(app/batches.py) runs inside `processing_batch(app, events)`; a commit closes the gate, waits
-until no batch is in progress and the changelog buffer is sent, takes, per input
-partition, the offset after the last event processed, and opens the gate again while the
-broker commits: a batch's sends to a transaction being committed wait until it is (its
-records belong to the next one). Batches run concurrently with each other and with a
-commit's round trips, never with its snapshot.
+Second, what a transaction holds must match the offsets it commits. Faust commits offsets
+derived from acks, which lag behind what was processed when the input has gaps (transaction
+markers; faust-streaming #606, #517), takes that snapshot while agents keep processing, and
+lets buffered changelog writes trail their event into the next transaction: killed with -9,
+a worker re-decided events whose decisions were already committed. So each batch of events
+runs inside `processing_batch(app, events)`; a commit closes the gate, waits until no batch is
+in progress and the changelog buffer is sent, takes, per input partition, the offset after
+the last event processed, and opens the gate again while the broker commits: a batch's sends
+to a transaction being committed wait until it is (its records belong to the next one).
 
 Third, Faust sometimes drops records it fetched (its stream queues are cleared when flow
-resumes after a rebalance, while the fetch position has moved on), and re-delivers others. The
-gate tracks fetched offsets: a re-delivered record is skipped; for a dropped one it seeks back
-and skips what arrives until that record comes again, so nothing is committed past it. If it
-does not come back within RESYNC_TIMEOUT_S the worker stops (exit 1) and a restart decides it:
-never a lost intent. So the gate, not Faust's read offset, tells a record fetched twice: a
-worker joining a busy group made the other lose a block of records, dropped as "fetched twice"
-against a read offset the fetch loop had moved on during recovery (app/batches.py).
-
-And a rebalance commits what was processed even when a periodic commit is under way: Faust
-then skipped its own, and the transactions of the partitions kept stayed open across the
-rebalance while the gate forgot what they held.
+resumes after a rebalance, while the fetch position has moved on), and re-delivers others.
+The gate tracks fetched offsets: a re-delivered record is skipped; for a dropped one it seeks
+back and skips what arrives until that record comes again, so nothing is committed past it.
+If it does not come back within RESYNC_TIMEOUT_S the worker stops (exit 1) and a restart
+decides it: never a lost intent. So the gate, not Faust's read offset, tells a record fetched
+twice (consumer.py). And a rebalance commits what was processed even when a periodic commit
+is under way: Faust then skipped its own, and the transactions of the partitions kept stayed
+open across the rebalance while the gate forgot what they held.
 
 Fourth, recovery. Under a transaction Faust reads changelog highwaters from a cache that is
 empty for a partition just assigned, and fails with ConsistencyError where a standby copy had
 persisted an offset (faust-streaming #158): `CommittedEndConsumerThread` asks the broker. And
 RocksDB keeps table writes whose transaction a crash aborted: `discard_local_tables` makes each
-start rebuild the tables from the committed changelog, as Kafka Streams does under EOS. And a
-repeated flow-control resume dropped queued standby changelog records, so a worker taking a
-partition over decided on stale state: `keep_queues_on_repeated_resume`.
+start rebuild the tables from the committed changelog, as Kafka Streams does under EOS.
 """
 
 from __future__ import annotations
 
 import asyncio
-import bisect
 import contextlib
 import logging
 import shutil
-import time
 from collections.abc import AsyncIterator, Awaitable, Iterable
 from pathlib import Path
 from typing import Any
@@ -67,17 +50,27 @@ import faust
 from faust.streams import current_event
 from faust.transport.consumer import TransactionManager
 from faust.transport.drivers import aiokafka as aiokafka_driver
-from faust.types import TP, Message
+from faust.types import TP, AppT, Message
 
-from app.batches import BatchDelivery, per_app, transactions_committing
-from app.batches import transactional_id as input_transactional_id
+from app.faust_ext.consumer import BatchConsumer
+from app.faust_ext.contract import (
+    CONSUMER_THREAD,
+    KAFKA_PRODUCER_STATE,
+    PRODUCER_BUFFER,
+    PRODUCER_BUFFER_STATE,
+    require,
+)
+from app.faust_ext.gate import CommitGate
+from app.faust_ext.sender import transactional_id as input_transactional_id
 
 log = logging.getLogger(__name__)
 RESYNC_TIMEOUT_S = 60.0  # a record sought back for must come within this, or the worker stops
 
 
 class SourcePartitionTransactionManager(TransactionManager):
-    """TransactionManager whose sends join the transaction of the input partition."""
+    """TransactionManager whose sends join the transaction of the input partition; outside an
+    event (buffered changelog writes flushed later) Faust's: the changelog partition's id,
+    equal to its input partition's by copartitioning."""
 
     async def send(self, topic: str, key: bytes | None, value: bytes | None,
                    partition: int | None, timestamp: float | None, headers: Any, *,
@@ -92,117 +85,18 @@ class SourcePartitionTransactionManager(TransactionManager):
         )
 
 
-class CommitGate:
-    """Batches run concurrently with each other, never with a commit. Per input partition it
-    knows the next offset to process and the offsets fetched but not processed yet, so a record
-    Faust fetched twice is processed once and one it dropped is fetched again (module doc)."""
-
-    def __init__(self) -> None:
-        self._condition = asyncio.Condition()
-        self._active = 0
-        self._committing = False
-        self.processed: dict[TP, int] = {}  # the offset after the last event processed
-        self.fetched: dict[TP, list[int]] = {}  # fetched, not processed yet (sorted)
-        self.resync: dict[TP, int] = {}  # after a seek back: skip until this offset arrives
-        self._resync_since: dict[TP, float] = {}
-
-    def on_fetched(self, tp: TP, offset: int) -> None:
-        if offset >= self.processed.get(tp, -1):
-            bisect.insort(self.fetched.setdefault(tp, []), offset)
-
-    def forget(self, tps: Any) -> None:
-        for tp in tps:
-            self.processed.pop(tp, None)
-            self.fetched.pop(tp, None)
-            self.resync.pop(tp, None)
-            self._resync_since.pop(tp, None)
-
-    def verdict(self, tp: TP, offset: int, committed: int | None) -> int | None:
-        """None: process the event; -1: skip it (already processed, or waiting for a
-        re-fetch); otherwise skip it and seek back to the returned offset."""
-        waiting = self.resync.get(tp)
-        if waiting is not None:
-            if offset != waiting:
-                return -1
-            del self.resync[tp]
-            self._resync_since.pop(tp, None)
-        expected = self.processed.get(tp, committed)
-        if expected is not None and offset < expected:
-            return -1  # fetched again (Faust re-delivers after some seeks)
-        pending = self.fetched.get(tp)
-        if pending and pending[0] < offset:
-            # An earlier fetched record never reached the agent (Faust's queues are cleared
-            # when flow resumes after a rebalance): fetch again from there.
-            target = pending[0]
-            self.fetched[tp] = []
-            self.resync[tp] = target
-            self._resync_since[tp] = time.monotonic()
-            return target
-        return None
-
-    def resync_overdue(self, timeout_s: float) -> bool:
-        """Whether a record sought back for has not come in `timeout_s` seconds."""
-        now = time.monotonic()
-        return any(now - since > timeout_s for since in self._resync_since.values())
-
-    def rollback(self, tp: TP, processed: int | None, fetched: list[int]) -> None:
-        """Forget what a failed batch processed of `tp` (see `processing_batch`)."""
-        if processed is None:
-            self.processed.pop(tp, None)
-        else:
-            self.processed[tp] = processed
-        if tp not in self.resync:
-            self.fetched[tp] = fetched
-
-    def done(self, tp: TP, offset: int) -> None:
-        self.processed[tp] = offset + 1
-        pending = self.fetched.get(tp)
-        if pending:
-            del pending[:bisect.bisect_right(pending, offset)]
-
-    @contextlib.asynccontextmanager
-    async def event(self) -> AsyncIterator[None]:
-        async with self._condition:
-            await self._condition.wait_for(lambda: not self._committing)
-            self._active += 1
-        try:
-            yield
-        finally:
-            async with self._condition:
-                self._active -= 1
-                self._condition.notify_all()
-
-    @contextlib.asynccontextmanager
-    async def closed(self) -> AsyncIterator[None]:
-        """No batch in progress, none starting: a commit's snapshot of `processed`."""
-        async with self._condition:
-            await self._condition.wait_for(lambda: not self._committing)
-            self._committing = True
-            await self._condition.wait_for(lambda: self._active == 0)
-        try:
-            yield
-        finally:
-            async with self._condition:
-                self._committing = False
-                self._condition.notify_all()
-
-
-def _gate(app: faust.App) -> CommitGate:
-    return per_app(app, "_sendguard_commit_gate", CommitGate)
-
-
 @contextlib.asynccontextmanager
-async def processing_batch(app: faust.App,
+async def processing_batch(app: AppT,
                            events: list[faust.EventT]) -> AsyncIterator[list[faust.EventT]]:
-    """Yield the events of a batch (app/batches.py) to process, in order, with no commit until
-    the batch is done: always all of them unless exactly-once; else without a record already
-    processed or out of order. If the batch raises, none of it counts as processed, so
-    the next event of each partition seeks back to the first of them."""
+    """Yield the events of a batch (batches.py) to process, in order, with no commit until the
+    batch is done: always all of them unless exactly-once; else without a record already
+    processed or out of order. If the batch raises, none of it counts as processed, so the
+    next event of each partition seeks back to the first of them."""
     if not app.in_transaction:
         yield events
         return
-    gate = _gate(app)
-    consumer = app.consumer
+    consumer: Any = app.consumer
+    gate: CommitGate[TP] = consumer.gate
     async with gate.event():
         tps = {event.message.tp for event in events}
         processed = {tp: gate.processed.get(tp) for tp in tps}
@@ -210,7 +104,7 @@ async def processing_batch(app: faust.App,
         wanted: list[faust.EventT] = []
         for event in events:
             message = event.message
-            committed = consumer._committed_offset.get(message.tp)
+            committed = consumer._committed_offset.get(message.tp)  # noqa: SLF001
             verdict = gate.verdict(message.tp, message.offset, committed)
             if verdict is None:
                 wanted.append(event)
@@ -232,7 +126,7 @@ async def processing_batch(app: faust.App,
             raise
 
 
-class _TrackedQueue(asyncio.Queue):  # type: ignore[type-arg]
+class TrackedQueue(asyncio.Queue):  # type: ignore[type-arg]
     """The producer buffer's queue; idle when empty and its one reader finished the last item
     (the buffer task calls get() again only after the previous record was sent)."""
 
@@ -257,21 +151,42 @@ class GatedProducer(aiokafka_driver.Producer):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.buffer.pending = _TrackedQueue()
+        require(PRODUCER_BUFFER)
+        require(PRODUCER_BUFFER_STATE, self.buffer)
+        if self.app.conf.producer_threaded:
+            # The threaded producer reads the buffer from its own queue, which a commit
+            # cannot wait for: a changelog write could trail into the next transaction.
+            raise RuntimeError("exactly_once does not work with Faust's producer_threaded "
+                               "(SENDGUARD_FAUST_PRODUCER_THREADED): unset it")
+        # Faust keeps these on the class, shared by every producer of the process.
+        self._transaction_producers = {}
+        self._trn_locks = {}
+        self.buffer.pending = TrackedQueue()
+
+    async def buffer_sent(self) -> None:
+        """Wait until every record put in the buffer (Faust's changelog writes) was sent."""
+        pending: TrackedQueue = self.buffer.pending  # type: ignore[assignment]
+        await pending.idle.wait()
 
     async def maybe_begin_transaction(self, transactional_id: str) -> None:
         """Begin a transaction for a partition assigned, unless its producer, kept through
         the rebalance, is in one already.
 
         A rebalance commits every transaction that holds records or offsets
-        (`GatedConsumer.commit_and_end_transactions`); one begun by the last periodic commit
-        with nothing in it since is kept (Faust's begins again, fails and logs a warning per
-        producer at every rebalance). One that holds something stops the worker: the gate
-        forgot what it processed, so committing it would decide those records twice and
-        aborting it would leave this worker's tables ahead of the changelog; a restart
+        (`ExactlyOnceConsumer.commit_and_end_transactions`); one begun by the last periodic
+        commit with nothing in it since is kept (Faust's begins again, fails and logs a
+        warning per producer at every rebalance). One that holds something stops the worker:
+        the gate forgot what it processed, so committing it would decide those records twice
+        and aborting it would leave this worker's tables ahead of the changelog; a restart
         rebuilds them and decides again from the committed offsets."""
         producer = self._transaction_producers.get(transactional_id)
-        txn = getattr(producer, "_txn_manager", None)
+        if producer is None:
+            await self.begin_transaction(transactional_id)
+            begun = self._transaction_producers.get(transactional_id)
+            if begun is not None:
+                require(KAFKA_PRODUCER_STATE, begun)
+            return
+        txn = producer._txn_manager  # noqa: SLF001
         if txn is not None and txn.is_in_transaction():
             if txn.is_empty_transaction() and not txn.partitions_to_add():
                 return
@@ -315,12 +230,24 @@ class CommittedEndConsumerThread(aiokafka_driver.AIOKafkaConsumerThread):
     consumer's isolation level here) returns the same last stable offset, always.
     """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        require(CONSUMER_THREAD)
+
     async def _highwaters(self, partitions: Any) -> Any:
         return await self._ensure_consumer().end_offsets(list(partitions))
 
 
-class GatedConsumer(BatchDelivery, aiokafka_driver.Consumer):
+class ExactlyOnceConsumer(BatchConsumer):
     """Consumer that commits, with the gate closed, the offsets of the events processed."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.gate: CommitGate[TP] = CommitGate()
+        # The transactions being committed now, by transactional id, each set when committed
+        # (BatchSender waits: aiokafka refuses a send to a transaction being committed).
+        self.committing: dict[str, asyncio.Event] = {}
+        super().__init__(*args, **kwargs)
+        self.__init_callback()
 
     def _new_consumer_thread(self) -> aiokafka_driver.AIOKafkaConsumerThread:
         return CommittedEndConsumerThread(self, loop=self.loop, beacon=self.beacon)
@@ -329,31 +256,29 @@ class GatedConsumer(BatchDelivery, aiokafka_driver.Consumer):
                            start_new_transaction: bool = True) -> bool:
         """Snapshot, with the gate closed, the offsets of the events processed; then commit
         them with the gate open again: batches go on deciding while the broker commits, and
-        only their sends to a transaction being committed wait for it (app/batches.py)."""
+        only their sends to a transaction being committed wait for it (sender.py)."""
         if not self.app.in_transaction:
             return await super().force_commit(topics, start_new_transaction)
-        gate = _gate(self.app)
-        async with gate.closed():
-            pending = getattr(self.app.producer.buffer, "pending", None)
-            if isinstance(pending, _TrackedQueue):
-                await pending.idle.wait()
-            offsets = {tp: offset for tp, offset in gate.processed.items()
+        async with self.gate.closed():
+            producer: GatedProducer = self.app.producer  # type: ignore[assignment]
+            await producer.buffer_sent()
+            offsets = {tp: offset for tp, offset in self.gate.processed.items()
                        if (topics is None or tp in topics or tp.topic in topics)
                        and self._should_commit(tp, offset)}
             if not offsets:
                 return False
-            committing = transactions_committing(self.app)
             for tp in offsets:
-                committing.setdefault(input_transactional_id(self.app, tp), asyncio.Event())
+                self.committing.setdefault(input_transactional_id(self.app, tp),
+                                           asyncio.Event())
         try:
             sensor_state = self.app.sensors.on_commit_initiated(self)
             did_commit = await self._commit_offsets(
                 offsets, start_new_transaction=start_new_transaction)
             self.app.sensors.on_commit_completed(self, sensor_state)
         finally:
-            for done in committing.values():
+            for done in self.committing.values():
                 done.set()
-            committing.clear()
+            self.committing.clear()
         self._forget_acked(offsets)
         return did_commit
 
@@ -382,11 +307,7 @@ class GatedConsumer(BatchDelivery, aiokafka_driver.Consumer):
 
     async def on_partitions_revoked(self, revoked: set[TP]) -> None:
         await super().on_partitions_revoked(revoked)  # commits what was processed first
-        _gate(self.app).forget(revoked)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.__init_callback()
+        self.gate.forget(revoked)
 
     def drops_refetched(self, topic: str) -> bool:
         """Under exactly-once the gate skips what was processed; a table's changelog (read
@@ -396,27 +317,26 @@ class GatedConsumer(BatchDelivery, aiokafka_driver.Consumer):
     def on_dropped(self, message: Message) -> None:
         self._note_fetched(message.tp, (message.offset,), message.generation_id)
 
-    def on_not_handed_over(self, tp: TP, offsets: list[int], generation_id: int) -> None:
+    def on_not_handed_over(self, tp: TP, offsets: list[int], generation_id: int | None) -> None:
         """Records Faust's `getmany` drops are fetched but not processed: the gate seeks
         back for them."""
         self._note_fetched(tp, offsets, generation_id)
 
     def _deliver_now(self, message: Message) -> bool:
-        """Batch delivery past the conductor (app/batches.py) is a fetch the gate sees too."""
+        """Batch delivery past the conductor (consumer.py) is a fetch the gate sees too."""
         if not super()._deliver_now(message):
             return False
         self._note_fetched(message.tp, (message.offset,), message.generation_id)
         return True
 
-    def _note_fetched(self, tp: TP, offsets: Iterable[int], generation_id: int) -> None:
+    def _note_fetched(self, tp: TP, offsets: Iterable[int], generation_id: int | None) -> None:
         """Tell the gate of records fetched in consumer generation `generation_id`: those of
         an older one are fetched anew from the committed offset, and a changelog's are read by
         recovery and standbys, not processed."""
         if (generation_id == self.app.consumer_generation_id
                 and tp.topic not in self.app.tables.changelog_topics):
-            gate = _gate(self.app)
             for offset in offsets:
-                gate.on_fetched(tp, offset)
+                self.gate.on_fetched(tp, offset)
 
     def __init_callback(self) -> None:
         deliver = self.callback
@@ -445,32 +365,3 @@ def discard_local_tables(tabledir: Path) -> None:
     """
     if tabledir.is_dir():
         shutil.rmtree(tabledir)
-
-
-def keep_queues_on_repeated_resume(app: faust.App) -> None:
-    """Resuming flow that is already flowing must not clear the queues.
-
-    Faust's FlowControlEvent.resume() always clears every queue it manages, among them the
-    tables' changelog queue. Recovery resumes flow when it starts reading actives, and again
-    when it starts the standbys: by then the fetch loop has already put standby changelog
-    records in that queue, the second resume drops them, and the standby's offsets move past
-    them (nothing notices the gap). A worker that later took such a partition over trusted its
-    standby copy and decided on stale or empty state (tests/test_faults_kafka.py, takeover).
-    Clearing is right on a suspended-to-flowing transition (what is queued then is from before
-    the rebalance), so only a resume of flowing flow is made a no-op.
-    """
-    flow = app.flow_control
-    resume = flow.resume
-
-    def resume_unless_flowing() -> None:
-        if not flow.is_active():
-            resume()
-
-    flow.resume = resume_unless_flowing  # type: ignore[method-assign]
-
-
-def install() -> None:
-    """Use the fixed classes for every app in this process (called for exactly_once only)."""
-    aiokafka_driver.Transport.TransactionManager = SourcePartitionTransactionManager
-    aiokafka_driver.Transport.Producer = GatedProducer
-    aiokafka_driver.Transport.Consumer = GatedConsumer

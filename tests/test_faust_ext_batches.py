@@ -1,5 +1,5 @@
-"""The batch path's pure parts: a failed batch counts as unprocessed, per-batch state is read
-once and written once per recipient, and fetched records are delivered in order once."""
+"""The seam's batch path (app/faust_ext/): a failed batch counts as unprocessed, per-batch state
+is read once and written once per recipient, and fetched records are delivered in order once."""
 
 from __future__ import annotations
 
@@ -14,18 +14,15 @@ import pytest
 from faust.types import TP
 from faust.types.tuples import ConsumerMessage
 
-from app import batches, eos
-from app.batches import (
-    TURN_EVERY,
-    BatchDelivery,
-    BatchSender,
-    FastDelivery,
-    transactions_committing,
-    with_turns,
-)
+from app.faust_ext import eos
+from app.faust_ext.batches import TURN_EVERY, with_turns
+from app.faust_ext.consumer import BatchDelivery, FastDelivery
+from app.faust_ext.gate import CommitGate
+from app.faust_ext.sender import BatchSender
+from app.faust_ext.transport import SeamApp
 from app.privacy import StateSealer
 from app.settings import Settings
-from app.worker import StateCache
+from app.state import StateCache
 
 TOPIC = "sendguard.recipient-events"
 
@@ -47,13 +44,13 @@ def _transactional_app() -> Any:
     async def seek(tp: TP, offset: int) -> None:
         seeks.append((tp, offset))
 
-    consumer = types.SimpleNamespace(_committed_offset={}, seek=seek)
+    consumer = types.SimpleNamespace(_committed_offset={}, seek=seek, gate=CommitGate())
     return types.SimpleNamespace(in_transaction=True, consumer=consumer, seeks=seeks)
 
 
 def test_a_batch_that_raises_is_not_processed_and_is_fetched_again() -> None:
     app, tp = _transactional_app(), TP(TOPIC, 0)
-    gate = eos._gate(app)
+    gate = app.consumer.gate
 
     async def scenario() -> list[int]:
         for offset in range(5):
@@ -76,7 +73,7 @@ def test_a_batch_skips_records_already_processed() -> None:
 
     async def scenario() -> list[int]:
         for offset in (7, 8, 9):
-            eos._gate(app).on_fetched(tp, offset)
+            app.consumer.gate.on_fetched(tp, offset)
         events = [_event(tp, 7), _event(tp, 8), _event(tp, 7), _event(tp, 9)]
         async with eos.processing_batch(app, events) as wanted:
             return [e.message.offset for e in wanted]
@@ -146,6 +143,7 @@ class _Consumer(BatchDelivery):
 
     def __init__(self, fetches: list[list[tuple[TP, Any]]], suspend_at: int,
                  drops_refetched: bool = True) -> None:
+        super().__init__()
         self._drops_refetched = drops_refetched
         self.delivered: list[int] = []
         self.dropped: list[int] = []
@@ -202,7 +200,7 @@ def test_fetched_records_are_delivered_in_order_and_dropped_while_suspended() ->
 def test_under_exactly_once_a_record_below_the_read_offset_is_handed_over() -> None:
     """After a rebalance the read offset can be ahead of records never processed (the fetch
     loop moved it on while recovery sought back): dropping them lost them for good. Under
-    exactly-once they go to the gate, which skips what it processed (app/eos.py)."""
+    exactly-once they go to the gate, which skips what it processed (app/faust_ext/eos.py)."""
     tp = TP(TOPIC, 2)
     fetched = [(tp, types.SimpleNamespace(offset=o, topic=tp.topic, tp=tp)) for o in (3, 4, 5)]
     consumer = _Consumer([fetched], suspend_at=0, drops_refetched=False)
@@ -215,6 +213,7 @@ class _Fetching(BatchDelivery):
     """What `getmany` reads of Faust's consumer: one fetch of `records`."""
 
     def __init__(self, records: dict[TP, list[Any]], active: set[TP]) -> None:
+        super().__init__()
         self.app = types.SimpleNamespace(
             consumer_generation_id=4,
             monitor=types.SimpleNamespace(track_tp_end_offset=lambda tp, offset: None))
@@ -240,7 +239,7 @@ class _Fetching(BatchDelivery):
 
 def test_getmany_reports_every_record_it_does_not_hand_over() -> None:
     """Faust's `getmany` silently drops the rest of a fetch when flow stops (a rebalance) and
-    the records of a partition paused meanwhile; the gate must know (app/eos.py)."""
+    the records of a partition paused meanwhile; the gate must know (app/faust_ext/eos.py)."""
     a, b, paused = TP(TOPIC, 0), TP(TOPIC, 1), TP(TOPIC, 2)
 
     def records(tp: TP, *offsets: int) -> list[Any]:
@@ -262,11 +261,12 @@ def test_getmany_reports_every_record_it_does_not_hand_over() -> None:
         (paused, [30], 4), (a, [12], 4), (b, [21], 4)])
 
 
-def _fast_delivery_app() -> tuple[Any, Any, TP]:
+def _fast_delivery_app(guarantee: str = "at_least_once") -> tuple[Any, Any, TP]:
     """A Faust app (never started) whose topic partition one raw batch agent reads."""
-    app = faust.App("fast-delivery-test", broker="kafka://127.0.0.1:9", store="memory://")
+    app = SeamApp("fast-delivery-test", broker="kafka://127.0.0.1:9", store="memory://",
+                  processing_guarantee=guarantee)
     channel = app.topic("t", key_serializer="raw", value_serializer="raw").__aiter__()
-    batches._raw_batch_channels(app).add(channel)
+    app.consumer.raw_batch_channels.add(channel)
     tp = TP("t", 0)
     app.topics._tp_index[tp].add(channel)
     app.flow_control.resume()
@@ -348,7 +348,8 @@ class _Client:
 def _sending_app(clients: dict[str, _Client]) -> Any:
     producer = types.SimpleNamespace(_transaction_producers=clients,
                                      _trn_locks=collections.defaultdict(asyncio.Lock))
-    consumer = types.SimpleNamespace(key_partition=lambda topic, key, partition: key[0] % 4)
+    consumer = types.SimpleNamespace(key_partition=lambda topic, key, partition: key[0] % 4,
+                                     committing={})
     return types.SimpleNamespace(
         in_transaction=True, producer=producer, consumer=consumer, consumer_generation_id=1,
         conf=types.SimpleNamespace(id="sg"), assignor=types.SimpleNamespace(
@@ -400,7 +401,7 @@ def test_records_for_a_transaction_being_committed_wait_until_it_is() -> None:
     sender = BatchSender(app)
 
     async def scenario() -> None:
-        committed = transactions_committing(app).setdefault("sg-0-0", asyncio.Event())
+        committed = app.consumer.committing.setdefault("sg-0-0", asyncio.Event())
         sender.add("approved", b"\x01", b"a", None, TP("intents", 0))
         sender.add("approved", b"\x01", b"b", None, TP("intents", 1))
         flushing = asyncio.ensure_future(sender.flush())
@@ -437,8 +438,6 @@ def test_a_batch_gives_the_event_loop_a_turn_every_turn_every_events() -> None:
 
 
 def test_a_record_delivered_past_the_conductor_counts_as_fetched_for_the_gate() -> None:
-    app, _channel, tp = _fast_delivery_app()
-    consumer = object.__new__(eos.GatedConsumer)  # only what delivery reads of it
-    consumer.app = app
-    assert consumer._deliver_now(_message(tp, 3, app.consumer_generation_id))
-    assert eos._gate(app).fetched == {tp: [3]}  # a record Faust then drops is fetched again
+    app, _channel, tp = _fast_delivery_app("exactly_once")
+    assert app.consumer._deliver_now(_message(tp, 3, app.consumer_generation_id))
+    assert app.consumer.gate.fetched == {tp: [3]}  # a record Faust then drops is fetched again
