@@ -22,7 +22,7 @@ $(VENV)/.installed: pyproject.toml locks/dev.txt
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
-# The rules compiled with mypyc into app/_compiled/, used only while they match the sources
+# The rules compiled with mypyc into app/rules/_compiled/, used only while they match the sources
 # (an edited module runs as Python until this is run again). Runs every time: it returns at
 # once when the build is current, and on any failure leaves the pure-Python core in place.
 native: $(VENV)/.installed
@@ -56,4 +56,4 @@ lock: $(VENV)/.installed
 		-c locks/runtime.txt -c locks/build.txt -o locks/dev.txt pyproject.toml
 
 clean:
-	rm -rf $(VENV) var .pytest_cache app/_compiled
+	rm -rf $(VENV) var .pytest_cache app/rules/_compiled

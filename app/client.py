@@ -31,9 +31,9 @@ import orjson
 from aiokafka import AIOKafkaProducer
 from aiokafka.structs import RecordMetadata
 
-from app.kafka_security import KafkaSecurity
-from app.phones import InvalidPhone, normalise_phone
-from app.records import parse_rfc3339_ms
+from app.rules.phones import InvalidPhone, normalise_phone
+from app.rules.records import parse_rfc3339_ms
+from app.runtime.kafka_security import KafkaSecurity
 
 DEFAULT_TOPIC = "sms.send-intents"
 SCHEMA = "send-intent"

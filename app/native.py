@@ -1,10 +1,11 @@
 """The decision core compiled with mypyc, used only when it was built from these very sources.
 
 `make native` (deploy/build_native.py) compiles MODULES, the pure and typed rules, into C
-extensions under app/_compiled/ (one per module plus their shared library
-`app.native__mypyc`) with a manifest holding the sha256 of each source it compiled and the
+extensions under app/rules/_compiled/ (one per module plus their shared library
+`app.rules.native__mypyc`) with a manifest holding the sha256 of each source it compiled and the
 interpreter's extension suffix. When the package is imported, `use_if_current` puts
-app/_compiled/ ahead of app/ on `app.__path__`, so `import app.core` loads the extension,
+app/rules/_compiled/ ahead of app/rules/ on `app.rules.__path__`, so `import app.rules.core`
+loads the extension,
 but only if the manifest matches every source as it is now. An edited module, a missing or
 partial build, another interpreter, or SENDGUARD_NATIVE=0 in the environment means none of
 them is used: all or nothing, because compiled modules call each other directly (a compiled
@@ -27,8 +28,9 @@ from pathlib import Path
 # The modules compiled, all or none: the rules and everything they import from app.
 MODULES = ("caps", "consent", "content", "core", "phones", "policy", "quiet", "records",
            "replies", "routing", "t2s", "textnorm")
-GROUP = "app.native"  # mypyc's group name: its shared library is app.native__mypyc
-COMPILED_DIR = Path(__file__).resolve().parent / "_compiled"
+GROUP = "app.rules.native"  # mypyc's group name: its shared library is app.rules.native__mypyc
+RULES_DIR = Path(__file__).resolve().parent / "rules"
+COMPILED_DIR = RULES_DIR / "_compiled"
 MANIFEST = "manifest.json"
 DISABLE_ENV = "SENDGUARD_NATIVE"  # "0": never use the compiled modules
 

@@ -1,6 +1,7 @@
-"""The decision core alone, in-process: app.core.handle over pre-built envelopes.
+"""The decision core alone, in-process: app.rules.core.handle over pre-built envelopes.
 
-Envelopes are built once, outside the timing, by the worker's own first hop (app.routing.route)
+Envelopes are built once, outside the timing, by the worker's own first hop
+(app.rules.routing.route)
 from the benchmark traffic (consent events first, then intents, in time order). Two figures:
 
 - core: handle() on per-recipient state dicts held in a Python dict (the rules alone);
@@ -20,10 +21,10 @@ from typing import Any
 import orjson
 
 from app import contracts
-from app.core import handle
-from app.policy import Policy, load_policy
-from app.records import Source
-from app.routing import CONSENT, INTENT, route
+from app.rules.core import handle
+from app.rules.policy import Policy, load_policy
+from app.rules.records import Source
+from app.rules.routing import CONSENT, INTENT, route
 from benchmarks.traffic import Traffic
 
 POLICY = contracts.example_policy_path()

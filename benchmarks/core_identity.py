@@ -4,7 +4,8 @@
     python -m benchmarks.core_identity fuzz [--seeds 8] [--events 20000]
     python -m benchmarks.core_identity compare [--rev main] [--native 0|1] [--fuzz-events N]
 
-`traffic` runs `app.core.handle` over the benchmark traffic (as benchmarks/core_bench.py does),
+`traffic` runs `app.rules.core.handle` over the benchmark traffic (as benchmarks/core_bench.py
+does),
 once on states kept as dicts and once through the orjson state codec (as the worker does), and
 prints sha256 digests of every emit (topic, key, orjson value bytes) and of every final state's
 bytes (without DERIVED_FIELDS: caches that older code does not write). `fuzz` does the same on
@@ -54,7 +55,8 @@ class Digest:
 
 
 # State fields newer code adds that older code neither writes nor reads: caches of what the rest
-# of the state implies (app/caps.py's sent_due), left out so that the rest is compared to the byte.
+# of the state implies (app/rules/caps.py's sent_due), left out so that the rest is compared to
+# the byte.
 DERIVED_FIELDS = ("sent_due",)
 
 
@@ -72,7 +74,7 @@ Step = tuple[str, str, Any]  # (what, recipient key, envelope or ts)
 
 def run_steps(steps: list[Step], policy: Any) -> dict[str, str]:
     """Each step on states held as dicts, then on states held as orjson bytes."""
-    from app.core import handle, prune
+    from app.rules.core import handle, prune
 
     out: dict[str, str] = {}
     for codec in (False, True):
@@ -122,7 +124,7 @@ def traffic_steps(intents: int, pickled: str | None, policy: Any) -> list[Step]:
 def policies() -> list[Any]:
     import tomllib
 
-    from app.policy import parse_policy
+    from app.rules.policy import parse_policy
 
     data = tomllib.loads((ROOT / "policy.example.toml").read_text(encoding="utf-8"))
     defer = {**data, "global": {**data["global"], "quiet_hours_action": "defer",
@@ -195,7 +197,7 @@ def _intent(rng: random.Random, msg_ids: list[str], phone: Any, now_ms: int) -> 
 
 
 def _consent(rng: random.Random, phone: Any, now_ms: int, event_ids: list[str]) -> dict[str, Any]:
-    from app.records import iso_ms
+    from app.rules.records import iso_ms
 
     draw = rng.random()
     action = ("grant" if draw < 0.6 else "revoke" if draw < 0.8 else "erase" if draw < 0.83
@@ -238,8 +240,8 @@ def _reply(rng: random.Random, phone: Any, msg_ids: list[str], now_ms: int) -> d
 
 
 def fuzz_steps(seed: int, events: int, policy: Any) -> list[Step]:
-    from app.records import Source
-    from app.routing import CONSENT, INTENT, RECIPIENT_EVENTS, REPLY, TICK, route
+    from app.rules.records import Source
+    from app.rules.routing import CONSENT, INTENT, RECIPIENT_EVENTS, REPLY, TICK, route
 
     rng = random.Random(seed)
     phones = [_pick(rng, _PHONES) for _ in range(8)] + [f"1390000{i:04d}" for i in range(20)]
@@ -341,7 +343,7 @@ def main(argv: list[str] | None = None) -> int:
                        args.pickle)
     if args.app:
         sys.path.insert(0, args.app)
-    from app.policy import load_policy
+    from app.rules.policy import load_policy
 
     native = _native()
     if args.mode in ("traffic", "all"):

@@ -28,10 +28,10 @@ import orjson
 from faust.stores.rocksdb import RocksDBOptions
 
 from app import contracts
-from app.core import handle
-from app.policy import load_policy
-from app.records import Source
-from app.routing import CONSENT, INTENT, route
+from app.rules.core import handle
+from app.rules.policy import load_policy
+from app.rules.records import Source
+from app.rules.routing import CONSENT, INTENT, route
 from benchmarks.measure import rss_mib as _rss_of
 from benchmarks.traffic import daytime_start, intent_value, phone_of
 

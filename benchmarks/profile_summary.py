@@ -16,14 +16,15 @@ from pathlib import Path
 
 # (label, substring of a frame) in display order; inclusive: a sample counts for each it holds.
 MARKERS = [
-    ("decide agent: Faust stream + decide_message + publish", "decide_batches (app/agents.py"),
-    ("  decide_message (core + state load/save)", "decide_message (app/state.py"),
-    ("    app.core.handle (the rules)", "handle (app/core.py"),
-    ("    state load: table get + orjson.loads", "load (app/state.py"),
-    ("    state save: orjson.dumps + table set (+changelog)", "save (app/state.py"),
-    ("repartition agent: stream + route + publish", "repartition_batches (app/agents.py"),
-    ("  route_message (parse, phone, envelope)", "route_message (app/agents.py"),
-    ("publish (both agents): orjson.dumps + Faust send", "publish (app/agents.py"),
+    ("decide agent: Faust stream + decide_message + publish",
+     "decide_batches (app/runtime/agents.py"),
+    ("  decide_message (core + state load/save)", "decide_message (app/runtime/state.py"),
+    ("    app.rules.core.handle (the rules)", "handle (app/rules/core.py"),
+    ("    state load: table get + orjson.loads", "load (app/runtime/state.py"),
+    ("    state save: orjson.dumps + table set (+changelog)", "save (app/runtime/state.py"),
+    ("repartition agent: stream + route + publish", "repartition_batches (app/runtime/agents.py"),
+    ("  route_message (parse, phone, envelope)", "route_message (app/runtime/agents.py"),
+    ("publish (both agents): orjson.dumps + Faust send", "publish (app/runtime/agents.py"),
     ("  TransactionManager.send (app/faust_ext/eos.py)", "SourcePartitionTransactionManager.send"),
     ("Faust stream iteration (Stream.__aiter__ etc.)", "faust/streams.py"),
     ("Faust table writes -> changelog sends", "faust/tables/"),
@@ -32,7 +33,7 @@ MARKERS = [
     ("  commit / transactions", "commit"),
     ("aiokafka producer (accumulator, sender)", "aiokafka/producer/"),
     ("aiokafka consumer (fetcher, record parsing)", "aiokafka/consumer/"),
-    ("metrics (app/metrics.py, app/faust_ext/sensor.py)", "metrics"),
+    ("metrics (app/runtime/metrics.py, app/faust_ext/sensor.py)", "metrics"),
     ("logging", "logging/__init__.py"),
 ]
 

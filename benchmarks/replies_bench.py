@@ -3,7 +3,7 @@
     python -m benchmarks.replies_bench
 
 Long replies of 1 KB, 100 KB and 1 MB (UTF-8) in the shapes that once took quadratic time;
-a reply over app.replies.MAX_REPLY_CHARS is no SMS and is a refusal unread, so the longest
+a reply over app.rules.replies.MAX_REPLY_CHARS is no SMS and is a refusal unread, so the longest
 that is read (39 KB) is timed too. CPU time of this process, best of `repeat`.
 """
 
@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from app.replies import classify_reply
+from app.rules.replies import classify_reply
 
 CORPUS = Path(__file__).resolve().parents[1] / "tests" / "data" / "replies.tsv"
 SIZES = (("1KB", 1_000), ("39KB", 39_000), ("100KB", 100_000), ("1MB", 1_000_000))

@@ -36,8 +36,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "deploy")]
 import brokers  # noqa: E402
 
 from app import contracts  # noqa: E402
-from app.policy import load_policy  # noqa: E402
-from app.settings import load_topic_specs  # noqa: E402
+from app.rules.policy import load_policy  # noqa: E402
+from app.runtime.settings import load_topic_specs  # noqa: E402
 from benchmarks import core_bench, latency, traffic  # noqa: E402
 from benchmarks.measure import (  # noqa: E402
     LOG_APPEND,
@@ -233,7 +233,7 @@ def sendguard_worker(bench: Bench, tag: str, topics: dict[str, str], n: int) -> 
         **{SPECS[spec_id].env: name for spec_id, name in topics.items()},
         **bench.worker_env,
     }
-    proc = Process([python(), "-m", "app.cli", "worker", "--policy", str(POLICY)], env,
+    proc = Process([python(), "-m", "app.tools.cli", "worker", "--policy", str(POLICY)], env,
                    bench.log(f"{tag}-w{n}"), "Worker ready")
     proc.web_port = port  # type: ignore[attr-defined]
     return proc

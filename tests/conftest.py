@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT / "deploy"))
 import brokers  # noqa: E402  (deploy/ is scripts, not a package)
 
 from app import contracts  # noqa: E402
-from app.settings import load_topic_specs  # noqa: E402
+from app.runtime.settings import load_topic_specs  # noqa: E402
 
 POLICY = contracts.example_policy_path()
 
@@ -67,7 +67,7 @@ class WorkerProcess:
         offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "app.cli", "worker", "--policy", str(self.policy)],
+                [sys.executable, "-m", "app.tools.cli", "worker", "--policy", str(self.policy)],
                 cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + timeout

@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 from confluent_kafka import Consumer, Producer
 
-from app.records import iso_ms
+from app.rules.records import iso_ms
 
 
 def publish(bootstrap: str, topic: str, records: Iterable[tuple[str | None, bytes, int]],

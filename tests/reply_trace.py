@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.records import iso_ms
+from app.rules.records import iso_ms
 
 DATA = Path(__file__).parent / "data"
 DEV = DATA / "replies.tsv"

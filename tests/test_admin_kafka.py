@@ -10,8 +10,8 @@ import uuid
 import pytest
 from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
 
-from app.admin import ensure_topics
-from app.settings import Settings, load_topic_specs
+from app.runtime.admin import ensure_topics
+from app.runtime.settings import Settings, load_topic_specs
 
 pytestmark = pytest.mark.kafka
 
@@ -24,10 +24,10 @@ def test_limits_are_set_on_new_topics_and_checked_on_old_ones(kafka: str, caplog
     admin = AdminClient({"bootstrap.servers": kafka})
     admin.create_topics([NewTopic(old, 1, 1)])[old].result(30)  # the broker's default limit
 
-    with caplog.at_level(logging.WARNING, logger="app.admin"):
+    with caplog.at_level(logging.WARNING, logger="app.runtime.admin"):
         outcome = asyncio.run(ensure_topics(settings))
     assert outcome[old] == "exists"
-    warnings = [r.getMessage() for r in caplog.records if r.name == "app.admin"]
+    warnings = [r.getMessage() for r in caplog.records if r.name == "app.runtime.admin"]
     assert len(warnings) == 1 and f"topic {old} has max.message.bytes=1048588" in warnings[0]
     assert "--add-config max.message.bytes=2097152" in warnings[0]
 

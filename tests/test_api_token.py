@@ -6,8 +6,8 @@ import hmac
 
 import pytest
 
-from app import settings as settings_module
-from app.settings import Settings
+from app.runtime import settings as settings_module
+from app.runtime.settings import Settings
 
 TOKEN = "s3cret-token"
 

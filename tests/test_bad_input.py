@@ -3,7 +3,7 @@ one decision, however malformed the intents, consent events and replies around i
 
 A seeded generator (deterministic, no timing) mutates well-formed records field by field with
 wrong types, huge and odd strings, nested objects and implausible timestamps, and drives them
-through routing and `app.core.handle` the way the worker does: envelopes and states go through
+through routing and `app.rules.core.handle` the way the worker does: envelopes and states go through
 JSON between events, derived consent events are fed back, and clock ticks release held intents.
 """
 
@@ -18,10 +18,9 @@ from typing import Any
 import orjson
 import pytest
 
-from app.cli import main
-from app.core import handle
-from app.policy import Policy, load_policy
-from app.records import (
+from app.rules.core import handle
+from app.rules.policy import Policy, load_policy
+from app.rules.records import (
     APPROVED,
     CONSENT_EVENTS,
     DEAD_LETTER,
@@ -29,7 +28,8 @@ from app.records import (
     RECIPIENT_EVENTS,
     Source,
 )
-from app.routing import CONSENT, INTENT, REPLY, TICK, route
+from app.rules.routing import CONSENT, INTENT, REPLY, TICK, route
+from app.tools.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 T0 = 1_795_000_000_000  # 2026-11-19, ms

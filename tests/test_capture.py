@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "app.cli", "capture", *args], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "app.tools.cli", "capture", *args], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
 
 

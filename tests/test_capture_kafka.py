@@ -18,10 +18,10 @@ import orjson
 import pytest
 from confluent_kafka import Producer
 
-from app.compare import compare
-from app.policy import load_policy
-from app.replay import read_trace, replay
-from app.settings import Settings, load_topic_specs
+from app.rules.policy import load_policy
+from app.runtime.settings import Settings, load_topic_specs
+from app.tools.compare import compare
+from app.tools.replay import read_trace, replay
 from tests.kafka_io import consume, publish
 
 pytestmark = pytest.mark.kafka
@@ -49,7 +49,7 @@ def intent(msg_id: str, phone: str, category: str = "notification",
 
 
 def run_capture(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "app.cli", "capture", *args], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "app.tools.cli", "capture", *args], cwd=ROOT,
                           env=env, capture_output=True, text=True, timeout=120)
 
 
@@ -60,7 +60,8 @@ def test_capture_reads_the_committed_records_of_a_time_range(kafka: str,
     env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": kafka,
            **{spec.env: f"{prefix}.{spec.name}" for spec in specs.values()}}
     topics = {spec.id: f"{prefix}.{spec.name}" for spec in specs.values()}
-    assert subprocess.run([sys.executable, "-m", "app.cli", "create-topics"], cwd=ROOT, env=env,
+    assert subprocess.run([sys.executable, "-m", "app.tools.cli", "create-topics"], cwd=ROOT,
+                          env=env,
                           capture_output=True, timeout=120).returncode == 0
     t0 = int(time.time() * 1000)  # producers' clocks: about now (the abort marker's is now)
     intents, consents, replies = (topics["send_intents"], topics["consent_events"],
@@ -182,7 +183,7 @@ def test_a_trace_captured_after_the_worker_ran_it_replays_and_compares(
     assert {pair: b.count for pair, b in result.transitions.items()} == {
         ("ok", "no_consent"): 4, ("ok", "ok"): 2, ("opted_out", "opted_out"): 1}
     assert result.transitions["ok", "no_consent"].groups == {("jd", "notification"): 4}
-    done = subprocess.run([sys.executable, "-m", "app.cli", "replay", "--json", "--compare",
+    done = subprocess.run([sys.executable, "-m", "app.tools.cli", "replay", "--json", "--compare",
                            str(POLICY), str(new_policy), str(trace)], cwd=ROOT, env=env,
                           capture_output=True, check=True)
     assert json.loads(done.stdout)["changed"] == 4

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import build_parser, main
-from app.policy import parse_policy
+from app.rules.policy import parse_policy
+from app.tools.cli import build_parser, main
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,7 +42,7 @@ def test_replay_reads_a_trace_file_and_prints_jsonl(tmp_path: Path) -> None:
                     "raw": "not json"}),
     ]), encoding="utf-8")
     out = subprocess.run(
-        [sys.executable, "-m", "app.cli", "replay", "--policy",
+        [sys.executable, "-m", "app.tools.cli", "replay", "--policy",
          str(ROOT / "policy.example.toml"), str(trace)],
         capture_output=True, check=True, cwd=ROOT,
     ).stdout.decode().splitlines()
@@ -81,7 +81,8 @@ def test_an_invalid_policy_is_one_line_without_a_traceback(
     policy = tmp_path / "policy.toml"
     policy.write_text(edit((ROOT / "policy.example.toml").read_text(encoding="utf-8")),
                       encoding="utf-8")
-    done = subprocess.run([sys.executable, "-m", "app.cli", command[0], "--policy", str(policy),
+    done = subprocess.run([sys.executable, "-m", "app.tools.cli", command[0],
+                           "--policy", str(policy),
                            *command[1:]], capture_output=True, text=True, cwd=ROOT,
                           stdin=subprocess.DEVNULL, timeout=120)
     assert done.returncode == 1 and done.stdout == ""
@@ -182,7 +183,7 @@ def test_healthcheck_follows_readyz(readiness_server, monkeypatch) -> None:
 
 def test_healthcheck_without_a_worker_is_one_line(tmp_path: Path) -> None:
     port = _closed_port()
-    done = subprocess.run([sys.executable, "-m", "app.cli", "healthcheck", "--url",
+    done = subprocess.run([sys.executable, "-m", "app.tools.cli", "healthcheck", "--url",
                            f"http://127.0.0.1:{port}/readyz"], cwd=tmp_path,
                           env={**os.environ, "PYTHONPATH": str(ROOT)},
                           capture_output=True, text=True, timeout=60)
@@ -203,7 +204,7 @@ def test_no_broker_is_one_line_after_the_wait(command: list[str], tmp_path: Path
     bootstrap = f"127.0.0.1:{_closed_port()}"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
            "SENDGUARD_BROKER_WAIT_S": "2", "SENDGUARD_DATA_DIR": str(tmp_path / "a" / "b")}
-    done = subprocess.run([sys.executable, "-m", "app.cli", *command], cwd=tmp_path, env=env,
+    done = subprocess.run([sys.executable, "-m", "app.tools.cli", *command], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 1
     [line] = done.stderr.splitlines()

@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from app.client import IntentProducer
-from app.phones import normalise_phone
+from app.rules.phones import normalise_phone
 from tests.kafka_io import consume, publish
 
 pytestmark = pytest.mark.kafka

@@ -11,10 +11,10 @@ from typing import Any
 
 import orjson
 
-from app.compare import compare, render_comparison, render_summary, summarise
-from app.policy import Policy, parse_policy
-from app.replay import read_trace
-from app.settings import Settings
+from app.rules.policy import Policy, parse_policy
+from app.runtime.settings import Settings
+from app.tools.compare import compare, render_comparison, render_summary, summarise
+from app.tools.replay import read_trace
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "policy.example.toml"
@@ -133,7 +133,7 @@ def test_the_cli_compares_two_policy_files(tmp_path: Path) -> None:
     new = tmp_path / "new.toml"
     new.write_text(EXAMPLE.read_text(encoding="utf-8")
                    .replace('consent = "opt_out"', 'consent = "opt_in"'), encoding="utf-8")
-    done = subprocess.run([sys.executable, "-m", "app.cli", "replay", "--json", "--compare",
+    done = subprocess.run([sys.executable, "-m", "app.tools.cli", "replay", "--json", "--compare",
                            str(EXAMPLE), str(new), str(trace)], cwd=tmp_path,
                           capture_output=True, check=True)
     document = json.loads(done.stdout)
@@ -144,7 +144,8 @@ def test_the_cli_compares_two_policy_files(tmp_path: Path) -> None:
 
 
 def test_compare_takes_its_own_two_policies() -> None:
-    done = subprocess.run([sys.executable, "-m", "app.cli", "replay", "--policy", str(EXAMPLE),
+    done = subprocess.run([sys.executable, "-m", "app.tools.cli", "replay",
+                           "--policy", str(EXAMPLE),
                            "--compare", str(EXAMPLE), str(EXAMPLE), "-"], cwd=ROOT,
                           capture_output=True, text=True, input="")
     assert done.returncode == 2

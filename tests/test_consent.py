@@ -8,10 +8,11 @@ from typing import Any
 import orjson
 import pytest
 
-from app import consent, contracts
-from app.core import handle
-from app.policy import parse_policy
-from app.records import (
+from app import contracts
+from app.rules import consent
+from app.rules.core import handle
+from app.rules.policy import parse_policy
+from app.rules.records import (
     CONSENT_EVENTS,
     CONSENT_OUTCOMES,
     DEAD_LETTER,
@@ -19,7 +20,7 @@ from app.records import (
     RECIPIENT_EVENTS,
     Source,
 )
-from app.routing import CONSENT, INTENT, REPLY, route
+from app.rules.routing import CONSENT, INTENT, REPLY, route
 
 
 def _without_caps() -> Any:

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from app import consent
-from app.core import handle, prune
-from app.records import CONSENT_EVENTS, CONSENT_OUTCOMES
-from app.routing import CONSENT, REPLY
+from app.rules import consent
+from app.rules.core import handle, prune
+from app.rules.records import CONSENT_EVENTS, CONSENT_OUTCOMES
+from app.rules.routing import CONSENT, REPLY
 from tests.test_consent import JD_PORT, PHONE, POLICY, T0, Recipient
 
 DLR_WINDOW_MS = POLICY.dlr_window_s * 1000

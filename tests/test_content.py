@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.textnorm import fold
+from app.rules.textnorm import fold
 from tests.test_rules import Recipient, at, policy
 
 NOON = "2026-11-22T12:00:00"

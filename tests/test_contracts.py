@@ -11,11 +11,12 @@ import orjson
 import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 
-from app import contracts, core
-from app.core import fail_closed, handle
-from app.policy import load_policy
-from app.records import RECIPIENT_EVENTS, Source
-from app.routing import CONSENT, INTENT, REPLY, TICK, route
+from app import contracts
+from app.rules import core
+from app.rules.core import fail_closed, handle
+from app.rules.policy import load_policy
+from app.rules.records import RECIPIENT_EVENTS, Source
+from app.rules.routing import CONSENT, INTENT, REPLY, TICK, route
 
 TOPICS = Path(__file__).resolve().parents[1] / "topics"  # README and examples: documentation
 README = (TOPICS / "README.md").read_text(encoding="utf-8")

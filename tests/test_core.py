@@ -6,9 +6,9 @@ import orjson
 import pytest
 
 from app import contracts
-from app.core import fail_closed, handle, prune
-from app.policy import Policy, load_policy
-from app.records import (
+from app.rules.core import fail_closed, handle, prune
+from app.rules.policy import Policy, load_policy
+from app.rules.records import (
     APPROVED,
     DEAD_LETTER,
     DROPPED,
@@ -18,7 +18,7 @@ from app.records import (
     clip,
     decision_record,
 )
-from app.routing import CONSENT, INTENT, REPLY, route
+from app.rules.routing import CONSENT, INTENT, REPLY, route
 
 POLICY: Policy = load_policy(contracts.example_policy_path())
 T0 = 1_795_000_000_000  # ms

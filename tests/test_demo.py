@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app import demo
+from app.tools import demo
 
 
 def _workdir(tmp_path: Path) -> Path:
@@ -32,7 +32,7 @@ def test_a_successful_demo_leaves_nothing(tmp_path: Path) -> None:
 
 
 def test_the_kept_log_is_in_the_gitignored_var_directory() -> None:
-    root = Path(demo.__file__).resolve().parent.parent
+    root = Path(demo.__file__).resolve().parents[2]
     kept_log = demo.KEPT_LOG
     assert kept_log == root / "var" / "demo-worker.log"
     assert "var/" in (root / ".gitignore").read_text().splitlines()

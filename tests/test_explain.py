@@ -10,11 +10,11 @@ from typing import Any
 import orjson
 
 from app import contracts
-from app.core import handle
-from app.explain import explain
-from app.policy import Policy, load_policy
-from app.records import RECIPIENT_EVENTS, Source
-from app.routing import CONSENT, INTENT, route
+from app.rules.core import handle
+from app.rules.policy import Policy, load_policy
+from app.rules.records import RECIPIENT_EVENTS, Source
+from app.rules.routing import CONSENT, INTENT, route
+from app.tools.explain import explain
 
 POLICY: Policy = load_policy(contracts.example_policy_path())
 PHONE = "+8613812345678"

@@ -38,11 +38,11 @@ import orjson
 import pytest
 
 from app import contracts
-from app.policy import load_policy
-from app.records import iso_ms
-from app.replay import replay
-from app.settings import Settings
-from app.worker import FAUST_ENV_PREFIX
+from app.rules.policy import load_policy
+from app.rules.records import iso_ms
+from app.runtime.settings import Settings
+from app.runtime.worker import FAUST_ENV_PREFIX
+from app.tools.replay import replay
 from tests.conftest import WorkerProcess
 from tests.kafka_io import CommittedReader, consume, publish, trace_line
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from app import contracts
-from app.policy import load_policy
-from app.settings import Settings
-from app.worker import create_app
+from app.rules.policy import load_policy
+from app.runtime.settings import Settings
+from app.runtime.worker import create_app
 
 EXAMPLE = contracts.example_policy_path()
 

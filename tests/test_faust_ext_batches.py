@@ -20,9 +20,9 @@ from app.faust_ext.consumer import BatchDelivery, FastDelivery
 from app.faust_ext.gate import CommitGate
 from app.faust_ext.sender import BatchSender
 from app.faust_ext.transport import SeamApp
-from app.privacy import StateSealer
-from app.settings import Settings
-from app.state import StateCache
+from app.runtime.privacy import StateSealer
+from app.runtime.settings import Settings
+from app.runtime.state import StateCache
 
 TOPIC = "sendguard.recipient-events"
 

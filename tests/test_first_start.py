@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.first_start import apply_first_start
-from app.settings import Settings
+from app.runtime.first_start import apply_first_start
+from app.runtime.settings import Settings
 
 
 def test_the_default_is_earliest_and_touches_no_broker() -> None:

@@ -42,7 +42,7 @@ def test_latest_skips_past_intents_but_not_refusals_or_a_restarts_backlog(
         worker_factory, kafka: str) -> None:
     worker = worker_factory(SENDGUARD_FIRST_START="latest")
     topics = worker.topics
-    assert subprocess.run([sys.executable, "-m", "app.cli", "create-topics"], cwd=ROOT,
+    assert subprocess.run([sys.executable, "-m", "app.tools.cli", "create-topics"], cwd=ROOT,
                           env=worker.env, capture_output=True, timeout=120).returncode == 0
     t0 = daytime_in_shanghai_ms()
     publish(kafka, topics["consent_events"],

@@ -10,9 +10,9 @@ import orjson
 import pytest
 
 from app import contracts
-from app.policy import load_policy
-from app.replay import replay
-from app.settings import Settings
+from app.rules.policy import load_policy
+from app.runtime.settings import Settings
+from app.tools.replay import replay
 from tests.kafka_io import consume, publish, trace_line
 
 pytestmark = pytest.mark.kafka

@@ -11,8 +11,8 @@ import faust
 import pytest
 from faust.transport.drivers.aiokafka import credentials_to_aiokafka_auth
 
-from app.kafka_security import KafkaSecurity, KafkaSecurityError
-from app.settings import Settings
+from app.runtime.kafka_security import KafkaSecurity, KafkaSecurityError
+from app.runtime.settings import Settings
 from tests.tls_certs import CLIENT_KEY_PASSWORD, Pki, make_pki
 
 PASSWORD = "s3cr3t-Pa55"

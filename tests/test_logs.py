@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from app.logs import JsonFormatter, mask_text
+from app.runtime.logs import JsonFormatter, mask_text
 
 
 @pytest.mark.parametrize(

@@ -11,12 +11,12 @@ import phonenumbers
 import pytest
 from phonenumbers import timezone as phone_zones
 
-from app.capture import _trace_line
-from app.masking import PhoneMasker
-from app.phones import normalise_phone
-from app.policy import load_policy
-from app.replay import replay
-from app.settings import Settings
+from app.rules.phones import normalise_phone
+from app.rules.policy import load_policy
+from app.runtime.settings import Settings
+from app.tools.capture import _trace_line
+from app.tools.masking import PhoneMasker
+from app.tools.replay import replay
 
 POLICY = load_policy(Path(__file__).resolve().parents[1] / "policy.example.toml")
 NUMBERS = ["+8613812345678", "+8619912345678", "+14155550100", "+12125550100",

@@ -12,12 +12,12 @@ from faust.types import TP
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from app import metrics
 from app.faust_ext.sensor import FaustSensor
-from app.policy import load_policy
-from app.records import APPROVED, CONSENT_OUTCOMES, DEAD_LETTER, DROPPED, Emit
-from app.settings import Settings
-from app.worker import create_app
+from app.rules.policy import load_policy
+from app.rules.records import APPROVED, CONSENT_OUTCOMES, DEAD_LETTER, DROPPED, Emit
+from app.runtime import metrics
+from app.runtime.settings import Settings
+from app.runtime.worker import create_app
 from tests.test_contracts import schema
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "policy.example.toml"

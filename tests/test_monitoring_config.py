@@ -17,10 +17,10 @@ import yaml
 from prometheus_client import REGISTRY, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from app import metrics
-from app.policy import load_policy
-from app.settings import Settings
-from app.worker import create_app
+from app.rules.policy import load_policy
+from app.runtime import metrics
+from app.runtime.settings import Settings
+from app.runtime.worker import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
 PROMETHEUS = ROOT / "deploy" / "prometheus"

@@ -35,7 +35,7 @@ def app_copy(tmp_path: Path) -> Path:
     app_dir = tmp_path / "app"
     app_dir.mkdir()
     for name in native.MODULES:
-        shutil.copy(ROOT / "app" / f"{name}.py", app_dir / f"{name}.py")
+        shutil.copy(ROOT / "app" / "rules" / f"{name}.py", app_dir / f"{name}.py")
     return app_dir
 
 
@@ -65,8 +65,8 @@ def test_a_partial_or_foreign_build_is_not_used(app_copy: Path) -> None:
 
 def _loaded(env: dict[str, str]) -> str:
     return subprocess.run(
-        [sys.executable, "-c", "import app.core, app.native; "
-         "print(app.native.ACTIVE, app.core.__file__.endswith('.py'))"],
+        [sys.executable, "-c", "import app.rules.core, app.native; "
+         "print(app.native.ACTIVE, app.rules.core.__file__.endswith('.py'))"],
         cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True, check=True,
     ).stdout.strip()
 
@@ -98,9 +98,9 @@ def test_fail_closed_carries_a_corrupt_phone_along_as_python_does() -> None:
     internal envelope) the parameter is Any, so both decide the same."""
     import orjson
 
-    from app.core import fail_closed
-    from app.policy import load_policy
-    from app.records import Source
+    from app.rules.core import fail_closed
+    from app.rules.policy import load_policy
+    from app.rules.records import Source
 
     raw = orjson.dumps({"kind": "intent", "value": {"msg_id": "m"}, "phone": 5, "ts": 1})
     emits = fail_closed(Source("t", 0, 1, 2), b"k", raw, ValueError("x"),

@@ -6,7 +6,7 @@ import phonenumbers
 import pytest
 from phonenumbers import PhoneNumberType
 
-from app.phones import InvalidPhone, is_cn_mobile, mask_phone, normalise_phone
+from app.rules.phones import InvalidPhone, is_cn_mobile, mask_phone, normalise_phone
 
 
 @pytest.mark.parametrize(

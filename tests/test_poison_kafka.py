@@ -6,7 +6,7 @@ Expected, on the launched Apache Kafka with exactly-once on:
   values over the documented bound, a prefix with the length and sha256), or is decided (an
   intent with a msg_id) or gets a consent outcome (a consent event naming a valid phone);
 - every record, poison or valid, gives exactly the records the replay core gives for the same
-  bytes (`app.replay.Replayer`, the engine of `sendguard replay`);
+  bytes (`app.tools.replay.Replayer`, the engine of `sendguard replay`);
 - the worker stays alive: its process runs, /healthz answers, and it decides new traffic
   published after the storm.
 The outcome per class of poison is printed.
@@ -29,10 +29,10 @@ import pytest
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from app.policy import load_policy
-from app.records import DEAD_LETTER_ORIGINAL_MAX_BYTES
-from app.replay import Replayer
-from app.settings import Settings
+from app.rules.policy import load_policy
+from app.rules.records import DEAD_LETTER_ORIGINAL_MAX_BYTES
+from app.runtime.settings import Settings
+from app.tools.replay import Replayer
 from tests.conftest import POLICY
 from tests.kafka_io import consume
 
@@ -339,7 +339,7 @@ def _label(topic_id: str, value: dict[str, Any]) -> str:
 
 
 def _ts(text: str) -> int:
-    from app.records import parse_rfc3339_ms
+    from app.rules.records import parse_rfc3339_ms
 
     return parse_rfc3339_ms(text.replace("Z", "+00:00"))
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from app import contracts
-from app.policy import PolicyError, load_policy, parse_cap, parse_clock_range, parse_policy
+from app.rules.policy import PolicyError, load_policy, parse_cap, parse_clock_range, parse_policy
 
 EXAMPLE = contracts.example_policy_path()
 

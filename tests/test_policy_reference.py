@@ -14,9 +14,10 @@ from typing import Any
 import jsonschema
 import pytest
 
-from app import contracts, policy_docs
-from app.cli import main
-from app.policy import KEY, KEYS, TABLE, Key, PolicyError, parse_policy
+from app import contracts
+from app.rules.policy import KEY, KEYS, TABLE, Key, PolicyError, parse_policy
+from app.tools import policy_docs
+from app.tools.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 FILES = {"markdown": ROOT / "docs" / "policy.md", "schema": ROOT / "policy.schema.json"}
@@ -35,7 +36,7 @@ def example() -> dict[str, Any]:
 def test_the_committed_reference_is_what_the_validator_renders(fmt: str) -> None:
     committed = FILES[fmt].read_text(encoding="utf-8")
     assert committed == policy_docs.render(fmt), (
-        f"{FILES[fmt].relative_to(ROOT)} does not match app/policy.py's KEYS: run "
+        f"{FILES[fmt].relative_to(ROOT)} does not match app/rules/policy.py's KEYS: run "
         f"`{policy_docs.COMMANDS[fmt]}` and commit it")
 
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from app.privacy import DEVELOPMENT_SECRET, SealError, StateSealer
-from app.routing import CONSENT
-from app.settings import Settings
+from app.rules.routing import CONSENT
+from app.runtime.privacy import DEVELOPMENT_SECRET, SealError, StateSealer
+from app.runtime.settings import Settings
 from tests.test_rules import CN, Recipient, at, policy
 
 SECRET = "a-test-secret-of-enough-length"

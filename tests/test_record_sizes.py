@@ -1,5 +1,6 @@
 """Every record the worker writes fits the topic it goes to, whatever an input topic with the
-broker's default limit accepted: the bounds in app/records.py, the limits in topics.toml and the
+broker's default limit accepted: the bounds in app/rules/records.py, the limits in topics.toml
+and the
 worker's producer limit are checked against worst cases here (the Kafka side is
 tests/test_poison_kafka.py). A record that does not fit would fail the send, and under
 exactly-once a broker-side refusal poisons the producer's transaction."""
@@ -15,9 +16,9 @@ import orjson
 import pytest
 
 from app import contracts
-from app.core import fail_closed, handle
-from app.policy import load_policy
-from app.records import (
+from app.rules.core import fail_closed, handle
+from app.rules.policy import load_policy
+from app.rules.records import (
     DEAD_LETTER_ORIGINAL_MAX_BYTES,
     DEAD_LETTER_PREFIX_BYTES,
     MAX_RECORD_BYTES,
@@ -25,8 +26,8 @@ from app.records import (
     Source,
     dead_letter,
 )
-from app.routing import INTENT, MAX_NESTING, REPLY, route
-from app.settings import load_topic_specs
+from app.rules.routing import INTENT, MAX_NESTING, REPLY, route
+from app.runtime.settings import load_topic_specs
 
 POLICY = load_policy(contracts.example_policy_path())
 SPECS = load_topic_specs({})

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from app import replies
-from app.replies import ReplyClass, ReplyIntent, classify_reply, normalise_reply
+from app.rules import replies
+from app.rules.replies import ReplyClass, ReplyIntent, classify_reply, normalise_reply
 from benchmarks.replies_bench import SIZES, long_replies
 
 DATA = Path(__file__).parent / "data"

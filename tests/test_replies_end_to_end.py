@@ -12,10 +12,10 @@ from pathlib import Path
 import orjson
 import pytest
 
-from app.policy import load_policy
-from app.records import APPROVED, DROPPED
-from app.replay import replay
-from app.settings import Settings
+from app.rules.policy import load_policy
+from app.rules.records import APPROVED, DROPPED
+from app.runtime.settings import Settings
+from app.tools.replay import replay
 from tests.kafka_io import trace_line
 from tests.reply_trace import (
     DEV,

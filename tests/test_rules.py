@@ -13,11 +13,12 @@ from zoneinfo import ZoneInfo
 import orjson
 import pytest
 
-from app import caps, content, contracts, textnorm
-from app.core import handle
-from app.policy import Policy, parse_policy
-from app.records import OBSERVATION, RECIPIENT_EVENTS, Source
-from app.routing import CONSENT, INTENT, TICK, route
+from app import contracts
+from app.rules import caps, content, textnorm
+from app.rules.core import handle
+from app.rules.policy import Policy, parse_policy
+from app.rules.records import OBSERVATION, RECIPIENT_EVENTS, Source
+from app.rules.routing import CONSENT, INTENT, TICK, route
 
 EXAMPLE = contracts.example_policy_path()
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -476,7 +477,7 @@ def test_local_minute_is_the_datetime_conversion_across_transitions(zone: str) -
     offsets of 45 minutes, and before 1970 (not kept)."""
     from datetime import UTC
 
-    from app import quiet
+    from app.rules import quiet
 
     tz = ZoneInfo(zone)
     quiet._LOCAL_MINUTES.clear()

@@ -13,7 +13,7 @@ import orjson
 import pytest
 from confluent_kafka import KafkaException, Producer
 
-from app.kafka_security import KafkaSecurity
+from app.runtime.kafka_security import KafkaSecurity
 from tests.conftest import WorkerProcess
 from tests.kafka_io import consume, publish
 

@@ -14,10 +14,10 @@ from typing import Any
 import orjson
 import pytest
 
-from app.policy import load_policy
-from app.records import APPROVED, DROPPED, iso_ms
-from app.replay import replay
-from app.settings import Settings
+from app.rules.policy import load_policy
+from app.rules.records import APPROVED, DROPPED, iso_ms
+from app.runtime.settings import Settings
+from app.tools.replay import replay
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "tests" / "data" / "scenarios-heldout.jsonl"

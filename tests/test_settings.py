@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from app import environment
-from app.settings import Settings
-from app.worker import prepare_data_dir
+from app.runtime import environment
+from app.runtime.settings import Settings
+from app.runtime.worker import prepare_data_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -96,7 +96,7 @@ def test_secrets_are_never_repeated() -> None:
 def test_the_command_prints_one_line_and_no_traceback(command: list[str], tmp_path: Path
                                                        ) -> None:
     env = {**os.environ, "SENDGUARD_LOG_LEVEL": "verbose", "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-m", "app.cli", *command], cwd=tmp_path, env=env,
+    done = subprocess.run([sys.executable, "-m", "app.tools.cli", *command], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
     assert done.stderr.splitlines() == [

@@ -1,4 +1,4 @@
-"""The one text normaliser (app/textnorm.py) that replies and content read through."""
+"""The one text normaliser (app/rules/textnorm.py) that replies and content read through."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import unicodedata
 
 import pytest
 
-from app import content, replies, t2s, textnorm
-from app.textnorm import compact, fold
+from app.rules import content, replies, t2s, textnorm
+from app.rules.textnorm import compact, fold
 
 
 @pytest.mark.parametrize(

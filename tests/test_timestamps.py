@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from app.records import (
+from app.rules.records import (
     RFC3339_MAX_MS,
     RFC3339_MIN_MS,
     iso_ms,

@@ -12,7 +12,7 @@ import brokers
 import orjson
 import pytest
 
-from app.kafka_security import KafkaSecurity
+from app.runtime.kafka_security import KafkaSecurity
 from tests.conftest import WorkerProcess
 from tests.kafka_io import consume, publish
 from tests.tls_certs import Pki, make_pki

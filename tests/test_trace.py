@@ -10,9 +10,9 @@ from pathlib import Path
 import orjson
 import pytest
 
-from app.policy import load_policy
-from app.replay import TraceError, TraceErrors, parse_timestamp, read_trace, replay
-from app.settings import Settings
+from app.rules.policy import load_policy
+from app.runtime.settings import Settings
+from app.tools.replay import TraceError, TraceErrors, parse_timestamp, read_trace, replay
 
 ROOT = Path(__file__).resolve().parents[1]
 POLICY = ROOT / "policy.example.toml"
@@ -104,7 +104,7 @@ def test_a_tombstone_is_dead_lettered_like_the_worker_does() -> None:
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "app.cli", "replay", *args], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "app.tools.cli", "replay", *args], cwd=ROOT,
                           capture_output=True, text=True)
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from app.settings import load_topic_specs
+from app.runtime.settings import load_topic_specs
 from tests.kafka_io import consume, publish, trace_line
 
 pytestmark = pytest.mark.kafka

@@ -20,11 +20,11 @@ import faust
 from faust import streams
 from faust.types import AppT, EventT, Message
 
-from app import metrics
 from app.faust_ext import contract
 from app.faust_ext.consumer import batch_consumer
 from app.faust_ext.contract import require
 from app.faust_ext.sensor import FaustSensor
+from app.runtime import metrics
 
 TURN_EVERY = 50  # events an agent decides between two turns of the event loop (~5 ms)
 

@@ -29,8 +29,8 @@ from faust.transport.consumer import CONSUMER_FETCHING
 from faust.transport.drivers import aiokafka as aiokafka_driver
 from faust.types import TP, AppT, Message
 
-from app import metrics
 from app.faust_ext.contract import CONDUCTOR_STATE, CONSUMER, CONSUMER_STATE, FETCHER_STATE, require
+from app.runtime import metrics
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Faust's Prometheus sensor, with batch calls and its per-record label lookups done once.
 
 Faust calls `labels()` two to three times per record (a lock and a tuple of validated strings
-each: ~5% of the worker's CPU); here each label child is looked up once (app/metrics.py
+each: ~5% of the worker's CPU); here each label child is looked up once (app/runtime/metrics.py
 `child`), and `on_messages_in`/`on_messages_out` take a batch (batches.py).
 """
 
@@ -14,8 +14,8 @@ from faust.sensors.monitor import Monitor
 from faust.sensors.prometheus import FaustMetrics, PrometheusMonitor
 from prometheus_client import CollectorRegistry
 
-from app import metrics
 from app.faust_ext.contract import PROMETHEUS_MONITOR_STATE, require
+from app.runtime import metrics
 
 
 class FaustSensor(PrometheusMonitor):

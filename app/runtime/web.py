@@ -10,12 +10,12 @@ import faust
 from faust.exceptions import SameNode
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
-from app import metrics
-from app.explain import explain
-from app.phones import InvalidPhone, normalise_phone
-from app.policy import Policy
-from app.settings import Settings
-from app.state import TABLE_NAME, Recipients
+from app.rules.phones import InvalidPhone, normalise_phone
+from app.rules.policy import Policy
+from app.runtime import metrics
+from app.runtime.settings import Settings
+from app.runtime.state import TABLE_NAME, Recipients
+from app.tools.explain import explain
 
 
 def add_pages(faust_app: faust.App, settings: Settings, policy: Policy,

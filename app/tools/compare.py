@@ -14,11 +14,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from app.phones import mask_phone
-from app.policy import Policy
-from app.records import APPROVED, CONSENT_OUTCOMES, DEAD_LETTER, DROPPED, Emit
-from app.replay import Replayer, TraceRecord
-from app.settings import Settings
+from app.rules.phones import mask_phone
+from app.rules.policy import Policy
+from app.rules.records import APPROVED, CONSENT_OUTCOMES, DEAD_LETTER, DROPPED, Emit
+from app.runtime.settings import Settings
+from app.tools.replay import Replayer, TraceRecord
 
 EXAMPLES = 3  # masked examples kept per transition
 GROUPS_SHOWN = 4  # tenant/category counts shown per line of text (JSON has them all)

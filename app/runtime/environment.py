@@ -3,7 +3,7 @@
 A bad value stops the command with one line per variable, naming it and saying what it
 allows, before anything connects: a typo found at start is cheaper than one found as an
 unrelated error minutes later. The Kafka security variables are checked in
-app/kafka_security.py, topic names and retentions in app/settings.py.
+app/runtime/kafka_security.py, topic names and retentions in app/runtime/settings.py.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 GUARANTEES = ("at_least_once", "exactly_once")
 ENVIRONMENTS = ("development", "production")
-FIRST_STARTS = ("earliest", "latest")  # app/first_start.py
+FIRST_STARTS = ("earliest", "latest")  # app/runtime/first_start.py
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 STORES = ("rocksdb://", "memory://")
 # Kafka's legal topic characters: the app id prefixes the group and the changelog topic.

@@ -23,7 +23,7 @@ from typing import Any
 import phonenumbers
 from phonenumbers import timezone as phone_zones
 
-from app.phones import InvalidPhone, normalise_phone
+from app.rules.phones import InvalidPhone, normalise_phone
 
 KEEP_DIGITS = 3  # national digits kept: a Chinese mobile's 1XX, a NANP area code
 MIN_FAKE_DIGITS = 4  # at least this many are replaced, however short the number

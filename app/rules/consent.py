@@ -1,6 +1,6 @@
 """The consent ledger: per recipient × tenant × category, the latest event by event time wins.
 
-Pure functions over one recipient's state document (see app/core.py):
+Pure functions over one recipient's state document (see app/rules/core.py):
 
     state["consent"] = {"<tenant>|<category>": [action, occurred_ms, source, event_id]}
     state["events"]  = {event_id: seen_ms}      # recent event ids, for idempotency
@@ -25,8 +25,8 @@ from typing import Any, Final
 
 import orjson
 
-from app.policy import Policy
-from app.records import bounded_id, iso_ms, parse_rfc3339_ms
+from app.rules.policy import Policy
+from app.rules.records import bounded_id, iso_ms, parse_rfc3339_ms
 
 GRANT: Final = "grant"
 REVOKE: Final = "revoke"

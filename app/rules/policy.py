@@ -14,7 +14,7 @@ traceback, whatever the file holds.
 
 KEYS is the single source of the keys: the validator takes from it which keys each table
 allows, their defaults, allowed values and patterns; `sendguard policy-reference`
-(app/policy_docs.py) renders it as docs/policy.md and policy.schema.json.
+(app/tools/policy_docs.py) renders it as docs/policy.md and policy.schema.json.
 """
 
 from __future__ import annotations

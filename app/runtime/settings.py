@@ -15,10 +15,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from app import contracts, environment
-from app.environment import KAFKA_NAME, SettingsError
-from app.kafka_security import KafkaSecurity, KafkaSecurityError
-from app.privacy import DEVELOPMENT_SECRET, MIN_SECRET_BYTES, StateSealer
+from app import contracts
+from app.runtime import environment
+from app.runtime.environment import KAFKA_NAME, SettingsError
+from app.runtime.kafka_security import KafkaSecurity, KafkaSecurityError
+from app.runtime.privacy import DEVELOPMENT_SECRET, MIN_SECRET_BYTES, StateSealer
 
 DAY_MS = 86_400_000
 # Command-line options that override a variable, named in an error about their value.

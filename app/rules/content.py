@@ -5,7 +5,7 @@ refuse); verification codes and notifications must not carry refusal instruction
 marketing sent through the wrong category, which platforms treat as a serious violation.
 Banned phrases (fraud, impersonation) come from the policy.
 
-Every comparison reads the content as app/textnorm.py normalises it, the same way replies are
+Every comparison reads the content as app/rules/textnorm.py normalises it, the same way replies are
 read: full width, case, traditional characters, invisible characters and quote look-alikes
 make no difference, and phrases compare in compact form (letters and digits only), so a
 space, punctuation or a zero-width character inside 中奖 or 回复TD退订 hides nothing.
@@ -16,8 +16,8 @@ from __future__ import annotations
 import re
 from typing import Final, NamedTuple
 
-from app.policy import Policy
-from app.textnorm import compact, fold
+from app.rules.policy import Policy
+from app.rules.textnorm import compact, fold
 
 # Refusal *instructions* ("回T退订", "拒收请回复R", "Reply STOP"), not the words alone: a
 # notification may confirm "您已退订营销短信". Chinese forms are read in compact form (回复“TD”退订,

@@ -24,10 +24,10 @@ from prometheus_client import (
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
-from app import core
-from app.consent import ACTIONS, ALL_TENANTS, APPLIED, DUPLICATE, REJECTED, STALE
-from app.policy import CATEGORIES, Policy
-from app.records import (
+from app.rules import core
+from app.rules.consent import ACTIONS, ALL_TENANTS, APPLIED, DUPLICATE, REJECTED, STALE
+from app.rules.policy import CATEGORIES, Policy
+from app.rules.records import (
     APPROVED,
     CONSENT_OUTCOMES,
     DEAD_LETTER,
@@ -36,7 +36,7 @@ from app.records import (
     RECIPIENT_EVENTS,
     Emit,
 )
-from app.replies import ReplyIntent
+from app.rules.replies import ReplyIntent
 
 # No `_created` series beside each counter and histogram: Prometheus's text format stores them
 # as series of their own, which would double the series every label set below costs.

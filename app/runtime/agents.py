@@ -17,15 +17,15 @@ import faust
 import orjson
 from faust.types import TP, AppT
 
-from app import metrics
 from app.faust_ext.batches import event_batches, set_current_event, with_turns
 from app.faust_ext.eos import processing_batch
 from app.faust_ext.sender import BatchSender
-from app.policy import Policy
-from app.privacy import StateSealer
-from app.records import APPROVED, DROPPED, OBSERVATION, RECIPIENT_EVENTS, Emit, dead_letter
-from app.routing import TICK, route
-from app.state import Recipients, source_of
+from app.rules.policy import Policy
+from app.rules.records import APPROVED, DROPPED, OBSERVATION, RECIPIENT_EVENTS, Emit, dead_letter
+from app.rules.routing import TICK, route
+from app.runtime import metrics
+from app.runtime.privacy import StateSealer
+from app.runtime.state import Recipients, source_of
 
 log = logging.getLogger(__name__)
 

@@ -37,11 +37,11 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 from tqdm import tqdm
 
-from app.admin import topic_partitions
-from app.masking import PhoneMasker
-from app.records import bounded_id, iso_ms
-from app.replay import INPUT_KINDS
-from app.settings import Settings
+from app.rules.records import bounded_id, iso_ms
+from app.runtime.admin import topic_partitions
+from app.runtime.settings import Settings
+from app.tools.masking import PhoneMasker
+from app.tools.replay import INPUT_KINDS
 
 STALL_S = 60.0  # no record and no progress this long: give up rather than hang
 END_GRACE_MS = 5 * 60_000  # read this far past --to for records from clocks behind
@@ -207,7 +207,7 @@ def _merge(spools: list[IO[bytes]], causes: set[str], result: Capture,
 
 
 def _trace_line(line: dict[str, Any], masker: PhoneMasker | None) -> dict[str, Any]:
-    """One record in the replay trace format (see app/replay.py)."""
+    """One record in the replay trace format (see app/tools/replay.py)."""
     out: dict[str, Any] = {"topic": line["topic"], "timestamp": iso_ms(line["timestamp"])}
     encoded = line["value"]
     raw = None if encoded is None else base64.b64decode(encoded)
@@ -261,8 +261,8 @@ def write_trace(settings: Settings, start_ms: int, end_ms: int | None, path: str
 
 
 def run(args: Any, settings: Settings) -> int:
-    """`sendguard capture` as parsed by app.cli; return the exit code (2: bad options)."""
-    from app.replay import parse_timestamp
+    """`sendguard capture` as parsed by app.tools.cli; return the exit code (2: bad options)."""
+    from app.tools.replay import parse_timestamp
 
     try:
         start_ms = parse_timestamp(args.start)

@@ -2,7 +2,7 @@
 and what the agent keeps per partition of sendguard.recipient-events (`Recipients`): the
 latest record time decided, the index of held intents, and where the idle-state sweep goes on.
 
-Keys are keyed hashes of the recipient and values are sealed (app/privacy.py), here at the
+Keys are keyed hashes of the recipient and values are sealed (app/runtime/privacy.py), here at the
 boundary, so the core and replay work on plain data.
 """
 
@@ -15,14 +15,14 @@ import faust
 import orjson
 from faust.types import EventT
 
-from app.core import fail_closed, handle, next_release, prune, release_due
 from app.faust_ext.batches import set_current_event
 from app.faust_ext.sender import BatchSender
 from app.faust_ext.tables import partition_db, raw_access
-from app.policy import Policy
-from app.privacy import StateSealer
-from app.records import Emit, Source
-from app.routing import TICK
+from app.rules.core import fail_closed, handle, next_release, prune, release_due
+from app.rules.policy import Policy
+from app.rules.records import Emit, Source
+from app.rules.routing import TICK
+from app.runtime.privacy import StateSealer
 
 log = logging.getLogger(__name__)
 

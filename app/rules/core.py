@@ -6,7 +6,7 @@ State is one plain JSON-able dict per recipient, owned by the caller and updated
 
     {"seen": {msg_id: [decided_ms, source_token, reason, detail, tenant]},
      "seen_min": [oldest_dropped_ms, oldest_approved_ms],   # lower bounds, null when none
-     "consent": {...}, "events": {...}}          # the consent ledger, see app/consent.py
+     "consent": {...}, "events": {...}}          # the consent ledger, see app/rules/consent.py
 
 `seen` holds the msg_ids decided within the policy's dedup window. It makes a retried intent
 a `duplicate` (the first decision stands), makes redelivery of the same input record after
@@ -34,10 +34,10 @@ from typing import Any, Final
 
 import orjson
 
-from app import caps, consent, content, quiet
-from app.content import SIGNATURE_BRACKETS, bracket_in
-from app.policy import CATEGORIES, Policy
-from app.records import (
+from app.rules import caps, consent, content, quiet
+from app.rules.content import SIGNATURE_BRACKETS, bracket_in
+from app.rules.policy import CATEGORIES, Policy
+from app.rules.records import (
     CONSENT_EVENTS,
     OBSERVATION,
     PLAUSIBLE_MIN_MS,
@@ -52,8 +52,8 @@ from app.records import (
     iso_ms,
     parse_rfc3339_ms,
 )
-from app.replies import ReplyClass, ReplyIntent, classify_reply
-from app.routing import CONSENT, INTENT, REPLY, TICK
+from app.rules.replies import ReplyClass, ReplyIntent, classify_reply
+from app.rules.routing import CONSENT, INTENT, REPLY, TICK
 
 RecipientState = dict[str, Any]
 
@@ -490,7 +490,7 @@ def _fold_code(text: str) -> str:
 
 def _event_time(text: object, fallback_ms: int) -> str:
     """A derived event's occurred_at: the reply's or report's time, as the ledger will read
-    it (app.consent.event_time), else the record's."""
+    it (app.rules.consent.event_time), else the record's."""
     try:
         occurred_ms, _ = consent.event_time(text, fallback_ms)
     except ValueError:

@@ -1,4 +1,4 @@
-"""The policy reference, rendered from the validator's KEYS (app/policy.py).
+"""The policy reference, rendered from the validator's KEYS (app/rules/policy.py).
 
 `sendguard policy-reference` prints docs/policy.md (every key: its type, allowed values,
 default and meaning) or, with `--format schema`, policy.schema.json, a JSON Schema for
@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from app.policy import (
+from app.rules.policy import (
     BOOLEAN,
     CAPS,
     CLOCK_RANGE,
@@ -94,7 +94,7 @@ def markdown() -> str:
     lines = [
         "# Policy reference",
         "",
-        f"<!-- Generated from KEYS in app/policy.py by `{COMMANDS['markdown']}`: "
+        f"<!-- Generated from KEYS in app/rules/policy.py by `{COMMANDS['markdown']}`: "
         "edit those, not this file. -->",
         "",
         "The policy is one TOML file (`--policy`, `$SENDGUARD_POLICY`) holding every rule and "
@@ -187,7 +187,7 @@ def schema() -> dict[str, Any]:
         "$id": SCHEMA_ID,
         "title": "SendGuard policy",
         "description": "The rules every outbound SMS is checked against (docs/policy.md). "
-                       "Generated from the validator (app/policy.py): "
+                       "Generated from the validator (app/rules/policy.py): "
                        f"{COMMANDS['schema']}. The validator also refuses what a schema "
                        "cannot say: unknown time zones, a port or signature listed by two "
                        "tenants, blank phrases.",

@@ -16,8 +16,8 @@ import logging
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalGenerationError, KafkaError
 
-from app.admin import topic_partitions
-from app.settings import Settings
+from app.runtime.admin import topic_partitions
+from app.runtime.settings import Settings
 
 log = logging.getLogger(__name__)
 

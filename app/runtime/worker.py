@@ -5,8 +5,9 @@
     sms.carrier-replies┘   (route)          (keyed by recipient)      (core)   sms.dropped
                                                                                sms.dead-letter
 The `recipients` table (changelog sendguard-recipients-changelog) holds each recipient's state,
-co-partitioned with sendguard.recipient-events. Neither holds a phone number (app/state.py).
-The agents are in app/agents.py, the pages in app/web.py; everything that touches Faust's
+co-partitioned with sendguard.recipient-events. Neither holds a phone number (app/runtime/state.py).
+The agents are in app/runtime/agents.py, the pages in app/runtime/web.py; everything that
+touches Faust's
 internals is in app/faust_ext/ (docs/architecture.md).
 """
 
@@ -20,19 +21,20 @@ from typing import Any
 
 import faust
 
-from app import metrics, records
-from app.agents import Publisher, Router, add_agents
 from app.faust_ext.eos import discard_local_tables
 from app.faust_ext.sensor import FaustSensor
 from app.faust_ext.tables import estimated_keys
 from app.faust_ext.transport import SeamApp
-from app.logs import logging_config
-from app.policy import Policy
-from app.records import RECIPIENT_EVENTS
-from app.routing import CONSENT, INTENT, REPLY
-from app.settings import Settings
-from app.state import TABLE_NAME, Recipients
-from app.web import add_pages
+from app.rules import records
+from app.rules.policy import Policy
+from app.rules.records import RECIPIENT_EVENTS
+from app.rules.routing import CONSENT, INTENT, REPLY
+from app.runtime import metrics
+from app.runtime.agents import Publisher, Router, add_agents
+from app.runtime.logs import logging_config
+from app.runtime.settings import Settings
+from app.runtime.state import TABLE_NAME, Recipients
+from app.runtime.web import add_pages
 
 log = logging.getLogger(__name__)
 
@@ -140,8 +142,8 @@ def prepare_data_dir(path: str) -> Path:
 
 def run_worker(settings: Settings, policy: Policy) -> None:
     """Create topics, then run the worker until it is stopped (SIGINT/SIGTERM)."""
-    from app.admin import ensure_topics
-    from app.first_start import apply_first_start
+    from app.runtime.admin import ensure_topics
+    from app.runtime.first_start import apply_first_start
 
     prepare_data_dir(settings.data_dir)
     loop = asyncio.new_event_loop()

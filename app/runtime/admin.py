@@ -26,7 +26,7 @@ from aiokafka.errors import (
     UnsupportedSaslMechanismError,
 )
 
-from app.settings import Settings
+from app.runtime.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ tenant and category. State per recipient:
 
     state["sent_due"] = [due_ms, rules_id]
 
-(written as tuples, replaced rather than changed in place, as app/core.py explains for `seen`;
+(written as tuples, replaced rather than changed in place, as app/rules/core.py explains for `seen`;
 read back from JSON they are lists)
 
 Each list is sorted and bounded: never more than the largest cap count of its scope, never
@@ -39,7 +39,7 @@ from bisect import bisect_right, insort
 from collections.abc import Sequence
 from typing import Any, Final, NamedTuple
 
-from app.policy import Policy
+from app.rules.policy import Policy
 
 GLOBAL_SCOPE: Final = "*"
 SENT_DUE: Final = "sent_due"  # state key: [due_ms, rules_id] (module docstring)

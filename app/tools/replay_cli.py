@@ -13,17 +13,17 @@ from typing import Any
 
 import orjson
 
-from app.compare import compare, render_comparison, render_summary, summarise
-from app.inputs import InputFileError, check_readable, open_input, with_progress
-from app.policy import Policy, PolicyError, load_policy
-from app.replay import INPUT_KINDS, TraceErrors, replay, until_first_error
-from app.settings import Settings
+from app.rules.policy import Policy, PolicyError, load_policy
+from app.runtime.settings import Settings
+from app.tools.compare import compare, render_comparison, render_summary, summarise
+from app.tools.inputs import InputFileError, check_readable, open_input, with_progress
+from app.tools.replay import INPUT_KINDS, TraceErrors, replay, until_first_error
 
 USAGE_ERROR = 2
 
 
 def run(args: argparse.Namespace, settings: Settings, default_policy: str) -> int:
-    """Run `sendguard replay` as parsed by app.cli; return the exit code."""
+    """Run `sendguard replay` as parsed by app.tools.cli; return the exit code."""
     if args.json and not (args.summary or args.compare):
         return _fail("--json needs --summary or --compare (plain replay prints JSONL)")
     if args.compare and (args.summary or args.policy):

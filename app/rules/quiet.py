@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import phonenumbers
 from phonenumbers import timezone as phone_zones
 
-from app.policy import Policy
+from app.rules.policy import Policy
 
 _UNKNOWN: Final = "Etc/Unknown"
 _ZONES_KEPT: Final = 65536  # recipients' zones kept per policy

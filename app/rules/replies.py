@@ -9,7 +9,7 @@ The principle is FAIL SAFE. A missed refusal means marketing goes on to a person
 means"); a false one costs one recipient's marketing for one tenant until a new opt-in. So a
 reply is read by meaning, not matched against listed strings:
 
-1. Normalise once (app/textnorm.py): invisible characters removed, NFKC (full width), case
+1. Normalise once (app/rules/textnorm.py): invisible characters removed, NFKC (full width), case
    folded, traditional → simplified, variant characters, quote and bracket look-alikes
    unified; written Cantonese function words to Mandarin (唔 → 不, 冇 → 没, 咗 → 了, 嘢 → 东西,
    俾 → 给, 呢啲 → 这些, 点样 → 怎样), so every rule reads Cantonese with its negation kept
@@ -96,7 +96,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-from app.textnorm import fold, yue_to_mandarin
+from app.rules.textnorm import fold, yue_to_mandarin
 
 
 class ReplyIntent(StrEnum):
@@ -745,7 +745,7 @@ _LATIN_RUN: Final = re.compile(r"[a-z0-9\u00c0-\u024f]+(?:[^a-z0-9\u00c0-\u024f\
 
 
 def normalise_reply(text: str) -> str:
-    """The reply folded (app/textnorm.py), trimmed of non-letters at both ends, whitespace
+    """The reply folded (app/rules/textnorm.py), trimmed of non-letters at both ends, whitespace
     collapsed: what `classify_reply` reads and the audit trail shows."""
     return _trimmed(fold(text))
 

@@ -28,11 +28,11 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from app.core import RecipientState, handle, next_release, release_due
-from app.policy import Policy
-from app.records import OBSERVATION, RECIPIENT_EVENTS, Emit, Source, parse_rfc3339_ms
-from app.routing import CONSENT, INTENT, REPLY, route
-from app.settings import Settings
+from app.rules.core import RecipientState, handle, next_release, release_due
+from app.rules.policy import Policy
+from app.rules.records import OBSERVATION, RECIPIENT_EVENTS, Emit, Source, parse_rfc3339_ms
+from app.rules.routing import CONSENT, INTENT, REPLY, route
+from app.runtime.settings import Settings
 
 INPUT_KINDS = {"send_intents": INTENT, "consent_events": CONSENT, "carrier_replies": REPLY}
 

@@ -29,11 +29,11 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from app.kafka_security import KafkaSecurity
-from app.phones import mask_phone
-from app.settings import Settings
+from app.rules.phones import mask_phone
+from app.runtime.kafka_security import KafkaSecurity
+from app.runtime.settings import Settings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "deploy"))
 # Where a failed demo leaves the worker's log (var/ is gitignored); the work directory goes.
 KEPT_LOG = ROOT / "var" / "demo-worker.log"
@@ -187,7 +187,7 @@ def run_demo(policy_path: str, duration_s: float = 0, intents: int = 400) -> int
         print("Starting the worker (at-least-once: Tansu has no transactions) ...")
         with log_path.open("wb") as log:
             worker = subprocess.Popen(
-                [sys.executable, "-m", "app.cli", "worker", "--policy", policy_path],
+                [sys.executable, "-m", "app.tools.cli", "worker", "--policy", policy_path],
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
             )
         _wait_for_log(worker, log_path, "Worker ready", timeout_s=180)

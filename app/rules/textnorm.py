@@ -10,7 +10,7 @@ keyboard, script or tricks. `fold` applies, in this order:
    - invisible characters removed: every format character (Unicode category Cf: zero-width
      space and joiners, direction marks, soft hyphen, BOM, tags...), variation selectors and
      the other default-ignorable fillers, so "回\\u200bT退订" is "回t退订";
-   - traditional → simplified Chinese, OpenCC's character table (app/t2s.py): 退訂 → 退订;
+   - traditional → simplified Chinese, OpenCC's character table (app/rules/t2s.py): 退訂 → 退订;
    - then variant characters (异体字) that conversion leaves apart, to the one mainland
      standard form (`VARIANTS` below): 帐 → 账, 著 → 着, 囘 → 回, so 安全帳戶, 安全帐户 and
      安全账户 read alike (裡/裏, 峯, 綫, 衛, 眾 are already unified by the conversion);
@@ -31,7 +31,7 @@ import re
 import unicodedata
 from typing import Final
 
-from app.t2s import SIMPLIFIED, TRADITIONAL
+from app.rules.t2s import SIMPLIFIED, TRADITIONAL
 
 # Default-ignorable code points NFKC keeps: every Cf (format) character up to Unicode 15.1
 # (tests/test_textnorm.py checks the interpreter's own table), variation selectors, the

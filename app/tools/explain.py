@@ -1,6 +1,6 @@
 """"Why did this user get / not get that message?": a recipient's state, made readable.
 
-Pure: the recipient's state document (see app/core.py) and the policy in, a JSON-able answer
+Pure: the recipient's state document (see app/rules/core.py) and the policy in, a JSON-able answer
 out. The web endpoint and `sendguard explain` serve it. The recipient's own number appears as
 asked. Free text that upstream services or the core wrote (a decision's `detail`, a consent
 event's `source`) has any phone in it masked by the one masker logs use; dates, versions and
@@ -12,10 +12,10 @@ from __future__ import annotations
 import bisect
 from typing import Any
 
-from app import caps, consent
-from app.logs import mask_text
-from app.policy import Policy
-from app.records import iso_ms
+from app.rules import caps, consent
+from app.rules.policy import Policy
+from app.rules.records import iso_ms
+from app.runtime.logs import mask_text
 
 
 def _free_text(text: Any) -> Any:

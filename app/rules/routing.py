@@ -12,9 +12,9 @@ from typing import Any, Final
 
 import orjson
 
-from app.phones import InvalidPhone, normalise_phone
-from app.policy import Policy
-from app.records import RECIPIENT_EVENTS, Emit, Source, dead_letter
+from app.rules.phones import InvalidPhone, normalise_phone
+from app.rules.policy import Policy
+from app.rules.records import RECIPIENT_EVENTS, Emit, Source, dead_letter
 
 INTENT: Final = "intent"
 CONSENT: Final = "consent"

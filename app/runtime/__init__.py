@@ -1,0 +1,1 @@
+"""The worker around the rules: Faust app wiring, state, web pages, metrics, settings."""

@@ -1,0 +1,1 @@
+"""Commands for people: the CLI, replay, capture, compare, explain, the demo."""
