@@ -24,15 +24,20 @@ $(VENV)/.installed: pyproject.toml locks/dev.txt
 
 # The rules compiled with mypyc into app/rules/_compiled/, used only while they match the sources
 # (an edited module runs as Python until this is run again). Runs every time: it returns at
-# once when the build is current, and on any failure leaves the pure-Python core in place.
+# once when the build is current, and on any failure leaves the pure-Python core in place,
+# except in CI (CI set), where a failed build fails the run.
 native: $(VENV)/.installed
-	$(BIN)/python deploy/build_native.py
+	$(BIN)/python deploy/build_native.py $(if $(CI),--strict)
 
 demo: $(VENV)/.installed native
 	$(BIN)/sendguard demo --policy policy.example.toml $(DEMO_ARGS)
 
+# ruff (with SLF: private crossings only inside app/faust_ext), mypy on the runtime and the
+# seam, and the layout's import contracts (pyproject.toml [tool.importlinter]).
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # Java, Maven and Prometheus from Debian's packages, where missing (needs root or sudo).
 system-deps:

@@ -33,11 +33,8 @@ def test_benchmark_runs_and_prints_result(kafka: str) -> None:
     lines = out.stdout.strip().splitlines()
     runs = [line for line in lines if line.lstrip().startswith("run 1 ")]
     assert len(runs) == 4, runs
-    # Every single-process variant emits one record per input record. Two exactly-once
-    # workers may not (a rebalance mid-run leaves transactions open: faust-streaming #323),
-    # which the benchmark reports rather than hides; that is not this smoke test's concern.
-    single = [line for line in runs if "sendguard x2" not in line]
-    assert not [line for line in single if "INCOMPLETE" in line or "DUPLICATES" in line], single
+    # Every variant, two exactly-once workers included, emits one record per input record.
+    assert not [line for line in runs if "INCOMPLETE" in line or "DUPLICATES" in line], runs
     assert [line for line in lines if line.lstrip().startswith("scale-out ceiling")], lines
     match = RESULT.match(lines[-1])
     assert match, f"last line is not a RESULT line: {lines[-1]!r}"
