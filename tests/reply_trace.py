@@ -21,6 +21,7 @@ HELD_OUT = DATA / "replies-heldout.tsv"
 HELD_OUT_2 = DATA / "replies-heldout-2.tsv"
 HELD_OUT_3 = DATA / "replies-heldout-3.tsv"
 HELD_OUT_4 = DATA / "replies-heldout-4.tsv"
+HELD_OUT_5 = DATA / "replies-heldout-5.tsv"
 TENANT, SIGNATURE, PORT = "meituan", "美团", "106900005678"  # policy.example.toml
 FIRST_PHONE = 13_900_000_000  # +86 139: an allocated mobile range
 

@@ -18,6 +18,7 @@ from tests.reply_trace import (
     HELD_OUT_2,
     HELD_OUT_3,
     HELD_OUT_4,
+    HELD_OUT_5,
     load,
     records,
     score,
@@ -34,7 +35,8 @@ def test_reply_corpora_through_the_worker(worker_factory, kafka: str) -> None:
     corpora = [(name, tag, load(path)) for name, tag, path in (
         ("development", "dev", DEV), ("held-out", "ho1", HELD_OUT),
         ("held-out-2", "ho2", HELD_OUT_2), ("held-out-3", "ho3", HELD_OUT_3),
-        ("held-out-4", "ho4", HELD_OUT_4)) if path.exists()]
+        ("held-out-4", "ho4", HELD_OUT_4),
+        ("held-out-5", "ho5", HELD_OUT_5)) if path.exists()]
     start = daytime_in_shanghai_ms()
     published = [(topic_id, orjson.dumps(value), ts)
                  for n, (_, tag, replies) in enumerate(corpora)  # a phone range per corpus
