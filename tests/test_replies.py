@@ -237,6 +237,39 @@ def test_the_fourth_round_classes(text: str, intent: str) -> None:
     assert classify_reply(text).intent.value == intent
 
 
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # the fail-safe fallback: a stop cue and a messaging object in one clause
+        ("请停止向本号码发送营销短信", UNSUB), ("請停止傳送廣告簡訊", UNSUB), ("短信烦死了", UNSUB),
+        ("please cease all communication", UNSUB), ("no further messages please", UNSUB),
+        ("I never want to hear from you again", UNSUB),
+        ("停车场在哪", "none"), ("别忘了带身份证", "none"), ("快递别放门口", "none"),
+        ("不想换号码", "none"), ("别发顺丰", "none"), ("no more than 2 people", "none"),
+        ("the message was cut off", "none"), ("can you remove the onions from my order", "none"),
+        # a refusal word typed apart or slipped in pinyin, alone
+        ("退~订", UNSUB), ("退…订", UNSUB), ("拒-收", UNSUB), ("退丁", UNSUB),
+        ("推订，谢谢", UNSUB),
+        # the wrong person
+        ("你们发错人了", UNSUB), ("我不是张先生", UNSUB), ("这号码我刚办的", UNSUB),
+        ("I am not Sarah", UNSUB), ("I'm not sure", "none"),
+        # regulators and legal threats
+        ("你們違反個資法", UNSUB), ("告你们侵犯隐私", UNSUB), ("OFCA will hear about this", UNSUB),
+        ("I'll take legal action", UNSUB), ("unlist me", UNSUB),
+        # a complaint then 不要了; an unsubscribe ignored
+        ("每天都发，不要了", UNSUB), ("取消订阅了为什么还有短信", UNSUB),
+        ("回了TD三次了还有", UNSUB),
+        # negations and questions about opting out
+        ("不要取消我的订阅", "none"), ("我從來沒說過要拒收", "none"),
+        ("I wasn't asking to opt out", "none"),
+        ("Will I still get delivery updates if I opt out?", "none"),
+        ("Can I rejoin later if I opt out?", "none"), ("退订是只退短信还是连会员也退", "none"),
+    ],
+)  # fmt: skip
+def test_the_fifth_round_classes(text: str, intent: str) -> None:
+    assert classify_reply(text).intent.value == intent
+
+
 # --- (b) required cases ----------------------------------------------------------------------
 
 REQUIRED_UNSUBSCRIBE = [

@@ -46,9 +46,21 @@ reply is read by meaning, not matched against listed strings:
    - a refusal recounted, fail safe: 我早就退订了, 已经拒收过了, I opted out already;
    - a question HOW, or by what means, to refuse: 怎么退订, 有没有办法不再收到, 退订回复什么, how
      do I stop these, is there a way to opt out, what do I text to stop these, or how to make
-     them stop (要怎样你们才不发, 怎么才能不让你们发短信给我, 要回咩先唔會再收到, how do I make
+     them stop (要怎样你们才不发, 怎么才能不让你们发短信给我, 要回咩先唔会再收到, how do I make
      you stop, what do I need to do to not get these): asking twice is the obstruction MIIT
-     forbids.
+     forbids;
+   - the wrong person: 你们发错人了, 我不是张先生, 这号码我刚办的, I am not Sarah; a regulator or
+     the law by name in any region (通传会, 消保官, 个资法, 申诉, 告你们侵犯隐私, OFCA, PDPC, ICO,
+     NCC, legal action); a refusal done and messages still coming (取消订阅了为什么还有短信, 回了
+     TD三次了还有); a refusal word typed apart (退~订, 拒-收) or slipped in pinyin with only
+     politeness around it (退丁, 腿订, 推订谢谢);
+   - FALLBACK, when no rule above matched: a stop or unwanted cue (停止, 别, 不要, 勿, 甭, 够了,
+     烦, 删, 退, 拒; stop, cease, no further, never want, don't want, remove, unlist, block) and
+     a messaging object (发, 传, 推, 短信, 广告, 营销, 通知, 号码, 联系, 打扰; messages,
+     communication, hear from, email, marketing, list, number) close together in one clause
+     (请停止向本号码发送营销短信, please cease all communication), unless the cue is negated as a
+     whole (没说过不要发), something else (停车, 别忘了, 麻烦, 退款, 不想换号码), or the clause
+     asks what refusing does, is commerce (别发顺丰, 别发货) or someone else's words (他说别发).
 3. A keyword clause does not refuse when
    - it is negated: a negator right before it (不退订, 不要退订, 千万不要把我退订, 我没说要退订,
      don't stop, never unsubscribe) or before what is removed (不要把我从名单里删掉); punctuation
@@ -229,12 +241,14 @@ _LATIN_TRIGGERS: Final = [
             "rescind retract who how where leave alone screw fuck piss bugger block still "
             "receiv getting interest disturb complain ofcom crtc acma bbb dnc police cops "
             "td t r n spare refrain owner number reassign recycl anymore flag junk mark rather "
-            "prefer mind"),
+            "prefer mind communicat hear ads marketing promo list legal court ofca pdpc ico ncc "
+            "am im unlist further"),
     "no more", "no longer", "want out", "go away", "go to hell", "get lost", "cut it out",
     "knock it off", "done with", "finished with", "through with"]
 _CJK_TRIGGERS: Final = (
     "退订拒停接关推发传寄打扰烦联销轰收看信息讯送知告删移除去清抹拿划撤剔踢工通消监报投举诉曝"
-    "骚垃厌讨恶受够完吵滚病傻死残黑屏同授允注号电话醒违犯法骗名列录库些种西玩罢歇放饶来")
+    "骚垃厌讨恶受够完吵滚病傻死残黑屏同授允注号电话醒违犯法骗名列录库些种西玩罢歇放饶来腿错生士姐办"
+    "私权")
 _TRIGGER: Final = re.compile("|".join(
     [*_CJK_TRIGGERS, "7726", "0000", "0 0", "12321", "12315", "315"]
     + [f"{re.escape(w)}(?<![a-z0-9]{re.escape(w)})" for w in _LATIN_TRIGGERS]
@@ -312,6 +326,11 @@ _WANT_NOT: Final = (
     f"(?=$|了|啦|吧|吗|么|呀|嘛|给我|我|东西|{_MSG}|这|那|{_KIND})")
 _COMPLAINT: Final = (
     "12321|12315|工信部|通管局|通信管理局|消协|消费者协会|市场监管|(?:打|拨打|找|去|向)315"
+    "|个资法|个人资料保护法|个人信息保护法|个保法|私隐条例|侵犯.{0,4}?(?:隐私|私隐|个人信息|个资)|违反.{0,6}?法"
+    # the wrong person (你们发错人了, 我不是张先生, 这号码我刚办的)
+    "|发错(?:人|号|对象)|(?:你们?|短信|信息|消息)(?:发|打)错了|找错人"
+    "|我不是(?:你们要找的|[\u4e00-\u9fff]{1,3}(?:先生|女士|小姐|太太|老师|经理|总|老板|同学|阿姨|大哥|姐))"
+    "|(?:号码?|手机号|电话|手机)(?:是)?我?(?:刚刚?|新|才|最近)(?:办|买|换|申请|开|注册)的?"
     "|消委会|通讯事务管理局|电讯管理局|私隐专员|私隐公署|通传会|国家通讯传播委员会|消保官|消基会|消保会"
     "|退不掉(?!款|货|票|钱|费|房|单|押金|定金|订金)"
     # why they still send (退订了为什么还传简讯, 怎么又发)
@@ -319,15 +338,15 @@ _COMPLAINT: Final = (
     "(?:在|是|要|会|敢)?(?:给我|来|一直|不停地?)?(?:发|传|寄|推|打电话|骚扰|收到|send)"
     "(?!货|票|工资|快递|红包|包裹|件|错|验证|回)"
     "|报警(?!器|灯|系统|装置|按钮|声|铃)"
-    "|(?:投诉|举报|检举|起诉|曝光|(?<![广公通预布转])告(?:发|你们?|到))(?=$|(?:你们?+|您|贵公司)(?!的?(?:快递|客服|骑手|师傅|司机|员工"
+    "|(?:投诉|举报|检举|起诉|申诉|曝光|(?<![广公通预布转])告(?:发|你们?|到))(?=$|(?:你们?+|您|贵公司)(?!的?(?:快递|客服|骑手|师傅|司机|员工"
     "|店|商品|产品|服务|订单|物流))|贵|公司|这(?:个号|种|些|类|条|号|样)|号|短|信|广|骚|垃|到|给|去"
     "|了|过|完|成功|啊|吧|呀|的|哦|呢|啦|嘛|工信|12321|12315|电信|移动|联通|运营商|营销|推|滥|乱|一下|死|此"
-    "|该|本|哈|无良|商家)"
+    "|该|本|哈|无良|商家|侵犯|违法|违反|消保|通传|个资)"
     "|骚扰"
     "|(?<![倒扔丢捡])垃圾(?!分类|袋|桶|箱|站|车|场|处理|回收|清运|费|食品|邮件)"
     f"|{_MSG}(?:太多|太频繁|太烦|太密)|发(?:得|的)?(?:太多|太频繁|太勤|这么多|那么多|没完)"
     "|(?:天天|每天|每日|成天|整天|一天到晚|一天|老是|总是|一直|经常|频繁|反复|不停地?|不停的|没完没了地?"
-    "|又|还在|还是|还|仍然|依然|仍旧|依旧|照样|照旧)(?:给我|来|在)?(?:发|推送|推|传送|寄送|传|寄|打电话|打"
+    "|又|还在|还是|还|仍然|依然|仍旧|依旧|照样|照旧)(?:都|也)?(?:给我|来|在)?(?:发|推送|推|传送|寄送|传|寄|打电话|打"
     "|骚扰|send)"
     f"(?=$|{_MSG}|垃圾|这些|这种|个|啊|呀|吧|了|啦|嘛|干嘛|什么|烦|不停|过来|来|给我|我|有病|神经"
     "|好几|这么多|那么多)"
@@ -342,7 +361,6 @@ _COMPLAINT: Final = (
     "|(?:怎么|哪|谁|从哪)[^,]{0,6}?我的?(?:号码|电话|手机号|联系方式)"
     "|(?:号码|电话|手机号)(?:是|你们)?(?:从哪|哪里|哪儿|哪来|谁给)"
     "|(?:怎么|怎样|如何|咋)(?:才能|才可以|可以|能|样才能)?(?:不再?|别再?)(?:收|接收|收到)"
-    f"|(?:取消|关闭|关掉|停掉|撤销)(?:我的?)?{_DEM}?{_KIND}?(?:{_MSG}|订阅|服务短信|提醒)"
     "|(?:怎么|怎样|如何|咋)(?:样|才能|才可以|可以|能|去)?(?:取消|关闭|关掉|屏蔽)(?:啊|呀|呢|吗|了)?$"
     "|违法|违规|犯法|非法"
     "|(?:别|不要|勿|不许|不准|禁止)再?(?:使用|用|泄露|留着?|存)我的?(?:号码|手机号|电话|信息|资料)"
@@ -394,9 +412,23 @@ _LISTED: Final = (
     "(?:加到|加入|加进|加在|放到|放进|放入|放在|列入|列进|列在|拉进|拉入|拉到|留在|保留在|待在|存在"
     "|存进|存入|登记在|在)(?:你们的?|贵公司的?|你家的?|这个|这些)?.{0,8}?"
     "(?:名单|列表|通讯录|数据库|群发|联系人|客户群|会员群|推送群)")
+# A subscription cancelled in words (取消这些短信, 关闭推送); negatable (不要取消我的订阅).
+_CANCEL_SUB: Final = (
+    f"(?:取消|关闭|关掉|停掉|撤销)(?:我的?)?{_DEM}?{_KIND}?(?:{_MSG}|订阅|服务短信|提醒)")
+# A refusal done, then messages still coming (取消订阅了为什么还有短信, 回了TD三次了还有).
+_IGNORED: Final = (
+    f"(?:(?:退订|退定|取消订阅|取消了订阅|拒收|回复?(?:{_alt(_CODES)}|0000|退订))(?:了|过)"
+    f"|回复?了(?:{_alt(_CODES)}|0000|退订))"
+    "(?:\\d+次|[一二三四五两几好多n]+次|无数次|好几遍|几遍)?了?(?:你们|都|也|但是?|可是|结果|怎么|为什么|为啥)*"
+    "(?:(?:还有|还在|还是|还|又|仍然?|依然|照样|照旧|依旧)(?:在|是|会|有|一直|天天|每天)?"
+    f"(?:收到|发|传|寄|推|来|{_MSG}|$)|为什么|为啥|凭什么)")
+# A pinyin slip of a refusal word, with nothing but politeness around it (退丁, 腿订, 推订谢谢).
+_ZH_TYPO_ALONE: Final = re.compile(
+    "(?:请|麻烦|帮我|我要|给我|要)*(?:退丁|腿订|推订|退钉|褪订|蜕订|腿丁|退顶|推丁|退町|拒手|巨收|具收)"
+    "(?:了|吧|啊|呀|谢谢|谢了|哦|哈|一下)*")
 _UNITS: Final = re.compile(
-    f"(?P<failed>{_FAILED})|(?P<halt>^停+(?:吧|啊|下|下来)?$)|(?P<chain>{_CHAIN})|(?P<verb>{_VERB})|(?P<code>{_CODE})|(?P<stop>停止)"
-    f"|(?P<negsend>{_NEG_SEND})|(?P<want>{_WANT_NOT})|(?P<complaint>{_COMPLAINT})"
+    f"(?P<failed>{_FAILED})|(?P<ignored>{_IGNORED})|(?P<halt>^停+(?:吧|啊|下|下来)?$)|(?P<chain>{_CHAIN})|(?P<verb>{_VERB})|(?P<code>{_CODE})|(?P<stop>停止)"
+    f"|(?P<cancelsub>{_CANCEL_SUB})|(?P<negsend>{_NEG_SEND})|(?P<want>{_WANT_NOT})|(?P<complaint>{_COMPLAINT})"
     f"|(?P<listed>{_LISTED})|(?P<how>{_ZH_HOW_TO})")
 _STOP_ALONE: Final = re.compile(
     r"停止(?=$|了|吧|啊|谢谢|吧谢谢|!|" + _DEM + "|" + _MSG + ")")
@@ -409,7 +441,7 @@ _REMOVE_OBJECT: Final = re.compile(
 # Negators right before a keyword (不退订, 我没说要退订, 不要帮我退订, 不 TD).
 _ZH_NEGATED: Final = re.compile(
     "(?:不|别|勿|没|甭|莫|无需|无须|不用|不必|不需要|暂不|暂时不|先不|不想|不要|不打算|不准备|不是"
-    "|没有|没说|不会|不能|不可以|不许|不准|禁止|千万别|不愿意?)"
+    "|没有|没说过?|没讲过?|没有说过?|没提过?|不会|不能|不可以|不许|不准|禁止|千万别|不愿意?)"
     "(?:要|想|用|必|是|是要|有|需要|打算|准备|会|去|再|说要|急着|着急)?(?:帮我|给我|替我|把我|将我)?$")
 # A removal negated (不要把我从名单里删掉, 别把我的号码删了): the negator, then what is removed.
 _ZH_REMOVAL_NEGATED: Final = re.compile(
@@ -422,7 +454,7 @@ _ZH_REMOVE_ALONE: Final = re.compile(
     "(?:吧|啊|呀|一下|谢谢|了|哦)*")
 _ZH_ABOUT: Final = re.compile(
     "什么|啥|意思|收费|要钱|扣费|扣钱|花钱|付费|费用|免费|多少钱|影响|会不会|是不是|是否|有用|管用"
-    "|为什么要|为啥要|干嘛要|干什么|吗|么$|有没有|会怎样|之后|以后还")
+    "|为什么要|为啥要|干嘛要|干什么|吗|么$|有没有|会怎样|之后|以后还|是只|只退|还是连|还是只")
 # What a question about a code starts with, the code before it (TD 是什么意思, T 收费吗, R 有用吗).
 _ZH_ABOUT_START: Final = re.compile(
     "(?:是|就是|算|代表|指|表示|(?:什么|啥)(?!玩意|东西|鬼|垃圾|破|烂|乱七八糟)|有用|管用|有效|收费|要钱|扣费|免费|付费|怎么|咋|如何|吗|么|嘛"
@@ -512,7 +544,7 @@ _LEAD: Final = _words(
     "would like id wish said reply and now oh omg ugh sir dear seriously again")
 _NEGATORS: Final = _words(
     "dont not never wont cant cannot didnt doesnt shouldnt wouldnt couldnt isnt arent neednt "
-    "mustnt without")
+    "mustnt without wasnt werent aint")
 # "stop" after these is a noun ("bus stop", "the next stop"), not a command.
 _NOUN_BEFORE_STOP: Final = _words(
     "nearest closest what a an the bus next last first one every each full pit truck rest "
@@ -544,6 +576,14 @@ _QUESTION_START: Final = _words(
 _ASKING: Final = frozenset({"can", "could", "may", "would", "will"})
 _YOU_OR_I: Final = frozenset({"i", "you", "u", "we", "ya"})
 
+# "I am not Sarah": a name; not these words ("I'm not sure", "I'm not home").
+_NOT_A_NAME: Final = _words(
+    "sure interested home here there available free ready able aware busy happy ok okay fine "
+    "well coming going leaving done finished certain convinced kidding joking mad angry upset "
+    "in out around back late early allowed a an the that this it him her them one yet bothered "
+    "worried complaining buying paying asking looking working driving around satisfied pleased "
+    "impressed signed subscribed registered alone myself hungry tired sick old young married "
+    "single", )
 _EN_MSGS: Final = (
     r"(?:texts?|txts?|messages?|msgs?|sms|spam|ads|promos?|promotions?|marketing"
     r"|notifications?|alerts?|emails?|offers|deals|updates|calls)")
@@ -568,7 +608,7 @@ _EN_PHRASES: Final = re.compile("|".join([
     r"|harassing|bugging|pestering|mailing|writing|pinging|texts|messages|msgs)\b",
     r"\b(?P<pos6>withdraw|revoke|rescind|cancel|retract)\s+(?:my\s+|all\s+|the\s+)?consent\b"
     r"|\b(?:do\s+not|dont|no\s+longer)\s+consent\b",
-    r"\b(?P<pos2>remove|delete|erase|drop|scrub|lose|purge)\s+(?:me|us|my\s+(?:(?:hp|mobile|cell|phone|handphone|tel|contact)\s+)?(?:number|phone"
+    r"\b(?P<pos2>remove|delete|erase|drop|scrub|lose|purge|unlist)\s+(?:me|us|my\s+(?:(?:hp|mobile|cell|phone|handphone|tel|contact)\s+)?(?:number|phone"
     r"|cell|mobile|contact|info|information|details|data|name|no)|this\s+(?:number|phone|cell"
     r"|no))\b",
     r"\b(?P<pos3>take|get|put|keep)\s+(?:me|us|my\s+\w+|this\s+\w+)\s+(?:off|out\s+of)\b",
@@ -627,11 +667,15 @@ _EN_PHRASES: Final = re.compile("|".join([
     r"|made|submitted|sent|registered|against)"
     r"|complain(?:ed|ing|s)?\s+(?:to|about\s+(?:you|u|this|these|your|ur|the\s+"
     + _EN_MSGS + r")))\b",
-    r"\b(?:ofcom|crtc|acma|bbb|dnc|better\s+business\s+bureau"
+    r"\b(?:ofcom|crtc|acma|bbb|dnc|ofca|pdpc|ico|ncc|better\s+business\s+bureau"
+    r"|legal\s+(?:action|steps|proceedings)|take\s+(?:you|u|this)\s+to\s+court"
+    r"|small\s+claims|information\s+commissioner|privacy\s+commissioner"
     r"|do\s+not\s+call\s+(?:list|registry|register))\b"
     r"|\b(?:call|calling|called|contact|contacting)\s+the\s+(?:police|cops)\b",
     r"\b(?:fcc|ftc|tcpa|spam|spammer|spammers|spamming|spammy|harassment|harassing|harass"
     r"|lawsuit)\b|\battorney\s+general\b",
+    r"^(?:(?:hi|hey|sorry|no|nope)\s+)?(?:i\s+am|im|this\s+is|thats)\s+not\s+(?!(?:"
+    + _alt(sorted(_NOT_A_NAME)) + r")\b)[a-z]+(?:\s+(?:sorry|mate|lol|thanks|anymore))?\s*$",
     r"\bwrong\s+(?:number|person|phone|guy|girl|no|contact|recipient|individual|man|woman|lady"
     r"|customer|persons|people)\b",
     # polite or indirect refusals: "would you mind not texting me", "I'd rather not receive
@@ -736,6 +780,10 @@ _EN_HOW: Final = re.compile(
     r"|write|say|respond|enter|put|answer)\b"
     r"|\b(?:what|which)(?:s|\s+is)?\s+(?:the\s+)?(?:word|keyword|code|command|letter|reply"
     r"|text)\s+(?:to|for|do|should|that|i|stops|ends|will\s+stop)\b")
+# A refusal supposed, in a question about what it does ("can I rejoin later if I opt out?").
+_EN_IF: Final = re.compile(
+    r"\b(?:if|once|after|when)\s+(?:i|we|u|you)\s+(?:\w+\s+){0,2}?(?:optout|unsubscribe|unsub|stop"
+    r"|cancel|td|reply|text)\b")
 _POSITIVE_GROUPS: Final = ("pos", "pos2", "pos3", "pos4", "pos5", "pos6", "grievance")
 _SPACED_LETTERS: Final = re.compile(r"(?<![a-z0-9])([a-z0-9]) (?=[a-z0-9](?![a-z0-9]))")
 _ZEROS: Final = re.compile(r"0{4,}")
@@ -806,9 +854,15 @@ _KEEP_SENDING: Final = re.compile(
 _KEYWORD_DASH: Final = re.compile(r"(cancel|end|quit|取消|退订) ?(?:-+|:) ?")
 
 
+# A two-character refusal word with symbols typed inside it (退~订, 退…订, 退.订, 拒-收): one word.
+_BROKEN_WORD: Final = re.compile(r"(退|拒)[~…\.\-_·*/|\\^+=#\s]{1,3}(订|定|收)")
+
+
 def _prepared(text: str) -> str:
-    """The folded reply with an echoed, declined keyword at its start dropped, and a weak
-    keyword joined to the booking after its dash."""
+    """The folded reply with an echoed, declined keyword at its start dropped, a weak
+    keyword joined to the booking after its dash, and a refusal word typed apart joined."""
+    if _BROKEN_WORD.search(text) is not None:
+        text = _BROKEN_WORD.sub(r"\1\2", text)
     declined = _DECLINED.match(text)
     if declined is not None and _KEEP_SENDING.search(text, declined.end()) is not None:
         text = text[declined.end():]
@@ -867,8 +921,10 @@ def _clause_refusal(clause: str, question: bool) -> str | None:
     """The keyword if this clause refuses messages."""
     spaced = _spaced(clause)
     if _CJK.search(clause) is None:
-        return _english_refusal(spaced.split(), question)
-    found = _chinese_refusal(_NOT_WORD.sub("", spaced))
+        words = spaced.split()
+        return _english_refusal(words, question) or _english_fallback(words, question)
+    compact = _NOT_WORD.sub("", spaced)
+    found = _chinese_refusal(compact) or _chinese_fallback(compact, question)
     if found is not None:
         return found
     found = _leading_code(spaced, question)
@@ -936,6 +992,8 @@ def _chinese_refusal(compact: str) -> str | None:
 def _holds(unit: re.Match[str], compact: str) -> bool:
     """Whether a keyword found in a clause is a refusal there (rule 3)."""
     kind, start = unit.lastgroup, unit.start()
+    if kind == "cancelsub":
+        return _ZH_NEGATED.search(compact[max(0, start - 8):start]) is None
     if kind not in ("chain", "verb", "code", "stop"):
         return True
     if kind == "stop" and _STOP_ALONE.match(compact, start) is None:
@@ -960,6 +1018,97 @@ def _asks_about(compact: str, kind: str) -> bool:
     if kind == "code" or kind == "chain":  # 回TD是退订吗, TD是什么意思
         return True
     return _ZH_HOW.search(compact) is None
+
+
+# --- the fail-safe fallback ------------------------------------------------------------------
+# A clause no rule above matched still refuses when it holds a stop or unwanted cue and a
+# messaging object close together (请停止向本号码发送营销短信, 短信烦死了, please cease all
+# communication): refusals come in more constructions than can be listed, and a missed one
+# cannot be repaired. Words that only look like a cue (停车, 别忘了, 麻烦, 退款) are no cue; a
+# cue negated as a whole (没说过不要发), a question about refusing (退订是只退短信还是…), commerce
+# (别发货) and someone else's words (他说别发) are no refusal.
+_FB_CUE: Final = (
+    "(?:停止|停(?!车|电|水|业|留|靠|顿|泊|工|课|机|放|产|牌|当|息|药|摆|播|刊|运|售|用|办|诊|航|飞|滞)"
+    "|(?<![特区分告类性个级识差辨离道派鉴判送惜诀临])别(?!人|的|忘|客气|急|担心|墅|致|扭|针|处|名|着急"
+    "|怕|慌|介意|管|理|看|说|走|动|哭|生气|误会|搞错|弄错|放|挂|关|让|拿|迟到|等|漏)"
+    "|不要(?!忘|紧|客气|急|担心|辣|怕|慌|介意|走|动|哭|生气|误会|搞错|弄错|放|挂|关|等|漏)"
+    "|勿|莫|甭|不想|不用再|不必再|够了|(?<![麻厌])烦(?!请|劳)|骚扰|滚|拉黑|删|移除|去掉"
+    "|退(?!款|货|房|票|休|钱|费|税|烧|步|役|伍|押|还|换|回|学|群|出群|单|租|保|赔|差|定金|订金)|拒)")
+_FB_OBJ: Final = (
+    "(?:(?<![头出开沙理先引爆突蒸自批分收激焕奋启散])发(?!票|货|烧|现|生|展|型|工资|薪|布|表|言|芽|酵"
+    "|动|射|明|挥|达|育|音|炎|财|福|疯|呆|愁|抖|热|光|胖|霉|誓|行|放|起|出|邮件|帖|朋友圈|红包|快递"
+    "|包裹|件|车|给你|错|去|到(?!我|这|本|此)|顺丰|韵达|圆通|中通|申通|极兔|邮政|ems|京东|德邦)"
+    "|传(?!真|统|说|染|奇|播|承|球|单)|寄(?!件|快递|包裹|存|养|宿|生|托)"
+    "|推(?!迟|车|开|门|倒|动|进|翻|辞|测|理|断|拿|拉|荐人|出新|算|敲|卸|托)"
+    f"|{_MSG}|讯息|营销|号码|联系|打扰|打电话)")
+_FB_NEAR: Final = re.compile(
+    f"{_FB_CUE}.{{0,10}}?{_FB_OBJ}"
+    f"|{_FB_OBJ}.{{0,6}}?(?:不要|别|不想|不用|不必|够了|(?<![麻厌])烦|停|滚|拉黑|删|勿)")
+_FB_OTHER_VERB: Final = re.compile("换|改|办|买|记|查|填|留|错过|漏|忘|收藏|保存|保留|关注|了解")
+_FB_KEEP: Final = re.compile("别|不要|勿|莫|甭")
+_FB_NOT_WHOLE: Final = re.compile(
+    "(?:没|没有|从没|从来没有?|并没有?|不是|并不是|我又没)(?:说过?|讲过?|提过?|要求过?|让你们?|叫你们?)?"
+    "(?:要|想)?$")
+_FB_ABOUT: Final = re.compile(
+    "会不会|是否|还是|是只|只退|连.{0,4}?也|能不能收到|还能|还会|还可以|影响|积分|会员|余额|收费|扣费|的话"
+    "|(?:如果|要是|假如|万一|一旦)")
+_FB_OTHERS: Final = re.compile(
+    "(?:他|她|他们|她们|我妈|我爸|朋友|同事|老公|老婆|孩子|儿子|女儿|客户|老板|领导|别人)"
+    "(?:说|让我|叫我|要求|跟我说|告诉我)")
+_EN_FB_CUE: Final = re.compile(
+    r"\b(?:stop|stopall|cease|quit|no\s+more|no\s+further|never\s+(?:\w+\s+)?(?:want|again)"
+    r"|dont\s+(?:\w+\s+)?(?:want|need|send|text|message|contact|email)|leave\s+me|remove|delete"
+    r"|unlist|block|spam|harass|unsubscribe|optout|unsub)\b")
+_EN_FB_OBJ: Final = re.compile(
+    r"\b(?:messages?|msgs?|texts?|txts?|sms|communications?|contact|contacting|hear\s+from"
+    r"|emails?|ads|adverts?|advertising|marketing|promos?|promotions?|promotional|list|lists"
+    r"|number|mailing|newsletters?|notifications?)\b")
+_EN_FB_ABOUT: Final = re.compile(
+    r"\bif\s+(?:i|we|u|you)\b|\bstill\s+(?:get|receive)|\brejoin\b|\bwhat\s+happens\b"
+    r"|\b(?:will|would)\s+(?:i|we)\b|\blater\b")
+_EN_FB_OTHERS: Final = re.compile(
+    r"\b(?:he|she|they|my\s+\w+|someone|somebody)\s+(?:said|says|told|asked|wants|wanted)\b")
+
+
+def _chinese_fallback(compact: str, question: bool) -> str | None:
+    """A cue and a messaging object together in a clause no rule matched: a refusal."""
+    typo = _ZH_TYPO_ALONE.fullmatch(compact)
+    if typo is not None:
+        return typo.group()
+    near = _FB_NEAR.search(compact)
+    if near is None or _FB_NOT_WHOLE.search(compact, max(0, near.start() - 8), near.start()):
+        return None
+    if _FB_OTHER_VERB.search(near.group()) is not None:
+        return None  # 不想换号码, 不想错过通知: the cue is about something else
+    if _FB_KEEP.match(near.group()) is not None and _REMOVE_VERB.search(compact, near.start()):
+        return None  # 别把我的号码删了: a removal forbidden
+    if _FB_ABOUT.search(compact) is not None or _FB_OTHERS.search(compact) is not None:
+        return None
+    if _ZH_COMMERCE.search(compact) is not None and _ZH_MSG.search(compact) is None:
+        return None
+    if question and _ZH_HOW.search(compact) is None and "退" in near.group():
+        return None
+    return near.group()
+
+
+def _english_fallback(words: list[str], question: bool) -> str | None:
+    """As `_chinese_fallback`, for English words."""
+    joined = " ".join(words)
+    cue = _EN_FB_CUE.search(joined)
+    if cue is None:
+        return None
+    obj = _EN_FB_OBJ.search(joined)
+    if obj is None:
+        return None
+    before = joined[:cue.start()].split()
+    if _negated(before, len(before)) or _EN_FB_OTHERS.search(joined) is not None:
+        return None
+    if question and _EN_FB_ABOUT.search(joined) is not None:
+        return None
+    if any(w in _PURCHASE_WORDS for w in words) and obj.group() in ("number", "list", "lists",
+                                                                    "contact"):
+        return None
+    return cue.group()
 
 
 # --- English ---------------------------------------------------------------------------------
@@ -1076,6 +1225,8 @@ def _asks_about_en(words: list[str], question: bool) -> bool:
         after = words[at + 1:at + 3]
         if after and (after[0] == "to" or (len(after) > 1 and after[1] in ("i", "we"))):
             return False
+    if question and _EN_IF.search(" ".join(words)) is not None:
+        return True  # "will I still get updates if I opt out?"
     if words[0] in _ASKING and len(words) > 1 and words[1] in _YOU_OR_I:
         return False
     if words[0] == "what" and words[1:2] in (["do"], ["should"], ["can"]) \
