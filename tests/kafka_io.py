@@ -6,7 +6,9 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import orjson
 from confluent_kafka import Consumer, Producer
@@ -52,6 +54,16 @@ def consume(bootstrap: str, topics: list[str], expected: int, timeout: float = 9
     finally:
         consumer.close()
     return got
+
+
+def daytime_in_shanghai_ms() -> int:
+    """The latest 10:00 Asia/Shanghai before now: marketing is outside quiet hours then, and
+    the record stays inside the topics' retention."""
+    shanghai = ZoneInfo("Asia/Shanghai")
+    local = datetime.now(shanghai).replace(hour=10, minute=0, second=0, microsecond=0)
+    if local > datetime.now(shanghai):
+        local -= timedelta(days=1)
+    return int(local.timestamp() * 1000)
 
 
 def trace_line(topic: str, ts: int, value: bytes) -> bytes:

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -22,21 +22,13 @@ from app.rules.policy import load_policy
 from app.runtime.settings import Settings, load_topic_specs
 from app.tools.compare import compare
 from app.tools.replay import read_trace, replay
-from tests.kafka_io import consume, publish
+from tests.kafka_io import consume, daytime_in_shanghai_ms, publish
 
 pytestmark = pytest.mark.kafka
 
 ROOT = Path(__file__).resolve().parents[1]
 POLICY = ROOT / "policy.example.toml"
 
-
-def daytime_in_shanghai_ms() -> int:
-    """The latest 10:00 Asia/Shanghai before now: inside retention, outside quiet hours."""
-    shanghai = ZoneInfo("Asia/Shanghai")
-    local = datetime.now(shanghai).replace(hour=10, minute=0, second=0, microsecond=0)
-    if local > datetime.now(shanghai):
-        local -= timedelta(days=1)
-    return int(local.timestamp() * 1000)
 
 
 def intent(msg_id: str, phone: str, category: str = "notification",

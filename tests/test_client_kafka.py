@@ -4,15 +4,13 @@ same intents written by hand as plain JSON with another client (confluent-kafka)
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import orjson
 import pytest
 
 from app.client import IntentProducer
 from app.rules.phones import normalise_phone
-from tests.kafka_io import consume, publish
+from tests.kafka_io import consume, daytime_in_shanghai_ms, publish
 
 pytestmark = pytest.mark.kafka
 
@@ -20,13 +18,6 @@ pytestmark = pytest.mark.kafka
 PHONES = [("138 0000 0001", "138 0000 1001"), ("+86 139-0000-0002", "+86 139-0000-1002"),
           ("0086 150 0000 0003", "0086 150 0000 1003"), ("+1 415 555 0104", "+1 415 555 0105")]
 
-
-def daytime_in_shanghai_ms() -> int:
-    shanghai = ZoneInfo("Asia/Shanghai")
-    local = datetime.now(shanghai).replace(hour=10, minute=0, second=0, microsecond=0)
-    if local > datetime.now(shanghai):
-        local -= timedelta(days=1)
-    return int(local.timestamp() * 1000)
 
 
 def intents(side: int, t0: int) -> list[tuple[dict, int]]:

@@ -4,9 +4,6 @@ and replay of the same trace gives the same records."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
-
 import orjson
 import pytest
 
@@ -14,7 +11,7 @@ from app import contracts
 from app.rules.policy import load_policy
 from app.runtime.settings import Settings
 from app.tools.replay import replay
-from tests.kafka_io import consume, publish, trace_line
+from tests.kafka_io import consume, daytime_in_shanghai_ms, publish, trace_line
 
 pytestmark = pytest.mark.kafka
 
@@ -23,15 +20,6 @@ PHONE = "+86 139 8765 4321"
 E164 = "+8613987654321"
 MEITUAN_PORT = "106900005678"
 
-
-def daytime_in_shanghai_ms() -> int:
-    """The latest 10:00 Asia/Shanghai before now: marketing is outside quiet hours then, and
-    the record stays inside the topics' retention."""
-    shanghai = ZoneInfo("Asia/Shanghai")
-    local = datetime.now(shanghai).replace(hour=10, minute=0, second=0, microsecond=0)
-    if local > datetime.now(shanghai):
-        local -= timedelta(days=1)
-    return int(local.timestamp() * 1000)
 
 
 def grant(event_id: str, tenant: str) -> dict:

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import orjson
 import pytest
 
 from tests.conftest import ROOT
-from tests.kafka_io import consume, publish
+from tests.kafka_io import consume, daytime_in_shanghai_ms, publish
 
 pytestmark = pytest.mark.kafka
 
@@ -22,13 +20,6 @@ GRANT_AND_REVOKE = [
      "occurred_at": f"2026-11-0{day}T10:00:00Z", "evidence": {"form_id": "reg-v3"}}
     for day, action in ((1, "grant"), (2, "revoke"))]
 
-
-def daytime_in_shanghai_ms() -> int:
-    shanghai = ZoneInfo("Asia/Shanghai")
-    local = datetime.now(shanghai).replace(hour=10, minute=0, second=0, microsecond=0)
-    if local > datetime.now(shanghai):
-        local -= timedelta(days=1)
-    return int(local.timestamp() * 1000)
 
 
 def intent(msg_id: str, phone: str, category: str = "notification") -> dict:

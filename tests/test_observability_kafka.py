@@ -17,8 +17,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from tests.kafka_io import consume, publish
-from tests.test_consent_kafka import daytime_in_shanghai_ms
+from tests.kafka_io import consume, daytime_in_shanghai_ms, publish
 
 pytestmark = pytest.mark.kafka
 

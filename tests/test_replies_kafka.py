@@ -10,7 +10,7 @@ import pytest
 from app.rules.policy import load_policy
 from app.runtime.settings import Settings
 from app.tools.replay import replay
-from tests.kafka_io import consume, publish, trace_line
+from tests.kafka_io import consume, daytime_in_shanghai_ms, publish, trace_line
 from tests.reply_trace import (
     DEV,
     FIRST_PHONE,
@@ -23,7 +23,7 @@ from tests.reply_trace import (
     records,
     score,
 )
-from tests.test_consent_kafka import POLICY, daytime_in_shanghai_ms
+from tests.test_consent_kafka import POLICY
 from tests.test_replies_end_to_end import FLOORS
 
 pytestmark = pytest.mark.kafka
