@@ -104,6 +104,7 @@ trigger-holding clauses.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
@@ -1289,44 +1290,42 @@ def _again(text: str) -> str | None:
 def _without_history_zh(compact: str) -> tuple[str, str | None, bool]:
     """The clause without its requests to subscribe again and the earlier refusals it recounts;
     the first request (not negated); whether it recounts or undoes one."""
-    ask: str | None = None
-    earlier = False
-    kept: list[str] = []
-    pos = 0
-    for match in _ZH_AGAIN.finditer(compact):
-        if _ZH_NEGATED.search(compact[max(0, match.start() - 8):match.start()]) is not None:
-            continue
-        ask = ask or match.group()
-        earlier = earlier or match.group("undo") is not None
-        kept.append(compact[pos:match.start()])
-        pos = match.end()
-    kept.append(compact[pos:])
-    rest = " ".join(kept)
-    if _ZH_EARLIER.search(rest) is not None:
-        earlier = True
-        rest = _ZH_EARLIER.sub(" ", rest)
-    return rest, ask, earlier
+    return _without_history(compact, _ZH_AGAIN, _ZH_EARLIER, _zh_negated_before)
 
 
 def _without_history_en(spaced: str) -> tuple[str, str | None, bool]:
     """As `_without_history_zh`, for English words."""
+    return _without_history(spaced, _EN_AGAIN, _EN_EARLIER, _en_negated_before)
+
+
+def _zh_negated_before(text: str, start: int) -> bool:
+    return _ZH_NEGATED.search(text[max(0, start - 8):start]) is not None
+
+
+def _en_negated_before(text: str, start: int) -> bool:
+    before = text[:start].split()
+    return _negated(before, len(before))
+
+
+def _without_history(text: str, again: re.Pattern[str], recounted: re.Pattern[str],
+                     negated_before: Callable[[str, int], bool]
+                     ) -> tuple[str, str | None, bool]:
     ask: str | None = None
     earlier = False
     kept: list[str] = []
     pos = 0
-    for match in _EN_AGAIN.finditer(spaced):
-        before = spaced[:match.start()].split()
-        if _negated(before, len(before)):
+    for match in again.finditer(text):
+        if negated_before(text, match.start()):
             continue
         ask = ask or match.group()
         earlier = earlier or match.group("undo") is not None
-        kept.append(spaced[pos:match.start()])
+        kept.append(text[pos:match.start()])
         pos = match.end()
-    kept.append(spaced[pos:])
+    kept.append(text[pos:])
     rest = " ".join(kept)
-    if _EN_EARLIER.search(rest) is not None:
+    if recounted.search(rest) is not None:
         earlier = True
-        rest = _EN_EARLIER.sub(" ", rest)
+        rest = recounted.sub(" ", rest)
     return rest, ask, earlier
 
 
