@@ -17,17 +17,7 @@ from app.rules.records import APPROVED, DROPPED
 from app.runtime.settings import Settings
 from app.tools.replay import replay
 from tests.kafka_io import trace_line
-from tests.reply_trace import (
-    DEV,
-    HELD_OUT,
-    HELD_OUT_2,
-    HELD_OUT_3,
-    HELD_OUT_4,
-    HELD_OUT_5,
-    load,
-    records,
-    score,
-)
+from tests.reply_trace import CORPORA, load, records, score
 
 POLICY = Path(__file__).resolve().parents[1] / "policy.example.toml"
 START_MS = 1_796_000_000_000  # 2026-11-30 01:33 UTC = 09:33 in Shanghai: daytime
@@ -47,10 +37,7 @@ def replay_reasons(path: Path, tag: str) -> dict[str, str]:
 FLOORS = {"held-out-2": (0.98, 0.99), "held-out-3": (0.98, 0.99), "held-out-5": (0.97, 0.95)}
 
 
-@pytest.mark.parametrize(("name", "path"), [
-    ("development", DEV), ("held-out", HELD_OUT), ("held-out-2", HELD_OUT_2),
-    ("held-out-3", HELD_OUT_3), ("held-out-4", HELD_OUT_4),
-    ("held-out-5", HELD_OUT_5)])
+@pytest.mark.parametrize(("name", "path"), CORPORA)
 def test_replies_end_to_end_through_replay(name: str, path: Path) -> None:
     if not path.exists():
         pytest.skip(f"{path.name} is not in this checkout")

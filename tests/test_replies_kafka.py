@@ -11,18 +11,7 @@ from app.rules.policy import load_policy
 from app.runtime.settings import Settings
 from app.tools.replay import replay
 from tests.kafka_io import consume, daytime_in_shanghai_ms, publish, trace_line
-from tests.reply_trace import (
-    DEV,
-    FIRST_PHONE,
-    HELD_OUT,
-    HELD_OUT_2,
-    HELD_OUT_3,
-    HELD_OUT_4,
-    HELD_OUT_5,
-    load,
-    records,
-    score,
-)
+from tests.reply_trace import CORPORA, FIRST_PHONE, load, records, score
 from tests.test_consent_kafka import POLICY
 from tests.test_replies_end_to_end import FLOORS
 
@@ -32,21 +21,17 @@ pytestmark = pytest.mark.kafka
 def test_reply_corpora_through_the_worker(worker_factory, kafka: str) -> None:
     worker = worker_factory().start()
     topics = worker.topics
-    corpora = [(name, tag, load(path)) for name, tag, path in (
-        ("development", "dev", DEV), ("held-out", "ho1", HELD_OUT),
-        ("held-out-2", "ho2", HELD_OUT_2), ("held-out-3", "ho3", HELD_OUT_3),
-        ("held-out-4", "ho4", HELD_OUT_4),
-        ("held-out-5", "ho5", HELD_OUT_5)) if path.exists()]
+    corpora = [(name, load(path)) for name, path in CORPORA if path.exists()]
     start = daytime_in_shanghai_ms()
     published = [(topic_id, orjson.dumps(value), ts)
-                 for n, (_, tag, replies) in enumerate(corpora)  # a phone range per corpus
-                 for topic_id, value, ts in records(replies, start, tag, FIRST_PHONE + n * 10**5)]
+                 for n, (name, replies) in enumerate(corpora)  # a phone range per corpus
+                 for topic_id, value, ts in records(replies, start, name, FIRST_PHONE + n * 10**5)]
     trace = [trace_line(topics[topic_id], ts, raw) for topic_id, raw, ts in published]
     settings = Settings.from_env({k: v for k, v in worker.env.items()
                                   if k.startswith("SENDGUARD_TOPIC_")})
     replayed = [orjson.loads(line) for line in replay(settings, load_policy(POLICY), trace)]
     outcomes = sum(r["topic"] == topics["consent_outcomes"] for r in replayed)
-    intents = sum(len(replies) for _, _, replies in corpora)
+    intents = sum(len(replies) for _, replies in corpora)
 
     # Kafka orders records within a partition, not across topics: each phase is published
     # once the previous one is decided, so every reply meets its grant and every intent its reply.
@@ -70,8 +55,8 @@ def test_reply_corpora_through_the_worker(worker_factory, kafka: str) -> None:
         {v["msg_id"]: v for _, _, v in decisions}
 
     failures = []
-    for name, tag, replies in corpora:
-        result = score(replies, reasons, tag)
+    for name, replies in corpora:
+        result = score(replies, reasons, name)
         print(f"\nend to end (worker) {result.line(name)}")
         precision, recall = FLOORS.get(name, (0.99, 0.99))
         if result.precision < precision or result.recall < recall:
