@@ -213,3 +213,17 @@ def test_no_broker_is_one_line_after_the_wait(command: list[str], tmp_path: Path
     assert "SENDGUARD_BROKER_WAIT_S" in line
     if command[0] == "worker":
         assert (tmp_path / "a" / "b").is_dir()  # made before it waited
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(tmp_path: Path) -> None:
+    """`sendguard replay ... | head -1`: the closed pipe ends the command quietly."""
+    trace = tmp_path / "trace.jsonl"
+    line = ('{"topic": "sms.send-intents", "timestamp": "2026-11-22T10:00:00+08:00", "value": '
+            '{"msg_id": "m%d", "tenant": "jd", "signature": "京东", "category": "notification", '
+            '"phone": "13812345678", "content": "【京东】您的订单已发货"}}\n')
+    trace.write_text("".join(line % n for n in range(20000)), encoding="utf-8")
+    done = subprocess.run(
+        f"{sys.executable} -m app.tools.cli replay --policy {ROOT / 'policy.example.toml'} "
+        f"{trace} | head -1", shell=True, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.stdout.count("\n") == 1
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr

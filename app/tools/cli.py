@@ -307,7 +307,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"policy file {args.policy} not found (--policy or $SENDGUARD_POLICY; "
               f"`sendguard policy-example > policy.toml` writes the example)", file=sys.stderr)
         return 2  # as for any file that cannot be read
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except BrokenPipeError:  # the reader stopped early (`| head`): not an error of ours
+        # Python would report the broken pipe again when it flushes stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, as a shell reports a command killed by it
 
 
 if __name__ == "__main__":
