@@ -10,7 +10,10 @@
 Each intent is checked against the shipped JSON Schema (topics/schemas/send-intent.schema.json)
 and its phone normalised to E.164 before it is sent, so a malformed intent fails in the
 caller (InvalidIntent) rather than as a drop downstream. The record is keyed by the E.164
-recipient, which keeps one recipient's intents in order, and sent by an idempotent producer
+recipient with Kafka's default partitioner, which keeps one recipient's intents in order and
+lets the worker decide it without a hop (topics/README.md, "One hop"). Verification codes and
+notifications marked `priority="high"` go to sms.priority-intents, decided ahead of queued
+campaigns ("Lanes"); the rest to sms.send-intents. Records are sent by an idempotent producer
 (acks=all): a retry inside the client never duplicates a record. Retrying a failed send
 yourself is safe too if you reuse its msg_id: SendGuard drops a repeated msg_id as duplicate.
 
@@ -33,9 +36,11 @@ from aiokafka.structs import RecordMetadata
 
 from app.rules.phones import InvalidPhone, normalise_phone
 from app.rules.records import parse_rfc3339_ms
+from app.rules.routing import INTENT, PRIORITY, lane_of
 from app.runtime.kafka_security import KafkaSecurity
 
 DEFAULT_TOPIC = "sms.send-intents"
+DEFAULT_PRIORITY_TOPIC = "sms.priority-intents"
 SCHEMA = "send-intent"
 _REPO_SCHEMAS = Path(__file__).resolve().parent.parent / "topics" / "schemas"
 # Fixed: what makes a send safe to retry. Anything else is the caller's (security, linger...).
@@ -106,11 +111,13 @@ class IntentProducer:
     """
 
     def __init__(self, bootstrap_servers: str = "127.0.0.1:9092", topic: str = DEFAULT_TOPIC,
-                 *, default_region: str = "CN", **producer_config: Any) -> None:
+                 *, priority_topic: str = DEFAULT_PRIORITY_TOPIC, default_region: str = "CN",
+                 **producer_config: Any) -> None:
         for name, safe in _SAFE_PRODUCER.items():
             if producer_config.get(name, safe) != safe:
                 raise ValueError(f"IntentProducer always sends with {name}={safe!r}")
         self.topic = topic
+        self.priority_topic = priority_topic
         self.default_region = default_region
         self.config: dict[str, Any] = {"bootstrap_servers": bootstrap_servers,
                                        **producer_config, **_SAFE_PRODUCER}
@@ -119,12 +126,15 @@ class IntentProducer:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **producer_config: Any
                  ) -> IntentProducer:
-        """Configured as the worker is: KAFKA_BOOTSTRAP_SERVERS, SENDGUARD_TOPIC_SEND_INTENTS
-        and the KAFKA_* security variables (README, "Configuration")."""
+        """Configured as the worker is: KAFKA_BOOTSTRAP_SERVERS, SENDGUARD_TOPIC_SEND_INTENTS,
+        SENDGUARD_TOPIC_PRIORITY_INTENTS and the KAFKA_* security variables (README,
+        "Configuration")."""
         env = os.environ if env is None else env
         security = KafkaSecurity.from_env(env)  # (validated: KafkaSecurityError names a variable)
         return cls(env.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
                    env.get("SENDGUARD_TOPIC_SEND_INTENTS", DEFAULT_TOPIC),
+                   priority_topic=env.get("SENDGUARD_TOPIC_PRIORITY_INTENTS",
+                                          DEFAULT_PRIORITY_TOPIC),
                    **{**security.aiokafka_kwargs(), **producer_config})
 
     async def start(self) -> None:
@@ -164,8 +174,13 @@ class IntentProducer:
     async def _send(self, key: str, value: dict[str, Any], timestamp_ms: int | None) -> Any:
         if self._producer is None:
             raise RuntimeError("IntentProducer is not started (use `async with` or start())")
-        return await self._producer.send(self.topic, orjson.dumps(value), key=key.encode(),
-                                         timestamp_ms=timestamp_ms)
+        return await self._producer.send(self.topic_for(value), orjson.dumps(value),
+                                         key=key.encode(), timestamp_ms=timestamp_ms)
+
+    def topic_for(self, value: Mapping[str, Any]) -> str:
+        """The priority topic for an intent of the priority lane, else the topic."""
+        lane = lane_of({"kind": INTENT, "value": value})
+        return self.priority_topic if lane == PRIORITY else self.topic
 
 
 def send_intents(intents: Iterable[Mapping[str, Any]], bootstrap_servers: str = "127.0.0.1:9092",

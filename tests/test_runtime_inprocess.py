@@ -32,10 +32,18 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from app import contracts
 from app.faust_ext.batches import set_current_event
 from app.rules.policy import Policy, load_policy
-from app.rules.records import APPROVED, DEAD_LETTER, DROPPED, RECIPIENT_EVENTS, Emit
+from app.rules.records import (
+    APPROVED,
+    DEAD_LETTER,
+    DROPPED,
+    PRIORITY_EVENTS,
+    RECIPIENT_EVENTS,
+    Emit,
+)
 from app.rules.routing import CONSENT, INTENT, REPLY, TICK
 from app.runtime import agents
 from app.runtime.agents import TICK_KEY, Publisher, Router
+from app.runtime.lanes import Paths
 from app.runtime.settings import Settings
 from app.runtime.state import HELD_INDEX_KEY, TABLE_NAME, Recipients
 from app.runtime.worker import create_app
@@ -55,6 +63,8 @@ MORNING = T0 + 22 * 3_600_000  # 08:00 the next day: the quiet hours end
 HANG_GUARD_S = 10.0  # only so that a broken agent fails the test instead of hanging it
 RAW = faust.Schema(key_serializer="raw", value_serializer="raw")
 PARTITIONER = DefaultPartitioner()
+INTERNAL = (RECIPIENT_EVENTS, PRIORITY_EVENTS)
+PRIORITY_TOPICS = ("priority_intents", PRIORITY_EVENTS)
 
 
 def grant(event_id: str, tenant: str, phone: str = PHONE) -> dict[str, Any]:
@@ -100,6 +110,7 @@ class Sent(NamedTuple):
     value: bytes
     timestamp_ms: int | None
     source: TP
+    partition: int | None = None
 
 
 class Recorder:
@@ -112,8 +123,8 @@ class Recorder:
         self._ended = asyncio.Condition()
 
     def add(self, topic: str, key: bytes | None, value: bytes, timestamp_ms: int | None,
-            source: TP) -> None:
-        self.records.append(Sent(topic, key, value, timestamp_ms, source))
+            source: TP, partition: int | None = None) -> None:
+        self.records.append(Sent(topic, key, value, timestamp_ms, source, partition))
 
     def add_changelog(self, table: Any, key: bytes, value: bytes | None, source: TP) -> None:
         self.changelog.append((key, value, source))
@@ -151,28 +162,29 @@ async def subscribed(channel: Any) -> None:
 
 
 class Worker:
-    """Both agents of a `create_app` app under `test_context`, records passed from one to the
-    other as their topics would pass them: recipient events to `decide` on the partition
-    Kafka's partitioner gives their key, consent events the worker derives back to
-    `repartition`. Each record is put once the previous one's batch has ended."""
+    """Both lanes' agents of a `create_app` app under `test_context`, records passed back to
+    them as their topics would pass them: recipient events (the hop) to their lane on the
+    partition the publisher gives, consent events the worker derives back to `bulk`. Each
+    record is put once the previous one's batch has ended."""
 
     def __init__(self, app: faust.App, settings: Settings, recorder: Recorder) -> None:
         self.app = app
         self.settings = settings
         self.recorder = recorder
-        self.inputs = app.channel(schema=RAW)
-        self.recipient_events = app.channel(schema=RAW)
+        self.inputs = app.channel(schema=RAW)  # the bulk lane's topics
+        self.priority = app.channel(schema=RAW)  # the priority lane's
         self.offsets: dict[tuple[str, int], int] = defaultdict(int)
         self.forwarded = 0
         self.partitions = list(range(settings.recipient_partitions))
+        self.hops: list[Sent] = []  # records sent to an internal topic
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[Worker]:
-        repartition, decide = self.app.agents["repartition"], self.app.agents["decide"]
-        async with repartition.test_context(channel=self.inputs), \
-                decide.test_context(channel=self.recipient_events):
+        bulk, priority = self.app.agents["bulk"], self.app.agents["priority"]
+        async with bulk.test_context(channel=self.inputs), \
+                priority.test_context(channel=self.priority):
             await subscribed(self.inputs)
-            await subscribed(self.recipient_events)
+            await subscribed(self.priority)
             yield self
 
     async def _put(self, channel: Any, topic: str, partition: int, timestamp_ms: int,
@@ -189,13 +201,20 @@ class Worker:
                    key: bytes | None = None) -> None:
         """An input record, then every record it leads to, until the topics are quiet."""
         raw = value if isinstance(value, bytes) else orjson.dumps(value)
-        await self._put(self.inputs, self.settings.topic(topic_id), 0, timestamp_ms, key, raw)
+        await self.send_raw(topic_id, raw, timestamp_ms, key)
+
+    async def send_raw(self, topic_id: str, raw: bytes, timestamp_ms: int,
+                       key: bytes | None = None, partition: int = 0) -> None:
+        channel = self.priority if topic_id in PRIORITY_TOPICS else self.inputs
+        await self._put(channel, self.settings.topic(topic_id), partition, timestamp_ms, key,
+                        raw)
         await self._forward()
 
     async def send_to_decide(self, key: bytes, value: bytes, timestamp_ms: int,
-                             partition: int = 0) -> None:
-        await self._put(self.recipient_events, self.settings.topic(RECIPIENT_EVENTS),
-                        partition, timestamp_ms, key, value)
+                             partition: int = 0, topic_id: str = RECIPIENT_EVENTS) -> None:
+        channel = self.priority if topic_id in PRIORITY_TOPICS else self.inputs
+        await self._put(channel, self.settings.topic(topic_id), partition, timestamp_ms, key,
+                        value)
 
     async def tick(self, now_ms: int) -> None:
         """What `send_ticks` sends each partition: a sealed tick, keyed TICK_KEY."""
@@ -206,15 +225,17 @@ class Worker:
         await self._forward()
 
     async def _forward(self) -> None:
-        recipient_events = self.settings.topic(RECIPIENT_EVENTS)
+        internal = {self.settings.topic(topic_id): topic_id for topic_id in INTERNAL}
         consent_events = self.settings.topic("consent_events")
         while self.forwarded < len(self.recorder.records):
             sent = self.recorder.records[self.forwarded]
             self.forwarded += 1
-            if sent.topic == recipient_events:
+            if sent.topic in internal:
                 assert sent.key is not None and sent.timestamp_ms is not None
-                partition = PARTITIONER(sent.key, self.partitions, self.partitions)
-                await self.send_to_decide(sent.key, sent.value, sent.timestamp_ms, partition)
+                assert sent.partition is not None  # the recipient's, not the key's
+                self.hops.append(sent)
+                await self.send_to_decide(sent.key, sent.value, sent.timestamp_ms,
+                                          sent.partition, internal[sent.topic])
             elif sent.topic == consent_events:
                 assert sent.timestamp_ms is not None
                 await self._put(self.inputs, consent_events, 0, sent.timestamp_ms, sent.key,
@@ -222,10 +243,10 @@ class Worker:
 
     def published(self) -> dict[str, list[tuple[str | None, Any]]]:
         """Per topic, the (key, value) of each record for the outside, in order."""
-        internal = self.settings.topic(RECIPIENT_EVENTS)
+        internal = {self.settings.topic(topic_id) for topic_id in INTERNAL}
         out: dict[str, list[tuple[str | None, Any]]] = defaultdict(list)
         for sent in self.recorder.records:
-            if sent.topic != internal:
+            if sent.topic not in internal:
                 out[sent.topic].append((sent.key.decode() if sent.key is not None else None,
                                         orjson.loads(sent.value)))
         return dict(out)
@@ -305,6 +326,71 @@ async def test_agents_publish_what_replay_publishes(tmp_path: Path, defer_policy
     assert len(published[settings.topic(DEAD_LETTER)]) == 1
 
 
+def verification(msg_id: str, phone: str = PHONE) -> dict[str, Any]:
+    return {"msg_id": msg_id, "tenant": "jd", "signature": "京东", "category": "verification",
+            "phone": phone, "content": "【京东】验证码123456，5分钟内有效。"}
+
+
+def home(e164: str) -> int:
+    """The recipient's partition: Kafka's default partitioner on its E.164 number."""
+    return PARTITIONER(e164.encode(), list(range(8)), list(range(8)))
+
+
+async def test_records_in_their_recipients_partition_are_decided_without_the_hop(
+        tmp_path: Path, policy: Policy, recorder: Recorder,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Input topics with as many partitions as the table: a record keyed by the E.164 number
+    (Kafka's partitioner) is decided where it is read; one in another partition takes the hop
+    to the recipient's partition. Either way the state lives in that one partition, and the
+    decisions are replay's."""
+    monkeypatch.setattr("app.runtime.worker.topic_partition_count", lambda app, topic: 8)
+    settings = settings_for(tmp_path)
+    app = create_app(settings, policy)
+    p = home(E164)
+    inputs = [("consent_events", grant("g-jd", "jd"), T0, p),  # in its partition
+              ("send_intents", marketing("mk-1", "jd", "京东"), T0 + 1, p),
+              ("send_intents", marketing("mk-2", "jd", "京东"), T0 + 2, (p + 1) % 8)]
+    async with Worker(app, settings, recorder).running() as worker:
+        for topic_id, value, timestamp_ms, partition in inputs:
+            await worker.send_raw(topic_id, orjson.dumps(value), timestamp_ms,
+                                  E164.encode(), partition)
+        published = worker.published()
+
+    assert [(h.topic, h.partition) for h in worker.hops] == [
+        (settings.topic(RECIPIENT_EVENTS), p)]  # only mk-2, to the recipient's partition
+    assert {source.partition for _, _, source in recorder.changelog} == {p}
+    trace = [trace_line(settings.topic(t), ts, v) for t, v, ts, _ in inputs]
+    assert published == replayed(settings, policy, trace)
+    decisions = [(v["msg_id"], v["reason"]) for topic in (APPROVED, DROPPED)
+                 for _, v in published.get(settings.topic(topic), [])]
+    assert sorted(decisions) == [("mk-1", "ok"), ("mk-2", "frequency_cap")]
+
+
+async def test_each_intent_takes_its_lane(tmp_path: Path, policy: Policy,
+                                          recorder: Recorder) -> None:
+    """Codes and notifications marked priority high hop to the priority lane, wherever they
+    were published; marketing hops to the bulk lane even from the priority topic (it must
+    not overtake a queued refusal)."""
+    settings = settings_for(tmp_path)
+    app = create_app(settings, policy)
+    notification = {**verification("n-1"), "category": "notification", "priority": " HIGH",
+                    "content": "【京东】您的订单已发货。"}
+    async with Worker(app, settings, recorder).running() as worker:
+        await worker.send("send_intents", verification("v-1"), T0)
+        await worker.send("send_intents", notification, T0 + 1)
+        await worker.send("send_intents", {**notification, "msg_id": "n-2", "priority": "low"},
+                          T0 + 2)
+        await worker.send("priority_intents", marketing("mk-1", "jd", "京东"), T0 + 3)
+        await worker.send("priority_intents", verification("v-2"), T0 + 4)
+
+    lanes = [(orjson.loads(settings.sealer().open(h.value, h.key or b""))["value"]["msg_id"],
+              h.topic) for h in worker.hops]
+    priority, bulk = settings.topic(PRIORITY_EVENTS), settings.topic(RECIPIENT_EVENTS)
+    assert lanes == [("v-1", priority), ("n-1", priority), ("n-2", bulk), ("mk-1", bulk),
+                     ("v-2", priority)]
+    assert {h.partition for h in worker.hops} == {home(E164)}
+
+
 async def test_a_malformed_record_is_dead_lettered_and_the_agents_go_on(
         tmp_path: Path, policy: Policy, recorder: Recorder) -> None:
     settings = settings_for(tmp_path)
@@ -365,7 +451,9 @@ class Decider:
         names = {topic_id: spec.name for topic_id, spec in self.settings.topics.items()}
         self.router = Router({names["send_intents"]: INTENT, names["consent_events"]: CONSENT,
                               names["carrier_replies"]: REPLY}, policy)
-        self.publisher = Publisher(self.sealer, names)
+        self.publisher = Publisher(self.sealer, names,
+                                   Paths(self.settings.recipient_partitions, frozenset(),
+                                         lambda topic: None))
         self.sender = Recorder()
         self.offset = 0
 
@@ -381,7 +469,7 @@ class Decider:
         """The recipient event `repartition` publishes for this input record."""
         source = self.event(0, timestamp_ms, None, orjson.dumps(value),
                             self.settings.topic(topic_id))
-        [emit] = self.router.route_message(source.message)
+        emit = self.router.route_message(source.message)
         assert emit.topic == RECIPIENT_EVENTS
         before = len(self.sender.records)
         self.publisher.publish(self.sender, emit, timestamp_ms, source.message.tp)  # type: ignore[arg-type]

@@ -42,11 +42,14 @@ class BatchSender:
                             list[tuple[bytes | None, bytes | None, int | None]]] = {}
         self._tables: dict[str, Any] = {}  # changelog topic -> its table
 
-    def add(self, topic: str, key: bytes | None, value: bytes, timestamp_ms: int | None,
-            source: TP) -> None:
-        """Queue a record; under exactly-once for the transaction of input partition `source`,
-        the one its offsets commit in (eos.py)."""
-        self._queue(topic, self._partition(topic, key), key, value, timestamp_ms, source)
+    def add(self, topic: str, key: bytes | None, value: bytes | None, timestamp_ms: int | None,
+            source: TP, partition: int | None = None) -> None:
+        """Queue a record for `partition` (by default the key's, Kafka's default partitioner);
+        under exactly-once for the transaction of input partition `source`, the one its offsets
+        commit in (eos.py)."""
+        if partition is None:
+            partition = self._partition(topic, key)
+        self._queue(topic, partition, key, value, timestamp_ms, source)
 
     def add_changelog(self, table: Any, key: bytes, value: bytes | None, source: TP) -> None:
         """Queue a table change for the changelog partition of `source` (co-partitioned), as

@@ -10,7 +10,7 @@ never by probing for an attribute: a renamed upstream name is an error at start
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import faust
 from faust.stores import rocksdb
@@ -60,3 +60,9 @@ def estimated_keys(table: Any) -> float:
         except Exception:  # a closing store during a rebalance; the gauge is an estimate
             continue
     return float(total)
+
+
+def topic_partition_count(app: Any, topic: str) -> int | None:
+    """The partition count of `topic` as the consumer's metadata knows it (None: unknown)."""
+    consumer = app.consumer
+    return cast(int | None, consumer.topic_partitions(topic))

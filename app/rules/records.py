@@ -18,6 +18,9 @@ APPROVED: Final = "approved"
 DROPPED: Final = "dropped"
 DEAD_LETTER: Final = "dead_letter"
 RECIPIENT_EVENTS: Final = "recipient_events"
+# The priority lane's internal topic: recipient events the worker decides ahead of queued bulk
+# traffic (verification codes, notifications marked priority high; app/rules/routing.py).
+PRIORITY_EVENTS: Final = "priority_events"
 CONSENT_EVENTS: Final = "consent_events"
 CONSENT_OUTCOMES: Final = "consent_outcomes"
 # Not a topic: a fact for the worker's metrics (a reply's class, a delivery report's status),

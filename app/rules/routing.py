@@ -21,6 +21,12 @@ CONSENT: Final = "consent"
 REPLY: Final = "reply"
 # A clock tick the worker sends to each of its partitions to release held intents.
 TICK: Final = "tick"
+# Lanes: the priority lane is decided ahead of queued bulk traffic (topics/README.md, "Lanes").
+PRIORITY: Final = "priority"
+BULK: Final = "bulk"
+# Categories whose intents may take the priority lane: never marketing, which must not overtake
+# a queued refusal.
+PRIORITY_CATEGORIES: Final = frozenset({"verification", "notification"})
 INVALID_PHONE_KEY_PREFIX: Final = "msg:"
 # JSON nested deeper than this is refused: orjson parses up to 1024 levels but encodes only 254,
 # and the worker re-encodes each value inside an envelope (and a held intent inside its state).
@@ -71,6 +77,23 @@ def route(
     except InvalidPhone as exc:
         return reject(error_class, f"phone: {exc}")
     return Emit(RECIPIENT_EVENTS, envelope["phone"], envelope)
+
+
+def lane_of(envelope: dict[str, Any]) -> str:
+    """The lane of a routed recipient event: verification codes, and notifications whose
+    intent says `"priority": "high"` (any case), take the priority lane; everything else
+    (marketing whatever it says, consent events, replies, malformed intents) the bulk lane."""
+    if envelope["kind"] != INTENT:
+        return BULK
+    value = envelope["value"]
+    category = value.get("category")
+    if category == "verification":
+        return PRIORITY
+    priority = value.get("priority")
+    if (category in PRIORITY_CATEGORIES and isinstance(priority, str)
+            and priority.strip().casefold() == "high"):
+        return PRIORITY
+    return BULK
 
 
 def _too_deep(value: dict[str, Any], limit: int) -> bool:

@@ -1,5 +1,7 @@
-"""The worker's agents: `repartition` re-keys input records by recipient, `decide` decides each
-recipient event against the recipient's state, and the `tick` timer wakes each partition.
+"""The worker's agents, one per lane (`bulk`, `priority`; lanes.py), and the `tick` timer that
+wakes each partition. Each agent reads its lane's input and internal topics: an input record
+already in its recipient's partition is decided at once (one hop), any other is routed to that
+partition of its lane's internal topic (the hop) and decided when read from there.
 
 Both agents catch per record: Faust acks and skips an event whose agent raised, so an
 exception would otherwise lose an intent silently. Each takes its events in batches
@@ -9,6 +11,7 @@ input partition under exactly-once (app/faust_ext/eos.py).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Any
@@ -21,25 +24,37 @@ from app.faust_ext.batches import event_batches, set_current_event, with_turns
 from app.faust_ext.eos import processing_batch
 from app.faust_ext.sender import BatchSender
 from app.rules.policy import Policy
-from app.rules.records import APPROVED, DROPPED, OBSERVATION, RECIPIENT_EVENTS, Emit, dead_letter
-from app.rules.routing import TICK, route
+from app.rules.records import (
+    APPROVED,
+    DROPPED,
+    OBSERVATION,
+    PRIORITY_EVENTS,
+    RECIPIENT_EVENTS,
+    Emit,
+    dead_letter,
+)
+from app.rules.routing import BULK, PRIORITY, TICK, route
 from app.runtime import metrics
+from app.runtime.lanes import Paths
 from app.runtime.privacy import StateSealer
-from app.runtime.state import Recipients, source_of
+from app.runtime.state import Recipients, StateCache, source_of
 
 log = logging.getLogger(__name__)
 
 TICK_KEY = b"\x00tick"  # a key no phone can collide with
 TICK_INTERVAL_S = 1.0
 DECISION_TOPICS = (APPROVED, DROPPED)
+INTERNAL_TOPICS = (RECIPIENT_EVENTS, PRIORITY_EVENTS)
 
 
 class Publisher:
-    """Counts each emit and queues it for its topic; recipient events keyed and sealed."""
+    """Counts each emit and queues it for its topic; recipient events (the hop) keyed by the
+    recipient's keyed hash, sealed, and sent to the recipient's partition (lanes.py)."""
 
-    def __init__(self, sealer: StateSealer, names: dict[str, str]) -> None:
+    def __init__(self, sealer: StateSealer, names: dict[str, str], paths: Paths) -> None:
         self._sealer = sealer
         self._names = names  # logical topic id -> topic name
+        self._paths = paths
 
     def publish(self, sender: BatchSender, emit: Emit, timestamp_ms: int | None,
                 source: TP) -> None:
@@ -48,9 +63,12 @@ class Publisher:
             return
         key = emit.key.encode() if emit.key is not None else None
         value = orjson.dumps(emit.value)
-        if emit.topic == RECIPIENT_EVENTS:
-            key = self._sealer.recipient_key(emit.key or "")
-            value = self._sealer.seal(value, key)
+        if emit.topic in INTERNAL_TOPICS:
+            recipient = emit.key or ""
+            key = self._sealer.recipient_key(recipient)
+            sender.add(self._names[emit.topic], key, self._sealer.seal(value, key),
+                       timestamp_ms, source, self._paths.partition(recipient))
+            return
         sender.add(self._names[emit.topic], key, value, timestamp_ms, source)
 
 
@@ -61,39 +79,57 @@ class Router:
         self._kinds = kinds  # topic name -> kind
         self._policy = policy
 
-    def route_message(self, message: faust.types.Message) -> list[Emit]:
+    def route_message(self, message: faust.types.Message) -> Emit:
         source = source_of(message)
         try:
-            return [route(self._kinds[message.topic], source, message.key, message.value,
-                          self._policy)]
+            return route(self._kinds[message.topic], source, message.key, message.value,
+                         self._policy)
         except Exception as exc:
             log.exception("routing failed; dead-lettered (%s)", type(exc).__name__)
-            return [dead_letter(source, "route", "internal_error", repr(exc), message.key,
-                                message.value, self._policy.version)]
+            return dead_letter(source, "route", "internal_error", repr(exc), message.key,
+                               message.value, self._policy.version)
 
 
-async def repartition_batches(stream: faust.StreamT, max_events: int, router: Router,
-                              publisher: Publisher) -> None:
-    """Parse each input record and re-key it by recipient (or dead-letter it)."""
+class Gate:
+    """What both lanes' agents decide with, and the lock that lets one batch at a time decide:
+    a batch reads each recipient's state once and writes it back at its end, so two batches
+    must not interleave. The priority lane waits for at most the bulk batch in progress."""
+
+    def __init__(self, router: Router, recipients: Recipients, publisher: Publisher,
+                 paths: Paths, internal: frozenset[str]) -> None:
+        self.router = router
+        self.recipients = recipients
+        self.publisher = publisher
+        self.paths = paths
+        self.internal = internal  # names of the internal topics (records already routed)
+        self.lock = asyncio.Lock()
+
+    def take(self, event: faust.EventT, states: StateCache, sender: BatchSender) -> list[Emit]:
+        """Decide one event (returning its emits), or route it and send it on (the hop)."""
+        message = event.message
+        if message.topic in self.internal:
+            return self.recipients.decide_message(message, states)
+        emit = self.router.route_message(message)
+        if emit.topic != RECIPIENT_EVENTS:  # a dead letter
+            self.publisher.publish(sender, emit, None, message.tp)
+            return []
+        hop = self.paths.hop(emit, message.topic, message.partition)
+        if hop is None:
+            return self.recipients.decide_routed(emit.key or "", emit.value, message, states)
+        self.publisher.publish(sender, emit._replace(topic=hop), emit.value["ts"], message.tp)
+        return []
+
+
+async def gate_batches(stream: faust.StreamT, max_events: int, lane: str, gate: Gate) -> None:
+    """Take each batch of one lane's events: decide those in their recipient's partition and
+    send the others on to it; each state is written back once per batch (one changelog record
+    per recipient, not per event)."""
     faust_app = stream.app
     sender = BatchSender(faust_app)
-    async for events in event_batches(stream, max_events, "repartition"):
-        async with processing_batch(faust_app, events) as wanted, sender.batch():
-            async for event in with_turns(wanted):
-                for emit in router.route_message(event.message):
-                    timestamp_ms = emit.value["ts"] if emit.topic == RECIPIENT_EVENTS else None
-                    publisher.publish(sender, emit, timestamp_ms, event.message.tp)
-
-
-async def decide_batches(stream: faust.StreamT, max_events: int, recipients: Recipients,
-                         publisher: Publisher) -> None:
-    """Decide each recipient event against the recipient's state; each state is written back
-    once per batch (one changelog record per recipient, not per event)."""
-    faust_app = stream.app
-    sender = BatchSender(faust_app)
-    async for events in event_batches(stream, max_events, "decide"):
-        async with processing_batch(faust_app, events) as wanted, sender.batch():
-            states = recipients.states()
+    async for events in event_batches(stream, max_events, lane):
+        async with (gate.lock, processing_batch(faust_app, events) as wanted,
+                    sender.batch()):
+            states = gate.recipients.states()
             decided: list[tuple[Emit, int, TP]] = []
             async for event in with_turns(wanted):
                 set_current_event(event)
@@ -102,11 +138,11 @@ async def decide_batches(stream: faust.StreamT, max_events: int, recipients: Rec
                 # sms.consent-events are decided at the time replay gives them.
                 timestamp_ms = round(event.message.timestamp * 1000)
                 decided += [(emit, timestamp_ms, event.message.tp)
-                            for emit in recipients.decide_message(event.message, states)]
+                            for emit in gate.take(event, states, sender)]
             states.write_back(sender)
             now = time.time()
             for emit, timestamp_ms, source in decided:
-                publisher.publish(sender, emit, timestamp_ms, source)
+                gate.publisher.publish(sender, emit, timestamp_ms, source)
                 if emit.topic in DECISION_TOPICS:
                     metrics.DECISION_LATENCY.observe(max(0.0, now - timestamp_ms / 1000))
 
@@ -127,18 +163,18 @@ async def send_ticks(faust_app: AppT, sealer: StateSealer, recipient_events: Any
             await faust_app.producer.send(topic, TICK_KEY, value, tp.partition, None, None)
 
 
-def add_agents(faust_app: faust.App, max_events: int, inputs: Any, recipient_events: Any,
-               router: Router, recipients: Recipients, publisher: Publisher) -> None:
-    """The two agents and the tick timer, on `faust_app`."""
+def add_agents(faust_app: faust.App, max_events: int, bulk: Any, priority: Any,
+               recipient_events: Any, gate: Gate) -> None:
+    """The two lanes' agents and the tick timer, on `faust_app`."""
 
-    @faust_app.agent(inputs, name="repartition")
-    async def repartition(stream: faust.StreamT) -> None:
-        await repartition_batches(stream, max_events, router, publisher)
+    @faust_app.agent(bulk, name=BULK)
+    async def bulk_lane(stream: faust.StreamT) -> None:
+        await gate_batches(stream, max_events, BULK, gate)
 
-    @faust_app.agent(recipient_events, name="decide")
-    async def decide(stream: faust.StreamT) -> None:
-        await decide_batches(stream, max_events, recipients, publisher)
+    @faust_app.agent(priority, name=PRIORITY)
+    async def priority_lane(stream: faust.StreamT) -> None:
+        await gate_batches(stream, max_events, PRIORITY, gate)
 
     @faust_app.timer(interval=TICK_INTERVAL_S)
     async def tick() -> None:
-        await send_ticks(faust_app, recipients.sealer, recipient_events)
+        await send_ticks(faust_app, gate.recipients.sealer, recipient_events)

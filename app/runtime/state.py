@@ -13,6 +13,7 @@ from typing import Any, cast
 
 import faust
 import orjson
+from aiokafka.partitioner import murmur2
 from faust.types import EventT
 
 from app.faust_ext.batches import set_current_event
@@ -26,10 +27,19 @@ from app.runtime.privacy import StateSealer
 
 log = logging.getLogger(__name__)
 
-TABLE_NAME = "recipients"
+# "-v2": partitioned by the recipient's number (app/runtime/lanes.py); "recipients" was
+# partitioned by its keyed hash, and is read once to migrate (app/runtime/migration.py).
+TABLE_NAME = "recipients-v2"
+LEGACY_TABLE_NAME = "recipients"
 # Keys no phone can collide with: the per-partition index of held intents.
 HELD_INDEX_KEY = b"\x00held-index:"
 SWEEP_KEYS_PER_TICK = 100  # idle-state pruning: keys visited per partition per tick
+
+
+def legacy_partition(key: bytes, partitions: int) -> int:
+    """Where the legacy table kept a recipient: Kafka's default partitioner on its keyed hash
+    (the internal topic's key before one hop)."""
+    return (murmur2(key) & 0x7FFFFFFF) % partitions
 
 
 def source_of(message: faust.types.Message) -> Source:
@@ -44,9 +54,11 @@ class StateCache:
     once, sealed, at the end of the batch, in the changelog partition of the event that last
     changed it."""
 
-    def __init__(self, table: Any, sealer: StateSealer) -> None:
+    def __init__(self, table: Any, sealer: StateSealer, legacy: Any = None) -> None:
         self._table = table
         self._sealer = sealer
+        self._legacy = legacy  # LegacyStates (migration.py) while a migration is under way
+        self._migrated: set[bytes] = set()
         self._read, self._write, self._delete = raw_access(table)
         self._stored: dict[bytes, bytes | None] = {}  # plaintext as read from the table
         self._current: dict[bytes, bytes | None] = {}  # plaintext after this batch's events
@@ -58,8 +70,13 @@ class StateCache:
             plain = self._current[key]
         else:
             sealed = self._read(key)
+            if sealed is None and self._legacy is not None:
+                sealed = self._legacy.get(key)
+                if sealed is not None:  # written to this table at the end of the batch
+                    self._migrated.add(key)
             plain = self._sealer.open(sealed, key) if sealed else None
-            self._stored[key] = self._current[key] = plain
+            self._current[key] = plain
+            self._stored[key] = None if key in self._migrated else plain
         return orjson.loads(plain) if plain else {}
 
     def save(self, key: bytes, state: dict[str, Any]) -> None:
@@ -80,6 +97,11 @@ class StateCache:
             else:
                 self._write(key, value)
             sender.add_changelog(self._table, key, value, event.message.tp)
+        for key in self._migrated:  # in the same transaction as its state's new home
+            sender.add(self._legacy.topic, key, None, None, self._writers[key].message.tp,
+                       legacy_partition(key, self._legacy.partitions))
+            self._legacy.forget(key)
+        self._migrated.clear()
         self._stored.clear()
         self._current.clear()
         self._writers.clear()
@@ -89,8 +111,9 @@ class Recipients:
     """The recipients table and what the decide agent keeps per partition beside it."""
 
     def __init__(self, table: Any, sealer: StateSealer, policy: Policy,
-                 sweep_lag_s: int) -> None:
+                 sweep_lag_s: int, legacy: Any = None) -> None:
         self.table = table
+        self.legacy = legacy
         self.sealer = sealer
         self.policy = policy
         self.sweep_lag_s = sweep_lag_s
@@ -99,10 +122,11 @@ class Recipients:
 
     def states(self) -> StateCache:
         """A StateCache for one batch."""
-        return StateCache(self.table, self.sealer)
+        return StateCache(self.table, self.sealer, self.legacy)
 
     def decide_message(self, message: faust.types.Message, states: StateCache) -> list[Emit]:
-        """Decide one recipient event (or a tick) against its state; fail closed on an error."""
+        """Decide a record of an internal topic (a sealed recipient event, or a tick) against
+        its state; fail closed on an error."""
         key = cast(bytes, message.key)  # raw keys: bytes
         plain: bytes | None = None
         try:
@@ -112,19 +136,34 @@ class Recipients:
                 emits = self.release_held(states, message.partition, envelope["ts"])
                 self.sweep(states, message.partition, envelope["ts"])
                 return emits
-            self.latest_ms[message.partition] = max(self.latest_ms.get(message.partition, 0),
-                                                    envelope["ts"])
-            state = states.load(key)
-            held_before = next_release(state)
-            emits = handle(envelope, state, self.policy)
-            states.save(key, state)
-            if next_release(state) != held_before:
-                self.index_held(states, message.partition, {key.decode(): next_release(state)})
-            return emits
+            return self._decide(key, envelope, message.partition, states)
         except Exception as exc:
             log.exception("deciding failed; dead-lettered (%s)", type(exc).__name__)
             return fail_closed(source_of(message), key, plain or message.value, exc,
                                self.policy)
+
+    def decide_routed(self, recipient: str, envelope: dict[str, Any],
+                      message: faust.types.Message, states: StateCache) -> list[Emit]:
+        """Decide an input record routed to `envelope`, read in its recipient's partition
+        (one hop, app/runtime/lanes.py); fail closed on an error."""
+        key = self.sealer.recipient_key(recipient)
+        try:
+            return self._decide(key, envelope, message.partition, states)
+        except Exception as exc:
+            log.exception("deciding failed; dead-lettered (%s)", type(exc).__name__)
+            return fail_closed(source_of(message), key, orjson.dumps(envelope), exc,
+                               self.policy)
+
+    def _decide(self, key: bytes, envelope: dict[str, Any], partition: int,
+                states: StateCache) -> list[Emit]:
+        self.latest_ms[partition] = max(self.latest_ms.get(partition, 0), envelope["ts"])
+        state = states.load(key)
+        held_before = next_release(state)
+        emits = handle(envelope, state, self.policy)
+        states.save(key, state)
+        if next_release(state) != held_before:
+            self.index_held(states, partition, {key.decode(): next_release(state)})
+        return emits
 
     def index_held(self, states: StateCache, partition: int,
                    changes: dict[str, int | None]) -> None:
@@ -140,6 +179,10 @@ class Recipients:
 
     def release_held(self, states: StateCache, partition: int, now_ms: int) -> list[Emit]:
         """Release the intents held on this partition that are due at `now_ms`."""
+        if self.legacy is not None:  # migration: legacy recipients with deferred intents
+            moved = self.legacy.take_held(partition)
+            if moved:
+                self.index_held(states, partition, dict(moved))
         index = states.load(HELD_INDEX_KEY + str(partition).encode())
         emits: list[Emit] = []
         changes: dict[str, int | None] = {}

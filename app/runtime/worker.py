@@ -1,11 +1,14 @@
-"""The Faust worker: wiring of two thin agents around the decision core.
+"""The Faust worker: wiring of two thin agents, one per lane, around the decision core.
 
-    sms.send-intents ─┐
-    sms.consent-events ┼─ repartition ─► sendguard.recipient-events ─ decide ─► sms.approved
-    sms.carrier-replies┘   (route)          (keyed by recipient)      (core)   sms.dropped
-                                                                               sms.dead-letter
-The `recipients` table (changelog sendguard-recipients-changelog) holds each recipient's state,
-co-partitioned with sendguard.recipient-events. Neither holds a phone number (app/runtime/state.py).
+    sms.send-intents ──┐                                                       sms.approved
+    sms.consent-events ┼─ bulk ──(hop)─► sendguard.recipient-events ─ bulk ─┐  sms.dropped
+    sms.carrier-replies┘   └──────── decided at once when in the recipient's ┼► sms.consent-outcomes
+    sms.priority-intents ─ priority ─(hop)─► sendguard.priority-events ─ ... ┘  sms.dead-letter
+                            partition (one hop)
+
+The `recipients-v2` table (changelog sendguard-recipients-v2-changelog) holds each recipient's
+state in partition murmur2(E.164) % N (app/runtime/lanes.py), co-partitioned with the internal
+topics. Neither holds a phone number (app/runtime/state.py).
 The agents are in app/runtime/agents.py, the pages in app/runtime/web.py; everything that
 touches Faust's
 internals is in app/faust_ext/ (docs/architecture.md).
@@ -23,14 +26,15 @@ import faust
 
 from app.faust_ext.eos import discard_local_tables
 from app.faust_ext.sensor import FaustSensor
-from app.faust_ext.tables import estimated_keys
+from app.faust_ext.tables import estimated_keys, topic_partition_count
 from app.faust_ext.transport import SeamApp
 from app.rules import records
 from app.rules.policy import Policy
-from app.rules.records import RECIPIENT_EVENTS
+from app.rules.records import PRIORITY_EVENTS, RECIPIENT_EVENTS
 from app.rules.routing import CONSENT, INTENT, REPLY
 from app.runtime import metrics
-from app.runtime.agents import Publisher, Router, add_agents
+from app.runtime.agents import Gate, Publisher, Router, add_agents
+from app.runtime.lanes import Paths
 from app.runtime.logs import logging_config
 from app.runtime.settings import Settings
 from app.runtime.state import TABLE_NAME, Recipients
@@ -64,18 +68,25 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
     faust_app = new_faust_app(settings)
     names = {topic_id: spec.name for topic_id, spec in settings.topics.items()}
     kinds = {names["send_intents"]: INTENT, names["consent_events"]: CONSENT,
-             names["carrier_replies"]: REPLY}
-    inputs = faust_app.topic(*kinds, **RAW)
-    recipient_events = faust_app.topic(
-        names[RECIPIENT_EVENTS], partitions=settings.recipient_partitions, **RAW)
+             names["carrier_replies"]: REPLY, names["priority_intents"]: INTENT}
+    internal = {names[RECIPIENT_EVENTS], names[PRIORITY_EVENTS]}
+    partitions = settings.recipient_partitions
+    # One Faust topic per lane: the lane's inputs, and its internal topic.
+    bulk = faust_app.topic(names["send_intents"], names["consent_events"],
+                           names["carrier_replies"], names[RECIPIENT_EVENTS], **RAW)
+    priority = faust_app.topic(names["priority_intents"], names[PRIORITY_EVENTS], **RAW)
+    recipient_events = faust_app.topic(names[RECIPIENT_EVENTS], partitions=partitions, **RAW)
     table = faust_app.Table(
-        TABLE_NAME, default=None, partitions=settings.recipient_partitions,
+        TABLE_NAME, default=None, partitions=partitions,
         key_type=bytes, value_type=bytes,  # raw: the core's state is orjson-encoded here
         extra_topic_configs={"max.message.bytes": str(records.MAX_RECORD_BYTES)},
     )
     recipients = Recipients(table, sealer, policy, settings.sweep_lag_s)
-    add_agents(faust_app, settings.batch_max_events, inputs, recipient_events,
-               Router(kinds, policy), recipients, Publisher(sealer, names))
+    paths = Paths(partitions, frozenset({names["priority_intents"]}),
+                  lambda topic: topic_partition_count(faust_app, topic))
+    gate = Gate(Router(kinds, policy), recipients, Publisher(sealer, names, paths), paths,
+                frozenset(internal))
+    add_agents(faust_app, settings.batch_max_events, bulk, priority, recipient_events, gate)
 
     @faust_app.task
     async def check_at_start() -> None:

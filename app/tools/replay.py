@@ -34,7 +34,8 @@ from app.rules.records import OBSERVATION, RECIPIENT_EVENTS, Emit, Source, parse
 from app.rules.routing import CONSENT, INTENT, REPLY, route
 from app.runtime.settings import Settings
 
-INPUT_KINDS = {"send_intents": INTENT, "consent_events": CONSENT, "carrier_replies": REPLY}
+INPUT_KINDS = {"send_intents": INTENT, "priority_intents": INTENT, "consent_events": CONSENT,
+               "carrier_replies": REPLY}
 
 
 class TraceError(ValueError):

@@ -1,0 +1,57 @@
+"""Where a recipient event is decided: here (one hop) or after a hop, in which lane.
+
+A recipient's state lives in partition `murmur2(E.164) % N` of the recipients table (Kafka's
+default partitioner on the number, N = sendguard.recipient-events' partitions). An input record
+that is already in that partition of a topic with N partitions (upstream keyed it by the E.164
+number with Kafka's default partitioner, as app.client does) is decided where it was read: the
+worker that owns it owns the table partition too (Faust co-partitions topics with equal
+partition counts). Any other record takes the hop to the recipient's partition of the internal
+topic of its lane. A marketing intent read from the priority topic also takes the hop, to the
+bulk lane: it must never overtake a refusal queued there.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiokafka.partitioner import murmur2
+
+from app.rules.records import PRIORITY_EVENTS, RECIPIENT_EVENTS, Emit
+from app.rules.routing import BULK, PRIORITY, lane_of
+
+CACHE_KEYS = 100_000  # recipients whose partition is remembered (murmur2 is pure Python)
+
+
+def recipient_partition(key: str, partitions: int) -> int:
+    """Kafka's default partitioner (Java client's murmur2) on the recipient key's bytes."""
+    return (murmur2(key.encode()) & 0x7FFFFFFF) % partitions
+
+
+class Paths:
+    """Decides, per routed recipient event, whether it is decided here or takes the hop."""
+
+    def __init__(self, partitions: int, priority_inputs: frozenset[str],
+                 partition_count: Any) -> None:
+        self.partitions = partitions
+        self._priority_inputs = priority_inputs  # input topics read by the priority lane
+        self._partition_count = partition_count  # topic name -> its partition count or None
+        self._cache: dict[str, int] = {}
+
+    def partition(self, key: str) -> int:
+        """The recipient's partition (remembered: recipients recur)."""
+        partition = self._cache.get(key)
+        if partition is None:
+            if len(self._cache) >= CACHE_KEYS:
+                self._cache.clear()
+            partition = self._cache[key] = recipient_partition(key, self.partitions)
+        return partition
+
+    def hop(self, emit: Emit, topic: str, partition: int) -> str | None:
+        """None to decide `emit` (a recipient event read from `topic`[`partition`]) here, or
+        the logical id of the internal topic it goes to."""
+        lane = lane_of(emit.value)
+        if (self._partition_count(topic) == self.partitions
+                and self.partition(emit.key or "") == partition
+                and not (lane == BULK and topic in self._priority_inputs)):
+            return None
+        return PRIORITY_EVENTS if lane == PRIORITY else RECIPIENT_EVENTS
