@@ -45,8 +45,9 @@ class WorkerProcess:
     """`sendguard worker` as a subprocess, with its own topics, group and state directory."""
 
     def __init__(self, bootstrap: str, workdir: Path, prefix: str, policy: Path = POLICY,
-                 **env: str) -> None:
+                 root: Path = ROOT, **env: str) -> None:
         self.workdir = workdir
+        self.root = root  # the checkout whose code runs (another release's, to upgrade from)
         self.policy = policy
         name = f"worker-{uuid.uuid4().hex[:6]}"
         self.log_path = workdir / f"{name}.log"
@@ -68,7 +69,7 @@ class WorkerProcess:
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "app.tools.cli", "worker", "--policy", str(self.policy)],
-                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                cwd=self.root, env=self.env, stdout=log, stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -100,8 +101,8 @@ def worker_factory(kafka: str, tmp_path: Path) -> Iterator:
     prefix = f"t{uuid.uuid4().hex[:8]}"
     started: list[WorkerProcess] = []
 
-    def make(policy: Path = POLICY, **env: str) -> WorkerProcess:
-        worker = WorkerProcess(kafka, tmp_path, prefix, policy, **env)
+    def make(policy: Path = POLICY, root: Path = ROOT, **env: str) -> WorkerProcess:
+        worker = WorkerProcess(kafka, tmp_path, prefix, policy, root, **env)
         started.append(worker)
         return worker
 

@@ -28,6 +28,7 @@ from aiokafka.partitioner import DefaultPartitioner
 from faust.exceptions import SameNode
 from faust.types import TP, Message
 from prometheus_client import CONTENT_TYPE_LATEST
+from rocksdict import Rdict
 
 from app import contracts
 from app.faust_ext.batches import set_current_event
@@ -44,8 +45,9 @@ from app.rules.routing import CONSENT, INTENT, REPLY, TICK
 from app.runtime import agents
 from app.runtime.agents import TICK_KEY, Publisher, Router
 from app.runtime.lanes import Paths
+from app.runtime.migration import LegacyStates, held_due
 from app.runtime.settings import Settings
-from app.runtime.state import HELD_INDEX_KEY, TABLE_NAME, Recipients
+from app.runtime.state import HELD_INDEX_KEY, TABLE_NAME, Recipients, legacy_partition
 from app.runtime.worker import create_app
 from app.tools.explain import explain
 from app.tools.replay import replay
@@ -644,3 +646,54 @@ async def test_recipient_page_needs_the_token_and_explains_the_table_state(
         invalid = await client.get("/recipients/not-a-number",
                                    headers={"Authorization": f"Bearer {TOKEN}"})
         assert invalid.status == 400
+
+
+# --- migration from the legacy layout (app/runtime/migration.py) ----------------------------
+
+
+def legacy_from(decider: Decider, tmp_path: Path, partition: int) -> LegacyStates:
+    """Move what `decider` stored for E164 (as the last release would have stored it) into
+    a legacy copy, leaving its table empty."""
+    key = decider.sealer.recipient_key(E164)
+    set_current_event(decider.tick(0, partition))
+    sealed = decider.table.data.pop(key)  # memory store
+    decider.table.data.pop(HELD_INDEX_KEY + str(partition).encode(), None)  # not migrated
+    db = Rdict(str(tmp_path / "legacy"))
+    db[key] = sealed
+    found = held_due(decider.sealer, key, sealed, decider.settings.recipient_partitions)
+    held = {found[0]: {key.decode(): found[1]}} if found else {}
+    return LegacyStates(db, "sendguard-recipients-changelog", 8, held)
+
+
+def test_a_recipient_in_the_legacy_table_moves_at_its_next_event(tmp_path: Path,
+                                                                 policy: Policy) -> None:
+    decider = Decider(tmp_path, policy)
+    decider.decide(decider.recipient_event("consent_events", grant("g-1", "meituan"), T0),
+                   decider.recipient_event("carrier_replies", td_reply("mo-1"), T0 + 1))
+    legacy = legacy_from(decider, tmp_path, 0)
+    decider.recipients.legacy = legacy
+    decider.sender = Recorder()
+    key = decider.sealer.recipient_key(E164)
+    p = home(E164)
+    assert reasons(decider.decide(decider.recipient_event(
+        "send_intents", marketing("m-1", "meituan", "美团"), T0 + 2, partition=p))) == [
+        ("m-1", "opted_out")]  # the old release's opt-out holds
+    assert [(k, s.partition) for k, _, s in decider.sender.changelog] == [(key, p)]
+    [tombstone] = [r for r in decider.sender.records if r.topic == legacy.topic]
+    assert (tombstone.key, tombstone.value, tombstone.partition) == \
+        (key, None, legacy_partition(key, 8))
+    assert legacy.get(key) is None and legacy.count() == 0
+    assert consent_status(decider.state(E164, p), policy, "meituan") == "revoked"
+
+
+def test_a_legacy_recipients_deferred_intent_is_released_in_its_new_partition(
+        tmp_path: Path, defer_policy: Policy) -> None:
+    decider = Decider(tmp_path, defer_policy)
+    decider.decide(
+        decider.recipient_event("consent_events", grant("g-1", "jd"), T0),
+        decider.recipient_event("send_intents", marketing("m-1", "jd", "京东"), NIGHT))
+    decider.recipients.legacy = legacy_from(decider, tmp_path, 0)
+    p = home(E164)
+    assert decider.decide(decider.tick(MORNING, (p + 1) % 8)) == []  # not its partition
+    assert reasons(decider.decide(decider.tick(MORNING, p))) == [("m-1", "ok")]
+    assert decider.recipients.legacy.count() == 0

@@ -58,7 +58,9 @@ class Publisher:
 
     def publish(self, sender: BatchSender, emit: Emit, timestamp_ms: int | None,
                 source: TP) -> None:
-        metrics.count_emit(emit)
+        """Queue one emit (counted, but a routed recipient event is counted when routed)."""
+        if emit.topic not in INTERNAL_TOPICS:
+            metrics.count_emit(emit)
         if emit.topic == OBSERVATION:
             return
         key = emit.key.encode() if emit.key is not None else None
@@ -113,6 +115,7 @@ class Gate:
         if emit.topic != RECIPIENT_EVENTS:  # a dead letter
             self.publisher.publish(sender, emit, None, message.tp)
             return []
+        metrics.count_emit(emit)  # an intent received, whichever path it takes
         hop = self.paths.hop(emit, message.topic, message.partition)
         if hop is None:
             return self.recipients.decide_routed(emit.key or "", emit.value, message, states)

@@ -33,6 +33,7 @@ from app.rules.records import (
     DEAD_LETTER,
     DROPPED,
     OBSERVATION,
+    PRIORITY_EVENTS,
     RECIPIENT_EVENTS,
     Emit,
 )
@@ -81,7 +82,7 @@ DECISION_LATENCY = Histogram(
 )
 AGENT_BATCH = Histogram(
     "sendguard_agent_batch_events",
-    "Events one agent took at once (app/faust_ext/batches.py), by agent (repartition, decide).",
+    "Events one agent took at once (app/faust_ext/batches.py), by agent (its lane).",
     ["agent"],
     buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000),
 )
@@ -109,10 +110,11 @@ REASONS = (
 DEAD_LETTER_STAGES = ("route", "decide")
 DEAD_LETTER_CLASSES = ("not_json", "not_object", "missing_msg_id", "invalid_consent_event",
                        "invalid_reply", "internal_error")  # as dead-letter.schema.json
-# The topics a dead letter can come from: the inputs (route) and the internal one (decide).
-DEAD_LETTER_SOURCES = ("send_intents", "consent_events", "carrier_replies", RECIPIENT_EVENTS)
+# The topics a dead letter can come from: the inputs (route) and the internal ones (decide).
+DEAD_LETTER_SOURCES = ("send_intents", "priority_intents", "consent_events", "carrier_replies",
+                       RECIPIENT_EVENTS, PRIORITY_EVENTS)
 CONSENT_RESULTS = (APPLIED, REJECTED, DUPLICATE, STALE)
-AGENTS = ("repartition", "decide")
+AGENTS = ("bulk", "priority")  # one agent per lane
 _SOURCES = ("signup_form", "reply", "dlr", "support", "app", "web", "import")
 _DLR_STATUSES = ("DELIVRD", "UNDELIV", "EXPIRED", "REJECTD", "DELETED", "ACCEPTD", "UNKNOWN")
 _INTENTS = tuple(str(intent) for intent in ReplyIntent)
