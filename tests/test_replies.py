@@ -270,6 +270,31 @@ def test_the_fifth_round_classes(text: str, intent: str) -> None:
     assert classify_reply(text).intent.value == intent
 
 
+# Sixth round: mechanisms, not phrasings. A refusal word that is negated, asked about, or
+# undone stays so whatever rule would otherwise fire (the fail-safe fallback included).
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # a negated refusal word, or one said with a request to keep the messages
+        ("I'm not unsubscribing from these", "none"),
+        ("Im not opting out, keep them coming", "none"),
+        ("不用拒收 继续推送吧", "none"), ("不要停发 照常发", "none"),
+        ("不要退订我这个号码", "none"), ("不要删我的手机号", "none"),
+        # ...but a complaint that they keep sending is none of that
+        ("别继续发了", UNSUB), ("you keep sending these, stop", UNSUB),
+        # a question about what the keyword costs or covers
+        ("Is it free to text END?", "none"),
+        ("Would the unsubscribe also cover my emails?", "none"),
+        ("拒收会不会把我的会员也注销", "none"), ("退订之后还能重新订吗?", "none"),
+        # an unsubscribe undone or made by mistake
+        ("解除退订", "resubscribe"), ("撤销退订", "resubscribe"),
+        ("我误点了退订 请帮我恢复", "resubscribe"),
+    ],
+)  # fmt: skip
+def test_a_negated_asked_or_undone_refusal_word(text: str, intent: str) -> None:
+    assert classify_reply(text).intent.value == intent
+
+
 # --- (b) required cases ----------------------------------------------------------------------
 
 REQUIRED_UNSUBSCRIBE = [

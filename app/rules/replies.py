@@ -455,7 +455,8 @@ _ZH_REMOVE_ALONE: Final = re.compile(
     "(?:吧|啊|呀|一下|谢谢|了|哦)*")
 _ZH_ABOUT: Final = re.compile(
     "什么|啥|意思|收费|要钱|扣费|扣钱|花钱|付费|费用|免费|多少钱|影响|会不会|是不是|是否|有用|管用"
-    "|为什么要|为啥要|干嘛要|干什么|吗|么$|有没有|会怎样|之后|以后还|是只|只退|还是连|还是只")
+    "|为什么要|为啥要|干嘛要|干什么|吗|么$|有没有|会怎样|之后|以后还|是只|只退|还是连|还是只"
+    "|(?:以后|之后|后).{0,4}?(?:再订|重新订|订回|订返|恢复)")
 # What a question about a code starts with, the code before it (TD 是什么意思, T 收费吗, R 有用吗).
 _ZH_ABOUT_START: Final = re.compile(
     "(?:是|就是|算|代表|指|表示|(?:什么|啥)(?!玩意|东西|鬼|垃圾|破|烂|乱七八糟)|有用|管用|有效|收费|要钱|扣费|免费|付费|怎么|咋|如何|吗|么|嘛"
@@ -474,6 +475,8 @@ _ZH_IF: Final = re.compile(
 # What refusing would do, asked (要是回TD会不会把我的账号也注销): no request to delete.
 _ZH_WILL_IT: Final = re.compile(
     "(?:如果|要是|假如|假设|万一|若是?|倘若|一旦).{0,16}?(?:会不会|是否会|会)(?:把|将|被|连)?")
+# A question what something will do (退订会不会把我的账号注销): a removal after it is no request.
+_ZH_WOULD: Final = re.compile("会不会|是否会|会否|该不会")
 # A refusal word that opens a clause, set apart from what follows (退订 我已经不用了).
 _ZH_LEADING: Final = re.compile(
     "(?:退订|退定|退阅|拒收|取消订阅|退出订阅|停止订阅|取消关注|停止推送|停止发送)(?:了|吧|啊|呀|哈|啦|谢谢)*")
@@ -493,21 +496,22 @@ _ZH_COMMERCE: Final = re.compile(
     "|包厢|营位|营地|戏票|套票|住宿|入住|度假|旅行团|婚宴|宴会|场次|班次|车次|游轮|邮轮|会议室|会议|会场"
     "|球场|场馆|教室|琴房|自习室|工位|挂号|门诊|体检|定金|订金"
     "|booking|appt|appointment|reservation|order|table|ticket|flight|room|class|lesson")
+_UNDO: Final = frozenset({"取消", "解除", "撤销", "撤回", "撤消"})
 _WEAK_CODES: Final = frozenset({"cancel", "end", "quit", "revoke"})
 _ZH_MSG: Final = re.compile(_MSG)
 _ZH_RESUB: Final = re.compile(
     "^(?:请|我要|我想要?|帮我|麻烦|你好|您好|好的|要|我|申请|想)*"
-    "(?:(?:重新|恢复|继续)?订阅|取消(?:退订|拒收)|(?:恢复|重新|继续)接收|开启推送)"
+    "(?:(?:重新|恢复|继续)?订阅|(?:取消|解除|撤销|撤回|撤消)(?:退订|拒收)|(?:恢复|重新|继续)接收|开启推送)"
     f"{_OBJ}?(?:了|吧|啊|谢谢|谢了|哦|一下)*$")
 # Rule 5: a request to subscribe again, and an earlier refusal a reply recounts (之前退订了,
 # 我上个月不小心回了TD, 以前退订过) or undoes (取消之前的退订).
 _ZH_AGAIN: Final = re.compile(
-    "(?P<undo>(?:取消|撤销|撤回|撤消|作废)(?:之前|以前|上次|刚才|先前|我)?的?(?:退订|拒收))"
+    "(?P<undo>(?:取消|撤销|撤回|撤消|作废|解除)(?:之前|以前|上次|刚才|先前|我)?的?(?:退订|拒收))"
     "|(?:重新|恢复|继续|再次)(?:订阅|接收|接受|开通|推送|收到?)|想(?:再|重新|继续)?(?:订阅|收到|接收)"
     "|恢复(?=$|一下|吧|了|谢谢)")
 _ZH_EARLIER: Final = re.compile(
     "(?:之前|以前|先前|早先|上次|上回|前几天|前阵子|前段时间|去年|上个?月|上周|曾经|当时|刚才|刚刚|不小心"
-    "|误|手滑)(?:我|已经|已|有|都|也)*(?:不小心|误|错|手滑)?(?:把|给)?(?:你们|它)?"
+    "|误|手滑)(?:我|已经|已|有|都|也)*(?:不小心|误|错|手滑)?(?:点了?|按了?|操作|发)?(?:把|给)?(?:你们|它)?"
     "(?:退订|退定|拒收|取消订阅|取消了订阅|(?:回复?|发)了?(?:td|t|r|n|0000|退订|stop))"
     "(?:了|过)*(?:你们的?)?(?:短信|信息|消息|推送)?"
     "|(?:退订|拒收|取消订阅)过")
@@ -676,7 +680,8 @@ _EN_PHRASES: Final = re.compile("|".join([
     r"\b(?:fcc|ftc|tcpa|spam|spammer|spammers|spamming|spammy|harassment|harassing|harass"
     r"|lawsuit)\b|\battorney\s+general\b",
     r"^(?:(?:hi|hey|sorry|no|nope)\s+)?(?:i\s+am|im|this\s+is|thats)\s+not\s+(?!(?:"
-    + _alt(sorted(_NOT_A_NAME)) + r")\b)[a-z]+(?:\s+(?:sorry|mate|lol|thanks|anymore))?\s*$",
+    + _alt(sorted(_NOT_A_NAME | _STRONG)) + r")\b)(?![a-z]+ing\b)[a-z]+"
+    r"(?:\s+(?:sorry|mate|lol|thanks|anymore))?\s*$",
     r"\bwrong\s+(?:number|person|phone|guy|girl|no|contact|recipient|individual|man|woman|lady"
     r"|customer|persons|people)\b",
     # polite or indirect refusals: "would you mind not texting me", "I'd rather not receive
@@ -850,6 +855,18 @@ _DECLINED: Final = re.compile(
 _KEEP_SENDING: Final = re.compile(
     r"keep (?:them |it |the \w+ |on )?(?:coming|sending|texting|going)|continue|carry on"
     r"|(?:i|we) (?:like|love|want|enjoy) (?:them|these|it|your)|继续|照发|照样|照常|接着发")
+_NOT_KEEP: Final = re.compile(
+    r"(?:别|不|勿|甭|莫|还|又|仍|照样|\b(?:dont|not|never|stop|why|you|u|they|still)\b)\W{0,2}$")
+
+
+def _keeps_sending(text: str) -> bool:
+    """A request to keep the messages coming (继续发, keep them coming), not negated nor a
+    complaint (别继续发了, you keep sending): what a negated refusal word says."""
+    keep = _KEEP_SENDING.search(text)
+    return keep is not None and _NOT_KEEP.search(text, max(0, keep.start() - 8),
+                                                 keep.start()) is None
+
+
 # A weak keyword and a colon or dash before a booking ("CANCEL - dentist appt on the 12th"):
 # one clause, so the booking reads as its object.
 _KEYWORD_DASH: Final = re.compile(r"(cancel|end|quit|取消|退订) ?(?:-+|:) ?")
@@ -980,7 +997,9 @@ def _chinese_refusal(compact: str) -> str | None:
                                 or _ZH_REMOVE_ALONE.fullmatch(compact) is not None) \
             and _ZH_WILL_IT.search(compact, max(0, removal.start() - 24), removal.start()) is None \
             and _ZH_REMOVAL_NEGATED.search(compact, max(0, removal.start() - 30),
-                                           removal.start()) is None:
+                                           removal.start()) is None \
+            and _ZH_NEGATED.search(compact, max(0, removal.start() - 8), removal.start()) is None \
+            and _ZH_WOULD.search(compact, 0, removal.start()) is None:
         return removal.group()
     pos = 0
     while (unit := _UNITS.search(compact, pos)) is not None:
@@ -999,7 +1018,7 @@ def _holds(unit: re.Match[str], compact: str) -> bool:
         return True
     if kind == "stop" and _STOP_ALONE.match(compact, start) is None:
         return False
-    if compact[max(0, start - 2):start] == "取消":  # 取消退订: a resubscribe
+    if compact[max(0, start - 2):start] in _UNDO:  # 取消退订, 解除退订: a resubscribe
         return False
     if _ZH_NEGATED.search(compact[max(0, start - 8):start]) is not None:
         return False
@@ -1045,6 +1064,7 @@ _FB_OBJ: Final = (
 _FB_NEAR: Final = re.compile(
     f"{_FB_CUE}.{{0,10}}?{_FB_OBJ}"
     f"|{_FB_OBJ}.{{0,6}}?(?:不要|别|不想|不用|不必|够了|(?<![麻厌])烦|停|滚|拉黑|删|勿)")
+_FB_REFUSAL_WORD: Final = re.compile(f"{_VERB}|退|拒")
 _FB_OTHER_VERB: Final = re.compile("换|改|办|买|记|查|填|留|错过|漏|忘|收藏|保存|保留|关注|了解")
 _FB_KEEP: Final = re.compile("别|不要|勿|莫|甭")
 _FB_NOT_WHOLE: Final = re.compile(
@@ -1081,8 +1101,12 @@ def _chinese_fallback(compact: str, question: bool) -> str | None:
         return None
     if _FB_OTHER_VERB.search(near.group()) is not None:
         return None  # 不想换号码, 不想错过通知: the cue is about something else
-    if _FB_KEEP.match(near.group()) is not None and _REMOVE_VERB.search(compact, near.start()):
-        return None  # 别把我的号码删了: a removal forbidden
+    if _keeps_sending(compact) or _ZH_NEGATED.search(
+            compact, max(0, near.start() - 8), near.start()) is not None:
+        return None  # 不用退订继续发, 不拒收照常发: the cue negated, the messages wanted
+    if _FB_KEEP.match(near.group()) is not None and (
+            _REMOVE_VERB.search(compact, near.start()) or _FB_REFUSAL_WORD.search(near.group())):
+        return None  # 别把我的号码删了, 不要退订我的号码: a removal or a refusal forbidden
     if _FB_ABOUT.search(compact) is not None or _FB_OTHERS.search(compact) is not None:
         return None
     if _ZH_COMMERCE.search(compact) is not None and _ZH_MSG.search(compact) is None:
@@ -1104,7 +1128,9 @@ def _english_fallback(words: list[str], question: bool) -> str | None:
     before = joined[:cue.start()].split()
     if _negated(before, len(before)) or _EN_FB_OTHERS.search(joined) is not None:
         return None
-    if question and _EN_FB_ABOUT.search(joined) is not None:
+    if question and (_EN_FB_ABOUT.search(joined) is not None or _asks_about_en(words, question)):
+        return None
+    if _keeps_sending(joined):
         return None
     if any(w in _PURCHASE_WORDS for w in words) and obj.group() in ("number", "list", "lists",
                                                                     "contact"):
