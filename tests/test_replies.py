@@ -322,6 +322,10 @@ def test_a_negated_asked_or_undone_refusal_word(text: str, intent: str) -> None:
         # how to, in vague words
         ("怎么搞才能不发", UNSUB), ("咋退啊", UNSUB), ("how do I turn all these alerts off", UNSUB),
         ("where is the unsubscribe link", UNSUB),
+        # a refusal denied at a distance, or as a whole
+        ("I'm not going to text STOP", "none"), ("I can't take this anymore stop", UNSUB),
+        ("I never asked to be removed", "none"), ("谁说我要拒收了", "none"),
+        ("我又没说不要发", "none"), ("Stop & Shop is cheaper", "none"),
     ],
 )  # fmt: skip
 def test_refusals_by_mechanism(text: str, intent: str) -> None:

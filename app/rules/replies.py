@@ -374,12 +374,12 @@ _COMPLAINT: Final = (
     "|(?:别|不要|勿|不许|不准|禁止)再?(?:使用|用|泄露|留着?|存)我的?(?:号码|手机号|电话|信息|资料)"
     "|(?:不记得|没印象)我?(?:有|曾经?)?(?:订阅|订过|同意|注册)"
     "|勿扰|免打扰|7726"
-    "|轰炸|刷屏|扰民|闲的(?:吗|么|慌|啊|没事)|闲得慌|吃饱了?撑|收皮|收声|有完没完|烦不烦"
+    "|轰炸|(?<!的)刷屏(?!的)|扰民|闲的(?:吗|么|慌|啊|没事)|闲得慌|吃饱了?撑|收皮|收声|有完没完|烦不烦"
     "|不是本人|非本人|(?:我)?不是(?:机主|户主|这个号的主人)|机主(?:已经?|早就?)?(?:换|变|不是)"
     "|(?:本人|我)(?:已经?|早就?)?不(?:再)?用(?:这个|此|该|这)号"
-    "|律师|法院|法庭|打官司|市监|市场监督|工商局|网信办|(?:打|拨打?|找|去|向)(?:12345|10086|10010|10000|110)"
+    "|律师函|(?:找|请|叫)律师|(?:法院|法庭)见|告(?:上|到)(?:法院|法庭)|上法院|打官司|市监|市场监督|工商局|网信办|(?:打|拨打?|找|去|向)(?:12345|10086|10010|10000|110)"
     "|(?:报|告|投诉|举报|找)(?:去|到|给)?(?:ofca|ofcom|ncc|pdpc|fcc|ftc|acma|crtc|imda|mcmc|ico)"
-    "|(?:已|已经|设置?了?|设|加入|开了?)拦截|拦截(?:了|掉)"
+    "|(?:已|已经|设置?了?|设|加入|开了?)拦截(?=$|了|啦|你们|这个?号)|拦截(?:了|掉)(?=$|啦|你们|这个?号)"
     # said already, and again (说了多少次, 都说了不要了, 不是说了别发吗)
     "|说了?(?:多少|几|好几|n|无数|\\d+|[一二三四五两])(?:次|遍)|第[一二三四五六七八九十\\d]+(?:次|遍)说"
     "|(?:都|已经|早就?|不是|明明|跟你们)说(?:过|了)+(?:不要|别|不需要|不用|退订|停|拒收)"
@@ -461,7 +461,7 @@ _REMOVE_OBJECT: Final = re.compile(
 # Negators right before a keyword (不退订, 我没说要退订, 不要帮我退订, 不 TD).
 _ZH_NEGATED: Final = re.compile(
     "(?:不|别|勿|没|甭|莫|无需|无须|不用|不必|不需要|暂不|暂时不|先不|不想|不要|不打算|不准备|不是"
-    "|没有|没说过?|没讲过?|没有说过?|没提过?|不会|不能|不可以|不许|不准|禁止|千万别|不愿意?)"
+    "|没有|没说过?|没讲过?|没有说过?|没提过?|谁说我?|不会|不能|不可以|不许|不准|禁止|千万别|不愿意?)"
     "(?:要|想|用|必|是|是要|有|需要|打算|准备|会|去|再|说要|急着|着急)?(?:帮我|给我|替我|把我|将我)?$")
 # A removal negated (不要把我从名单里删掉, 别把我的号码删了): the negator, then what is removed.
 _ZH_REMOVAL_NEGATED: Final = re.compile(
@@ -581,9 +581,13 @@ _NOUN_BEFORE_STOP: Final = _words(
     "emergency shortstop")
 # ...and these after it make it another verb ("stop by", "stop laughing").
 _OTHER_STOP: Final = _words(
-    "by at in on over off to for and there here near light lights sign signs watch loss gap "
+    "by at in on over off to for and there here near light lights sign signs watch loss gap shop "
     "motion laughing smoking crying worrying drinking eating playing working sleeping running "
     "thinking dreaming dancing singing lying procrastinating")
+# Words between a negator and a keyword that only say how it would be said ("not going to reply").
+_SAYING: Final = _words(
+    "going to gonna planning plan trying want wanna need have asking asked reply replying text "
+    "texting send sending type typing say saying hit press pressing ever")
 _BILLING: Final = _words("charging billing deducting")
 _COMMERCE_WORDS: Final = _words(
     "order orders booking bookings reservation reservations appointment appointments "
@@ -683,7 +687,7 @@ _EN_PHRASES: Final = re.compile("|".join([
     r"|contacting|emailing|bothering|harassing)\b",
     r"\b(?:still|keep)\s+(?:get|getting|receive|receiving)\s+(?:" + _EN_VAGUE + "|(?:these|this"
     r"|them|your|ur|the|" + _EN_MSGS[3:-1] + r")\b)",
-    r"\b(?:be|get|been|being)\s+removed\b|\bwant\s+out\b",
+    r"\b(?P<pos8>(?:be|get|been|being)\s+removed)\b|\bwant\s+out\b",
     r"\b(?:never|didnt|did\s+not)\s+(?:give|gave|given)\s+(?:you\s+)?(?:permission|consent)\b",
     r"\b(?:illegal|lawyer|attorney)\b",
     r"\b(?:report|reporting|reported|sue|suing)\s+(?:you|u|ya|this|it|them|your|ur|to)\b",
@@ -835,7 +839,8 @@ _EN_HOW: Final = re.compile(
 _EN_IF: Final = re.compile(
     r"\b(?:if|once|after|when)\s+(?:i|we|u|you)\s+(?:\w+\s+){0,2}?(?:optout|unsubscribe|unsub|stop"
     r"|cancel|td|reply|text)\b")
-_POSITIVE_GROUPS: Final = ("pos", "pos2", "pos3", "pos4", "pos5", "pos6", "pos7", "grievance")
+_POSITIVE_GROUPS: Final = ("pos", "pos2", "pos3", "pos4", "pos5", "pos6", "pos7", "pos8",
+                           "grievance")
 _SPACED_LETTERS: Final = re.compile(r"(?<![a-z0-9])([a-z0-9]) (?=[a-z0-9](?![a-z0-9]))")
 _ZEROS: Final = re.compile(r"0{4,}")
 _OPT_OUT: Final = re.compile(r"\b(opt|opted|opting) out\b")  # one word, as the keyword is
@@ -1102,6 +1107,8 @@ def _chinese_refusal(compact: str) -> str | None:
 def _holds(unit: re.Match[str], compact: str) -> bool:
     """Whether a keyword found in a clause is a refusal there (rule 3)."""
     kind, start = unit.lastgroup, unit.start()
+    if kind in ("negsend", "want") and _FB_NOT_WHOLE.search(compact, max(0, start - 8), start):
+        return False  # 我没说不要发: the refusal denied as a whole
     if kind == "cancelsub":
         return _ZH_NEGATED.search(compact[max(0, start - 8):start]) is None
     if kind not in ("chain", "verb", "code", "stop"):
@@ -1328,7 +1335,8 @@ def _english_keyword(words: list[str], i: int, question: bool) -> str | None:
     # first and urged, about nothing bought ("QUIT pls my phone is buzzing all day").
     if _among_filler(words, i):
         return word
-    if len(word) > 2 and rest and rest[0] in _URGING and all(w in _LEAD for w in words[:i]) \
+    if len(word) > 2 and not question and rest and rest[0] in _URGING \
+            and all(w in _LEAD for w in words[:i]) \
             and not any(w in _PURCHASE_WORDS for w in rest):
         return word
     return None
@@ -1348,9 +1356,13 @@ def _about_a_purchase(rest: list[str]) -> bool:
 
 def _negated(words: list[str], i: int) -> bool:
     """A negator among the three words before position i ("don't stop", "do not
-    unsubscribe me"), unless the clause is a why-complaint ("why won't you stop")."""
+    unsubscribe me"), or further with only the saying of it between ("I'm not going to reply
+    STOP"), unless the clause is a why-complaint ("why won't you stop")."""
     window = words[max(0, i - 3):i]
-    if any(w in _NEGATORS for w in window):
+    j = i
+    while j > 0 and i - j < 6 and words[j - 1] in _SAYING:
+        j -= 1
+    if any(w in _NEGATORS for w in window) or (j < i and j > 0 and words[j - 1] in _NEGATORS):
         return "why" not in words[:i]
     return "no need" in " ".join(window)
 
