@@ -16,6 +16,9 @@ reply is read by meaning, not matched against listed strings:
    (唔退订 is 不退订). Letters typed apart are joined ("T D", "S T O P"), a letter held down is one
    ("stooop"); a long English keyword with one typing slip is the keyword (unsubscrbe,
    unsubsribe, opt ot, cancle; see "typing slips"), STOP only swapped or doubled (stpo, stopp).
+   A refusal word in disguise is the word: pinyin (tuiding, ju shou, bu yao tuiding keeps its
+   negation), accents (tuì dìng), digits or symbols for letters (st0p, $top), a near character
+   standing alone (退丁, 据收, 拒受), split by what it did (退完订 is 退订了).
 2. Split into clauses at sentence punctuation and line breaks. The reply is an UNSUBSCRIBE
    when any clause refuses:
    - a keyword: R, T, TD, N, 0000 (four or more zeros), 退订, 拒收, 取消订阅, STOP, STOPALL,
@@ -54,13 +57,19 @@ reply is read by meaning, not matched against listed strings:
      NCC, legal action); a refusal done and messages still coming (取消订阅了为什么还有短信, 回了
      TD三次了还有); a refusal word typed apart (退~订, 拒-收) or slipped in pinyin with only
      politeness around it (退丁, 腿订, 推订谢谢);
+   - annoyance or harassment at the messages or the sender, in any words (刷屏, 闲的吗, 收皮,
+     these texts are so annoying, sick of your promos, you're blowing up my phone), not at a
+     purchase; a weak keyword first and urged whatever follows (QUIT pls my phone is buzzing);
+     a keyword recounted (I replied END and you kept going, 说了多少遍了); the halt inside polite
+     particles (拜托 停了吧), not to be told or reminded (不用通知我了);
    - FALLBACK, when no rule above matched: a stop or unwanted cue (停止, 别, 不要, 勿, 甭, 够了,
      烦, 删, 退, 拒; stop, cease, no further, never want, don't want, remove, unlist, block) and
      a messaging object (发, 传, 推, 短信, 广告, 营销, 通知, 号码, 联系, 打扰; messages,
      communication, hear from, email, marketing, list, number) close together in one clause
      (请停止向本号码发送营销短信, please cease all communication), unless the cue is negated as a
      whole (没说过不要发), something else (停车, 别忘了, 麻烦, 退款, 不想换号码), or the clause
-     asks what refusing does, is commerce (别发顺丰, 别发货) or someone else's words (他说别发).
+     asks what refusing does, is commerce (别发顺丰, 别发货) or someone else's words (他说别发),
+     negates a refusal word (不要退订我的号码) or asks to keep the messages (不拒收 照常发).
 3. A keyword clause does not refuse when
    - it is negated: a negator right before it (不退订, 不要退订, 千万不要把我退订, 我没说要退订,
      don't stop, never unsubscribe) or before what is removed (不要把我从名单里删掉); punctuation
