@@ -270,6 +270,68 @@ def test_the_fifth_round_classes(text: str, intent: str) -> None:
     assert classify_reply(text).intent.value == intent
 
 
+# Sixth round: mechanisms, not phrasings. A refusal word that is negated, asked about, or
+# undone stays so whatever rule would otherwise fire (the fail-safe fallback included).
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # a negated refusal word, or one said with a request to keep the messages
+        ("I'm not unsubscribing from these", "none"),
+        ("Im not opting out, keep them coming", "none"),
+        ("不用拒收 继续推送吧", "none"), ("不要停发 照常发", "none"),
+        ("不要退订我这个号码", "none"), ("不要删我的手机号", "none"),
+        # ...but a complaint that they keep sending is none of that
+        ("别继续发了", UNSUB), ("you keep sending these, stop", UNSUB),
+        # a question about what the keyword costs or covers
+        ("Is it free to text END?", "none"),
+        ("Would the unsubscribe also cover my emails?", "none"),
+        ("拒收会不会把我的会员也注销", "none"), ("退订之后还能重新订吗?", "none"),
+        # an unsubscribe undone or made by mistake
+        ("解除退订", "resubscribe"), ("撤销退订", "resubscribe"),
+        ("我误点了退订 请帮我恢复", "resubscribe"),
+    ],
+)  # fmt: skip
+def test_a_negated_asked_or_undone_refusal_word(text: str, intent: str) -> None:
+    assert classify_reply(text).intent.value == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # a refusal word in disguise: pinyin, accents, digits for letters, a near character
+        ("tui ding xie xie", UNSUB), ("Jù shōu", UNSUB), ("bu yao tuiding", "none"),
+        ("5TOP", UNSUB), ("0pt out pls", UNSUB), ("具受", UNSUB), ("退，订", UNSUB),
+        ("s0rry, wrong chat", "none"),
+        # a weak keyword first and urged, whatever reason follows; not about a purchase
+        ("END pls getting five of these a day", UNSUB), ("cancel pls my order is wrong", "none"),
+        # the halt at the core of polite particles; not to be told or reminded any more
+        ("求求你们停下吧", UNSUB), ("停了吗", "none"), ("有优惠也不用通知我了", UNSUB),
+        ("咪再傳啦", UNSUB), ("do not send me anymore lor", UNSUB),
+        # annoyance and harassment at the messages or the sender; not at a parcel
+        ("一天到晚刷屏", UNSUB), ("your texts are so annoying", UNSUB),
+        ("you guys keep blowing up my phone", UNSUB), ("sick of waiting for my parcel", "none"),
+        # the wrong person; removals in other verbs
+        ("我不是机主 请删掉", UNSUB), ("把我的号码铲掉", UNSUB), ("wipe my number", UNSUB),
+        ("I'm not the owner of this phone", UNSUB), ("that's not my number anymore", UNSUB),
+        # regulators, courts and blocking by kind; not a gas regulator
+        ("再发就找律师", UNSUB), ("已经设置拦截了", UNSUB), ("this is a breach of the PDPA", UNSUB),
+        ("reporting this to the telco regulator", UNSUB), ("my gas regulator is leaking", "none"),
+        # a refusal recounted, or said again; not one denied
+        ("I texted CANCEL twice and you kept texting", UNSUB), ("I never said stop", "none"),
+        ("退完订还在发", UNSUB), ("说了多少遍了", UNSUB), ("退了订单", "none"),
+        # how to, in vague words
+        ("怎么搞才能不发", UNSUB), ("咋退啊", UNSUB), ("how do I turn all these alerts off", UNSUB),
+        ("where is the unsubscribe link", UNSUB),
+        # a refusal denied at a distance, or as a whole
+        ("I'm not going to text STOP", "none"), ("I can't take this anymore stop", UNSUB),
+        ("I never asked to be removed", "none"), ("谁说我要拒收了", "none"),
+        ("我又没说不要发", "none"), ("Stop & Shop is cheaper", "none"),
+    ],
+)  # fmt: skip
+def test_refusals_by_mechanism(text: str, intent: str) -> None:
+    assert classify_reply(text).intent.value == intent
+
+
 # --- (b) required cases ----------------------------------------------------------------------
 
 REQUIRED_UNSUBSCRIBE = [

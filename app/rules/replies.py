@@ -16,6 +16,9 @@ reply is read by meaning, not matched against listed strings:
    (唔退订 is 不退订). Letters typed apart are joined ("T D", "S T O P"), a letter held down is one
    ("stooop"); a long English keyword with one typing slip is the keyword (unsubscrbe,
    unsubsribe, opt ot, cancle; see "typing slips"), STOP only swapped or doubled (stpo, stopp).
+   A refusal word in disguise is the word: pinyin (tuiding, ju shou, bu yao tuiding keeps its
+   negation), accents (tuì dìng), digits or symbols for letters (st0p, $top), a near character
+   standing alone (退丁, 据收, 拒受), split by what it did (退完订 is 退订了).
 2. Split into clauses at sentence punctuation and line breaks. The reply is an UNSUBSCRIBE
    when any clause refuses:
    - a keyword: R, T, TD, N, 0000 (four or more zeros), 退订, 拒收, 取消订阅, STOP, STOPALL,
@@ -54,13 +57,19 @@ reply is read by meaning, not matched against listed strings:
      NCC, legal action); a refusal done and messages still coming (取消订阅了为什么还有短信, 回了
      TD三次了还有); a refusal word typed apart (退~订, 拒-收) or slipped in pinyin with only
      politeness around it (退丁, 腿订, 推订谢谢);
+   - annoyance or harassment at the messages or the sender, in any words (刷屏, 闲的吗, 收皮,
+     these texts are so annoying, sick of your promos, you're blowing up my phone), not at a
+     purchase; a weak keyword first and urged whatever follows (QUIT pls my phone is buzzing);
+     a keyword recounted (I replied END and you kept going, 说了多少遍了); the halt inside polite
+     particles (拜托 停了吧), not to be told or reminded (不用通知我了);
    - FALLBACK, when no rule above matched: a stop or unwanted cue (停止, 别, 不要, 勿, 甭, 够了,
      烦, 删, 退, 拒; stop, cease, no further, never want, don't want, remove, unlist, block) and
      a messaging object (发, 传, 推, 短信, 广告, 营销, 通知, 号码, 联系, 打扰; messages,
      communication, hear from, email, marketing, list, number) close together in one clause
      (请停止向本号码发送营销短信, please cease all communication), unless the cue is negated as a
      whole (没说过不要发), something else (停车, 别忘了, 麻烦, 退款, 不想换号码), or the clause
-     asks what refusing does, is commerce (别发顺丰, 别发货) or someone else's words (他说别发).
+     asks what refusing does, is commerce (别发顺丰, 别发货) or someone else's words (他说别发),
+     negates a refusal word (不要退订我的号码) or asks to keep the messages (不拒收 照常发).
 3. A keyword clause does not refuse when
    - it is negated: a negator right before it (不退订, 不要退订, 千万不要把我退订, 我没说要退订,
      don't stop, never unsubscribe) or before what is removed (不要把我从名单里删掉); punctuation
@@ -104,6 +113,7 @@ trigger-holding clauses.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -214,6 +224,8 @@ def _slip_table() -> dict[str, str]:
 
 
 _SLIP: Final = _slip_table()  # slip → the keyword it is
+_LEET_TARGETS: Final = frozenset(_SLIP) | frozenset(
+    _SLIP_STRONG + _SLIP_WEAK + ("stop", "opt", "out", "end", "quit", "unsub", "spam"))
 _WEAK_SLIP: Final = frozenset(slip for slip, keyword in _SLIP.items()
                               if keyword in _SLIP_WEAK or keyword == "stop")
 
@@ -243,13 +255,16 @@ _LATIN_TRIGGERS: Final = [
             "receiv getting interest disturb complain ofcom crtc acma bbb dnc police cops "
             "td t r n spare refrain owner number reassign recycl anymore flag junk mark rather "
             "prefer mind communicat hear ads marketing promo list legal court ofca pdpc ico ncc "
-            "am im unlist further"),
+            "am im unlist further wipe forget clear owner authorit regulat ombudsman watchdog "
+            "trading imda mcmc accc oaic desist blacklist violat breach annoy irritat sick tired "
+            "fed blow bombard flood pester nag hound replied texted typed said say answered "
+            "responded wrote told turn shut nothing stahp"),
     "no more", "no longer", "want out", "go away", "go to hell", "get lost", "cut it out",
     "knock it off", "done with", "finished with", "through with"]
 _CJK_TRIGGERS: Final = (
     "退订拒停接关推发传寄打扰烦联销轰收看信息讯送知告删移除去清抹拿划撤剔踢工通消监报投举诉曝"
     "骚垃厌讨恶受够完吵滚病傻死残黑屏同授允注号电话醒违犯法骗名列录库些种西玩罢歇放饶来腿错生士姐办"
-    "私权")
+    "私权丁定钉顶町盯叮鼎据巨具距炬矩俱惧守售熟首手蜕褪煺忒律院庭官市商网拦截刷撑皮声闲本机主找提弄搞铲咋说")
 _TRIGGER: Final = re.compile("|".join(
     [*_CJK_TRIGGERS, "7726", "0000", "0 0", "12321", "12315", "315"]
     + [f"{re.escape(w)}(?<![a-z0-9]{re.escape(w)})" for w in _LATIN_TRIGGERS]
@@ -300,7 +315,7 @@ _TO_NUMBER: Final = (
     "(?:给|向|对|跟|为|往|朝|到)(?:我的?|我们的?)?(?:这个|这支|这部|这|此|本|该)?"
     "(?:手机号码|手机号|号码|电话号码|电话|手机|号|机)(?:上|里|这儿?)?")
 _NEG_SEND: Final = (
-    "(?:别|不要|勿|请勿|莫|甭|不许|不准|禁止|少|休想|不用再|不必再|不需要再|无需再|用不着再|千万别"
+    "(?:别|不要|勿|请勿|莫|甭|不许|不准|禁止|少|休想|不用再?|不必再?|不需要再|无需再|用不着再|千万别"
     "|千万不要|再也不要|再也别|不能再|不可以再|不得|以后不用|以后不必|以后别|以后不要|不想再)"
     "(?:他妈的?|特么的?|tmd|tm|nm|妈的)?(?:再|总|老|老是|天天|每天|一直|随便|乱)?"
     f"(?:给我|向我|对我|跟我|为我|往我这|往这|来|{_TO_NUMBER})?再?"
@@ -308,7 +323,8 @@ _NEG_SEND: Final = (
     "|txt|msg|whatsapp|spam)"
     "(?=$|了|啦|啊|吧|呀|哦|嘛|喽|咯|给我|到我|我|过来|来|再|谢谢|好吗|行吗|可以吗|ok|点|些"
     f"|什么|东西|东东|玩意|垃圾|这|那|此|{_DEM}|{_KIND}|{_MSG})"
-    "|打扰|骚扰|烦|推销|轰炸|短信轰炸)")
+    "|打扰|骚扰|烦|推销|轰炸|短信轰炸"
+    "|(?:告诉|通知|提醒|找|搞|联络|通告)我(?=$|了|啦|啊|吧|呀|哦|嘛|谢谢))")
 _WANT_NOT: Final = (
     "不想再?(?:收到?|接收|看到?|收看)"
     f"|(?:不想要|不要|不需要|不用|不必|无需|用不着|不想)再?(?:收到?|接收)?{_OBJ}"
@@ -367,6 +383,15 @@ _COMPLAINT: Final = (
     "|(?:别|不要|勿|不许|不准|禁止)再?(?:使用|用|泄露|留着?|存)我的?(?:号码|手机号|电话|信息|资料)"
     "|(?:不记得|没印象)我?(?:有|曾经?)?(?:订阅|订过|同意|注册)"
     "|勿扰|免打扰|7726"
+    "|轰炸|(?<!的)刷屏(?!的)|扰民|闲的(?:吗|么|慌|啊|没事)|闲得慌|吃饱了?撑|收皮|收声|有完没完|烦不烦"
+    "|不是本人|非本人|(?:我)?不是(?:机主|户主|这个号的主人)|机主(?:已经?|早就?)?(?:换|变|不是)"
+    "|(?:本人|我)(?:已经?|早就?)?不(?:再)?用(?:这个|此|该|这)号"
+    "|律师函|(?:找|请|叫)律师|(?:法院|法庭)见|告(?:上|到)(?:法院|法庭)|上法院|打官司|市监|市场监督|工商局|网信办|(?:打|拨打?|找|去|向)(?:12345|10086|10010|10000|110)"
+    "|(?:报|告|投诉|举报|找)(?:去|到|给)?(?:ofca|ofcom|ncc|pdpc|fcc|ftc|acma|crtc|imda|mcmc|ico)"
+    "|(?:已|已经|设置?了?|设|加入|开了?)拦截(?=$|了|啦|你们|这个?号)|拦截(?:了|掉)(?=$|啦|你们|这个?号)"
+    # said already, and again (说了多少次, 都说了不要了, 不是说了别发吗)
+    "|说了?(?:多少|几|好几|n|无数|\\d+|[一二三四五两])(?:次|遍)|第[一二三四五六七八九十\\d]+(?:次|遍)说"
+    "|(?:都|已经|早就?|不是|明明|跟你们)说(?:过|了)+(?:不要|别|不需要|不用|退订|停|拒收)"
     # pleas to be left in peace (能不能消停点, 歇歇吧, 放过我吧, 饶了我吧)
     "|(?<!终于)消停|(?<![我在家])歇(?:歇|一歇|会儿?|一会儿?|一下)(?:吧|啊|呀|好吗|行吗|行不行|可以吗|好不好"
     "|$)|放过我|饶了我|饶过我"
@@ -396,8 +421,9 @@ _ZH_HOW_TO: Final = (
     "|(?:怎么|怎样|如何|咋)(?:样|做)?(?:才能|才可以|可以|能|才|就能|去|先)?"
     f"(?:{_ZH_UNRECEIVED}|(?:让|叫|不让|别让|不叫){_ZH_UNSENT}"
     "|(?:不让|别让|不叫)(?:他们|它|你们?|贵公司)?(?:再|给我|往我这)?(?:发|推|传|寄|打扰|骚扰|打电话|联系))"
-    "|(?:怎么|怎样|如何|咋)(?:样|做)?(?:才能|才可以|可以|能|才|就能|去)(?:让|叫)?"
+    "|(?:怎么|怎样|如何|咋)(?:样|做|弄|搞|办|操作|设置)?(?:才能|才可以|可以|能|才|就能|去)(?:让|叫)?"
     f"{_ZH_UNSENT}"
+    "|^(?:请问)?(?:怎么|怎样|如何|咋|要怎么)(?:样|才能|可以|能|去)?退(?:掉|了|订)?(?:啊|呀|呢|吗|么)?$"
     "|(?:回复?|发送?|输入|编辑|打)(?:什么|啥|哪个|哪几个|几)(?:字母|字|内容|数字|代码|指令|词)?"
     "(?:你们?|他们|贵公司)?(?:才能|才可以|可以|能|就能|就可以|就|才|先)?"
     f"(?:{_ZH_UNRECEIVED}|{_ZH_UNSENT})"
@@ -425,16 +451,18 @@ _IGNORED: Final = (
     f"(?:收到|发|传|寄|推|来|{_MSG}|$)|为什么|为啥|凭什么)")
 # A pinyin slip of a refusal word, with nothing but politeness around it (退丁, 腿订, 推订谢谢).
 _ZH_TYPO_ALONE: Final = re.compile(
-    "(?:请|麻烦|帮我|我要|给我|要)*(?:退丁|腿订|推订|退钉|褪订|蜕订|腿丁|退顶|推丁|退町|拒手|巨收|具收)"
+    "(?:请|麻烦|帮我|我要|给我|要)*(?!退订|退定|拒收|推定)"
+    "(?:[退腿推褪蜕煺忒][订丁定钉顶町盯叮鼎订]|[拒据巨具距炬矩俱惧][收受手首守售熟])"
     "(?:了|吧|啊|呀|谢谢|谢了|哦|哈|一下)*")
 _UNITS: Final = re.compile(
-    f"(?P<failed>{_FAILED})|(?P<ignored>{_IGNORED})|(?P<halt>^停+(?:吧|啊|下|下来)?$)|(?P<chain>{_CHAIN})|(?P<verb>{_VERB})|(?P<code>{_CODE})|(?P<stop>停止)"
+    f"(?P<failed>{_FAILED})|(?P<ignored>{_IGNORED})|(?P<halt>^(?:拜托|求求?|你们?|请|麻烦|快|赶紧|快点|能不能|可以|别再发了)*停+(?:了|下|下来|掉|止|发)?(?:吧|啊|呀|了|啦|好吗|行吗|好不好|谢谢)*$)|(?P<chain>{_CHAIN})|(?P<verb>{_VERB})|(?P<code>{_CODE})|(?P<stop>停止)"
     f"|(?P<cancelsub>{_CANCEL_SUB})|(?P<negsend>{_NEG_SEND})|(?P<want>{_WANT_NOT})|(?P<complaint>{_COMPLAINT})"
     f"|(?P<listed>{_LISTED})|(?P<how>{_ZH_HOW_TO})")
 _STOP_ALONE: Final = re.compile(
     r"停止(?=$|了|吧|啊|谢谢|吧谢谢|!|" + _DEM + "|" + _MSG + ")")
 _REMOVE_VERB: Final = re.compile(
-    "删除|删掉|删了|删|移除|移出|移走|去掉|去除|除名|清除|抹掉|拿掉|划掉|注销|撤掉|剔除|踢出")
+    "删除|删掉|删了|删|移除|移出|移走|移掉|去掉|去除|除名|清除|清掉|抹掉|拿掉|划掉|注销|撤掉|剔除|剔掉"
+    "|踢出|踢掉|弄掉|搞掉|铲(?:掉|了|走)")
 _REMOVE_OBJECT: Final = re.compile(
     "号码|手机号|电话|联系方式|名单|列表|通讯录|数据库|系统里|资料|个人信息|我的信息|把我|将我|删了?我"
     "|联系人|我从|删(?:掉|了|除)?(?:我的?)?(?:这个)?号"
@@ -442,7 +470,7 @@ _REMOVE_OBJECT: Final = re.compile(
 # Negators right before a keyword (不退订, 我没说要退订, 不要帮我退订, 不 TD).
 _ZH_NEGATED: Final = re.compile(
     "(?:不|别|勿|没|甭|莫|无需|无须|不用|不必|不需要|暂不|暂时不|先不|不想|不要|不打算|不准备|不是"
-    "|没有|没说过?|没讲过?|没有说过?|没提过?|不会|不能|不可以|不许|不准|禁止|千万别|不愿意?)"
+    "|没有|没说过?|没讲过?|没有说过?|没提过?|谁说我?|不会|不能|不可以|不许|不准|禁止|千万别|不愿意?)"
     "(?:要|想|用|必|是|是要|有|需要|打算|准备|会|去|再|说要|急着|着急)?(?:帮我|给我|替我|把我|将我)?$")
 # A removal negated (不要把我从名单里删掉, 别把我的号码删了): the negator, then what is removed.
 _ZH_REMOVAL_NEGATED: Final = re.compile(
@@ -455,7 +483,8 @@ _ZH_REMOVE_ALONE: Final = re.compile(
     "(?:吧|啊|呀|一下|谢谢|了|哦)*")
 _ZH_ABOUT: Final = re.compile(
     "什么|啥|意思|收费|要钱|扣费|扣钱|花钱|付费|费用|免费|多少钱|影响|会不会|是不是|是否|有用|管用"
-    "|为什么要|为啥要|干嘛要|干什么|吗|么$|有没有|会怎样|之后|以后还|是只|只退|还是连|还是只")
+    "|为什么要|为啥要|干嘛要|干什么|吗|么$|有没有|会怎样|之后|以后还|是只|只退|还是连|还是只"
+    "|(?:以后|之后|后).{0,4}?(?:再订|重新订|订回|订返|恢复)")
 # What a question about a code starts with, the code before it (TD 是什么意思, T 收费吗, R 有用吗).
 _ZH_ABOUT_START: Final = re.compile(
     "(?:是|就是|算|代表|指|表示|(?:什么|啥)(?!玩意|东西|鬼|垃圾|破|烂|乱七八糟)|有用|管用|有效|收费|要钱|扣费|免费|付费|怎么|咋|如何|吗|么|嘛"
@@ -474,6 +503,8 @@ _ZH_IF: Final = re.compile(
 # What refusing would do, asked (要是回TD会不会把我的账号也注销): no request to delete.
 _ZH_WILL_IT: Final = re.compile(
     "(?:如果|要是|假如|假设|万一|若是?|倘若|一旦).{0,16}?(?:会不会|是否会|会)(?:把|将|被|连)?")
+# A question what something will do (退订会不会把我的账号注销): a removal after it is no request.
+_ZH_WOULD: Final = re.compile("会不会|是否会|会否|该不会")
 # A refusal word that opens a clause, set apart from what follows (退订 我已经不用了).
 _ZH_LEADING: Final = re.compile(
     "(?:退订|退定|退阅|拒收|取消订阅|退出订阅|停止订阅|取消关注|停止推送|停止发送)(?:了|吧|啊|呀|哈|啦|谢谢)*")
@@ -493,21 +524,22 @@ _ZH_COMMERCE: Final = re.compile(
     "|包厢|营位|营地|戏票|套票|住宿|入住|度假|旅行团|婚宴|宴会|场次|班次|车次|游轮|邮轮|会议室|会议|会场"
     "|球场|场馆|教室|琴房|自习室|工位|挂号|门诊|体检|定金|订金"
     "|booking|appt|appointment|reservation|order|table|ticket|flight|room|class|lesson")
+_UNDO: Final = frozenset({"取消", "解除", "撤销", "撤回", "撤消"})
 _WEAK_CODES: Final = frozenset({"cancel", "end", "quit", "revoke"})
 _ZH_MSG: Final = re.compile(_MSG)
 _ZH_RESUB: Final = re.compile(
     "^(?:请|我要|我想要?|帮我|麻烦|你好|您好|好的|要|我|申请|想)*"
-    "(?:(?:重新|恢复|继续)?订阅|取消(?:退订|拒收)|(?:恢复|重新|继续)接收|开启推送)"
+    "(?:(?:重新|恢复|继续)?订阅|(?:取消|解除|撤销|撤回|撤消)(?:退订|拒收)|(?:恢复|重新|继续)接收|开启推送)"
     f"{_OBJ}?(?:了|吧|啊|谢谢|谢了|哦|一下)*$")
 # Rule 5: a request to subscribe again, and an earlier refusal a reply recounts (之前退订了,
 # 我上个月不小心回了TD, 以前退订过) or undoes (取消之前的退订).
 _ZH_AGAIN: Final = re.compile(
-    "(?P<undo>(?:取消|撤销|撤回|撤消|作废)(?:之前|以前|上次|刚才|先前|我)?的?(?:退订|拒收))"
+    "(?P<undo>(?:取消|撤销|撤回|撤消|作废|解除)(?:之前|以前|上次|刚才|先前|我)?的?(?:退订|拒收))"
     "|(?:重新|恢复|继续|再次)(?:订阅|接收|接受|开通|推送|收到?)|想(?:再|重新|继续)?(?:订阅|收到|接收)"
     "|恢复(?=$|一下|吧|了|谢谢)")
 _ZH_EARLIER: Final = re.compile(
     "(?:之前|以前|先前|早先|上次|上回|前几天|前阵子|前段时间|去年|上个?月|上周|曾经|当时|刚才|刚刚|不小心"
-    "|误|手滑)(?:我|已经|已|有|都|也)*(?:不小心|误|错|手滑)?(?:把|给)?(?:你们|它)?"
+    "|误|手滑)(?:我|已经|已|有|都|也)*(?:不小心|误|错|手滑)?(?:点了?|按了?|操作|发)?(?:把|给)?(?:你们|它)?"
     "(?:退订|退定|拒收|取消订阅|取消了订阅|(?:回复?|发)了?(?:td|t|r|n|0000|退订|stop))"
     "(?:了|过)*(?:你们的?)?(?:短信|信息|消息|推送)?"
     "|(?:退订|拒收|取消订阅)过")
@@ -516,11 +548,15 @@ _POLITE: Final = re.compile(
     "^(?:谢谢|谢了|多谢|感谢|好的|好|ok|okay|thanks|thankyou|thx|please|pls|你好|您好|hi|hello|嗯|哦)+$")
 
 # --- English (matched on a clause's words) -----------------------------------------------
-_STRONG: Final = frozenset({"stop", "stopall", "unsubscribe", "unsubscribed", "unsubscribing",
+_STRONG: Final = frozenset({"stop", "stahp", "stopall", "unsubscribe", "unsubscribed",
+                            "unsubscribing",
                             "unsub", "optout", "optedout", "optingout", "arret", "arrêt"})
 _LEADING_CODES: Final = frozenset({"td", "t", "r", "n"}) | _STRONG
 _WEAK: Final = frozenset({"cancel", "end", "quit", "revoke", "td", "t", "r", "n", "remove",
-                          "delete", "halt", "cease", "block", "blocked", "enough"})
+                          "delete", "halt", "cease", "block", "blocked", "enough", "discontinue"})
+# Words that make a weak keyword at the start of a clause a command whatever follows ("QUIT pls
+# my phone is buzzing all day", "cancel pls i get these every hour").
+_URGING: Final = _words("please pls plz plse now asap already immediately right")
 _RESUB_WORDS: Final = frozenset({"start", "unstop", "yes", "subscribe", "resubscribe", "optin",
                                  "resume", "resub"})
 _HELP_WORDS: Final = frozenset({"help", "info"})
@@ -528,7 +564,7 @@ _POLITE_WORDS: Final = _words(
     "please pls plz plse thanks thank thx ty tq tks you u now right away asap immediately "
     "already ok okay k lol man dude bro sir maam guys seriously damn dammit fucking fuck fck "
     "frigging freaking wtf ffs omg ugh god jeez again forever permanently anymore any more "
-    "totally completely just kindly hi hey hello yo")
+    "totally completely just kindly hi hey hello yo lah leh lor liao meh hor sia")
 _OBJECT_WORDS: Final = _words(
     "me it this that these those them all everything every one everyone texts text txt txts "
     "messages message msgs msg sms spam ads ad promos promo promotions promotion marketing "
@@ -554,9 +590,13 @@ _NOUN_BEFORE_STOP: Final = _words(
     "emergency shortstop")
 # ...and these after it make it another verb ("stop by", "stop laughing").
 _OTHER_STOP: Final = _words(
-    "by at in on over off to for and there here near light lights sign signs watch loss gap "
+    "by at in on over off to for and there here near light lights sign signs watch loss gap shop "
     "motion laughing smoking crying worrying drinking eating playing working sleeping running "
     "thinking dreaming dancing singing lying procrastinating")
+# Words between a negator and a keyword that only say how it would be said ("not going to reply").
+_SAYING: Final = _words(
+    "going to gonna planning plan trying want wanna need have asking asked reply replying text "
+    "texting send sending type typing say saying hit press pressing ever")
 _BILLING: Final = _words("charging billing deducting")
 _COMMERCE_WORDS: Final = _words(
     "order orders booking bookings reservation reservations appointment appointments "
@@ -609,7 +649,7 @@ _EN_PHRASES: Final = re.compile("|".join([
     r"|harassing|bugging|pestering|mailing|writing|pinging|texts|messages|msgs)\b",
     r"\b(?P<pos6>withdraw|revoke|rescind|cancel|retract)\s+(?:my\s+|all\s+|the\s+)?consent\b"
     r"|\b(?:do\s+not|dont|no\s+longer)\s+consent\b",
-    r"\b(?P<pos2>remove|delete|erase|drop|scrub|lose|purge|unlist)\s+(?:me|us|my\s+(?:(?:hp|mobile|cell|phone|handphone|tel|contact)\s+)?(?:number|phone"
+    r"\b(?P<pos2>remove|delete|erase|drop|scrub|lose|purge|unlist|wipe|forget|clear)\s+(?:me|us|my\s+(?:(?:hp|mobile|cell|phone|handphone|tel|contact)\s+)?(?:number|phone"
     r"|cell|mobile|contact|info|information|details|data|name|no)|this\s+(?:number|phone|cell"
     r"|no))\b",
     r"\b(?P<pos3>take|get|put|keep)\s+(?:me|us|my\s+\w+|this\s+\w+)\s+(?:off|out\s+of)\b",
@@ -656,7 +696,7 @@ _EN_PHRASES: Final = re.compile("|".join([
     r"|contacting|emailing|bothering|harassing)\b",
     r"\b(?:still|keep)\s+(?:get|getting|receive|receiving)\s+(?:" + _EN_VAGUE + "|(?:these|this"
     r"|them|your|ur|the|" + _EN_MSGS[3:-1] + r")\b)",
-    r"\b(?:be|get|been|being)\s+removed\b|\bwant\s+out\b",
+    r"\b(?P<pos8>(?:be|get|been|being)\s+removed)\b|\bwant\s+out\b",
     r"\b(?:never|didnt|did\s+not)\s+(?:give|gave|given)\s+(?:you\s+)?(?:permission|consent)\b",
     r"\b(?:illegal|lawyer|attorney)\b",
     r"\b(?:report|reporting|reported|sue|suing)\s+(?:you|u|ya|this|it|them|your|ur|to)\b",
@@ -676,7 +716,8 @@ _EN_PHRASES: Final = re.compile("|".join([
     r"\b(?:fcc|ftc|tcpa|spam|spammer|spammers|spamming|spammy|harassment|harassing|harass"
     r"|lawsuit)\b|\battorney\s+general\b",
     r"^(?:(?:hi|hey|sorry|no|nope)\s+)?(?:i\s+am|im|this\s+is|thats)\s+not\s+(?!(?:"
-    + _alt(sorted(_NOT_A_NAME)) + r")\b)[a-z]+(?:\s+(?:sorry|mate|lol|thanks|anymore))?\s*$",
+    + _alt(sorted(_NOT_A_NAME | _STRONG)) + r")\b)(?![a-z]+ing\b)[a-z]+"
+    r"(?:\s+(?:sorry|mate|lol|thanks|anymore))?\s*$",
     r"\bwrong\s+(?:number|person|phone|guy|girl|no|contact|recipient|individual|man|woman|lady"
     r"|customer|persons|people)\b",
     # polite or indirect refusals: "would you mind not texting me", "I'd rather not receive
@@ -743,9 +784,31 @@ _EN_PHRASES: Final = re.compile("|".join([
     r"\b(?P<pos5>block)(?:ed|ing)?\s+(?:you|u|this|your|ur|the|number|sender)\b"
     r"|\b(?:i|im|ive|gonna|will)\s+(?:block|blocking|blocked)\b",
     r"\bhow\s+(?:do|can|could|should|would|to)\s+(?:i\s+|we\s+)?(?:unsubscribe|unsub|optout"
-    r"|get\s+off|get\s+removed|be\s+removed|turn\s+(?:\w+\s+)?off|block|stop(?:\s+(?:receiving"
+    r"|get\s+off|get\s+removed|be\s+removed|turn\s+(?:\w+\s+){0,3}?off|block|stop(?:\s+(?:receiving"
     r"|getting|these|this|the|your|ur|them|all|it|" + _EN_MSGS[3:-1] + r")\b|\s*$))",
 ]))
+_EN_MORE: Final = [
+    # a refusal keyword recounted: "I replied END and you kept going", "I already said stop"
+    r"\b(?P<pos7>replied|texted|sent|typed|said|say|saying|answered|responded|wrote|told\s+(?:you|u"
+    r"|ya))\s+(?:with\s+|you\s+|u\s+|back\s+)?(?:stop|end|cancel|quit|unsubscribe|unsub|optout"
+    r"|remove|td|no\s+more)\b",
+    # where the way to refuse is: "whats the stop word", "is there an unsubscribe link"
+    r"\b(?:where|wheres|whats|what\s+is|is\s+there|theres|any|need|send\s+me|give\s+me)\s+"
+    r"(?:\w+\s+){0,2}?(?:stop|unsubscribe|unsub|optout)\s+(?:word|keyword|code|command|link"
+    r"|button|option)\b",
+    # the wrong person or a number no longer theirs: "I'm not the owner of this number"
+    r"\bnot\s+the\s+(?:owner|user|subscriber|account\s+holder)\b"
+    r"|\b(?:isnt|is\s+not|no\s+longer|not)\s+my\s+(?:number|phone|no|cell|mobile)\b",
+    # regulators and the law by kind, not name
+    r"\b(?:authorities|(?:the|to|a|telecom|telco)\s+regulators?|ombudsman|watchdog|trading\s+standards|imda|mcmc|accc|oaic"
+    r"|cease\s+and\s+desist|blacklist(?:ed|ing)?)\b"
+    r"|\b(?:violat\w*|breach\w*|against|breaking|under)\s+(?:of\s+)?(?:the\s+|my\s+)?(?:pdpa|gdpr"
+    r"|ccpa|tcpa|privacy\s+laws?|the\s+law)\b",
+    r"\bleave\s+(?:me|us)\s+be\b|\b(?:want|wants)\s+nothing\s+to\s+do\s+with\b|\bshut\s+up\b",
+    r"\b(?:dont|never|do\s+not)\s+(?:ever\s+)?send\s+(?:me|anymore|again)(?:\s+(?:"
+    + _alt(sorted(_POLITE_WORDS)) + r"))*\s*$",
+]
+_EN_PHRASES_MORE: Final = re.compile("|".join(_EN_MORE))
 _EN_AGAIN: Final = re.compile(
     r"\b(?:(?P<undo>undo\s+(?:my\s+|the\s+|that\s+)?(?:unsubscribe|optout|stop))"
     r"|resubscribe|resub|re\s+subscribe|subscribe\s+(?:me\s+)?(?:again|back)"
@@ -785,7 +848,8 @@ _EN_HOW: Final = re.compile(
 _EN_IF: Final = re.compile(
     r"\b(?:if|once|after|when)\s+(?:i|we|u|you)\s+(?:\w+\s+){0,2}?(?:optout|unsubscribe|unsub|stop"
     r"|cancel|td|reply|text)\b")
-_POSITIVE_GROUPS: Final = ("pos", "pos2", "pos3", "pos4", "pos5", "pos6", "grievance")
+_POSITIVE_GROUPS: Final = ("pos", "pos2", "pos3", "pos4", "pos5", "pos6", "pos7", "pos8",
+                           "grievance")
 _SPACED_LETTERS: Final = re.compile(r"(?<![a-z0-9])([a-z0-9]) (?=[a-z0-9](?![a-z0-9]))")
 _ZEROS: Final = re.compile(r"0{4,}")
 _OPT_OUT: Final = re.compile(r"\b(opt|opted|opting) out\b")  # one word, as the keyword is
@@ -850,20 +914,77 @@ _DECLINED: Final = re.compile(
 _KEEP_SENDING: Final = re.compile(
     r"keep (?:them |it |the \w+ |on )?(?:coming|sending|texting|going)|continue|carry on"
     r"|(?:i|we) (?:like|love|want|enjoy) (?:them|these|it|your)|继续|照发|照样|照常|接着发")
+_NOT_KEEP: Final = re.compile(
+    r"(?:别|不|勿|甭|莫|还|又|仍|照样|\b(?:dont|not|never|stop|why|you|u|they|still)\b)\W{0,2}$")
+
+
+def _keeps_sending(text: str) -> bool:
+    """A request to keep the messages coming (继续发, keep them coming), not negated nor a
+    complaint (别继续发了, you keep sending): what a negated refusal word says."""
+    keep = _KEEP_SENDING.search(text)
+    return keep is not None and _NOT_KEEP.search(text, max(0, keep.start() - 8),
+                                                 keep.start()) is None
+
+
 # A weak keyword and a colon or dash before a booking ("CANCEL - dentist appt on the 12th"):
 # one clause, so the booking reads as its object.
 _KEYWORD_DASH: Final = re.compile(r"(cancel|end|quit|取消|退订) ?(?:-+|:) ?")
 
 
 # A two-character refusal word with symbols typed inside it (退~订, 退…订, 退.订, 拒-收): one word.
-_BROKEN_WORD: Final = re.compile(r"(退|拒)[~…\.\-_·*/|\\^+=#\s]{1,3}(订|定|收)")
+_BROKEN_WORD: Final = re.compile(r"(退|拒)[~…\.\-_·*/|\\^+=#\s,、]{1,3}(订|定|收)")
+# ...or split by what it did (退完订又来, 退了订还发): the refusal done.
+_SPLIT_WORD: Final = re.compile("退[完了过]订(?!单|金|房|票|位|餐|酒|机|车|货)")
+
+
+# A refusal word in disguise: accents (tuì dìng), digits and symbols for letters (st0p, $top,
+# unsubscr1be), pinyin (tuiding, ju shou), read as the word itself.
+_ACCENTED: Final = re.compile(r"[\u00c0-\u024f]")
+_LEET_WORD: Final = re.compile(
+    r"(?<![a-z0-9$@])(?=[a-z0-9$@]*[a-z])(?=[a-z0-9$@]*[0-9$@])[a-z0-9$@]{3,}")
+_LEET: Final = str.maketrans("013457$@", "oieastsa")
+_PINYIN: Final = re.compile(
+    r"(?<![a-z])(?:(?P<neg>bu\s?yao|bu|bie|mei|buyao)\s?)?(?:(?P<td>tui\s?ding)|(?P<js>ju\s?shou)"
+    r"|(?P<qx>qu\s?xiao\s?ding\s?yue))(?![a-z])")
+_PINYIN_NEG: Final = {"bu": "不", "buyao": "不要", "bie": "别", "mei": "没"}
+
+
+def _base_letter(match: re.Match[str]) -> str:
+    return unicodedata.normalize("NFD", match.group())[0]
+
+
+def _unleet(match: re.Match[str]) -> str:
+    word = match.group()
+    plain = word.translate(_LEET)
+    return plain if plain in _LEET_TARGETS else word
+
+
+def _hanzi(match: re.Match[str]) -> str:
+    neg = match.group("neg")
+    word = "退订" if match.group("td") else "拒收" if match.group("js") else "取消订阅"
+    return (_PINYIN_NEG[neg.replace(" ", "")] if neg else "") + word
+
+
+def _undisguised(text: str) -> str:
+    """The reply with refusal words in disguise written plainly (one pass each, in C)."""
+    if _ACCENTED.search(text) is not None:
+        text = _ACCENTED.sub(_base_letter, text)
+    if _LEET_WORD.search(text) is not None:
+        text = _LEET_WORD.sub(_unleet, text)
+    if _PINYIN.search(text) is not None:
+        text = _PINYIN.sub(_hanzi, text)
+    return text
 
 
 def _prepared(text: str) -> str:
-    """The folded reply with an echoed, declined keyword at its start dropped, a weak
-    keyword joined to the booking after its dash, and a refusal word typed apart joined."""
+    """The folded reply with refusal words in disguise written plainly, an echoed, declined
+    keyword at its start dropped, a weak keyword joined to the booking after its dash, and a
+    refusal word typed apart joined."""
+    text = _undisguised(text)
     if _BROKEN_WORD.search(text) is not None:
         text = _BROKEN_WORD.sub(r"\1\2", text)
+    if _SPLIT_WORD.search(text) is not None:
+        text = _SPLIT_WORD.sub("退订了", text)
     declined = _DECLINED.match(text)
     if declined is not None and _KEEP_SENDING.search(text, declined.end()) is not None:
         text = text[declined.end():]
@@ -980,7 +1101,9 @@ def _chinese_refusal(compact: str) -> str | None:
                                 or _ZH_REMOVE_ALONE.fullmatch(compact) is not None) \
             and _ZH_WILL_IT.search(compact, max(0, removal.start() - 24), removal.start()) is None \
             and _ZH_REMOVAL_NEGATED.search(compact, max(0, removal.start() - 30),
-                                           removal.start()) is None:
+                                           removal.start()) is None \
+            and _ZH_NEGATED.search(compact, max(0, removal.start() - 8), removal.start()) is None \
+            and _ZH_WOULD.search(compact, 0, removal.start()) is None:
         return removal.group()
     pos = 0
     while (unit := _UNITS.search(compact, pos)) is not None:
@@ -993,13 +1116,15 @@ def _chinese_refusal(compact: str) -> str | None:
 def _holds(unit: re.Match[str], compact: str) -> bool:
     """Whether a keyword found in a clause is a refusal there (rule 3)."""
     kind, start = unit.lastgroup, unit.start()
+    if kind in ("negsend", "want") and _FB_NOT_WHOLE.search(compact, max(0, start - 8), start):
+        return False  # 我没说不要发: the refusal denied as a whole
     if kind == "cancelsub":
         return _ZH_NEGATED.search(compact[max(0, start - 8):start]) is None
     if kind not in ("chain", "verb", "code", "stop"):
         return True
     if kind == "stop" and _STOP_ALONE.match(compact, start) is None:
         return False
-    if compact[max(0, start - 2):start] == "取消":  # 取消退订: a resubscribe
+    if compact[max(0, start - 2):start] in _UNDO:  # 取消退订, 解除退订: a resubscribe
         return False
     if _ZH_NEGATED.search(compact[max(0, start - 8):start]) is not None:
         return False
@@ -1045,6 +1170,7 @@ _FB_OBJ: Final = (
 _FB_NEAR: Final = re.compile(
     f"{_FB_CUE}.{{0,10}}?{_FB_OBJ}"
     f"|{_FB_OBJ}.{{0,6}}?(?:不要|别|不想|不用|不必|够了|(?<![麻厌])烦|停|滚|拉黑|删|勿)")
+_FB_REFUSAL_WORD: Final = re.compile(f"{_VERB}|退|拒")
 _FB_OTHER_VERB: Final = re.compile("换|改|办|买|记|查|填|留|错过|漏|忘|收藏|保存|保留|关注|了解")
 _FB_KEEP: Final = re.compile("别|不要|勿|莫|甭")
 _FB_NOT_WHOLE: Final = re.compile(
@@ -1064,6 +1190,14 @@ _EN_FB_OBJ: Final = re.compile(
     r"\b(?:messages?|msgs?|texts?|txts?|sms|communications?|contact|contacting|hear\s+from"
     r"|emails?|ads|adverts?|advertising|marketing|promos?|promotions?|promotional|list|lists"
     r"|number|mailing|newsletters?|notifications?)\b")
+# Annoyance at the messages or the sender ("these texts are so annoying", "sick of you", "you're
+# blowing up my phone"): a refusal by what it says of them.
+_EN_ANNOYED: Final = re.compile(
+    r"\b(?:annoying|annoyed|irritating|sick\s+of|tired\s+of|fed\s+up|blowing\s+up|blow\s+up"
+    r"|bombard\w*|flooding|pester\w*|nagging|hounding|bugging|harassing|spamming)\b")
+_EN_ANNOYED_AT: Final = re.compile(
+    r"\b(?:messages?|msgs?|texts?|txts?|sms|ads|marketing|promos?|notifications?|emails?|spam"
+    r"|phone|inbox|cell|you|u|ur|your|yall|ya)\b")
 _EN_FB_ABOUT: Final = re.compile(
     r"\bif\s+(?:i|we|u|you)\b|\bstill\s+(?:get|receive)|\brejoin\b|\bwhat\s+happens\b"
     r"|\b(?:will|would)\s+(?:i|we)\b|\blater\b")
@@ -1081,8 +1215,12 @@ def _chinese_fallback(compact: str, question: bool) -> str | None:
         return None
     if _FB_OTHER_VERB.search(near.group()) is not None:
         return None  # 不想换号码, 不想错过通知: the cue is about something else
-    if _FB_KEEP.match(near.group()) is not None and _REMOVE_VERB.search(compact, near.start()):
-        return None  # 别把我的号码删了: a removal forbidden
+    if _keeps_sending(compact) or _ZH_NEGATED.search(
+            compact, max(0, near.start() - 8), near.start()) is not None:
+        return None  # 不用退订继续发, 不拒收照常发: the cue negated, the messages wanted
+    if _FB_KEEP.match(near.group()) is not None and (
+            _REMOVE_VERB.search(compact, near.start()) or _FB_REFUSAL_WORD.search(near.group())):
+        return None  # 别把我的号码删了, 不要退订我的号码: a removal or a refusal forbidden
     if _FB_ABOUT.search(compact) is not None or _FB_OTHERS.search(compact) is not None:
         return None
     if _ZH_COMMERCE.search(compact) is not None and _ZH_MSG.search(compact) is None:
@@ -1096,15 +1234,18 @@ def _english_fallback(words: list[str], question: bool) -> str | None:
     """As `_chinese_fallback`, for English words."""
     joined = " ".join(words)
     cue = _EN_FB_CUE.search(joined)
-    if cue is None:
-        return None
-    obj = _EN_FB_OBJ.search(joined)
-    if obj is None:
-        return None
+    obj = _EN_FB_OBJ.search(joined) if cue is not None else None
+    if cue is None or obj is None:
+        cue = _EN_ANNOYED.search(joined)
+        obj = _EN_ANNOYED_AT.search(joined) if cue is not None else None
+        if cue is None or obj is None or any(w in _PURCHASE_WORDS for w in words):
+            return None
     before = joined[:cue.start()].split()
     if _negated(before, len(before)) or _EN_FB_OTHERS.search(joined) is not None:
         return None
-    if question and _EN_FB_ABOUT.search(joined) is not None:
+    if question and (_EN_FB_ABOUT.search(joined) is not None or _asks_about_en(words, question)):
+        return None
+    if _keeps_sending(joined):
         return None
     if any(w in _PURCHASE_WORDS for w in words) and obj.group() in ("number", "list", "lists",
                                                                     "contact"):
@@ -1122,15 +1263,10 @@ def _english_refusal(words: list[str], question: bool) -> str | None:
     if "opt" in words or any(w in _SLIP for w in words):
         words, slipped = _unslipped(words)
     joined = " ".join(words)
-    for match in _EN_PHRASES.finditer(joined):
-        if any(match.group(g) is not None for g in _POSITIVE_GROUPS):
-            before = joined[:match.start()].split()
-            if _negated(before, len(before)) or _asks_about_en(words, question):
-                continue
-            if match.group("grievance") is not None and _about_a_purchase(
-                    joined[match.end():].split()):
-                continue  # a complaint about an order, a bill, a driver
-        return match.group().strip()
+    for phrases in (_EN_PHRASES, _EN_PHRASES_MORE):
+        found = _english_phrase(phrases, joined, words, question)
+        if found is not None:
+            return found
     for i, word in enumerate(words):
         if word in _STRONG or word in _WEAK or _ZEROS.fullmatch(word) or _repeated_code(word):
             if i in slipped:  # a slip of a short or weak keyword: only among politeness
@@ -1140,6 +1276,23 @@ def _english_refusal(words: list[str], question: bool) -> str | None:
                 keyword = _english_keyword(words, i, question)
             if keyword is not None:
                 return keyword
+    return None
+
+
+def _english_phrase(phrases: re.Pattern[str], joined: str, words: list[str], question: bool
+                    ) -> str | None:
+    """The first refusal phrase in the clause; a positive one (a command) counts only when not
+    negated nor asked about."""
+    for match in phrases.finditer(joined):
+        groups = match.groupdict()
+        if any(groups.get(g) is not None for g in _POSITIVE_GROUPS):
+            before = joined[:match.start()].split()
+            if _negated(before, len(before)) or _asks_about_en(words, question):
+                continue
+            if groups.get("grievance") is not None and _about_a_purchase(
+                    joined[match.end():].split()):
+                continue  # a complaint about an order, a bill, a driver
+        return match.group().strip()
     return None
 
 
@@ -1187,8 +1340,15 @@ def _english_keyword(words: list[str], i: int, question: bool) -> str | None:
         return "stop all" if rest and rest[0] == "all" else "stop"
     if word in _STRONG:
         return f"{word} all" if rest and rest[0] == "all" else word
-    # Weak keywords and letter codes: a command only among politeness, emotion and reasons.
-    return word if _among_filler(words, i) else None
+    # Weak keywords and letter codes: a command only among politeness, emotion and reasons, or
+    # first and urged, about nothing bought ("QUIT pls my phone is buzzing all day").
+    if _among_filler(words, i):
+        return word
+    if len(word) > 2 and not question and rest and rest[0] in _URGING \
+            and all(w in _LEAD for w in words[:i]) \
+            and not any(w in _PURCHASE_WORDS for w in rest):
+        return word
+    return None
 
 
 def _commerce(rest: list[str]) -> bool:
@@ -1205,9 +1365,13 @@ def _about_a_purchase(rest: list[str]) -> bool:
 
 def _negated(words: list[str], i: int) -> bool:
     """A negator among the three words before position i ("don't stop", "do not
-    unsubscribe me"), unless the clause is a why-complaint ("why won't you stop")."""
+    unsubscribe me"), or further with only the saying of it between ("I'm not going to reply
+    STOP"), unless the clause is a why-complaint ("why won't you stop")."""
     window = words[max(0, i - 3):i]
-    if any(w in _NEGATORS for w in window):
+    j = i
+    while j > 0 and i - j < 6 and words[j - 1] in _SAYING:
+        j -= 1
+    if any(w in _NEGATORS for w in window) or (j < i and j > 0 and words[j - 1] in _NEGATORS):
         return "why" not in words[:i]
     return "no need" in " ".join(window)
 

@@ -186,7 +186,8 @@ _YUE_PHRASES: Final = sorted(((fold(k), fold(v)) for k, v in _YUE_PHRASES_WRITTE
 _YUE_CHARS: Final = {ord(fold(k)): fold(v) for k, v in _YUE_CHARS_WRITTEN.items()}
 _YUE_MARK: Final = re.compile(
     "[" + "".join(fold(k) for k in _YUE_CHARS_WRITTEN) + "仲喇]"
-    "|(?:(?<![^\\W_])|(?<=[你我他她]))点[样解]|边个|边度|边到|而家")  # (not 一点样品)
+    "|(?:(?<![^\\W_])|(?<=[你我他她]))点[样解]|边个|边度|边到|而家"
+    "|咪(?=再|send|发|传|烦|搞)")  # (not 一点样品; 咪 only as 别: 咪再发)
 _YUE_HESITATION: Final = re.compile(r"唔(?=[ ,.;:!?~\n]|$)")  # set apart: 嗯 (唔，好吧)
 _YUE_ZHONG: Final = re.compile("(?<!伯)仲(?!裁|介|夏)")  # 仲 = 还
 _YUE_LA: Final = re.compile("喇(?!叭|嘛)")  # 喇 = 啦
