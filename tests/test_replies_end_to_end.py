@@ -34,7 +34,8 @@ def replay_reasons(path: Path, tag: str) -> dict[str, str]:
 
 # The floor each set is held to: 0.99 where it was reached; below it, the figure measured now
 # (tests/data/README.md), so a change may not lose what was reached.
-FLOORS: dict[str, tuple[float, float]] = {}  # every set reaches 0.99 / 0.99 now
+# Below the target only where the set measures code it never tuned: held-out-6, clean.
+FLOORS: dict[str, tuple[float, float]] = {"held-out-6": (0.97, 0.91)}
 
 
 @pytest.mark.parametrize(("name", "path"), CORPORA)
