@@ -75,7 +75,8 @@ def _validator() -> Any:
 
 def build_intent(*, msg_id: str, tenant: str, signature: str, category: str, phone: str,
                  content: str, campaign_id: str | None = None, expires_at: str | None = None,
-                 default_region: str = "CN") -> tuple[str, dict[str, Any]]:
+                 priority: str | None = None, default_region: str = "CN"
+                 ) -> tuple[str, dict[str, Any]]:
     """(key, value) of a valid send intent: the key and the value's phone are the E.164
     recipient. Raises InvalidIntent naming each field that breaks the contract."""
     value: dict[str, Any] = {"msg_id": msg_id, "tenant": tenant, "signature": signature,
@@ -84,6 +85,8 @@ def build_intent(*, msg_id: str, tenant: str, signature: str, category: str, pho
         value["campaign_id"] = campaign_id
     if expires_at is not None:
         value["expires_at"] = expires_at
+    if priority is not None:  # "high": a notification in the priority lane
+        value["priority"] = priority
     problems = [f"{'.'.join(map(str, error.absolute_path)) or 'intent'}: {error.message}"
                 for error in sorted(_validator().iter_errors(value),
                                     key=lambda e: [str(p) for p in e.absolute_path])]

@@ -64,3 +64,20 @@ def test_from_env_reads_the_workers_variables() -> None:
 async def test_sending_before_start_says_so() -> None:
     with pytest.raises(RuntimeError, match="not started"):
         await IntentProducer().send(**FIELDS)
+
+
+def test_codes_and_priority_notifications_go_to_the_priority_topic() -> None:
+    producer = IntentProducer.from_env({"SENDGUARD_TOPIC_SEND_INTENTS": "p.intents",
+                                        "SENDGUARD_TOPIC_PRIORITY_INTENTS": "p.priority"})
+    _, code = build_intent(**{**FIELDS, "category": "verification"})
+    _, notice = build_intent(**{**FIELDS, "category": "notification", "priority": "High"})
+    _, plain = build_intent(**{**FIELDS, "category": "notification"})
+    _, ad = build_intent(**{**FIELDS, "category": "marketing", "priority": "high"})
+    assert [producer.topic_for(v) for v in (code, notice, plain, ad)] == [
+        "p.priority", "p.priority", "p.intents", "p.intents"]
+
+
+def test_the_key_is_the_number_that_decides_the_partition() -> None:
+    """One hop: the client's key is the E.164 number the worker partitions state by."""
+    key, value = build_intent(**{**FIELDS, "phone": "+86 138 1234 5678"})
+    assert key == "+8613812345678" == value["phone"]

@@ -54,7 +54,8 @@ def test_client_records_are_decided_like_hand_written_ones(worker_factory, kafka
             [(value["phone"], orjson.dumps(value), ts) for value, ts in by_hand])
 
     async def send_with_client() -> None:
-        async with IntentProducer(kafka, topics["send_intents"]) as producer:
+        async with IntentProducer(kafka, topics["send_intents"],
+                                  priority_topic=topics["priority_intents"]) as producer:
             for value, ts in intents(1, t0):
                 await producer.send(timestamp_ms=ts, **value)
 
