@@ -160,3 +160,35 @@ def test_json_needs_summary_or_compare(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stderr == "sendguard replay: --json needs --summary or --compare " \
                           "(plain replay prints JSONL)\n"
+
+
+def test_backlog_replay_decides_the_priority_lane_first(tmp_path) -> None:
+    """The only coupling of the lanes a backlog shows: a msg_id reused across them (and the
+    [global] caps). In trace order the marketing message is decided first; with the whole
+    trace queued the code goes first and the marketing message is the duplicate."""
+    import orjson
+
+    from app import contracts
+    from app.rules.policy import load_policy
+    from app.runtime.settings import Settings
+    from app.tools.replay import replay
+
+    settings, policy = Settings(), load_policy(contracts.example_policy_path())
+    ts = 1_795_312_800_000
+    grant = {"event_id": "g", "phone": "13812345678", "tenant": "jd", "category": "marketing",
+             "action": "grant", "source": "signup_form", "occurred_at": "2026-11-01T10:00:00Z",
+             "evidence": {"form_id": "f"}}
+    ad = {"msg_id": "m-1", "tenant": "jd", "signature": "京东", "category": "marketing",
+          "phone": "13812345678", "content": "【京东】好物特惠。退订回T"}
+    code = {**ad, "category": "verification", "content": "【京东】验证码123456"}
+    trace = [orjson.dumps({"topic": t, "timestamp": ts + i, "value": v}) for i, (t, v) in
+             enumerate([("sms.consent-events", grant), ("sms.send-intents", ad),
+                        ("sms.send-intents", code)])]
+
+    def decisions(backlog: bool) -> list[tuple[str, str]]:
+        return [(r["value"]["category"], r["value"]["reason"]) for r in
+                map(orjson.loads, replay(settings, policy, trace, backlog=backlog))
+                if r["topic"] in ("sms.approved", "sms.dropped")]
+
+    assert decisions(False) == [("marketing", "ok"), ("verification", "duplicate")]
+    assert decisions(True) == [("verification", "ok"), ("marketing", "duplicate")]

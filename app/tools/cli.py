@@ -233,6 +233,9 @@ def build_parser() -> argparse.ArgumentParser:
                      "(old reason -> new reason, by tenant/category, with masked examples)")
     rep.add_argument("--json", action="store_true",
                      help="with --summary or --compare: print JSON for machines")
+    rep.add_argument("--backlog", action="store_true",
+                     help="decide as a worker that finds the whole trace queued: the priority "
+                     "lane (codes, notifications marked priority high) first")
     rep.set_defaults(func=cmd_replay)
 
     cap = command("capture", "read the input topics for a time range into a trace file",

@@ -31,7 +31,7 @@ import orjson
 from app.rules.core import RecipientState, handle, next_release, release_due
 from app.rules.policy import Policy
 from app.rules.records import OBSERVATION, RECIPIENT_EVENTS, Emit, Source, parse_rfc3339_ms
-from app.rules.routing import CONSENT, INTENT, REPLY, route
+from app.rules.routing import BULK, CONSENT, INTENT, PRIORITY, REPLY, lane_of, route
 from app.runtime.settings import Settings
 
 INPUT_KINDS = {"send_intents": INTENT, "priority_intents": INTENT, "consent_events": CONSENT,
@@ -244,15 +244,20 @@ class Replayer:
 
 
 def replay(settings: Settings, policy: Policy, lines: Iterable[str | bytes],
-           errors: TraceErrors | None = None) -> Iterator[bytes]:
+           errors: TraceErrors | None = None, backlog: bool = False) -> Iterator[bytes]:
     """Yield one JSON output line (bytes, no newline) per record the worker would publish.
 
-    A bad line raises TraceError; with `errors`, every bad line is collected there instead,
-    and nothing more is decided after the first (the rest is only checked).
+    In trace order: a worker that keeps up. With `backlog`, as a worker that finds the whole
+    trace queued: the priority lane's records first, then the bulk lane's, each in trace order
+    (topics/README.md, "Lanes"). A bad line raises TraceError; with `errors`, every bad line
+    is collected there instead, and nothing more is decided after the first (the rest is only
+    checked).
     """
     replayer = Replayer(settings, policy)
-    records = read_trace(lines, replayer.kinds) if errors is None else \
+    records: Iterable[TraceRecord] = read_trace(lines, replayer.kinds) if errors is None else \
         until_first_error(lines, replayer.kinds, errors)
+    if backlog:
+        records = priority_first(list(records), replayer.kinds, policy)
     for record in records:
         for emit in replayer.feed(*record):
             yield replayer.output_line(emit)
@@ -260,3 +265,16 @@ def replay(settings: Settings, policy: Policy, lines: Iterable[str | bytes],
         return
     for emit in replayer.finish():
         yield replayer.output_line(emit)
+
+
+def priority_first(records: list[TraceRecord], kinds: dict[str, str],
+                   policy: Policy) -> list[TraceRecord]:
+    """The records of the priority lane, then the others, each in their order."""
+    def lane(record: TraceRecord) -> str:
+        routed = route(kinds[record.topic], Source(record.topic, 0, 0, record.timestamp_ms),
+                       record.key, record.value, policy)
+        return lane_of(routed.value) if routed.topic == RECIPIENT_EVENTS else BULK
+
+    lanes = [lane(record) for record in records]
+    return ([r for r, la in zip(records, lanes, strict=True) if la == PRIORITY]
+            + [r for r, la in zip(records, lanes, strict=True) if la != PRIORITY])

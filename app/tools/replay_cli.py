@@ -26,6 +26,8 @@ def run(args: argparse.Namespace, settings: Settings, default_policy: str) -> in
     """Run `sendguard replay` as parsed by app.tools.cli; return the exit code."""
     if args.json and not (args.summary or args.compare):
         return _fail("--json needs --summary or --compare (plain replay prints JSONL)")
+    if args.backlog and (args.summary or args.compare):
+        return _fail("--backlog prints the decisions themselves: drop --summary/--compare")
     if args.compare and (args.summary or args.policy):
         return _fail("--compare takes its two policies itself: drop --policy and --summary")
     try:
@@ -41,7 +43,7 @@ def run(args: argparse.Namespace, settings: Settings, default_policy: str) -> in
         lines = with_progress(trace, "replay")
         if not (args.summary or args.compare):
             out = sys.stdout.buffer
-            for line in replay(settings, policies[0], lines, errors):
+            for line in replay(settings, policies[0], lines, errors, args.backlog):
                 out.write(line + b"\n")
             out.flush()
             return _report(errors)
