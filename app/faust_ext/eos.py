@@ -3,7 +3,7 @@ and commits of exactly what was processed (the commit gate, gate.py).
 
 First, Faust's TransactionManager.send derives a record's transactional id from the partition
 the record is sent *to* (faust-streaming #440; compare #517, #323, #177), while offsets are
-committed in the transaction of the *input* partition. A record the repartition agent sends
+committed in the transaction of the *input* partition. A record the worker sends on its hop
 from sms.send-intents partition 2 to sendguard.recipient-events partition 5 would join
 partition 5's transaction, which commits only when partition 5's offsets advance, which needs
 that very record, which a read_committed consumer cannot see: the worker stalls with nothing
