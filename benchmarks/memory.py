@@ -94,6 +94,18 @@ def peak_rss_mib() -> float:
     return 0.0
 
 
+def table_properties(db: Any) -> dict[str, int]:
+    """Sizes from RocksDB's aggregated SST properties: 'index block size', 'filter block
+    size', 'data block size' (bytes)."""
+    sizes = {}
+    for item in (db.property_value("rocksdb.aggregated-table-properties") or "").split(";"):
+        name, _, value = item.partition("=")
+        name = name.split("(")[0].strip()
+        if value.strip().isdigit():
+            sizes[name] = int(value)
+    return sizes
+
+
 def progress(stage: str, done: int, total: int, started: float) -> None:
     print(f"  {stage} {done:>10,} / {total:,}  RSS {rss_mib():7.0f} MiB  "
           f"{time.monotonic() - started:6.0f}s", file=sys.stderr, flush=True)
@@ -137,6 +149,9 @@ def measure(recipients: int, directory: Path, budget_mib: int, partitions: int,
     for db in dbs:
         db.flush()
     disk = sum(f.stat().st_size for f in directory.rglob("*") if f.is_file())
+    tables = [table_properties(db) for db in dbs]
+    index_filter = sum(t.get("index block size", 0) + t.get("filter block size", 0)
+                       for t in tables)
     for db in dbs:
         db.close()
     growth = rss_read - rss_start
@@ -150,6 +165,7 @@ def measure(recipients: int, directory: Path, budget_mib: int, partitions: int,
         "within_budget": rss_peak <= rss_start + budget_mib,
         "mib_per_million": growth / recipients * 1_000_000,
         "disk_mib": disk / 2**20, "disk_bytes_per_recipient": disk / recipients,
+        "index_filter_bytes_per_recipient": index_filter / recipients,
         "write_s": write_s, "read_s": read_s,
     }
 
