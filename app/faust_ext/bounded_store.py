@@ -64,7 +64,7 @@ class BoundedRocksDBOptions(rocksdb.RocksDBOptions):
         return db
 
 
-class BoundedTable(faust.Table):  # type: ignore[misc]
+class BoundedTable(faust.Table):  # type: ignore[type-arg]
     """faust.Table whose RocksDB store opens its partitions within `state_memory`.
 
     The app takes it as its table class (App(..., Table=BoundedTable)); a table made without
