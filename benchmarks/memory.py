@@ -1,42 +1,59 @@
-"""Resident memory per million recipients held in state: RocksDB as the worker opens it.
+"""Resident memory and disk of recipients held in state: RocksDB as the worker opens it.
 
-    python -m benchmarks.memory --recipients 100000 --dir /tmp/x    # prints one JSON line
+    python -m benchmarks.memory                     # 5 million recipients, minutes; one JSON line
+    python -m benchmarks.memory --quick             # 200,000 recipients, seconds
+    python -m benchmarks.memory --faust-defaults    # Faust's own options, for comparison
 
-Runs in its own process so its RSS is clean. Each recipient's state is made by the real core
-(a marketing grant with evidence, then a notification, a verification code and a marketing
-message a few hours apart: the README's "typical recipient"), encoded with orjson as the worker
-stores it, and written into 8 partition databases opened with Faust's own RocksDBOptions (the
-worker's store: 64 MiB write buffers x 3, a 2 GiB block cache per partition, bloom filters).
-The databases are flushed to SST files and every key is read back once, as a worker that
-touches every recipient does. RSS is read before the databases open, after the writes, and
-after the flush and reads; the per-million figure is the last minus the first, over the
-recipients. The worker's fixed footprint (Faust, aiokafka, buffers) comes on top.
+Runs in its own process so its RSS is clean. A pool of recipient states is made by the real
+core (a marketing grant with evidence, then a notification, a verification code and a
+marketing message a few hours apart: the README's "typical recipient"). Each recipient is
+written as the worker writes it: the key is the keyed hash of its number (32 hex characters),
+the value its state sealed under that key (AES-GCM, a fresh nonce each, so no two values are
+alike and none compresses), into the partition Kafka's default partitioner gives the key, one
+put per recipient, through the options the worker gives its table for the memory budget
+(app/faust_ext/memory_budget.py, default SENDGUARD_STATE_MEMORY_MIB). Every key is then read
+back once, in another order, as a worker that touches every recipient does.
+
+RSS is read before the databases open (the baseline: Python, the core, the pool), every tenth
+of the way (progress on stderr), after the writes and after the reads; the peak is the
+kernel's high-water mark. mib_per_million is the growth over the baseline at the end, over the
+recipients: with a bounded cache it falls as recipients grow, so it is only comparable at the
+same count (the default, 5 million). Disk is every file of the databases after a final flush.
+Figures, not assertions.
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
-import hashlib
+import os
 import random
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import orjson
+from aiokafka.partitioner import murmur2
 from faust.stores.rocksdb import RocksDBOptions
 
 from app import contracts
+from app.faust_ext.bounded_store import BoundedRocksDBOptions
+from app.faust_ext.memory_budget import DEFAULT_BUDGET_MIB, state_memory
 from app.rules.core import handle
 from app.rules.policy import load_policy
 from app.rules.records import Source
 from app.rules.routing import CONSENT, INTENT, route
+from app.runtime.privacy import StateSealer
 from benchmarks.measure import rss_mib as _rss_of
 from benchmarks.traffic import daytime_start, intent_value, phone_of
 
 POLICY = contracts.example_policy_path()
 PARTITIONS = 8
+FULL, QUICK = 5_000_000, 200_000
+POOL = 1000  # distinct plaintext states; sealing makes every stored value distinct
+SECRET = "sendguard benchmark secret, not a real one"
 
 
 def recipient_state(rank: int, t0: int, rng: random.Random, policy: object) -> bytes:
@@ -60,54 +77,116 @@ def recipient_state(rank: int, t0: int, rng: random.Random, policy: object) -> b
     return orjson.dumps(state)
 
 
-def measure(recipients: int, directory: Path) -> dict[str, float]:
-    policy = load_policy(POLICY)
-    rng = random.Random(3)
-    t0 = int(daytime_start().timestamp() * 1000)
-    started = time.monotonic()
-    # States are built first and kept alive, so the RSS delta below is the databases' alone.
-    keys = [("+86" + phone_of(rank)).encode() for rank in range(recipients)]
-    values = [recipient_state(rank, t0, rng, policy) for rank in range(recipients)]
-    value_bytes = sum(len(v) for v in values)
-    build_s = time.monotonic() - started
-    gc.collect()
-    rss_start = rss_mib()
-    options = RocksDBOptions()
-    dbs = [options.open(directory / f"recipients-{p}.db") for p in range(PARTITIONS)]
-    rss_open = rss_mib()
-    for key, value in zip(keys, values, strict=True):
-        dbs[int(hashlib.md5(key).hexdigest(), 16) % PARTITIONS].put(key, value)
-    rss_written = rss_mib()
-    for db in dbs:
-        db.flush()
-    for key in keys:
-        assert dbs[int(hashlib.md5(key).hexdigest(), 16) % PARTITIONS].get(key) is not None
-    gc.collect()
-    rss_read = rss_mib()
-    disk = sum(f.stat().st_size for f in directory.rglob("*") if f.is_file())
-    for db in dbs:
-        db.close()
-    per_million = (rss_read - rss_start) / recipients * 1_000_000
-    return {"recipients": recipients, "value_bytes_avg": value_bytes / recipients,
-            "rss_start_mib": rss_start, "rss_open_mib": rss_open,
-            "rss_written_mib": rss_written, "rss_read_mib": rss_read,
-            "disk_mib": disk / 2**20, "mib_per_million": per_million, "build_s": build_s}
+def partition_of(key: bytes, partitions: int) -> int:
+    """Kafka's default partitioner (aiokafka's, as the worker's producer uses)."""
+    return (murmur2(key) & 0x7FFFFFFF) % partitions
 
 
 def rss_mib() -> float:
-    import os
-
     return _rss_of(os.getpid())
+
+
+def peak_rss_mib() -> float:
+    """The process's resident high-water mark (VmHWM)."""
+    for line in Path(f"/proc/{os.getpid()}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def table_properties(db: Any) -> dict[str, int]:
+    """Sizes from RocksDB's aggregated SST properties: 'index block size', 'filter block
+    size', 'data block size' (bytes)."""
+    sizes = {}
+    for item in (db.property_value("rocksdb.aggregated-table-properties") or "").split(";"):
+        name, _, value = item.partition("=")
+        name = name.split("(")[0].strip()
+        if value.strip().isdigit():
+            sizes[name] = int(value)
+    return sizes
+
+
+def progress(stage: str, done: int, total: int, started: float) -> None:
+    print(f"  {stage} {done:>10,} / {total:,}  RSS {rss_mib():7.0f} MiB  "
+          f"{time.monotonic() - started:6.0f}s", file=sys.stderr, flush=True)
+
+
+def measure(recipients: int, directory: Path, budget_mib: int, partitions: int,
+            faust_defaults: bool = False) -> dict[str, Any]:
+    policy = load_policy(POLICY)
+    rng = random.Random(3)
+    t0 = int(daytime_start().timestamp() * 1000)
+    pool = [recipient_state(rank, t0, rng, policy) for rank in range(POOL)]
+    sealer = StateSealer(SECRET)
+    memory = state_memory(budget_mib, partitions)
+    options = RocksDBOptions() if faust_defaults else BoundedRocksDBOptions(memory)
+    rss_start = rss_mib()
+    dbs = [options.open(directory / f"recipients-{p}.db") for p in range(partitions)]
+    rss_open = rss_mib()
+    step = max(1, recipients // 10)
+    started = time.monotonic()
+    value_bytes = 0
+    for rank in range(recipients):
+        key = sealer.recipient_key("+86" + phone_of(rank))
+        value = sealer.seal(pool[rank % POOL], key)
+        value_bytes += len(value)
+        dbs[partition_of(key, partitions)].put(key, value)
+        if (rank + 1) % step == 0:
+            progress("written", rank + 1, recipients, started)
+    write_s = time.monotonic() - started
+    rss_written = rss_mib()
+    started = time.monotonic()
+    for n, rank in enumerate(range(recipients - 1, -1, -1)):  # the other way round
+        key = sealer.recipient_key("+86" + phone_of(rank))
+        if dbs[partition_of(key, partitions)].get(key) is None:
+            raise SystemExit(f"recipient {rank} was written and is not found")
+        if (n + 1) % step == 0:
+            progress("read", n + 1, recipients, started)
+    read_s = time.monotonic() - started
+    rss_read, rss_peak = rss_mib(), peak_rss_mib()
+    cache_mib = (options.cache.get_usage() / 2**20
+                 if isinstance(options, BoundedRocksDBOptions) else float("nan"))
+    for db in dbs:
+        db.flush()
+    disk = sum(f.stat().st_size for f in directory.rglob("*") if f.is_file())
+    tables = [table_properties(db) for db in dbs]
+    index_filter = sum(t.get("index block size", 0) + t.get("filter block size", 0)
+                       for t in tables)
+    for db in dbs:
+        db.close()
+    growth = rss_read - rss_start
+    return {
+        "recipients": recipients, "partitions": partitions,
+        "options": "faust-defaults" if faust_defaults else "budget",
+        "budget_mib": budget_mib, "value_bytes_avg": value_bytes / recipients,
+        "rss_start_mib": rss_start, "rss_open_mib": rss_open, "rss_written_mib": rss_written,
+        "rss_read_mib": rss_read, "rss_peak_mib": rss_peak, "cache_usage_mib": cache_mib,
+        "rss_growth_mib": growth, "peak_growth_mib": rss_peak - rss_start,
+        "within_budget": rss_peak <= rss_start + budget_mib,
+        "mib_per_million": growth / recipients * 1_000_000,
+        "disk_mib": disk / 2**20, "disk_bytes_per_recipient": disk / recipients,
+        "index_filter_bytes_per_recipient": index_filter / recipients,
+        "write_s": write_s, "read_s": read_s,
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--recipients", type=int, default=100_000)
+    parser.add_argument("--recipients", type=int, help=f"default {FULL:,} ({QUICK:,} quick)")
+    parser.add_argument("--quick", action="store_true", help=f"{QUICK:,} recipients")
+    parser.add_argument("--budget-mib", type=int, default=DEFAULT_BUDGET_MIB,
+                        help="SENDGUARD_STATE_MEMORY_MIB (default %(default)s)")
+    parser.add_argument("--partitions", type=int, default=PARTITIONS)
+    parser.add_argument("--faust-defaults", action="store_true",
+                        help="open with Faust's own RocksDBOptions (no budget), to compare")
     parser.add_argument("--dir")
     args = parser.parse_args()
+    recipients = args.recipients or (QUICK if args.quick else FULL)
     directory = Path(args.dir or tempfile.mkdtemp(prefix="sendguard-mem-"))
     try:
-        print(orjson.dumps(measure(args.recipients, directory)).decode(), flush=True)
+        result = measure(recipients, directory, args.budget_mib, args.partitions,
+                         args.faust_defaults)
+        print(orjson.dumps(result).decode(), flush=True)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
 

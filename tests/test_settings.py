@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
     ("SENDGUARD_SWEEP_LAG_S", "-1", "whole seconds, 0 or more"),
     ("SENDGUARD_COMMIT_INTERVAL_S", "soon", "seconds, more than 0 and less than 3600"),
     ("SENDGUARD_BROKER_WAIT_S", "0", "seconds, more than 0 and at most 3600"),
+    ("SENDGUARD_STATE_MEMORY_MIB", "4", "MiB, an integer from 8"),
     ("SENDGUARD_APP_ID", "send guard", "letters, digits"),
     ("SENDGUARD_DATA_DIR", "", "a directory path"),
     ("KAFKA_BOOTSTRAP_SERVERS", "localhost", "host:port"),

@@ -10,6 +10,8 @@ process-wide. Modules:
 - sender:    BatchSender (a batch's records as record batches, in their transaction)
 - eos:       exactly-once: gated consumer and producer, source-partition transactions
 - gate:      the commit gate's logic (pure: imports no Faust)
+- memory_budget: the state memory budget split into RocksDB options (pure)
+- bounded_store: BoundedTable, whose RocksDB partitions share one cache within the budget
 - tables:    raw RocksDB access (state reads and writes, the sweep, the key estimate)
 - sensor:    Faust's Prometheus sensor, batched
 - contract:  what the seam takes from upstream: pins, fingerprints, private names

@@ -39,6 +39,7 @@ STREAMS = "faust.streams"
 PROMETHEUS_MONITOR_STATE = "faust.sensors.prometheus:PrometheusMonitor()"
 ROCKSDB_STORE = "faust.stores.rocksdb:Store"
 ROCKSDB_STORE_STATE = "faust.stores.rocksdb:Store()"
+COLLECTION = "faust.tables.base:Collection"
 APP = "faust.app.base:App"
 
 PRIVATE_NAMES: dict[str, tuple[str, ...]] = {
@@ -57,6 +58,7 @@ PRIVATE_NAMES: dict[str, tuple[str, ...]] = {
     PROMETHEUS_MONITOR_STATE: ("_metrics",),
     ROCKSDB_STORE: ("_get", "_set", "_del", "_db_for_partition"),
     ROCKSDB_STORE_STATE: ("_dbs",),
+    COLLECTION: ("_new_store",),
     APP: ("_new_transport",),
 }
 
@@ -176,6 +178,27 @@ FINGERPRINTS: dict[str, tuple[str, str]] = {
     "faust.stores.rocksdb:Store._db_for_partition": (
         "cb7e67d5f9efc4bced7b7ab09a55fe717c352daad5b693594e3f7ca52a98787f",
         "tables.py partition_db"),
+    "faust.tables.base:Collection._new_store": (
+        "914a2bda605d38f5b5bdf07f2d0b01ef565dd036b2b3e5391c54321094daf4b5",
+        "bounded_store.py BoundedTable._new_store (extends it)"),
+    "faust.app.base:App.Table": (
+        "e49f205922bb5121659c410e6a8edb1bc8009068dbb5b097c73f4a1868cc47bb",
+        "bounded_store.py BoundedTable (built by it from the app's Table setting, with "
+        "state_memory among its keyword arguments)"),
+    "faust.stores.rocksdb:Store.__init__": (
+        "c7c0fa2989e8ab4a4349ff29df8258471624a160cb549e6735c367d9b2fefd19",
+        "bounded_store.py BoundedTable._new_store (replaces the rocksdb_options it sets, "
+        "before any partition opens)"),
+    "faust.stores.rocksdb:Store._open_for_partition": (
+        "1dc4e0113d67379dd61c0a396fa92636577d5fc6be60d4312253fa566080377b",
+        "bounded_store.py BoundedRocksDBOptions.open (opens every partition)"),
+    "faust.stores.rocksdb:RocksDBOptions.open": (
+        "ff87e92d69e2f487e2657c1df266543f4733d4acad3dd18fa5c86f239d8e340d",
+        "bounded_store.py BoundedRocksDBOptions.open (overrides it)"),
+    "faust.stores.rocksdb:RocksDBOptions.as_options": (
+        "d2a1bea17736d2eb2f8d2da592ef843f31bd9583b17b3fcbb2ebd84c15051660",
+        "bounded_store.py BoundedRocksDBOptions.as_options (overrides it; sets at least "
+        "what it sets)"),
     "faust.sensors.prometheus:PrometheusMonitor.on_message_in": (
         "ca24793cbc41deb7998cef2c78cf95604dbe96de13e1ae599d8d66797920470d",
         "sensor.py FaustSensor.on_message_in, on_messages_in"),

@@ -100,6 +100,10 @@ class Environment(BaseModel):
         description="seconds, more than 0 and at most 3600")] = 30.0
     first_start: Annotated[Literal["earliest", "latest"], BeforeValidator(_lower), Field(
         alias="SENDGUARD_FIRST_START", description=_one_of(FIRST_STARTS))] = "earliest"
+    state_memory_mib: Annotated[int, Field(
+        alias="SENDGUARD_STATE_MEMORY_MIB", ge=8, le=1_048_576,
+        description="MiB, an integer from 8 to 1048576 (at least 8 per recipients "
+                    "partition)")] = 512
 
 
 FIELDS = Environment.model_fields

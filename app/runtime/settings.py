@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from app import contracts
+from app.faust_ext.memory_budget import StateMemory, state_memory
 from app.runtime import environment
 from app.runtime.environment import KAFKA_NAME, SettingsError
 from app.runtime.kafka_security import KafkaSecurity, KafkaSecurityError
@@ -122,6 +123,9 @@ class Settings:
     broker_wait_s: float = 30.0  # how long create-topics and the worker wait for a broker
     recipient_partitions: int = 8
     first_start: str = "earliest"  # where a new consumer group reads send intents from
+    # RocksDB's memory for the recipients table, all its partitions on this worker together
+    # (app/faust_ext/state_memory.py); state itself is on disk.
+    state_memory_mib: int = 512
     topics: dict[str, TopicSpec] = field(default_factory=load_topic_specs)
     kafka_security: KafkaSecurity = field(default_factory=KafkaSecurity)  # TLS / SASL
 
@@ -158,7 +162,16 @@ class Settings:
                              "numbers in state and encrypts stored values")
         if settings.state_secret and len(settings.state_secret.encode()) < MIN_SECRET_BYTES:
             raise SystemExit(f"SENDGUARD_STATE_SECRET must be at least {MIN_SECRET_BYTES} bytes")
+        try:
+            settings.state_memory()
+        except ValueError as exc:
+            raise SystemExit(f"SENDGUARD_STATE_MEMORY_MIB={settings.state_memory_mib}: {exc} "
+                             f"of the recipients table") from None
         return settings
+
+    def state_memory(self) -> StateMemory:
+        """RocksDB options for the recipients table within SENDGUARD_STATE_MEMORY_MIB."""
+        return state_memory(self.state_memory_mib, self.recipient_partitions)
 
     def sealer(self) -> StateSealer:
         """Keyed hashing and encryption of state; the development secret when none is set."""

@@ -24,6 +24,7 @@ from typing import Any
 
 import faust
 
+from app.faust_ext.bounded_store import BoundedTable
 from app.faust_ext.eos import discard_local_tables
 from app.faust_ext.sensor import FaustSensor
 from app.faust_ext.tables import estimated_keys, topic_partition_count
@@ -80,6 +81,7 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
         TABLE_NAME, default=None, partitions=partitions,
         key_type=bytes, value_type=bytes,  # raw: the core's state is orjson-encoded here
         extra_topic_configs={"max.message.bytes": str(records.MAX_RECORD_BYTES)},
+        state_memory=settings.state_memory(),  # BoundedTable: RocksDB within the budget
     )
     recipients = Recipients(table, sealer, policy, settings.sweep_lag_s)
     paths = Paths(partitions, frozenset({names["priority_intents"]}),
@@ -115,6 +117,7 @@ def new_faust_app(settings: Settings) -> SeamApp:
         # worker stops resumes without replaying its whole changelog.
         table_standby_replicas=settings.standby_replicas,
         broker_commit_interval=settings.commit_interval_s,
+        Table=BoundedTable,  # its RocksDB partitions share SENDGUARD_STATE_MEMORY_MIB
         datadir=settings.data_dir,
         web_host=settings.web_host,
         web_port=settings.web_port,
