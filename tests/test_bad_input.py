@@ -28,7 +28,7 @@ from app.rules.records import (
     RECIPIENT_EVENTS,
     Source,
 )
-from app.rules.routing import CONSENT, INTENT, REPLY, TICK, route
+from app.rules.routing import BULK, CONSENT, INTENT, PRIORITY, REPLY, TICK, lane_of, route
 from app.tools.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -155,6 +155,7 @@ class Worker:
         self.offsets[kind] += 1
         routed = route(kind, source, b"k", raw, self.policy)
         if routed.topic == RECIPIENT_EVENTS:
+            assert lane_of(routed.value) in (PRIORITY, BULK)  # the worker's choice of lane
             self.decide(routed.value, routed.key or "")
         else:
             self.emits.append(routed)

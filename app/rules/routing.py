@@ -87,6 +87,8 @@ def lane_of(envelope: dict[str, Any]) -> str:
         return BULK
     value = envelope["value"]
     category = value.get("category")
+    if not isinstance(category, str):  # (any JSON: an invalid intent)
+        return BULK
     if category == "verification":
         return PRIORITY
     priority = value.get("priority")

@@ -116,7 +116,12 @@ class Gate:
             self.publisher.publish(sender, emit, None, message.tp)
             return []
         metrics.count_emit(emit)  # an intent received, whichever path it takes
-        hop = self.paths.hop(emit, message.topic, message.partition)
+        try:
+            hop = self.paths.hop(emit, message.topic, message.partition)
+        except Exception as exc:  # never lose the record: the bulk lane decides it
+            log.exception("choosing the lane failed; the record takes the bulk hop (%s)",
+                          type(exc).__name__)
+            hop = RECIPIENT_EVENTS
         if hop is None:
             return self.recipients.decide_routed(emit.key or "", emit.value, message, states)
         self.publisher.publish(sender, emit._replace(topic=hop), emit.value["ts"], message.tp)
