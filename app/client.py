@@ -36,7 +36,7 @@ from aiokafka.structs import RecordMetadata
 
 from app.rules.phones import InvalidPhone, normalise_phone
 from app.rules.records import parse_rfc3339_ms
-from app.rules.routing import INTENT, PRIORITY, lane_of
+from app.rules.routing import wants_priority
 from app.runtime.kafka_security import KafkaSecurity
 
 DEFAULT_TOPIC = "sms.send-intents"
@@ -182,8 +182,7 @@ class IntentProducer:
 
     def topic_for(self, value: Mapping[str, Any]) -> str:
         """The priority topic for an intent of the priority lane, else the topic."""
-        lane = lane_of({"kind": INTENT, "value": value})
-        return self.priority_topic if lane == PRIORITY else self.topic
+        return self.priority_topic if wants_priority(value) else self.topic
 
 
 def send_intents(intents: Iterable[Mapping[str, Any]], bootstrap_servers: str = "127.0.0.1:9092",

@@ -155,7 +155,8 @@ class Worker:
         self.offsets[kind] += 1
         routed = route(kind, source, b"k", raw, self.policy)
         if routed.topic == RECIPIENT_EVENTS:
-            assert lane_of(routed.value) in (PRIORITY, BULK)  # the worker's choice of lane
+            for priority_topic in (False, True):  # the worker's choice of lane
+                assert lane_of(routed.value, priority_topic) in (PRIORITY, BULK)
             self.decide(routed.value, routed.key or "")
         else:
             self.emits.append(routed)

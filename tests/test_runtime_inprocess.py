@@ -370,9 +370,9 @@ async def test_records_in_their_recipients_partition_are_decided_without_the_hop
 
 async def test_each_intent_takes_its_lane(tmp_path: Path, policy: Policy,
                                           recorder: Recorder) -> None:
-    """Codes and notifications marked priority high hop to the priority lane, wherever they
-    were published; marketing hops to the bulk lane even from the priority topic (it must
-    not overtake a queued refusal)."""
+    """The lane is the topic's: what upstream published to sms.priority-intents hops to the
+    priority lane, but marketing, which hops to the bulk lane (it must not overtake a queued
+    refusal); a code published to sms.send-intents keeps its place in the bulk lane."""
     settings = settings_for(tmp_path)
     app = create_app(settings, policy)
     notification = {**verification("n-1"), "category": "notification", "priority": " HIGH",
@@ -380,15 +380,14 @@ async def test_each_intent_takes_its_lane(tmp_path: Path, policy: Policy,
     async with Worker(app, settings, recorder).running() as worker:
         await worker.send("send_intents", verification("v-1"), T0)
         await worker.send("send_intents", notification, T0 + 1)
-        await worker.send("send_intents", {**notification, "msg_id": "n-2", "priority": "low"},
-                          T0 + 2)
+        await worker.send("priority_intents", {**notification, "msg_id": "n-2"}, T0 + 2)
         await worker.send("priority_intents", marketing("mk-1", "jd", "京东"), T0 + 3)
         await worker.send("priority_intents", verification("v-2"), T0 + 4)
 
     lanes = [(orjson.loads(settings.sealer().open(h.value, h.key or b""))["value"]["msg_id"],
               h.topic) for h in worker.hops]
     priority, bulk = settings.topic(PRIORITY_EVENTS), settings.topic(RECIPIENT_EVENTS)
-    assert lanes == [("v-1", priority), ("n-1", priority), ("n-2", bulk), ("mk-1", bulk),
+    assert lanes == [("v-1", bulk), ("n-1", bulk), ("n-2", priority), ("mk-1", bulk),
                      ("v-2", priority)]
     assert {h.partition for h in worker.hops} == {home(E164)}
 

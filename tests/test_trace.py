@@ -165,7 +165,8 @@ def test_json_needs_summary_or_compare(tmp_path: Path) -> None:
 def test_backlog_replay_decides_the_priority_lane_first(tmp_path) -> None:
     """The only coupling of the lanes a backlog shows: a msg_id reused across them (and the
     [global] caps). In trace order the marketing message is decided first; with the whole
-    trace queued the code goes first and the marketing message is the duplicate."""
+    trace queued the code (published to the priority topic) goes first and the marketing
+    message is the duplicate."""
     import orjson
 
     from app import contracts
@@ -183,7 +184,7 @@ def test_backlog_replay_decides_the_priority_lane_first(tmp_path) -> None:
     code = {**ad, "category": "verification", "content": "【京东】验证码123456"}
     trace = [orjson.dumps({"topic": t, "timestamp": ts + i, "value": v}) for i, (t, v) in
              enumerate([("sms.consent-events", grant), ("sms.send-intents", ad),
-                        ("sms.send-intents", code)])]
+                        ("sms.priority-intents", code)])]
 
     def decisions(backlog: bool) -> list[tuple[str, str]]:
         return [(r["value"]["category"], r["value"]["reason"]) for r in

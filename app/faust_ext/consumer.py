@@ -59,8 +59,20 @@ class BatchDelivery:
         return True
 
     async def _getmany(self, active_partitions: Any, timeout: float) -> Any:
-        """Faust's, counting records per fetch: its sensor has no batch-size metric."""
-        records = await super()._getmany(active_partitions, timeout)  # type: ignore[misc]
+        """Faust's, counting records per fetch (its sensor has no batch-size metric), and
+        handing over what is buffered of the app's priority topics (`SeamApp.priority_topics`)
+        before anything else: a fetch of bulk records is delivered whole, one record at a
+        time into its agent's queue, so a priority record behind it would wait until the bulk
+        agent has decided most of it. With `broker_max_poll_records` bounding a fetch, a
+        priority record waits for at most that many bulk records to be queued."""
+        records: Any = None
+        priority = getattr(self.app, "priority_topics", None)  # type: ignore[attr-defined]
+        if priority and active_partitions:
+            first = {tp for tp in active_partitions if tp.topic in priority}
+            if first:
+                records = await super()._getmany(first, 0.0)  # type: ignore[misc]
+        if not records:
+            records = await super()._getmany(active_partitions, timeout)  # type: ignore[misc]
         count = sum(len(batch) for batch in records.values())
         if count:
             metrics.FETCH_BATCH.observe(count)

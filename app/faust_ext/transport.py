@@ -78,6 +78,8 @@ class SeamApp(faust.App):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         require(APP)
         super().__init__(*args, **kwargs)
+        # Topics whose buffered records the consumer hands over first (consumer.py).
+        self.priority_topics: frozenset[str] = frozenset()
 
     def _new_transport(self) -> Transport:
         return Transport(self.conf.broker_consumer, self)

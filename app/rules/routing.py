@@ -79,23 +79,26 @@ def route(
     return Emit(RECIPIENT_EVENTS, envelope["phone"], envelope)
 
 
-def lane_of(envelope: dict[str, Any]) -> str:
-    """The lane of a routed recipient event: verification codes, and notifications whose
-    intent says `"priority": "high"` (any case), take the priority lane; everything else
-    (marketing whatever it says, consent events, replies, malformed intents) the bulk lane."""
-    if envelope["kind"] != INTENT:
-        return BULK
-    value = envelope["value"]
+def wants_priority(value: dict[str, Any]) -> bool:
+    """Whether an intent belongs in the priority lane (published to sms.priority-intents):
+    a verification code, or a notification marked `"priority": "high"` (any case)."""
     category = value.get("category")
-    if not isinstance(category, str):  # (any JSON: an invalid intent)
-        return BULK
     if category == "verification":
-        return PRIORITY
+        return True
     priority = value.get("priority")
-    if (category in PRIORITY_CATEGORIES and isinstance(priority, str)
-            and priority.strip().casefold() == "high"):
-        return PRIORITY
-    return BULK
+    return (category == "notification" and isinstance(priority, str)
+            and priority.strip().casefold() == "high")
+
+
+def lane_of(envelope: dict[str, Any], priority_topic: bool) -> str:
+    """The lane of a routed recipient event: the priority lane is what upstream published to
+    the priority topic, but marketing (and an intent of no known category), which must never
+    overtake a queued refusal. A recipient's records in one topic partition keep their order:
+    a code published to sms.send-intents stays in the bulk lane, in its place."""
+    if not priority_topic or envelope["kind"] != INTENT:
+        return BULK
+    category = envelope["value"].get("category")
+    return PRIORITY if isinstance(category, str) and category in PRIORITY_CATEGORIES else BULK
 
 
 def _too_deep(value: dict[str, Any], limit: int) -> bool:

@@ -6,8 +6,9 @@ that is already in that partition of a topic with N partitions (upstream keyed i
 number with Kafka's default partitioner, as app.client does) is decided where it was read: the
 worker that owns it owns the table partition too (Faust co-partitions topics with equal
 partition counts). Any other record takes the hop to the recipient's partition of the internal
-topic of its lane. A marketing intent read from the priority topic also takes the hop, to the
-bulk lane: it must never overtake a refusal queued there.
+topic of its lane. The lane is the topic's (sms.priority-intents: priority), but a marketing
+intent read from the priority topic takes the hop to the bulk lane: it must never overtake a
+refusal queued there.
 """
 
 from __future__ import annotations
@@ -49,9 +50,9 @@ class Paths:
     def hop(self, emit: Emit, topic: str, partition: int) -> str | None:
         """None to decide `emit` (a recipient event read from `topic`[`partition`]) here, or
         the logical id of the internal topic it goes to."""
-        lane = lane_of(emit.value)
+        lane = lane_of(emit.value, topic in self._priority_inputs)
         if (self._partition_count(topic) == self.partitions
                 and self.partition(emit.key or "") == partition
-                and not (lane == BULK and topic in self._priority_inputs)):
+                and lane == (PRIORITY if topic in self._priority_inputs else BULK)):
             return None
         return PRIORITY_EVENTS if lane == PRIORITY else RECIPIENT_EVENTS

@@ -21,6 +21,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from rocksdict import Rdict
 
+from app.runtime.admin import topic_partitions
 from app.runtime.lanes import recipient_partition
 from app.runtime.privacy import StateSealer
 from app.runtime.settings import Settings
@@ -86,9 +87,10 @@ async def load_legacy(settings: Settings) -> LegacyStates | None:
         **settings.kafka_security.aiokafka_kwargs())
     await consumer.start()
     try:
-        if topic not in await consumer.topics():  # (also fetches the cluster's metadata)
+        try:
+            [partitions] = (await topic_partitions(settings, [topic])).values()
+        except LookupError:  # a new install, or the move is done and the topic deleted
             return None
-        partitions = consumer.partitions_for_topic(topic) or set()
         tps = [TopicPartition(topic, p) for p in sorted(partitions)]
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
@@ -122,7 +124,8 @@ async def load_legacy(settings: Settings) -> LegacyStates | None:
             by_partition.setdefault(partition, {})[key.decode()] = first_due
         legacy = LegacyStates(db, topic, len(partitions), by_partition)
         left = legacy.count()
-        log.info("state migration: %d recipients still in the legacy table %s%s", left, topic,
+        # (a warning: the worker's logging is not set up yet, and it asks for an action)
+        log.warning("state migration: %d recipients still in the legacy table %s%s", left, topic,
                  "" if left else " (done: the topic can be deleted, docs/runbook.md)")
         return legacy
     finally:

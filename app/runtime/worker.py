@@ -37,6 +37,7 @@ from app.runtime import metrics
 from app.runtime.agents import Gate, Publisher, Router, add_agents
 from app.runtime.lanes import Paths
 from app.runtime.logs import logging_config
+from app.runtime.migration import LegacyStates
 from app.runtime.settings import Settings
 from app.runtime.state import TABLE_NAME, Recipients
 from app.runtime.web import add_pages
@@ -44,6 +45,7 @@ from app.runtime.web import add_pages
 log = logging.getLogger(__name__)
 
 PRODUCER_BATCH_BYTES = 256 * 1024
+MAX_POLL_RECORDS = 500
 RAW: dict[str, Any] = {"key_serializer": "raw", "value_serializer": "raw"}
 
 # Faust reads every setting from an environment variable of its own name (BROKER_URL,
@@ -60,8 +62,10 @@ def faust_broker_url(bootstrap: str) -> str:
     return ";".join(f"kafka://{host.strip()}" for host in bootstrap.split(",") if host.strip())
 
 
-def create_app(settings: Settings, policy: Policy) -> faust.App:
-    """Build the Faust app; nothing connects until a faust.Worker starts it."""
+def create_app(settings: Settings, policy: Policy, legacy: LegacyStates | None = None
+               ) -> faust.App:
+    """Build the Faust app; nothing connects until a faust.Worker starts it. `legacy`: the
+    state of the release before one hop, while it is being moved (migration.py)."""
     sealer = settings.sealer()
     if not settings.state_secret:
         log.warning("SENDGUARD_STATE_SECRET is not set: state is keyed and sealed with the "
@@ -76,6 +80,7 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
     bulk = faust_app.topic(names["send_intents"], names["consent_events"],
                            names["carrier_replies"], names[RECIPIENT_EVENTS], **RAW)
     priority = faust_app.topic(names["priority_intents"], names[PRIORITY_EVENTS], **RAW)
+    faust_app.priority_topics = frozenset({names["priority_intents"], names[PRIORITY_EVENTS]})
     recipient_events = faust_app.topic(names[RECIPIENT_EVENTS], partitions=partitions, **RAW)
     table = faust_app.Table(
         TABLE_NAME, default=None, partitions=partitions,
@@ -83,7 +88,7 @@ def create_app(settings: Settings, policy: Policy) -> faust.App:
         extra_topic_configs={"max.message.bytes": str(records.MAX_RECORD_BYTES)},
         state_memory=settings.state_memory(),  # BoundedTable: RocksDB within the budget
     )
-    recipients = Recipients(table, sealer, policy, settings.sweep_lag_s)
+    recipients = Recipients(table, sealer, policy, settings.sweep_lag_s, legacy)
     paths = Paths(partitions, frozenset({names["priority_intents"]}),
                   lambda topic: topic_partition_count(faust_app, topic))
     gate = Gate(Router(kinds, policy), recipients, Publisher(sealer, names, paths), paths,
@@ -129,6 +134,9 @@ def new_faust_app(settings: Settings) -> SeamApp:
         # Agents send a batch's records at once: 256 KiB producer batches instead of the 16 KiB
         # default cut produce requests (measured +25-50% records/s, docs/performance.md).
         producer_max_batch_size=PRODUCER_BATCH_BYTES,
+        # A fetch is handed over whole; bounded, the priority lane's records (fetched first,
+        # app/faust_ext/consumer.py) wait for at most this many bulk records.
+        broker_max_poll_records=MAX_POLL_RECORDS,
     )
 
 
@@ -158,13 +166,15 @@ def run_worker(settings: Settings, policy: Policy) -> None:
     """Create topics, then run the worker until it is stopped (SIGINT/SIGTERM)."""
     from app.runtime.admin import ensure_topics
     from app.runtime.first_start import apply_first_start
+    from app.runtime.migration import load_legacy
 
     prepare_data_dir(settings.data_dir)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     loop.run_until_complete(ensure_topics(settings))
     loop.run_until_complete(apply_first_start(settings))
-    faust_app = create_app(settings, policy)
+    legacy = loop.run_until_complete(load_legacy(settings))
+    faust_app = create_app(settings, policy, legacy)
     if settings.processing_guarantee == "exactly_once":
         discard_local_tables(Path(faust_app.conf.tabledir))
     worker = faust.Worker(faust_app, loglevel=settings.log_level.upper(), loop=loop,

@@ -257,7 +257,8 @@ def replay(settings: Settings, policy: Policy, lines: Iterable[str | bytes],
     records: Iterable[TraceRecord] = read_trace(lines, replayer.kinds) if errors is None else \
         until_first_error(lines, replayer.kinds, errors)
     if backlog:
-        records = priority_first(list(records), replayer.kinds, policy)
+        records = priority_first(list(records), replayer.kinds, policy,
+                                 frozenset({settings.topic("priority_intents")}))
     for record in records:
         for emit in replayer.feed(*record):
             yield replayer.output_line(emit)
@@ -267,13 +268,14 @@ def replay(settings: Settings, policy: Policy, lines: Iterable[str | bytes],
         yield replayer.output_line(emit)
 
 
-def priority_first(records: list[TraceRecord], kinds: dict[str, str],
-                   policy: Policy) -> list[TraceRecord]:
+def priority_first(records: list[TraceRecord], kinds: dict[str, str], policy: Policy,
+                   priority_topics: frozenset[str]) -> list[TraceRecord]:
     """The records of the priority lane, then the others, each in their order."""
     def lane(record: TraceRecord) -> str:
         routed = route(kinds[record.topic], Source(record.topic, 0, 0, record.timestamp_ms),
                        record.key, record.value, policy)
-        return lane_of(routed.value) if routed.topic == RECIPIENT_EVENTS else BULK
+        return (lane_of(routed.value, record.topic in priority_topics)
+                if routed.topic == RECIPIENT_EVENTS else BULK)
 
     lanes = [lane(record) for record in records]
     return ([r for r, la in zip(records, lanes, strict=True) if la == PRIORITY]
