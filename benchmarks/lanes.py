@@ -216,6 +216,7 @@ def _watch(bootstrap: str, topics: list[str], sender: CodeSender, result: Backlo
                      for t in topics for p in meta.topics[t].partitions])
     campaign = Counted()
     seen: set[str] = set()
+    duplicates = 0
     last_progress = time.monotonic()
     try:
         while time.monotonic() - last_progress < stall_s:
@@ -229,6 +230,7 @@ def _watch(bootstrap: str, topics: list[str], sender: CodeSender, result: Backlo
                     continue
                 msg_id = str(orjson.loads(message.value()).get("msg_id", ""))
                 if msg_id in seen:
+                    duplicates += 1
                     continue
                 seen.add(msg_id)
                 if msg_id.startswith(CAMPAIGN_PREFIX):
@@ -252,6 +254,8 @@ def _watch(bootstrap: str, topics: list[str], sender: CodeSender, result: Backlo
     result.codes_sent = len(sender.sent_ms)
     if campaign.distinct < result.size:
         result.note += f" campaign INCOMPLETE {campaign.distinct}/{result.size}"
+    if duplicates:
+        result.note += f" DUPLICATES {duplicates} decided twice"
     if len(result.code_ms) < result.codes_sent:
         result.note += f" codes INCOMPLETE {len(result.code_ms)}/{result.codes_sent}"
 
