@@ -24,6 +24,7 @@ import dataclasses
 import random
 import threading
 import time
+import urllib.request
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -194,12 +195,21 @@ def backlog(bootstrap: str, topics: dict[str, str], campaign: Traffic, lane: boo
     try:
         worker.start().wait_ready()
         _watch(bootstrap, [topics["approved"], topics["dropped"]], sender, result, stall_s)
+        _save_metrics(worker)
     finally:
         sender.halt.set()
         sender.go.set()
         sender.join(120)
         worker.stop()
     return result
+
+
+def _save_metrics(worker: Process) -> None:
+    """The worker's /metrics (batch sizes per lane, fetch sizes) next to its log."""
+    port = getattr(worker, "web_port", None)
+    with (contextlib.suppress(OSError),
+          urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer):
+        worker.log_path.with_suffix(".metrics.txt").write_bytes(answer.read())
 
 
 def _watch(bootstrap: str, topics: list[str], sender: CodeSender, result: Backlog,
