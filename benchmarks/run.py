@@ -430,7 +430,7 @@ def main(argv: list[str] | None = None) -> int:
                     if wanted("latency") else None)
         campaign = traffic.campaign(args.backlog) if wanted("backlog") else None
         backlogs = {lane: run_backlog(bench, campaign, lane, args.code_rate)
-                    for lane in (True, False)} if campaign is not None else {}
+                    for lane in (False, True)} if campaign is not None else {}
         mem = run_memory(args.memory_recipients) if wanted("memory") else None
         print(f"measured in {time.monotonic() - started:.0f}s", flush=True)
         rates = {name: median([s.rate for s in samples])
