@@ -271,10 +271,12 @@ def _watch(bootstrap: str, topics: list[str], sender: CodeSender, result: Backlo
 
 
 def summary(rates: dict[str, float], lat: Latency | None, backlogs: dict[bool, Backlog],
-            code_rate: float) -> tuple[list[str], dict[str, float]]:
+            code_rate: float, per_cpu: dict[str, float] | None = None
+            ) -> tuple[list[str], dict[str, float]]:
     """The report's lines and the RESULT line's fields for one hop and the lanes: `rates` is
-    the median records/s per throughput variant, `lat` the recipient-keyed latency run,
-    `backlogs` the backlog run with the lane (True) and without (False)."""
+    the median records/s per throughput variant (`per_cpu` its records per CPU-second of the
+    worker), `lat` the recipient-keyed latency run, `backlogs` the backlog run with the lane
+    (True) and without (False)."""
     nan = float("nan")
     lines: list[str] = []
     fields = {"one_hop_ratio": nan, "p99_e164_ms": nan, "code_p99_backlog_ms": nan,
@@ -285,6 +287,12 @@ def summary(rates: dict[str, float], lat: Latency | None, backlogs: dict[bool, B
         lines.append(f"One hop: one worker on E.164-keyed traffic {keyed:,.0f} records/s, on "
                      f"msg_id-keyed {by_msg_id:,.0f}: {fields['one_hop_ratio']:.2f} x "
                      f"(target >= 1.4)")
+        cpu = per_cpu or {}
+        if cpu.get("e164-keyed") and cpu.get("msg_id-keyed"):
+            lines.append(f"  per CPU-second of the worker: {cpu['e164-keyed']:,.0f} against "
+                         f"{cpu['msg_id-keyed']:,.0f} records, "
+                         f"{cpu['e164-keyed'] / cpu['msg_id-keyed']:.2f} x (on a saturated "
+                         f"machine the rate follows the cores the worker gets; this does not)")
     if lat is not None:
         fields["p99_e164_ms"] = percentile(lat.approved_ms, 99)
         lines.append(f"Latency at {lat.offered_rate:,.0f} intents/s, E.164-keyed as app.client "

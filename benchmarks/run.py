@@ -435,7 +435,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"measured in {time.monotonic() - started:.0f}s", flush=True)
         rates = {name: median([s.rate for s in samples])
                  for name, samples in bench.samples.items()}
-        extra = lanes.summary(rates, lat_e164, backlogs, args.code_rate)
+        per_cpu = {name: median([s.count / s.cpu_s for s in samples if s.cpu_s > 0])
+                   for name, samples in bench.samples.items()}
+        extra = lanes.summary(rates, lat_e164, backlogs, args.code_rate, per_cpu)
         report(bench, core, lat, mem, args, extra)  # its RESULT line is the last line
     finally:
         if broker.kind == "external":

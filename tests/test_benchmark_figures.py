@@ -81,9 +81,11 @@ def test_lanes_summary_fields() -> None:
     without = lanes.Backlog(False, 1_000, 1_000, drain_per_s=5_000.0, code_ms=[30_000.0])
     lat = Latency(approved_ms=[100.0, 250.0])
     lines, fields = lanes.summary({"e164-keyed": 7_000.0, "msg_id-keyed": 5_000.0}, lat,
-                                  {True: with_lane, False: without}, 50.0)
+                                  {True: with_lane, False: without}, 50.0,
+                                  {"e164-keyed": 4_000.0, "msg_id-keyed": 3_200.0})
     assert fields == {"one_hop_ratio": 1.4, "p99_e164_ms": 250.0, "code_p99_backlog_ms": 99.0,
                       "code_p99_nolane_ms": 30_000.0, "drain_ratio": 0.9}
     assert "drain rate with the lane / without: 0.900" in lines[-1]
+    assert "4,000 against 3,200 records, 1.25 x" in lines[1]
     _, missing = lanes.summary({"sendguard": 5_000.0}, None, {}, 50.0)
     assert all(math.isnan(value) for value in missing.values())
