@@ -6,6 +6,10 @@ input's timestamp, so for every record a read_committed consumer of sms.approved
 latency = the consumer's clock at receipt - the record's timestamp: parse, repartition,
 decide, the transaction commit and the fetch, all included. sms.dropped is read too, only to
 know when every intent has been decided.
+
+Keyed as before one hop (the national number, librdkafka's default partitioner: every record
+takes the hop), or `recipient_keyed` as app.client sends (the E.164 number, Kafka's murmur2
+partitioner, verification codes to the priority topic): decided where they are read.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from dataclasses import dataclass, field
 import orjson
 from confluent_kafka import Consumer, Producer
 
+from app.rules.phones import normalise_phone
 from benchmarks.traffic import intent_value, phone_of, pick_category
 
 
@@ -31,27 +36,31 @@ class Latency:
     verification_ms: list[float] = field(default_factory=list)
 
 
-def _intents(count: int, seed: int) -> list[tuple[bytes, bytes]]:
-    """Fresh recipients (skew does not matter here), the usual category mix."""
+def _intents(count: int, seed: int, recipient_keyed: bool = False
+             ) -> list[tuple[bytes, bytes, bool]]:
+    """Fresh recipients (skew does not matter here), the usual category mix: (key, value,
+    is a verification code)."""
     rng = random.Random(seed)
     out = []
     for i in range(count):
         phone = phone_of(5_000_000 + rng.randrange(count * 5))
-        value = intent_value(i, phone, pick_category(rng), rng, prefix=f"lat{seed}")
-        out.append((phone.encode(), orjson.dumps(value)))
+        category = pick_category(rng)
+        value = intent_value(i, phone, category, rng, prefix=f"lat{seed}")
+        key = normalise_phone(phone) if recipient_keyed else phone
+        out.append((key.encode(), orjson.dumps(value), category == "verification"))
     return out
 
 
-def _produce(bootstrap: str, topic: str, records: list[tuple[bytes, bytes]], rate: float,
-             result: Latency) -> None:
-    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 2})
+def _produce(bootstrap: str, topics: tuple[str, str], records: list[tuple[bytes, bytes, bool]],
+             rate: float, result: Latency, config: dict[str, str]) -> None:
+    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 2, **config})
     started = time.monotonic()
     sent = 0
     while sent < len(records):
         due = min(len(records), int((time.monotonic() - started) * rate) + 1)
         while sent < due:
-            key, value = records[sent]
-            producer.produce(topic, value=value, key=key)
+            key, value, code = records[sent]
+            producer.produce(topics[code], value=value, key=key)
             sent += 1
         producer.poll(0)
         time.sleep(0.005)
@@ -61,9 +70,14 @@ def _produce(bootstrap: str, topic: str, records: list[tuple[bytes, bytes]], rat
 
 
 def measure(bootstrap: str, intents_topic: str, approved: str, dropped: str, rate: float,
-            seconds: float, drain_s: float = 120.0, seed: int = 5) -> Latency:
-    """Offer `rate` intents/s for `seconds`, then wait (up to drain_s) for every decision."""
-    records = _intents(int(rate * seconds), seed)
+            seconds: float, drain_s: float = 120.0, seed: int = 5,
+            priority_topic: str | None = None) -> Latency:
+    """Offer `rate` intents/s for `seconds`, then wait (up to drain_s) for every decision.
+    With `priority_topic`, recipient-keyed as app.client sends (codes to that topic)."""
+    keyed = priority_topic is not None
+    records = _intents(int(rate * seconds), seed, keyed)
+    topics = (intents_topic, priority_topic or intents_topic)
+    config = {"partitioner": "murmur2_random"} if keyed else {}
     result = Latency()
     consumer = Consumer({
         "bootstrap.servers": bootstrap, "group.id": f"bench-latency-{uuid.uuid4().hex[:6]}",
@@ -74,7 +88,7 @@ def measure(bootstrap: str, intents_topic: str, approved: str, dropped: str, rat
     while not consumer.assignment():  # join before producing, so nothing is skipped
         consumer.poll(0.2)
     producer = threading.Thread(target=_produce,
-                                args=(bootstrap, intents_topic, records, rate, result))
+                                args=(bootstrap, topics, records, rate, result, config))
     producer.start()
     deadline = None
     try:

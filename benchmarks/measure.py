@@ -65,11 +65,13 @@ def delete_topics(bootstrap: str, prefix: str) -> None:
                 future.result(60)
 
 
-def publish(bootstrap: str, topic: str, records: list[Record]) -> float:
-    """Produce records as an upstream service would (librdkafka); return the seconds taken."""
+def publish(bootstrap: str, topic: str, records: list[Record],
+            config: dict[str, str] | None = None) -> float:
+    """Produce records as an upstream service would (librdkafka; `config` adds to its
+    settings, e.g. the partitioner); return the seconds taken."""
     started = time.monotonic()
     producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 20,
-                         "batch.num.messages": 10000})
+                         "batch.num.messages": 10000, **(config or {})})
     for record in records:
         while True:
             try:

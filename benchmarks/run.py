@@ -8,8 +8,11 @@ those records, measures K times each, interleaved: a plain aiokafka passthrough,
 agent, `sendguard worker` (exactly-once, full example policy) and two such workers. Every run
 has a fresh consumer group / app id and fresh output topics. Then the decision core alone
 in-process, p50/p99 end-to-end latency at 2,000 intents/s, and RocksDB memory per million
-recipients with 5 million in state (benchmarks/memory.py). Prints a table; the last line is
-machine-readable (RESULT ...).
+recipients with 5 million in state (benchmarks/memory.py). One hop and the lanes
+(benchmarks/lanes.py): one worker on the same traffic keyed by E.164 recipient and by msg_id
+(interleaved with the others), latency at 2,000/s keyed by recipient, and verification codes
+sent while a campaign's backlog drains, with and without the priority lane. Prints a table;
+the last line is machine-readable (RESULT ...).
 
 Throughput = input records (intents + consent events; each variant writes one output record
 per input record) per second between the first and last output record's broker append time
@@ -39,7 +42,7 @@ import brokers  # noqa: E402
 from app import contracts  # noqa: E402
 from app.rules.policy import load_policy  # noqa: E402
 from app.runtime.settings import load_topic_specs  # noqa: E402
-from benchmarks import core_bench, latency, traffic  # noqa: E402
+from benchmarks import core_bench, lanes, latency, traffic  # noqa: E402
 from benchmarks.measure import (  # noqa: E402
     LOG_APPEND,
     Counted,
@@ -292,16 +295,36 @@ def run_sendguard(bench: Bench, run: int, workers: int) -> Sample:
         _forget(bench, [f"{bench.prefix}.{tag}.", f"{bench.prefix}-{tag}-"])
 
 
-def run_latency(bench: Bench, rate: float, seconds: float) -> latency.Latency:
-    topics = sendguard_topics(bench, "lat", fresh_inputs=True)
-    worker = sendguard_worker(bench, "lat", topics, 0).start()
+def run_latency(bench: Bench, rate: float, seconds: float, keyed: bool = False
+                ) -> latency.Latency:
+    """Keyed as before one hop, or `keyed` by recipient as app.client sends (benchmarks/
+    latency.py)."""
+    tag = "late164" if keyed else "lat"
+    topics = sendguard_topics(bench, tag, fresh_inputs=True)
+    worker = sendguard_worker(bench, tag, topics, 0).start()
     try:
         worker.wait_ready()
         wait_readyz(worker)
         return latency.measure(bench.bootstrap, topics["send_intents"], topics["approved"],
-                               topics["dropped"], rate, seconds, drain_s=bench.stall_s)
+                               topics["dropped"], rate, seconds, drain_s=bench.stall_s,
+                               priority_topic=topics["priority_intents"] if keyed else None)
     finally:
         worker.stop()
+
+
+def run_backlog(bench: Bench, campaign: traffic.Traffic, lane: bool, rate: float
+                ) -> lanes.Backlog:
+    """Codes at `rate`/s while `campaign` drains, with or without the lane (lanes.py)."""
+    tag = "lane" if lane else "nolane"
+    topics = sendguard_topics(bench, tag, fresh_inputs=True)
+    try:
+        result = lanes.backlog(bench.bootstrap, topics, campaign, lane,
+                               lambda: sendguard_worker(bench, tag, topics, 0), rate,
+                               bench.stall_s)
+        print(result.line(), flush=True)
+        return result
+    finally:
+        _forget(bench, [f"{bench.prefix}.{tag}.", f"{bench.prefix}-{tag}-"])
 
 
 def run_memory(recipients: int) -> dict[str, float]:
@@ -330,9 +353,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-seconds", type=float, default=30.0)
     parser.add_argument("--memory-recipients", type=int, default=5_000_000,
                         help="recipients in state for the memory figure (minutes at 5 million)")
+    parser.add_argument("--backlog", type=int, default=200_000,
+                        help="marketing intents queued in front of the codes")
+    parser.add_argument("--code-rate", type=float, default=50.0,
+                        help="verification codes/s sent while the backlog drains")
     parser.add_argument("--profile", type=Path, help="py-spy the first 1-worker run into DIR")
     parser.add_argument("--only", help="comma-separated parts to run (default: all): "
-                        "passthrough, naive, sendguard, sendguard x2, core, latency, memory")
+                        "passthrough, naive, sendguard, sendguard x2, e164-keyed, "
+                        "msg_id-keyed, core, latency, backlog, memory")
     parser.add_argument("--worker-env", action="append", default=[], metavar="NAME=VALUE",
                         help="extra environment for the SendGuard workers, to try a setting "
                         "(Faust reads e.g. SENDGUARD_FAUST_PRODUCER_LINGER from it)")
@@ -342,6 +370,7 @@ def main(argv: list[str] | None = None) -> int:
         args.runs = 1
         args.latency_seconds = min(args.latency_seconds, 3.0)
         args.memory_recipients = min(args.memory_recipients, 5_000)
+        args.backlog = min(args.backlog, 20_000)
     if args.profile:
         args.profile.mkdir(parents=True, exist_ok=True)
 
@@ -369,11 +398,14 @@ def main(argv: list[str] | None = None) -> int:
         took += publish(bench.bootstrap, bench.intents_topic, data.intents)
         print(f"pre-filled {data.total} records in {took:.1f}s", flush=True)
 
+        keyed = lanes.prefill_keyed(bench, data, [name for name in lanes.KEYINGS if
+                                                  not args.only or name in args.only.split(",")])
         variants: dict[str, Callable[[Bench, int], Sample]] = {
             "passthrough": run_passthrough,
             "naive": run_naive,
             "sendguard": lambda b, r: run_sendguard(b, r, 1),
             "sendguard x2": lambda b, r: run_sendguard(b, r, 2),
+            **{name: lambda _, r, kb=kb: run_sendguard(kb, r, 1) for name, kb in keyed.items()},
         }
         if args.only:
             variants = {k: v for k, v in variants.items() if k in args.only.split(",")}
@@ -396,9 +428,19 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  core: {core.events} events, {core.core_per_s:,.0f}/s "
                   f"({core.codec_per_s:,.0f}/s with the state codec)", flush=True)
         lat = run_latency(bench, args.rate, args.latency_seconds) if wanted("latency") else None
+        lat_e164 = (run_latency(bench, args.rate, args.latency_seconds, keyed=True)
+                    if wanted("latency") else None)
+        campaign = traffic.campaign(args.backlog) if wanted("backlog") else None
+        backlogs = {lane: run_backlog(bench, campaign, lane, args.code_rate)
+                    for lane in (False, True)} if campaign is not None else {}
         mem = run_memory(args.memory_recipients) if wanted("memory") else None
         print(f"measured in {time.monotonic() - started:.0f}s", flush=True)
-        report(bench, core, lat, mem, args)  # its RESULT line is the last line
+        rates = {name: median([s.rate for s in samples])
+                 for name, samples in bench.samples.items()}
+        per_cpu = {name: median([s.count / s.cpu_s for s in samples if s.cpu_s > 0])
+                   for name, samples in bench.samples.items()}
+        extra = lanes.summary(rates, lat_e164, backlogs, args.code_rate, per_cpu)
+        report(bench, core, lat, mem, args, extra)  # its RESULT line is the last line
     finally:
         if broker.kind == "external":
             delete_topics(broker.bootstrap, prefix)
@@ -407,7 +449,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def report(bench: Bench, core: core_bench.CoreResult | None, lat: latency.Latency | None,
-           mem: dict[str, float] | None, args: argparse.Namespace) -> None:
+           mem: dict[str, float] | None, args: argparse.Namespace,
+           extra: tuple[list[str], dict[str, float]] = ([], {})) -> None:
+    """The table and the RESULT line; `extra`: lines and RESULT fields of lanes.summary."""
     rates = {name: median([s.rate for s in samples]) for name, samples in bench.samples.items()}
     print(f"\nThroughput, {bench.data.total:,} records ({len(bench.data.intents):,} intents + "
           f"{len(bench.data.consents):,} consent events), median of {args.runs}:")
@@ -451,10 +495,14 @@ def report(bench: Bench, core: core_bench.CoreResult | None, lat: latency.Latenc
               f"{mem['peak_growth_mib']:.0f} MiB over a {mem['rss_start_mib']:.0f} MiB baseline, "
               f"budget {mem['budget_mib']} MiB), disk {mem['disk_mib']:.1f} MiB -> "
               f"{mem['mib_per_million']:.0f} MiB per million (target <= 150 at 5 million)")
+    for line in extra[0]:
+        print(line)
+    fields = "".join(f" {name}={value:.3f}" if name.endswith("ratio") else f" {name}={value:.0f}"
+                     for name, value in extra[1].items())
     print(f"RESULT passthrough_ratio={ratio['passthrough_ratio']:.4f} "
           f"naive_ratio={ratio['naive_ratio']:.3f} scale_ratio={ratio['scale_ratio']:.3f} "
           f"core_per_s={core.core_per_s if core else nan:.0f} p99_ms={p99:.0f} "
-          f"mib_per_million={mem['mib_per_million'] if mem else nan:.0f}", flush=True)
+          f"mib_per_million={mem['mib_per_million'] if mem else nan:.0f}{fields}", flush=True)
 
 
 if __name__ == "__main__":

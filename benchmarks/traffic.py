@@ -204,3 +204,23 @@ def _consents(marketing: dict[tuple[int, str], None], rng: random.Random,
             revoke.pop("evidence")
             yield Record(phone.encode(), orjson.dumps(revoke), ts)
             ts += 1
+
+
+def campaign(size: int, seed: int = 11, first_rank: int = 2_000_000) -> Traffic:
+    """One marketing campaign: `size` intents to as many distinct recipients (ranks from
+    `first_rank`, apart from generate()'s), with the usual ~3% mistakes, and consent grants
+    for ~80% of them (some revoked, a few pre-ticked), timed before the campaign."""
+    rng = random.Random(seed)
+    ranks = rng.sample(range(first_rank, first_rank + size * RECIPIENTS_PER_INTENT), size)
+    t0 = int(daytime_start().timestamp() * 1000)
+    spacing = max(1, 10 * 3600 * 1000 // max(size, 1))
+    out: list[Record] = []
+    pairs: dict[tuple[int, str], None] = {}
+    for i, rank in enumerate(ranks):
+        ts = t0 + i * spacing
+        value = intent_value(i, phone_of(rank), "marketing", rng, prefix="campaign")
+        _mistake(value, rng, ts)
+        pairs[(rank, str(value["tenant"]))] = None
+        out.append(Record(str(value["phone"]).encode(), orjson.dumps(value), ts))
+    return Traffic(out, list(_consents(pairs, rng, t0)), size * RECIPIENTS_PER_INTENT, size,
+                   size, 0)

@@ -1,9 +1,16 @@
-"""The benchmark's CPU accounting (benchmarks/run.py, benchmarks/measure.py), without Kafka."""
+"""The benchmark's CPU accounting (benchmarks/run.py, benchmarks/measure.py) and its one hop and
+lanes figures (benchmarks/lanes.py), without Kafka."""
 
 from __future__ import annotations
 
+import math
 import time
 
+import orjson
+
+from app.rules.phones import normalise_phone
+from benchmarks import lanes, traffic
+from benchmarks.latency import Latency
 from benchmarks.measure import machine_busy_seconds
 from benchmarks.run import Sample, scale_ceiling
 
@@ -43,3 +50,42 @@ def test_scale_ceiling_never_counts_less_than_the_worker_and_broker_used() -> No
     line = scale_ceiling([short], cores=2)
     assert line is not None
     assert "250 us of machine CPU per record" in line and "everything else 0)" in line
+
+
+def test_recipient_keyed_traffic_is_in_its_recipients_partition_msg_id_keyed_by_chance() -> None:
+    data = traffic.generate(2_000)
+    by_recipient = lanes.rekeyed(data.intents, "recipient")
+    assert by_recipient[0].key == normalise_phone(orjson.loads(data.intents[0].value)["phone"]
+                                                  ).encode()
+    assert by_recipient[0].key.startswith(b"+86")
+    assert lanes.in_place(by_recipient) == 1.0
+    assert lanes.in_place(data.intents) < 0.2  # keyed by the number as written
+    assert 0.05 < lanes.in_place(lanes.rekeyed(data.intents, "msg_id")) < 0.2  # about 1 in 8
+    assert lanes.rekeyed(data.consents, "msg_id")[0].key.startswith(b"form-")
+
+
+def test_campaign_is_marketing_to_distinct_recipients_with_consent_first() -> None:
+    campaign = traffic.campaign(1_000)
+    values = [orjson.loads(r.value) for r in campaign.intents]
+    assert {v["category"] for v in values} == {"marketing"}
+    assert len({normalise_phone(v["phone"]) for v in values}) == 1_000
+    assert all(v["msg_id"].startswith(lanes.CAMPAIGN_PREFIX) for v in values)
+    assert 0.7 < sum(orjson.loads(c.value)["action"] == "grant"
+                     for c in campaign.consents) / 1_000 < 0.9
+    assert max(c.ts for c in campaign.consents) < min(r.ts for r in campaign.intents)
+
+
+def test_lanes_summary_fields() -> None:
+    with_lane = lanes.Backlog(True, 1_000, 1_000, drain_per_s=4_500.0,
+                              code_ms=[float(ms) for ms in range(1, 101)])
+    without = lanes.Backlog(False, 1_000, 1_000, drain_per_s=5_000.0, code_ms=[30_000.0])
+    lat = Latency(approved_ms=[100.0, 250.0])
+    lines, fields = lanes.summary({"e164-keyed": 7_000.0, "msg_id-keyed": 5_000.0}, lat,
+                                  {True: with_lane, False: without}, 50.0,
+                                  {"e164-keyed": 4_000.0, "msg_id-keyed": 3_200.0})
+    assert fields == {"one_hop_ratio": 1.4, "p99_e164_ms": 250.0, "code_p99_backlog_ms": 99.0,
+                      "code_p99_nolane_ms": 30_000.0, "drain_ratio": 0.9}
+    assert "drain rate with the lane / without: 0.900" in lines[-1]
+    assert "4,000 against 3,200 records, 1.25 x" in lines[1]
+    _, missing = lanes.summary({"sendguard": 5_000.0}, None, {}, 50.0)
+    assert all(math.isnan(value) for value in missing.values())
