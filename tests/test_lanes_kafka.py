@@ -15,6 +15,7 @@ from confluent_kafka import Consumer
 from app import contracts
 from app.client import IntentProducer
 from app.rules.policy import load_policy
+from app.runtime.admin import ensure_topics
 from app.runtime.settings import Settings
 from app.tools.replay import replay
 from tests.kafka_io import daytime_in_shanghai_ms, publish, trace_line
@@ -67,6 +68,8 @@ class Decisions(threading.Thread):
 def test_codes_overtake_a_campaigns_backlog(worker_factory, kafka: str) -> None:
     worker = worker_factory()
     topics = worker.topics
+    settings = Settings.from_env(worker.env)
+    asyncio.run(ensure_topics(settings))  # the campaign is queued before the worker starts
     now = daytime_in_shanghai_ms()
     backlog = [(phone(i), orjson.dumps(marketing(i)), now + i // 100) for i in range(BACKLOG)]
     publish(kafka, topics["send_intents"], backlog)
@@ -93,8 +96,6 @@ def test_codes_overtake_a_campaigns_backlog(worker_factory, kafka: str) -> None:
     # every code was decided while most of the campaign still waited
     assert last_code < BACKLOG * 0.9, (last_code, worker.log_tail())
 
-    settings = Settings.from_env({k: v for k, v in worker.env.items()
-                                  if k.startswith("SENDGUARD_TOPIC_")})
     trace = [trace_line(topics["send_intents"], ts, value) for _, value, ts in backlog]
     trace += [trace_line(topics["priority_intents"], stamp, orjson.dumps(code(i)))
               for i, stamp in enumerate(stamps)]
