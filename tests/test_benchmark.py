@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULT = re.compile(
     r"^RESULT passthrough_ratio=(?P<passthrough_ratio>\S+) naive_ratio=(?P<naive_ratio>\S+) "
     r"scale_ratio=(?P<scale_ratio>\S+) core_per_s=(?P<core_per_s>\S+) p99_ms=(?P<p99_ms>\S+) "
-    r"mib_per_million=(?P<mib_per_million>\S+)$")
+    r"mib_per_million=(?P<mib_per_million>\S+) cpu_2w_ratio=(?P<cpu_2w_ratio>\S+)$")
 
 
 def test_benchmark_runs_and_prints_result(kafka: str) -> None:
