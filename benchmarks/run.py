@@ -271,7 +271,10 @@ def wait_readyz(proc: Process, timeout: float = 180.0) -> None:
     raise RuntimeError(f"worker not ready in {timeout}s:\n{proc.log_tail()}")
 
 
-def run_sendguard(bench: Bench, run: int, workers: int) -> Sample:
+def run_sendguard(bench: Bench, run: int, workers: int, profile: Path | None = None,
+                  on_counted: Callable[[list[Process]], None] | None = None) -> Sample:
+    """One run of `workers` workers; with `profile`, py-spy each into that directory;
+    `on_counted` sees the workers once their outputs are counted, before they stop."""
     tag = f"sg{workers}w{run}"
     topics = sendguard_topics(bench, tag)
     create_topics(bench.bootstrap, {topics[i]: SPECS[i].partitions for i in OUTPUT_IDS},
@@ -284,11 +287,11 @@ def run_sendguard(bench: Bench, run: int, workers: int) -> Sample:
         for proc in procs:
             proc.wait_ready()
         window = Window.open(procs, bench.broker_pid)
-        if bench.profile is not None and run == 0:
+        if profile is not None:
             profilers = [subprocess.Popen(
                 [str(Path(python()).parent / "py-spy"), "record", "--pid", str(proc.pid),
                  "--rate", "200", "--format", "raw", "-o",
-                 str(bench.profile / ("sendguard-worker.txt" if workers == 1
+                 str(profile / ("sendguard-worker.txt" if workers == 1
                                       else f"sendguard-x{workers}-w{n}.txt"))],
                 stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
                 for n, proc in enumerate(procs)]
@@ -296,6 +299,8 @@ def run_sendguard(bench: Bench, run: int, workers: int) -> Sample:
                                 bench.data.total, bench.stall_s, decision_identity)
         sample = _sample(counted, window, bench.data.total)
         sample.rss_mib = sum(p.rss_mib() for p in procs)
+        if on_counted is not None:
+            on_counted(procs)
         if counted.by_topic[topics["dead_letter"]]:
             sample.note += f" dead letters: {counted.by_topic[topics['dead_letter']]}"
         return sample
@@ -388,8 +393,8 @@ def main(argv: list[str] | None = None) -> int:
         variants: dict[str, Callable[[Bench, int], Sample]] = {
             "passthrough": run_passthrough,
             "naive": run_naive,
-            "sendguard": lambda b, r: run_sendguard(b, r, 1),
-            "sendguard x2": lambda b, r: run_sendguard(b, r, 2),
+            "sendguard": lambda b, r: run_sendguard(b, r, 1, b.profile if r == 0 else None),
+            "sendguard x2": lambda b, r: run_sendguard(b, r, 2, b.profile if r == 0 else None),
         }
         if args.only:
             variants = {k: v for k, v in variants.items() if k in args.only.split(",")}

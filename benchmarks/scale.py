@@ -4,7 +4,8 @@
         [--variant NAME:WORKERS[:VAR=VALUE,...]] ...
 
 The default variants are one worker and two workers as benchmarks/run.py runs them; each
---variant adds one (e.g. `2w-nostandby:2:SENDGUARD_STANDBY_REPLICAS=0`). Per run it prints
+--variant adds one (e.g. `2w-nostandby:2:SENDGUARD_STANDBY_REPLICAS=0`; `CODE=DIR` runs that
+variant's workers from another checkout, e.g. `git archive BASE | tar -x -C DIR`). Per run it prints
 the CPU per record of the workers, of the broker (when started here) and of the whole
 machine; then, per variant, the medians and their ratio to the first variant. On a shared
 machine the workers' and the broker's own counters (from /proc) are the figures to compare:
@@ -17,6 +18,7 @@ import argparse
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,8 +26,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "deploy")]
 
 import brokers  # noqa: E402
 
-from benchmarks import traffic  # noqa: E402
-from benchmarks.measure import create_topics, median, publish, unique  # noqa: E402
+from benchmarks import measure, traffic  # noqa: E402
+from benchmarks.measure import Process, create_topics, median, publish, unique  # noqa: E402
 from benchmarks.run import Bench, Sample, machine, run_sendguard  # noqa: E402
 
 DEFAULT_VARIANTS = ["1w:1", "2w:2"]
@@ -48,12 +50,39 @@ def per_record(samples: list[Sample], part: str) -> float:
     return median(values) * 1e6
 
 
+def batch_sizes(procs: list[Process]) -> str:
+    """Mean events per agent batch and records per fetch, from each worker's /metrics."""
+    means = []
+    for proc in procs:
+        url = f"http://127.0.0.1:{proc.web_port}/metrics"  # type: ignore[attr-defined]
+        try:
+            with urllib.request.urlopen(url, timeout=5) as answer:
+                text = answer.read().decode()
+        except OSError:
+            continue
+        sums: dict[str, float] = {}
+        for line in text.splitlines():
+            for metric in ("sendguard_agent_batch_events", "sendguard_fetch_batch_records"):
+                for end in ("_sum", "_count"):
+                    if line.startswith(metric + end):
+                        label = (line.split("agent=\"")[1].split("\"")[0]
+                                 if "agent=" in line else "fetch")
+                        key = f"{label}{end}"
+                        sums[key] = sums.get(key, 0.0) + float(line.rsplit(" ", 1)[1])
+        means.append(" ".join(f"{label} {sums[label + '_sum'] / sums[label + '_count']:.0f}"
+                              for label in ("repartition", "decide", "fetch")
+                              if sums.get(label + "_count")))
+    return "; ".join(means)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--intents", type=int, default=40_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--variant", action="append", default=[],
                         help="NAME:WORKERS[:VAR=VALUE,...] (repeatable)")
+    parser.add_argument("--profile", type=Path,
+                        help="py-spy each variant's first run into DIR/<variant>/")
     parser.add_argument("--only-given", action="store_true",
                         help="run only the --variant ones, not the default 1w and 2w")
     args = parser.parse_args(argv)
@@ -77,10 +106,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"broker {broker.bootstrap}; {data.total} records; logs in {workdir}", flush=True)
         for run in range(args.runs):
             for index, (name, workers, env) in enumerate(variants):
-                bench.worker_env = env
+                bench.worker_env = {k: v for k, v in env.items() if k != "CODE"}
+                measure.ROOT = Path(env.get("CODE", ROOT))  # where Process starts workers
                 started = time.monotonic()
                 # (a distinct run number per variant and run: it names the topics and app id)
-                sample = run_sendguard(bench, run * len(variants) + index, workers)
+                profile = args.profile / name if args.profile and not run else None
+                if profile is not None:
+                    profile.mkdir(parents=True, exist_ok=True)
+                seen: list[str] = []
+                sample = run_sendguard(bench, run * len(variants) + index, workers, profile,
+                                       lambda procs, seen=seen: seen.append(batch_sizes(procs)))
                 samples[name].append(sample)
                 broker_us = (sample.broker_cpu_s or 0.0) / sample.count * 1e6
                 print(f"  run {run + 1} {name:14} {sample.rate:7,.0f}/s  workers "
@@ -88,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
                       f"{broker_us:4.0f}  machine {sample.run_cpu_s / sample.count * 1e6:5.0f}"
                       f"  cores busy {sample.cores_busy:.2f}  "
                       f"({time.monotonic() - started:.0f}s) {sample.note}", flush=True)
+                print(f"      mean batch: {seen[0] if seen else '?'}", flush=True)
     finally:
         broker.stop()
     base = variants[0][0]

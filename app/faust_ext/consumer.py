@@ -30,6 +30,7 @@ from faust.transport.drivers import aiokafka as aiokafka_driver
 from faust.types import TP, AppT, Message
 
 from app.faust_ext.contract import CONDUCTOR_STATE, CONSUMER, CONSUMER_STATE, FETCHER_STATE, require
+from app.faust_ext.standby import StandbyApplier
 from app.runtime import metrics
 
 log = logging.getLogger(__name__)
@@ -113,6 +114,8 @@ class BatchDelivery:
         acks_enabled_for = consumer.app.topics.acks_enabled_for
         suspended = consumer.suspend_flow.is_set
         drops_refetched = self.drops_refetched
+        standby = StandbyApplier(consumer.app)
+        take_standby = standby.take
         since_yield = 0
         try:
             while not (consumer_stopped() or fetcher_stopped()):
@@ -137,9 +140,10 @@ class BatchDelivery:
                             await consumer.commit()
                         if suspended():
                             self.on_dropped(message)
-                        elif not self._deliver_now(message):
+                        elif not (take_standby(message) or self._deliver_now(message)):
                             await callback(message)
                         read_offsets[tp] = offset
+                    standby.after_fetch()
                 consumer.diag.unset_flag(CONSUMER_FETCHING)
         except consumer.consumer_stopped_errors:
             if consumer.transport.app.should_stop:
