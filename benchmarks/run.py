@@ -164,6 +164,13 @@ def machine_cpu_per_record(samples: list[Sample]) -> float:
     return median([s.run_cpu_s / s.count for s in samples if s.count and s.run_cpu_s])
 
 
+def cpu_2w_ratio(one_worker: list[Sample], two_workers: list[Sample]) -> float:
+    """Machine CPU per record with two workers over that with one (medians; 0 if either is
+    missing): what a second worker costs beyond its share of the work."""
+    one, two = machine_cpu_per_record(one_worker), machine_cpu_per_record(two_workers)
+    return two / one if one and two else 0.0
+
+
 def scale_ceiling(one_worker: list[Sample], cores: int) -> str | None:
     """What this machine allows two workers at most, from the one-worker runs' CPU per record
     counted over the whole machine (worker, broker, the counting consumer, the OS): the cores
@@ -292,7 +299,7 @@ def run_sendguard(bench: Bench, run: int, workers: int, profile: Path | None = N
                 [str(Path(python()).parent / "py-spy"), "record", "--pid", str(proc.pid),
                  "--rate", "200", "--format", "raw", "-o",
                  str(profile / ("sendguard-worker.txt" if workers == 1
-                                      else f"sendguard-x{workers}-w{n}.txt"))],
+                                else f"sendguard-x{workers}-w{n}.txt"))],
                 stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
                 for n, proc in enumerate(procs)]
         counted = count_outputs(bench.bootstrap, [topics[i] for i in OUTPUT_IDS],
@@ -351,7 +358,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=2000.0, help="offered rate for latency")
     parser.add_argument("--latency-seconds", type=float, default=30.0)
     parser.add_argument("--memory-recipients", type=int, default=100_000)
-    parser.add_argument("--profile", type=Path, help="py-spy the first 1-worker run into DIR")
+    parser.add_argument("--profile", type=Path,
+                        help="py-spy every worker of the first SendGuard runs into DIR")
     parser.add_argument("--only", help="comma-separated parts to run (default: all): "
                         "passthrough, naive, sendguard, sendguard x2, core, latency, memory")
     parser.add_argument("--worker-env", action="append", default=[], metavar="NAME=VALUE",
@@ -442,13 +450,12 @@ def report(bench: Bench, core: core_bench.CoreResult | None, lat: latency.Latenc
         print(f"  {name:14}{rates[name]:11,.0f}{per_cpu:15,.0f}{busy:12.2f}"
               f"{machine_cpu_per_record(samples) * 1e6:16.0f}  {runs}")
     sg = rates.get("sendguard", 0.0)
-    one_cpu = machine_cpu_per_record(bench.samples.get("sendguard", []))
-    two_cpu = machine_cpu_per_record(bench.samples.get("sendguard x2", []))
     ratio = {
         "passthrough_ratio": sg / rates["passthrough"] if rates.get("passthrough") else 0.0,
         "naive_ratio": sg / rates["naive"] if rates.get("naive") else 0.0,
         "scale_ratio": rates.get("sendguard x2", 0.0) / sg if sg else 0.0,
-        "cpu_2w_ratio": two_cpu / one_cpu if one_cpu and two_cpu else 0.0,
+        "cpu_2w_ratio": cpu_2w_ratio(bench.samples.get("sendguard", []),
+                                     bench.samples.get("sendguard x2", [])),
     }
     print(f"  SendGuard / passthrough {ratio['passthrough_ratio']:.3f} (target >= 0.15), "
           f"/ naive {ratio['naive_ratio']:.2f} (>= 2), two / one worker "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from benchmarks.measure import machine_busy_seconds
-from benchmarks.run import Sample, scale_ceiling
+from benchmarks.run import Sample, cpu_2w_ratio, scale_ceiling
 
 
 def test_machine_busy_seconds_counts_this_process_burning_cpu() -> None:
@@ -43,3 +43,11 @@ def test_scale_ceiling_never_counts_less_than_the_worker_and_broker_used() -> No
     line = scale_ceiling([short], cores=2)
     assert line is not None
     assert "250 us of machine CPU per record" in line and "everything else 0)" in line
+
+
+def test_cpu_2w_ratio_is_the_machine_cpu_per_record_two_over_one() -> None:
+    # one worker: 300 us a record (median of 280, 300, 900); two: 360 (median of 330, 360, 400)
+    one = [Sample(5_000.0, 10_000, 2.0, machine_cpu_s=cpu) for cpu in (2.8, 3.0, 9.0)]
+    two = [Sample(5_000.0, 10_000, 2.5, machine_cpu_s=cpu) for cpu in (3.3, 3.6, 4.0)]
+    assert abs(cpu_2w_ratio(one, two) - 1.2) < 1e-9
+    assert cpu_2w_ratio(one, []) == 0.0
