@@ -71,7 +71,8 @@ OWN_PRIVATE = frozenset({
     "__init_callback", "_active", "_app", "_batched", "_buffer", "_changelog_sent",
     "_commit_one", "_committing", "_condition", "_deliver_now", "_event", "_flowing",
     "_forget_acked", "_generation", "_is_raw", "_message_in", "_message_out", "_note_fetched",
-    "_handles", "_on_sent", "_partition", "_partitions", "_pending", "_pressure", "_queue",
+    "_changelog_topics", "_changelogs_generation", "_handles", "_on_sent", "_partition",
+    "_partitions", "_pending", "_pressure", "_queue",
     "_recovery", "_resync_since", "_send_batch", "_send_batches", "_sensors", "_tables",
     "_transactional_id", "_transactional_ids",
 })

@@ -31,6 +31,16 @@ from faust.types import TP, AppT, Message
 from app.faust_ext.contract import RECOVERY_STATE, TABLE, require
 
 
+class Change:
+    """A changelog record in Recovery's buffer: RocksDB's apply_changelog_batch reads only
+    `event.message`, so the Event Faust builds (and its decode) is not needed."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: Message) -> None:
+        self.message = message
+
+
 class StandbyApplier:
     """Applies standby changelog records as they are fetched (module doc)."""
 
@@ -64,8 +74,7 @@ class StandbyApplier:
             return True
         offsets[tp] = offset
         buffer = recovery.buffers[table]
-        buffer.append(self._app.conf.Event(self._app, message.key, message.value,
-                                           message.headers, message))
+        buffer.append(Change(message))
         if len(buffer) >= table.standby_buffer_size:
             table.apply_changelog_batch(buffer)
             buffer.clear()
