@@ -62,7 +62,7 @@ PRIVATE_NAMES: dict[str, tuple[str, ...]] = {
     APP: ("_new_transport",),
     # standby.py: what Recovery._slurp_changelogs reads and writes for a standby record
     RECOVERY_STATE: ("standby_tps", "active_tps", "tp_to_table", "standby_offsets", "buffers",
-                     "standby_remaining_total"),
+                     "standby_remaining_total", "tables"),
     TABLE: ("_on_changelog_event", "standby_buffer_size", "apply_changelog_batch"),
 }
 

@@ -54,7 +54,8 @@ class StandbyApplier:
         must deliver it."""
         recovery = self._recovery
         if recovery is None:
-            recovery = self._recovery = self._app.tables.recovery
+            tables: Any = self._app.tables
+            recovery = self._recovery = tables.recovery
             require(RECOVERY_STATE, recovery)
         tp = message.tp
         if tp not in recovery.standby_tps or tp in recovery.active_tps:
@@ -83,10 +84,10 @@ class StandbyApplier:
     def after_fetch(self) -> None:
         """Once per fetch: signal the standbys ready when caught up, as Faust's recovery does
         after a standby record."""
-        recovery = self._recovery
-        if (recovery is not None and self._tables and not self._app.tables.standbys_ready
+        recovery, tables = self._recovery, self._app.tables
+        if (recovery is not None and self._tables and not tables.standbys_ready
                 and not recovery.standby_remaining_total()):
-            self._app.tables.on_standbys_ready()
+            recovery.tables.on_standbys_ready()  # (Faust's TableManager, as its recovery)
 
     @staticmethod
     def _handles(table: Any) -> bool:
