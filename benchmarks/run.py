@@ -153,6 +153,28 @@ def _broker_part(sample: Sample) -> str:
     return f" (broker {sample.broker_cpu_s:.1f} CPU s)" if sample.broker_cpu_s is not None else ""
 
 
+def _per_record_part(sample: Sample) -> str:
+    """Machine CPU per record, and the measured processes' and the broker's share."""
+    if not sample.count:
+        return ""
+    broker = (f", broker {sample.broker_cpu_s / sample.count * 1e6:.0f}"
+              if sample.broker_cpu_s is not None else "")
+    return (f" {sample.run_cpu_s / sample.count * 1e6:.0f} us machine CPU per record "
+            f"(measured processes {sample.cpu_s / sample.count * 1e6:.0f}{broker})")
+
+
+def machine_cpu_per_record(samples: list[Sample]) -> float:
+    """Median machine CPU-seconds per record over the runs (all processes, as cores busy)."""
+    return median([s.run_cpu_s / s.count for s in samples if s.count and s.run_cpu_s])
+
+
+def cpu_2w_ratio(one_worker: list[Sample], two_workers: list[Sample]) -> float:
+    """Machine CPU per record with two workers over that with one (medians; 0 if either is
+    missing): what a second worker costs beyond its share of the work."""
+    one, two = machine_cpu_per_record(one_worker), machine_cpu_per_record(two_workers)
+    return two / one if one and two else 0.0
+
+
 def scale_ceiling(one_worker: list[Sample], cores: int) -> str | None:
     """What this machine allows two workers at most, from the one-worker runs' CPU per record
     counted over the whole machine (worker, broker, the counting consumer, the OS): the cores
@@ -260,35 +282,43 @@ def wait_readyz(proc: Process, timeout: float = 180.0) -> None:
     raise RuntimeError(f"worker not ready in {timeout}s:\n{proc.log_tail()}")
 
 
-def run_sendguard(bench: Bench, run: int, workers: int) -> Sample:
+def run_sendguard(bench: Bench, run: int, workers: int, profile: Path | None = None,
+                  on_counted: Callable[[list[Process]], None] | None = None) -> Sample:
+    """One run of `workers` workers; with `profile`, py-spy each into that directory;
+    `on_counted` sees the workers once their outputs are counted, before they stop."""
     tag = f"sg{workers}w{run}"
     topics = sendguard_topics(bench, tag)
     create_topics(bench.bootstrap, {topics[i]: SPECS[i].partitions for i in OUTPUT_IDS},
                   LOG_APPEND)
     procs = [sendguard_worker(bench, tag, topics, n) for n in range(workers)]
-    profiler = None
+    profilers: list[subprocess.Popen[bytes]] = []
     try:
         for proc in procs:
             proc.start()
         for proc in procs:
             proc.wait_ready()
         window = Window.open(procs, bench.broker_pid)
-        if bench.profile is not None and workers == 1 and run == 0:
-            profiler = subprocess.Popen(
-                [str(Path(python()).parent / "py-spy"), "record", "--pid", str(procs[0].pid),
-                 "--rate", "200",
-                 "--format", "raw", "-o", str(bench.profile / "sendguard-worker.txt")],
+        if profile is not None:
+            profilers = [subprocess.Popen(
+                [str(Path(python()).parent / "py-spy"), "record", "--pid", str(proc.pid),
+                 "--rate", "200", "--format", "raw", "-o",
+                 str(profile / ("sendguard-worker.txt" if workers == 1
+                                else f"sendguard-x{workers}-w{n}.txt"))],
                 stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+                for n, proc in enumerate(procs)]
         counted = count_outputs(bench.bootstrap, [topics[i] for i in OUTPUT_IDS],
                                 bench.data.total, bench.stall_s, decision_identity)
         sample = _sample(counted, window, bench.data.total)
         sample.rss_mib = sum(p.rss_mib() for p in procs)
+        if on_counted is not None:
+            on_counted(procs)
         if counted.by_topic[topics["dead_letter"]]:
             sample.note += f" dead letters: {counted.by_topic[topics['dead_letter']]}"
         return sample
     finally:
-        if profiler is not None:
+        for profiler in profilers:
             profiler.send_signal(2)
+        for profiler in profilers:
             profiler.wait(60)
         for proc in procs:
             proc.stop()
@@ -357,7 +387,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="marketing intents queued in front of the codes")
     parser.add_argument("--code-rate", type=float, default=50.0,
                         help="verification codes/s sent while the backlog drains")
-    parser.add_argument("--profile", type=Path, help="py-spy the first 1-worker run into DIR")
+    parser.add_argument("--profile", type=Path,
+                        help="py-spy every worker of the first SendGuard runs into DIR")
     parser.add_argument("--only", help="comma-separated parts to run (default: all): "
                         "passthrough, naive, sendguard, sendguard x2, e164-keyed, "
                         "msg_id-keyed, core, latency, backlog, memory")
@@ -403,8 +434,8 @@ def main(argv: list[str] | None = None) -> int:
         variants: dict[str, Callable[[Bench, int], Sample]] = {
             "passthrough": run_passthrough,
             "naive": run_naive,
-            "sendguard": lambda b, r: run_sendguard(b, r, 1),
-            "sendguard x2": lambda b, r: run_sendguard(b, r, 2),
+            "sendguard": lambda b, r: run_sendguard(b, r, 1, b.profile if r == 0 else None),
+            "sendguard x2": lambda b, r: run_sendguard(b, r, 2, b.profile if r == 0 else None),
             **{name: lambda _, r, kb=kb: run_sendguard(kb, r, 1) for name, kb in keyed.items()},
         }
         if args.only:
@@ -415,8 +446,8 @@ def main(argv: list[str] | None = None) -> int:
                 bench.samples.setdefault(name, []).append(sample)
                 print(f"  run {run + 1} {name:13} {sample.rate:9,.0f} records/s  "
                       f"{sample.count} records  {sample.cpu_s:6.1f} CPU s  "
-                      f"{sample.cores_busy:.2f} cores busy{_broker_part(sample)} "
-                      f"{sample.note}", flush=True)
+                      f"{sample.cores_busy:.2f} cores busy{_broker_part(sample)}"
+                      f"{_per_record_part(sample)} {sample.note}", flush=True)
                 if sample.note.startswith("INCOMPLETE"):
                     print(f"    see logs in {workdir}", flush=True)
 
@@ -455,21 +486,27 @@ def report(bench: Bench, core: core_bench.CoreResult | None, lat: latency.Latenc
     rates = {name: median([s.rate for s in samples]) for name, samples in bench.samples.items()}
     print(f"\nThroughput, {bench.data.total:,} records ({len(bench.data.intents):,} intents + "
           f"{len(bench.data.consents):,} consent events), median of {args.runs}:")
-    print(f"  {'variant':14}{'records/s':>11}{'records/CPU-s':>15}{'cores busy':>12}  runs")
+    print(f"  {'variant':14}{'records/s':>11}{'records/CPU-s':>15}{'cores busy':>12}"
+          f"{'machine us/rec':>16}  runs (machine us/rec)")
     for name, samples in bench.samples.items():
         per_cpu = median([s.count / s.cpu_s for s in samples if s.cpu_s > 0])
         busy = median([s.cores_busy for s in samples])
-        runs = ", ".join(f"{s.rate:,.0f}" for s in samples)
-        print(f"  {name:14}{rates[name]:11,.0f}{per_cpu:15,.0f}{busy:12.2f}  {runs}")
+        runs = ", ".join(f"{s.rate:,.0f} ({s.run_cpu_s / s.count * 1e6:.0f})"
+                         for s in samples if s.count)
+        print(f"  {name:14}{rates[name]:11,.0f}{per_cpu:15,.0f}{busy:12.2f}"
+              f"{machine_cpu_per_record(samples) * 1e6:16.0f}  {runs}")
     sg = rates.get("sendguard", 0.0)
     ratio = {
         "passthrough_ratio": sg / rates["passthrough"] if rates.get("passthrough") else 0.0,
         "naive_ratio": sg / rates["naive"] if rates.get("naive") else 0.0,
         "scale_ratio": rates.get("sendguard x2", 0.0) / sg if sg else 0.0,
+        "cpu_2w_ratio": cpu_2w_ratio(bench.samples.get("sendguard", []),
+                                     bench.samples.get("sendguard x2", [])),
     }
     print(f"  SendGuard / passthrough {ratio['passthrough_ratio']:.3f} (target >= 0.15), "
           f"/ naive {ratio['naive_ratio']:.2f} (>= 2), two / one worker "
-          f"{ratio['scale_ratio']:.2f} (>= 1.6)")
+          f"{ratio['scale_ratio']:.2f} (>= 1.6); machine CPU per record, two / one worker "
+          f"{ratio['cpu_2w_ratio']:.3f} (<= 1.15)")
     ceiling = scale_ceiling(bench.samples.get("sendguard", []), os.cpu_count() or 1)
     if ceiling:
         print(ceiling)
@@ -502,7 +539,8 @@ def report(bench: Bench, core: core_bench.CoreResult | None, lat: latency.Latenc
     print(f"RESULT passthrough_ratio={ratio['passthrough_ratio']:.4f} "
           f"naive_ratio={ratio['naive_ratio']:.3f} scale_ratio={ratio['scale_ratio']:.3f} "
           f"core_per_s={core.core_per_s if core else nan:.0f} p99_ms={p99:.0f} "
-          f"mib_per_million={mem['mib_per_million'] if mem else nan:.0f}{fields}", flush=True)
+          f"mib_per_million={mem['mib_per_million'] if mem else nan:.0f} "
+          f"cpu_2w_ratio={ratio['cpu_2w_ratio']:.3f}{fields}", flush=True)
 
 
 if __name__ == "__main__":

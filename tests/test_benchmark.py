@@ -17,8 +17,8 @@ pytestmark = pytest.mark.kafka
 ROOT = Path(__file__).resolve().parents[1]
 RESULT = re.compile(r"^RESULT((?: \w+=\S+)+)$")
 FIELDS = ["passthrough_ratio", "naive_ratio", "scale_ratio", "core_per_s", "p99_ms",
-          "mib_per_million", "one_hop_ratio", "p99_e164_ms", "code_p99_backlog_ms",
-          "code_p99_nolane_ms", "drain_ratio"]
+          "mib_per_million", "cpu_2w_ratio", "one_hop_ratio", "p99_e164_ms",
+          "code_p99_backlog_ms", "code_p99_nolane_ms", "drain_ratio"]
 
 
 def test_benchmark_runs_and_prints_result(kafka: str) -> None:

@@ -12,7 +12,7 @@ from app.rules.phones import normalise_phone
 from benchmarks import lanes, traffic
 from benchmarks.latency import Latency
 from benchmarks.measure import machine_busy_seconds
-from benchmarks.run import Sample, scale_ceiling
+from benchmarks.run import Sample, cpu_2w_ratio, scale_ceiling
 
 
 def test_machine_busy_seconds_counts_this_process_burning_cpu() -> None:
@@ -89,3 +89,11 @@ def test_lanes_summary_fields() -> None:
     assert "4,000 against 3,200 records, 1.25 x" in lines[1]
     _, missing = lanes.summary({"sendguard": 5_000.0}, None, {}, 50.0)
     assert all(math.isnan(value) for value in missing.values())
+
+
+def test_cpu_2w_ratio_is_the_machine_cpu_per_record_two_over_one() -> None:
+    # one worker: 300 us a record (median of 280, 300, 900); two: 360 (median of 330, 360, 400)
+    one = [Sample(5_000.0, 10_000, 2.0, machine_cpu_s=cpu) for cpu in (2.8, 3.0, 9.0)]
+    two = [Sample(5_000.0, 10_000, 2.5, machine_cpu_s=cpu) for cpu in (3.3, 3.6, 4.0)]
+    assert abs(cpu_2w_ratio(one, two) - 1.2) < 1e-9
+    assert cpu_2w_ratio(one, []) == 0.0

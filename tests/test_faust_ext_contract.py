@@ -71,6 +71,7 @@ def _instances(tmp_path: Path) -> dict[str, Any]:
         await producer.stop()
         return producer
 
+    table = app.Table("contract")
     return {
         contract.CONSUMER_STATE: app.consumer,
         contract.FETCHER_STATE: Fetcher(app),
@@ -79,7 +80,9 @@ def _instances(tmp_path: Path) -> dict[str, Any]:
         contract.KAFKA_PRODUCER_STATE: asyncio.run(kafka_producer()),
         contract.PROMETHEUS_MONITOR_STATE: PrometheusMonitor(
             metrics=FaustMetrics.create(CollectorRegistry(), "faust")),
-        contract.ROCKSDB_STORE_STATE: app.Table("contract").data,
+        contract.ROCKSDB_STORE_STATE: table.data,
+        contract.RECOVERY_STATE: app.tables.recovery,
+        contract.TABLE: table,
     }
 
 

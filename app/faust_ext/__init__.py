@@ -6,6 +6,7 @@ process-wide. Modules:
 
 - transport: SeamApp, Transport, flow control that keeps queues on a repeated resume
 - consumer:  batch delivery (Faust's fetch loop without a task per record), fetch meter
+- standby:   standby changelog records applied in the fetch loop, in write batches
 - batches:   event_batches (an agent's events in batches), current event
 - sender:    BatchSender (a batch's records as record batches, in their transaction)
 - eos:       exactly-once: gated consumer and producer, source-partition transactions

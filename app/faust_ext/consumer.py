@@ -30,6 +30,7 @@ from faust.transport.drivers import aiokafka as aiokafka_driver
 from faust.types import TP, AppT, Message
 
 from app.faust_ext.contract import CONDUCTOR_STATE, CONSUMER, CONSUMER_STATE, FETCHER_STATE, require
+from app.faust_ext.standby import StandbyApplier
 from app.runtime import metrics
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,14 @@ class BatchDelivery:
     def on_not_handed_over(self, tp: TP, offsets: list[int], generation_id: int | None) -> None:
         """Called with the offsets of records of a fetch made in consumer generation
         `generation_id` that `getmany` does not hand over (Faust's fetch loop drops them)."""
+
+    def take_standby(self, message: Message) -> bool:
+        """Whether `message`, a standby changelog record, was applied here (standby.py)
+        rather than handed to Faust's conductor."""
+        return False
+
+    def after_fetch(self) -> None:
+        """Called after the records of each fetch were handed over."""
 
     def drops_refetched(self, topic: str) -> bool:
         """Whether a record of `topic` below its partition's read offset is dropped as
@@ -79,7 +88,8 @@ class BatchDelivery:
         return records
 
     async def getmany(self, timeout: float) -> AsyncIterator[tuple[TP, Message]]:
-        """Faust's `Consumer.getmany`, with `on_not_handed_over` told of what it drops."""
+        """Faust's `Consumer.getmany`, with `on_not_handed_over` told of what it drops and
+        each partition's end offset tracked once per fetch (Faust: per record)."""
         consumer: Any = self
         records, active_partitions = await consumer._wait_next_records(timeout)  # noqa: SLF001
         generation_id = consumer.app.consumer_generation_id
@@ -96,6 +106,7 @@ class BatchDelivery:
         left = {tp: len(fetched) for tp, fetched in records.items()}
         to_message = consumer._to_message  # noqa: SLF001
         buffered = consumer._buffered_partitions  # noqa: SLF001
+        tracked: set[TP] = set()  # end offsets: once per partition and fetch, not per record
         try:
             for tp, record in consumer.scheduler.iterate(records):
                 if (not consumer.flow_active
@@ -103,7 +114,9 @@ class BatchDelivery:
                     break
                 left[tp] -= 1
                 if active_partitions is None or tp in active_partitions or tp in buffered:
-                    consumer.app.monitor.track_tp_end_offset(tp, consumer.highwater(tp))
+                    if tp not in tracked:
+                        tracked.add(tp)
+                        consumer.app.monitor.track_tp_end_offset(tp, consumer.highwater(tp))
                     yield tp, to_message(tp, record)
                 else:
                     self.on_not_handed_over(tp, [record.offset], generation_id)
@@ -125,6 +138,7 @@ class BatchDelivery:
         acks_enabled_for = consumer.app.topics.acks_enabled_for
         suspended = consumer.suspend_flow.is_set
         drops_refetched = self.drops_refetched
+        take_standby = self.take_standby
         since_yield = 0
         try:
             while not (consumer_stopped() or fetcher_stopped()):
@@ -149,9 +163,10 @@ class BatchDelivery:
                             await consumer.commit()
                         if suspended():
                             self.on_dropped(message)
-                        elif not self._deliver_now(message):
+                        elif not (take_standby(message) or self._deliver_now(message)):
                             await callback(message)
                         read_offsets[tp] = offset
+                    self.after_fetch()
                 consumer.diag.unset_flag(CONSUMER_FETCHING)
         except consumer.consumer_stopped_errors:
             if consumer.transport.app.should_stop:
@@ -241,6 +256,13 @@ class BatchConsumer(BatchDelivery, aiokafka_driver.Consumer):
         require(CONSUMER)
         require(CONSUMER_STATE, self)
         require(CONDUCTOR_STATE, self.app.topics)
+        self.standby = StandbyApplier(self.app)
+
+    def take_standby(self, message: Message) -> bool:
+        return self.standby.take(message)
+
+    def after_fetch(self) -> None:
+        self.standby.after_fetch()
 
 
 def batch_consumer(app: AppT) -> BatchDelivery:

@@ -41,6 +41,8 @@ ROCKSDB_STORE = "faust.stores.rocksdb:Store"
 ROCKSDB_STORE_STATE = "faust.stores.rocksdb:Store()"
 COLLECTION = "faust.tables.base:Collection"
 APP = "faust.app.base:App"
+RECOVERY_STATE = "faust.tables.recovery:Recovery()"
+TABLE = "faust.tables.table:Table()"
 
 PRIVATE_NAMES: dict[str, tuple[str, ...]] = {
     CONSUMER: ("_wait_next_records", "_to_message", "_add_gap", "_n_acked", "_should_commit",
@@ -60,6 +62,10 @@ PRIVATE_NAMES: dict[str, tuple[str, ...]] = {
     ROCKSDB_STORE_STATE: ("_dbs",),
     COLLECTION: ("_new_store",),
     APP: ("_new_transport",),
+    # standby.py: what Recovery._slurp_changelogs reads and writes for a standby record
+    RECOVERY_STATE: ("standby_tps", "active_tps", "tp_to_table", "standby_offsets", "buffers",
+                     "standby_remaining_total", "tables"),
+    TABLE: ("_on_changelog_event", "standby_buffer_size", "apply_changelog_batch"),
 }
 
 # The seam's own private names (tests check that none is also an upstream one it uses).
@@ -67,9 +73,10 @@ OWN_PRIVATE = frozenset({
     "__init_callback", "_active", "_app", "_batched", "_buffer", "_changelog_sent",
     "_commit_one", "_committing", "_condition", "_deliver_now", "_event", "_flowing",
     "_forget_acked", "_generation", "_is_raw", "_message_in", "_message_out", "_note_fetched",
-    "_on_sent", "_partition", "_partitions", "_pending", "_pressure", "_queue",
-    "_resync_since", "_send_batch", "_send_batches", "_sensors", "_tables", "_transactional_id",
-    "_transactional_ids",
+    "_changelog_topics", "_changelogs_generation", "_handles", "_on_sent", "_partition",
+    "_partitions", "_pending", "_pressure", "_queue",
+    "_recovery", "_resync_since", "_send_batch", "_send_batches", "_sensors", "_tables",
+    "_transactional_id", "_transactional_ids",
 })
 
 # upstream "module:qualified.name" -> (sha256 of its source, what in app/faust_ext/ copies,
@@ -229,6 +236,21 @@ FINGERPRINTS: dict[str, tuple[str, str]] = {
     "aiokafka.producer.transaction_manager:TransactionManager.partitions_to_add": (
         "a591d8c59649c8b5aa92a9f0a562e62065c8bee4a324ae3e8cab00e48c5d5fa2",
         "eos.py GatedProducer.maybe_begin_transaction"),
+    "faust.tables.recovery:Recovery._slurp_changelogs": (
+        "2e29833a409e00037f4e8434b51c8c59bca728b189a95c140277ffd82f1752ec",
+        "standby.py StandbyApplier.take (does what it does with a standby record)"),
+    "faust.tables.recovery:Recovery._restart_recovery": (
+        "597f90c1743b6bb3bf5aa5cb3d73d234c70f4956e149cc292074f4abcbe83e9a",
+        "standby.py (seeks each standby partition before resuming it and flow control)"),
+    "faust.tables.recovery:Recovery.flush_buffers": (
+        "6fa9c17f1071018c49cb6d411a34fb4a2c2ac4f41c3de650bbee15831abd6f1f",
+        "standby.py (applies the buffers StandbyApplier fills)"),
+    "faust.stores.rocksdb:Store.apply_changelog_batch": (
+        "ea3344d369fc4ab5e3cdace30565691136035a463acb7b2551fdc0b8af71643b",
+        "standby.py StandbyApplier.take (it reads only each event's message)"),
+    "faust.tables.base:Collection.on_changelog_event": (
+        "5a4fa48fd7c3fd102cf594a9113dfe78d7824de3117b1258d0d1dca6d66b0bf9",
+        "standby.py StandbyApplier._handles (only tables where it does nothing)"),
     "aiokafka.consumer.consumer:AIOKafkaConsumer.end_offsets": (
         "f4b19078581881ba0194c1535dd39420ab7b5262d000460f83f5f1c8088750a5",
         "eos.py CommittedEndConsumerThread._highwaters (read_committed: the last stable offset)"),

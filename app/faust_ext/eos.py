@@ -241,6 +241,11 @@ class CommittedEndConsumerThread(aiokafka_driver.AIOKafkaConsumerThread):
 class ExactlyOnceConsumer(BatchConsumer):
     """Consumer that commits, with the gate closed, the offsets of the events processed."""
 
+    # The tables' changelog topics, read once per consumer generation (tables are all
+    # registered before the consumer subscribes; a new one would mean a rebalance).
+    _changelog_topics: frozenset[str] = frozenset()
+    _changelogs_generation: int | None = None
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.gate: CommitGate[TP] = CommitGate()
         # The transactions being committed now, by transactional id, each set when committed
@@ -333,8 +338,12 @@ class ExactlyOnceConsumer(BatchConsumer):
         """Tell the gate of records fetched in consumer generation `generation_id`: those of
         an older one are fetched anew from the committed offset, and a changelog's are read by
         recovery and standbys, not processed."""
-        if (generation_id == self.app.consumer_generation_id
-                and tp.topic not in self.app.tables.changelog_topics):
+        if generation_id != self.app.consumer_generation_id:
+            return
+        if self._changelogs_generation != generation_id:  # (a set built per call upstream)
+            self._changelog_topics = frozenset(self.app.tables.changelog_topics)
+            self._changelogs_generation = generation_id
+        if tp.topic not in self._changelog_topics:
             for offset in offsets:
                 self.gate.on_fetched(tp, offset)
 
