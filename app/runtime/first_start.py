@@ -3,9 +3,10 @@
 A consumer group with no committed offsets reads its topics from the earliest retained
 record, so by default (`earliest`) a first start decides up to the 7 days of intents that
 sms.send-intents retains. With `latest`, before the worker's first start the group's offsets
-on sms.send-intents are set to the topic's end: intents published before it are never
-decided (nor sent). This applies to the send intents only: consent events and carrier replies
-are always read from the earliest, so no refusal on record is ever skipped. Once the group
+on sms.send-intents and sms.priority-intents are set to the topics' end: intents published
+before it are never decided (nor sent). This applies to the send intents only: consent
+events and carrier replies are always read from the earliest, so no refusal on record is
+ever skipped. Once the group
 has committed offsets, restarts resume from them whatever the setting.
 """
 
@@ -22,17 +23,19 @@ from app.runtime.settings import Settings
 log = logging.getLogger(__name__)
 
 
-async def apply_first_start(settings: Settings) -> dict[int, int] | None:
-    """With first_start=latest and a group that has never committed on the intents topic,
-    commit the topic's end offsets for it; return them by partition (None: nothing done)."""
+async def apply_first_start(settings: Settings) -> dict[TopicPartition, int] | None:
+    """With first_start=latest and a group that has never committed on the intents topics
+    (sms.send-intents, sms.priority-intents), commit their end offsets for it; return them
+    (None: nothing done)."""
     if settings.first_start != "latest":
         return None
-    topic = settings.topic("send_intents")
+    topics = [settings.topic("send_intents"), settings.topic("priority_intents")]
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap, group_id=settings.app_id,
                                 enable_auto_commit=False, isolation_level="read_committed",
                                 **settings.kafka_security.aiokafka_kwargs())
     tps = [TopicPartition(topic, p)
-           for p in (await topic_partitions(settings, [topic]))[topic]]
+           for topic, partitions in (await topic_partitions(settings, topics)).items()
+           for p in partitions]
     await consumer.start()
     try:
         consumer.assign(tps)
@@ -51,6 +54,6 @@ async def apply_first_start(settings: Settings) -> dict[int, int] | None:
         log.warning("SENDGUARD_FIRST_START=latest: first start of group %s: the %d send "
                     "intents retained from before it are skipped (never decided)",
                     settings.app_id, skipped)
-        return {tp.partition: offset for tp, offset in ends.items()}
+        return dict(ends)
     finally:
         await consumer.stop()
