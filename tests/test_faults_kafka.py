@@ -306,23 +306,37 @@ def test_second_worker_takes_over_when_the_first_stops(
 
 def test_second_worker_joining_a_busy_group_loses_nothing(
         worker_factory: Callable[..., WorkerProcess], kafka: str) -> None:
-    """Scaling out under load: the whole backlog is published, the first worker is deciding it
-    flat out, and a second one joins. Partitions the first keeps and gives away are revoked
-    mid-batch, with transactions open on every one of them."""
-    n = 40_000
+    """Scaling out under load: a backlog is published, the first worker is deciding it flat
+    out, and a second one joins. Partitions the first keeps and gives away are revoked
+    mid-batch, with transactions open on every one of them.
+
+    More intents arrive steadily behind the backlog, and their last half only once the second
+    worker is ready, so it has records to decide however fast the first drains the backlog
+    (it once drained all of it before the second worker's first assignment)."""
+    n = 60_000
+    backlog = 40_000
     traffic = make_traffic(n, n_phones=2_000, seed=17)
     first, reader = first_worker_deciding(worker_factory, kafka, traffic)
     topics = first.topics
     started = time.monotonic()
-    publish(kafka, topics["send_intents"], traffic.intents)
-    wait_for(reader, n // 5, 300, first)
-    second = worker_factory(**FAST_GROUP)
-    joined = time.monotonic()
-    at = reader.count
-    second.start()
-    print(f"second worker joined at {at} committed, ready {time.monotonic() - joined:.1f}s "
-          f"after start")
-    assert at < n // 2, "the first worker was nearly done before the second joined"
+    publish(kafka, topics["send_intents"], traffic.intents[:backlog])
+    second_ready = threading.Event()
+    tail = traffic.intents[backlog:]
+    publisher = threading.Thread(target=publish_tail,
+                                 args=(kafka, topics["send_intents"], tail, second_ready))
+    publisher.start()
+    try:
+        wait_for(reader, backlog // 10, 300, first)
+        second = worker_factory(**FAST_GROUP)
+        joined = time.monotonic()
+        at = reader.count
+        second.start()
+        print(f"second worker joined at {at} committed, ready {time.monotonic() - joined:.1f}s "
+              f"after start, {reader.count} committed then")
+    finally:
+        second_ready.set()
+        publisher.join()
+    assert at < backlog // 2, "the first worker was nearly through the backlog at the join"
     wait_for(reader, n, 180, first, second)
     elapsed = time.monotonic() - started
     records = reader.close(settle=5)
@@ -330,6 +344,14 @@ def test_second_worker_joining_a_busy_group_loses_nothing(
           f"{decided_by(second):.0f} decisions")
     assert decided_by(second) > 0, "the second worker never got partitions"
     check_exactly_once_and_replay(records, traffic, second)
+
+
+def publish_tail(bootstrap: str, topic: str, tail: list[Any], resume: threading.Event) -> None:
+    """Half the tail steadily now, the other half once `resume` is set (at most 300 s on)."""
+    half = len(tail) // 2
+    publish_steadily(bootstrap, topic, tail[:half], 2_000)
+    resume.wait(300)
+    publish_steadily(bootstrap, topic, tail[half:], 2_000)
 
 
 def publish_steadily(bootstrap: str, topic: str, records: list[Any], per_s: int) -> None:
