@@ -20,6 +20,7 @@ from app.faust_ext.consumer import BatchDelivery, FastDelivery
 from app.faust_ext.gate import CommitGate
 from app.faust_ext.sender import BatchSender
 from app.faust_ext.transport import SeamApp
+from app.runtime.agents import Gate
 from app.runtime.privacy import StateSealer
 from app.runtime.settings import Settings
 from app.runtime.state import StateCache
@@ -363,11 +364,12 @@ def test_records_go_out_per_transaction_and_partition_in_order_at_the_end_of_the
     sender = BatchSender(app)
 
     async def scenario() -> list[Any]:
-        async with sender.batch():
+        async with sender.collecting():
             for n, source in enumerate([TP("intents", 0)] * 3 + [TP("intents", 1)]):
                 sender.add("approved", bytes([1]), b"v%d" % n, 1000 + n, source)
             sender.add("approved", bytes([2]), b"v4", 1004, TP("intents", 0))
-            assert not clients["sg-0-0"].sent  # nothing is sent before the batch ends
+        assert not clients["sg-0-0"].sent  # nothing is sent before the flush
+        await sender.flush(sender.take())
         return [c.sent for c in clients.values()]
 
     in_partition_0, in_partition_1 = asyncio.run(scenario())
@@ -385,11 +387,12 @@ def test_a_batch_that_raised_sends_nothing() -> None:
 
     async def scenario() -> None:
         with pytest.raises(RuntimeError):
-            async with sender.batch():
+            async with sender.collecting():
                 sender.add("approved", b"\x01", b"v", None, TP("intents", 0))
                 raise RuntimeError("deciding failed")
-        async with sender.batch():
+        async with sender.collecting():
             pass
+        await sender.flush(sender.take())
 
     asyncio.run(scenario())
     assert clients["sg-0-0"].sent == []
@@ -404,7 +407,7 @@ def test_records_for_a_transaction_being_committed_wait_until_it_is() -> None:
         committed = app.consumer.committing.setdefault("sg-0-0", asyncio.Event())
         sender.add("approved", b"\x01", b"a", None, TP("intents", 0))
         sender.add("approved", b"\x01", b"b", None, TP("intents", 1))
-        flushing = asyncio.ensure_future(sender.flush())
+        flushing = asyncio.ensure_future(sender.flush(sender.take()))
         for _ in range(5):
             await asyncio.sleep(0)
         assert not clients["sg-0-0"].sent  # its transaction is being committed: it waits
@@ -413,6 +416,32 @@ def test_records_for_a_transaction_being_committed_wait_until_it_is() -> None:
         await flushing
         assert [records for _, _, records in clients["sg-0-0"].sent] == [[(b"\x01", b"a", None)]]
         assert len(clients["sg-0-1"].sent) == 1
+
+    asyncio.run(scenario())
+
+
+def test_batches_send_in_the_order_they_decided_though_the_first_waits_for_a_commit() -> None:
+    """Both lanes write a recipient's state; the second lane's batch must not reach the
+    producer before the first's, or the changelog would end with the older state."""
+    clients = {"sg-0-0": _Client(), "sg-0-1": _Client()}
+    app = _sending_app(clients)
+    gate = Gate(None, None, None, None, frozenset())  # type: ignore[arg-type]
+    bulk, priority = BatchSender(app), BatchSender(app)
+
+    async def scenario() -> None:
+        committed = app.consumer.committing.setdefault("sg-0-0", asyncio.Event())
+        bulk.add("approved", b"\x02", b"decision", None, TP("intents", 0))  # waits for commit
+        bulk.add("changelog", b"\x01", b"older", None, TP("intents", 1))
+        first = gate.send_in_turn(bulk, bulk.take())
+        priority.add("changelog", b"\x01", b"newer", None, TP("intents", 1))
+        second = gate.send_in_turn(priority, priority.take())
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert not clients["sg-0-1"].sent and not second.done()
+        committed.set()
+        await asyncio.gather(first, second)
+        assert [records for _, _, records in clients["sg-0-1"].sent] == [
+            [(b"\x01", b"older", None)], [(b"\x01", b"newer", None)]]
 
     asyncio.run(scenario())
 

@@ -116,7 +116,7 @@ class Sent(NamedTuple):
 
 
 class Recorder:
-    """Stands in for BatchSender: keeps what each batch queues; counts the batches that end."""
+    """Stands in for BatchSender: keeps what each batch queues; counts the batches sent."""
 
     def __init__(self) -> None:
         self.records: list[Sent] = []
@@ -132,13 +132,16 @@ class Recorder:
         self.changelog.append((key, value, source))
 
     @contextlib.asynccontextmanager
-    async def batch(self) -> AsyncIterator[None]:
-        try:
-            yield
-        finally:
-            async with self._ended:
-                self.batches += 1
-                self._ended.notify_all()
+    async def collecting(self) -> AsyncIterator[None]:
+        yield
+
+    def take(self) -> None:
+        """(What it keeps is kept at once.)"""
+
+    async def flush(self, pending: None) -> None:
+        async with self._ended:
+            self.batches += 1
+            self._ended.notify_all()
 
     async def wait_for_batches(self, count: int) -> None:
         async with self._ended:

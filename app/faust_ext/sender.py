@@ -20,6 +20,9 @@ from faust.types import TP, AppT
 
 log = logging.getLogger(__name__)
 PARTITION_CACHE_KEYS = 100_000  # keys whose partition BatchSender remembers (~20 MiB at most)
+Records = list[tuple[bytes | None, bytes | None, int | None]]  # (key, value, timestamp ms)
+# (transactional id or None, topic, partition) -> its records, in order
+Pending = dict[tuple[str | None, str, int], Records]
 
 
 def transactional_id(app: AppT, source: TP) -> str:
@@ -37,9 +40,7 @@ class BatchSender:
         self._transactional_ids: dict[TP, str] = {}
         self._generation: int | None = None
         self._partitions: dict[tuple[str, bytes | None], int] = {}
-        # (transactional id or None, topic, partition) -> [(key, value, timestamp ms)]
-        self._pending: dict[tuple[str | None, str, int],
-                            list[tuple[bytes | None, bytes | None, int | None]]] = {}
+        self._pending: Pending = {}
         self._tables: dict[str, Any] = {}  # changelog topic -> its table
 
     def add(self, topic: str, key: bytes | None, value: bytes | None, timestamp_ms: int | None,
@@ -68,20 +69,23 @@ class BatchSender:
         records.append((key, value, timestamp_ms))
 
     @contextlib.asynccontextmanager
-    async def batch(self) -> AsyncIterator[None]:
-        """Around one agent batch, inside `eos.processing_batch` (so the commit that covers the
-        batch's offsets covers its records): queued records are sent at the end, or dropped
-        if the batch raised (its events are processed again)."""
+    async def collecting(self) -> AsyncIterator[None]:
+        """Around the deciding part of one agent batch, inside `eos.processing_batch` (so the
+        commit that covers the batch's offsets covers its records): if it raises, its queued
+        records are dropped (its events are processed again)."""
         try:
             yield
         except BaseException:
             self._pending.clear()
             raise
-        await self.flush()
 
-    async def flush(self) -> None:
-        """Hand every queued record to its producer, in its transaction."""
+    def take(self) -> Pending:
+        """The records queued since the last take, to `flush` (the queue starts empty)."""
         pending, self._pending = self._pending, {}
+        return pending
+
+    async def flush(self, pending: Pending) -> None:
+        """Hand `pending` records to their producers, each in its transaction."""
         producer: Any = self._app.producer  # checked by the seam's Transport
         for (tid, topic, partition), records in pending.items():
             if tid is None:
@@ -100,7 +104,7 @@ class BatchSender:
                 await self._send_batches(client, topic, partition, records)
 
     async def _send_batches(self, client: Any, topic: str, partition: int,
-                            records: list[tuple[bytes | None, bytes | None, int | None]]) -> None:
+                            records: Records) -> None:
         builder, count = client.create_batch(), 0
         for key, value, timestamp_ms in records:
             if builder.append(timestamp=timestamp_ms, key=key, value=value, headers=[]) is None:

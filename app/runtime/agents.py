@@ -22,7 +22,7 @@ from faust.types import TP, AppT
 
 from app.faust_ext.batches import event_batches, set_current_event, with_turns
 from app.faust_ext.eos import processing_batch
-from app.faust_ext.sender import BatchSender
+from app.faust_ext.sender import BatchSender, Pending
 from app.rules.policy import Policy
 from app.rules.records import (
     APPROVED,
@@ -95,7 +95,8 @@ class Router:
 class Gate:
     """What both lanes' agents decide with, and the lock that lets one batch at a time decide:
     a batch reads each recipient's state once and writes it back at its end, so two batches
-    must not interleave. The priority lane waits for at most the bulk batch in progress."""
+    must not interleave. A batch's records are sent after the lock is released (the sends may
+    wait for a commit in progress), in the order the batches decided (`send_in_turn`)."""
 
     def __init__(self, router: Router, recipients: Recipients, publisher: Publisher,
                  paths: Paths, internal: frozenset[str]) -> None:
@@ -105,6 +106,23 @@ class Gate:
         self.paths = paths
         self.internal = internal  # names of the internal topics (records already routed)
         self.lock = asyncio.Lock()
+        self._last_send: asyncio.Future[None] | None = None
+
+    def send_in_turn(self, sender: BatchSender, pending: Pending) -> asyncio.Future[None]:
+        """Send `pending` once the batch decided before it has sent its records (call with the
+        lock held). A recipient's changelog records, whichever lane wrote them, go through
+        one transactional producer (Faust's assignor puts co-partitioned topics in one topic
+        group: one transactional id per partition number), so they reach the broker in the
+        order they were written."""
+        previous = self._last_send
+
+        async def send() -> None:
+            if previous is not None:
+                await asyncio.wait([previous])  # its outcome is its own batch's to raise
+            await sender.flush(pending)
+
+        self._last_send = sending = asyncio.ensure_future(send())
+        return sending
 
     def take(self, event: faust.EventT, states: StateCache, sender: BatchSender) -> list[Emit]:
         """Decide one event (returning its emits), or route it and send it on (the hop)."""
@@ -135,24 +153,26 @@ async def gate_batches(stream: faust.StreamT, max_events: int, lane: str, gate: 
     faust_app = stream.app
     sender = BatchSender(faust_app)
     async for events in event_batches(stream, max_events, lane):
-        async with (gate.lock, processing_batch(faust_app, events) as wanted,
-                    sender.batch()):
-            states = gate.recipients.states()
-            decided: list[tuple[Emit, int, TP]] = []
-            async for event in with_turns(wanted):
-                set_current_event(event)
-                states.event = event
-                # Records keep the input's time, so derived consent events fed back through
-                # sms.consent-events are decided at the time replay gives them.
-                timestamp_ms = round(event.message.timestamp * 1000)
-                decided += [(emit, timestamp_ms, event.message.tp)
-                            for emit in gate.take(event, states, sender)]
-            states.write_back(sender)
-            now = time.time()
-            for emit, timestamp_ms, source in decided:
-                gate.publisher.publish(sender, emit, timestamp_ms, source)
-                if emit.topic in DECISION_TOPICS:
-                    metrics.DECISION_LATENCY.observe(max(0.0, now - timestamp_ms / 1000))
+        async with processing_batch(faust_app, events) as wanted:
+            async with gate.lock, sender.collecting():
+                states = gate.recipients.states()
+                decided: list[tuple[Emit, int, TP]] = []
+                async for event in with_turns(wanted):
+                    set_current_event(event)
+                    states.event = event
+                    # Records keep the input's time, so derived consent events fed back
+                    # through sms.consent-events are decided at the time replay gives them.
+                    timestamp_ms = round(event.message.timestamp * 1000)
+                    decided += [(emit, timestamp_ms, event.message.tp)
+                                for emit in gate.take(event, states, sender)]
+                states.write_back(sender)
+                now = time.time()
+                for emit, timestamp_ms, source in decided:
+                    gate.publisher.publish(sender, emit, timestamp_ms, source)
+                    if emit.topic in DECISION_TOPICS:
+                        metrics.DECISION_LATENCY.observe(max(0.0, now - timestamp_ms / 1000))
+                sending = gate.send_in_turn(sender, sender.take())
+            await sending
 
 
 async def send_ticks(faust_app: AppT, sealer: StateSealer, recipient_events: Any) -> None:
