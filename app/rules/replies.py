@@ -119,6 +119,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
+from app.rules.replies_intl import HANGUL_TRIGGERS, LATIN_TRIGGERS, foreign_refusal
 from app.rules.textnorm import fold, yue_to_mandarin
 
 
@@ -266,8 +267,9 @@ _CJK_TRIGGERS: Final = (
     "骚垃厌讨恶受够完吵滚病傻死残黑屏同授允注号电话醒违犯法骗名列录库些种西玩罢歇放饶来腿错生士姐办"
     "私权丁定钉顶町盯叮鼎据巨具距炬矩俱惧守售熟首手蜕褪煺忒律院庭官市商网拦截刷撑皮声闲本机主找提弄搞铲咋说")
 _TRIGGER: Final = re.compile("|".join(
-    [*_CJK_TRIGGERS, "7726", "0000", "0 0", "12321", "12315", "315"]
-    + [f"{re.escape(w)}(?<![a-z0-9]{re.escape(w)})" for w in _LATIN_TRIGGERS]
+    [*_CJK_TRIGGERS, *HANGUL_TRIGGERS, "7726", "0000", "0 0", "12321", "12315", "315"]
+    + [f"{re.escape(w)}(?<![a-z0-9]{re.escape(w)})"
+       for w in _LATIN_TRIGGERS + [w for w in LATIN_TRIGGERS if w not in _LATIN_TRIGGERS]]
     + [_slip_pattern(w) for w in _SLIP_STRONG + _SLIP_WEAK]
     + [f"s(?<![a-z0-9]s)(?:{_alt([w[1:] for w in _SLIP if _SLIP[w] == 'stop'])})"]))
 
@@ -295,7 +297,7 @@ _CODE: Final = (
     r"|再|没|太|真|好|马上|立即|立刻|赶紧|一下|掉|取消|停止|拉黑|投诉|举报|你们|你|垃圾|骚扰|广告"
     r"|短信|信息|全部|所有|永久|就|还|也|都|!)")
 _VERB: Final = (
-    "(?:退订(?!金)|退定(?!金)|退阅|取消订阅|退出订阅|停止订阅|取消关注|拒收|拒绝接收|停止接收|不再接收|不接收|停止发送"
+    "(?:退订(?!金)|退定(?!金)|退阅|取消订阅|退出订阅|停止订阅|取消关注|取关|取订(?!单|金)|拒收|拒绝接收|停止接收|不再接收|不接收|停止发送"
     "|停止推送|取消推送|关闭推送|停发|停推"
     "|(?:停止|不再|拒绝)(?:向我|给我|对我|为我|往我)(?:发送|推送|发|推|传送|打电话))")
 _CHAIN: Final = (
@@ -394,7 +396,8 @@ _COMPLAINT: Final = (
     "|(?:都|已经|早就?|不是|明明|跟你们)说(?:过|了)+(?:不要|别|不需要|不用|退订|停|拒收)"
     # pleas to be left in peace (能不能消停点, 歇歇吧, 放过我吧, 饶了我吧)
     "|(?<!终于)消停|(?<![我在家])歇(?:歇|一歇|会儿?|一会儿?|一下)(?:吧|啊|呀|好吗|行吗|行不行|可以吗|好不好"
-    "|$)|放过我|饶了我|饶过我"
+    "|$)|放过我|饶了我|饶过我|求.{0,2}?(?:放过|饶命|高抬贵手)|放过(?:俺|咱|本人|小的|我们)"
+    "|(?<![不别没])放过(?:吧|啊|呀|好吗|行吗|了吧)*$|高抬贵手|行行好"
     # the number changed hands (此号码已换人, 号码已转让, 这个号不是张先生的了)
     f"|{_NUMBER}(?:已经?|早就?|早已|现在|已被)?(?:换人|换了人|换主人?|换了主人|易主|转让|转手|转给"
     "|过户|回收|不是.{1,8}?的(?=$|了|啦|哦|喔|啊))"
@@ -418,12 +421,14 @@ _HALTED: Final = (
 _ZH_HOW_TO: Final = (
     "(?:有没有|有什么|有啥|什么|哪些?|没有|有无)(?:好的?)?(?:办法|方法|方式|途径|法子|招|渠道)"
     f"(?:可以|能|才能|让|使|把|去)?.{{0,10}}?(?:{_ZH_UNRECEIVED}|(?:让|叫){_ZH_UNSENT})"
-    "|(?:怎么|怎样|如何|咋)(?:样|做)?(?:才能|才可以|可以|能|才|就能|去|先)?"
+    "|(?:怎么|怎样|如何|咋)(?:样|做|整|弄|搞|办)?(?:才能|才可以|可以|能|才|就能|去|先)?"
     f"(?:{_ZH_UNRECEIVED}|(?:让|叫|不让|别让|不叫){_ZH_UNSENT}"
     "|(?:不让|别让|不叫)(?:他们|它|你们?|贵公司)?(?:再|给我|往我这)?(?:发|推|传|寄|打扰|骚扰|打电话|联系))"
     "|(?:怎么|怎样|如何|咋)(?:样|做|弄|搞|办|操作|设置)?(?:才能|才可以|可以|能|才|就能|去)(?:让|叫)?"
     f"{_ZH_UNSENT}"
-    "|^(?:请问)?(?:怎么|怎样|如何|咋|要怎么)(?:样|才能|可以|能|去)?退(?:掉|了|订)?(?:啊|呀|呢|吗|么)?$"
+    "|^(?:请问|教教?我|告诉我|跟我说|麻烦告诉我|想问一?下|问一?下|求教|谁知道|有人知道|到底|那|所以"
+    "|我要|我想知道|我该)*(?:怎么|怎样|如何|咋|要怎么)(?:样|才能|可以|能|去|弄|整|搞|操作)?退(?:掉|了|订|出)?"
+    "(?:啊|呀|呢|吗|么)?$"
     "|(?:回复?|发送?|输入|编辑|打)(?:什么|啥|哪个|哪几个|几)(?:字母|字|内容|数字|代码|指令|词)?"
     "(?:你们?|他们|贵公司)?(?:才能|才可以|可以|能|就能|就可以|就|才|先)?"
     f"(?:{_ZH_UNRECEIVED}|{_ZH_UNSENT})"
@@ -937,9 +942,14 @@ _BROKEN_WORD: Final = re.compile(r"(退|拒)[~…\.\-_·*/|\\^+=#\s,、]{1,3}(�
 _SPLIT_WORD: Final = re.compile("退[完了过]订(?!单|金|房|票|位|餐|酒|机|车|货)")
 
 
+# "Don't" in dialects (Wu 覅 and 勿要, northwestern 嫑, Hokkien 毋通, 毋好): 不要, so 覅再发了 reads
+# as 不要再发了.
+_DIALECT_NOT: Final = re.compile("覅|嫑|勿要|毋通|毋好|毋要")
+
+
 # A refusal word in disguise: accents (tuì dìng), digits and symbols for letters (st0p, $top,
 # unsubscr1be), pinyin (tuiding, ju shou), read as the word itself.
-_ACCENTED: Final = re.compile(r"[\u00c0-\u024f]")
+_ACCENTED: Final = re.compile(r"[\u00c0-\u024f\u1e00-\u1eff]")  # (Vietnamese: ữ, ắ, ệ)
 _LEET_WORD: Final = re.compile(
     r"(?<![a-z0-9$@])(?=[a-z0-9$@]*[a-z])(?=[a-z0-9$@]*[0-9$@])[a-z0-9$@]{3,}")
 _LEET: Final = str.maketrans("013457$@", "oieastsa")
@@ -950,7 +960,8 @@ _PINYIN_NEG: Final = {"bu": "不", "buyao": "不要", "bie": "别", "mei": "没"
 
 
 def _base_letter(match: re.Match[str]) -> str:
-    return unicodedata.normalize("NFD", match.group())[0]
+    letter = match.group()
+    return "d" if letter == "đ" else unicodedata.normalize("NFD", letter)[0]
 
 
 def _unleet(match: re.Match[str]) -> str:
@@ -981,6 +992,8 @@ def _prepared(text: str) -> str:
     keyword at its start dropped, a weak keyword joined to the booking after its dash, and a
     refusal word typed apart joined."""
     text = _undisguised(text)
+    if _DIALECT_NOT.search(text) is not None:
+        text = _DIALECT_NOT.sub("不要", text)
     if _BROKEN_WORD.search(text) is not None:
         text = _BROKEN_WORD.sub(r"\1\2", text)
     if _SPLIT_WORD.search(text) is not None:
@@ -1044,7 +1057,8 @@ def _clause_refusal(clause: str, question: bool) -> str | None:
     spaced = _spaced(clause)
     if _CJK.search(clause) is None:
         words = spaced.split()
-        return _english_refusal(words, question) or _english_fallback(words, question)
+        return _english_refusal(words, question) or foreign_refusal(" ".join(words), question) \
+            or _english_fallback(words, question)
     compact = _NOT_WORD.sub("", spaced)
     found = _chinese_refusal(compact) or _chinese_fallback(compact, question)
     if found is not None:
