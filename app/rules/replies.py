@@ -510,6 +510,10 @@ _ZH_WILL_IT: Final = re.compile(
     "(?:如果|要是|假如|假设|万一|若是?|倘若|一旦).{0,16}?(?:会不会|是否会|会)(?:把|将|被|连)?")
 # A question what something will do (退订会不会把我的账号注销): a removal after it is no request.
 _ZH_WOULD: Final = re.compile("会不会|是否会|会否|该不会")
+# What the user did, after a refusal word set apart (退订 我都注销会员了, 退订 我已经退会了): a
+# reason, not a booking named; not what they booked (退订 我订的酒店).
+_ZH_REASON_DONE: Final = re.compile(
+    "(?:我|本人)(?!.*?(?:订的|定的|买的|约的|预订|预定|预约)).*?(?:了|啦)")
 # A refusal word that opens a clause, set apart from what follows (退订 我已经不用了).
 _ZH_LEADING: Final = re.compile(
     "(?:退订|退定|退阅|拒收|取消订阅|退出订阅|停止订阅|取消关注|停止推送|停止发送)(?:了|吧|啊|呀|哈|啦|谢谢)*")
@@ -620,6 +624,9 @@ _ABOUT_WORDS: Final = _words(
 _QUESTION_START: Final = _words(
     "what whats wat does do is are will would if which why")
 _ASKING: Final = frozenset({"can", "could", "may", "would", "will"})
+# After "do", the words that make it a question ("do you", "do these"), not a command ("do the
+# needful and discontinue these messages", "do stop").
+_DO_ASKS: Final = _words("i you u ya yall we they these those it my your ur he she people guys")
 _YOU_OR_I: Final = frozenset({"i", "you", "u", "we", "ya"})
 
 # "I am not Sarah": a name; not these words ("I'm not sure", "I'm not home").
@@ -690,6 +697,10 @@ _EN_PHRASES: Final = re.compile("|".join([
     r"\b(?:dont|never|do\s+not)\s+(?:ever\s+)?(?:send|sending)\s+(?:me\s+)?(?:any\s*more|again"
     r"|anything|these|this|that|them|stuff|crap|junk|" + _EN_MSGS[3:-1] + r")\b",
     r"\b(?:dont|never|do\s+not)\s+(?:ever\s+)?send\s+me\s*$",
+    # "do not send me any further promotional messages", "don't text this number your offers"
+    r"\b(?:dont|never|do\s+not)\s+(?:ever\s+)?(?:send|sending|text|texting|message|messaging)\s+"
+    r"(?:me\s+|us\s+|this\s+number\s+|to\s+(?:me|this\s+number)\s+)?(?:any\s+|no\s+)?(?:more\s+"
+    r"|further\s+|other\s+)?(?:\w+\s+){0,2}?" + _EN_MSGS + r"\b",
     r"\b(?:done|finished|through)\s+with\s+(?:these|this|that|your|ur|the|all|you|them|"
     + _EN_MSGS[3:-1] + r")\b|\bno\s+longer\s+interested\b|\bcut\s+it\s+out\b"
     r"|\bknock\s+it\s+off\b|\b(?:dont|do\s+not)\s+send\s*$|\benough\s+is\s+enough\b",
@@ -708,7 +719,7 @@ _EN_PHRASES: Final = re.compile("|".join([
     r"\b(?:will|gonna|going\s+to)\s+report\b",
     r"\b(?P<grievance>(?:file|filed|filing|files|lodge|lodged|lodging|make|made|making|submit"
     r"|submitted|submitting|raise|raised|register|registered|open|opened|put\s+in)\s+"
-    r"(?:a\s+|an\s+|my\s+)?(?:formal\s+|official\s+|written\s+)?complaints?"
+    r"(?:a\s+|an\s+|my\s+)?(?:formal\s+|official\s+|written\s+|(?!about\b)\w+\s+)?complaints?"
     r"|complaints?\s+(?:(?:has|have|was|were|is|are)\s+(?:been\s+|being\s+)?)?(?:filed|lodged"
     r"|made|submitted|sent|registered|against)"
     r"|complain(?:ed|ing|s)?\s+(?:to|about\s+(?:you|u|this|these|your|ur|the\s+"
@@ -772,7 +783,8 @@ _EN_PHRASES: Final = re.compile("|".join([
     r"|\b(?:i|ive|we)\s+(?:was|were|have\s+been|had\s+been|been|got)\s+(?:already\s+)?"
     r"(?:removed|unsubscribed)\b",
     # how to, in any words: "what do I need to do to not get these"
-    r"\b(?:what|how)\s+(?:\w+\s+){0,6}?(?:not|never|no\s+longer|stop)\s+(?:get|getting|receive"
+    r"\b(?:what|how|way|ways|option|options|method|means|possible|(?:can|could|may)\s+(?:i|we))\s+"
+    r"(?:\w+\s+){0,6}?(?:not|never|no\s+longer|stop)\s+(?:get|getting|receive"
     r"|receiving|hear)\s+(?:these|this|them|that|those|your|ur|any|" + _EN_MSGS[3:-1] + r")\b",
     r"\b(?:never|didnt|did\s+not|dont\s+remember|do\s+not\s+remember|not)\s+(?:ever\s+)?"
     r"(?:sign(?:ed)?\s+up|subscribed?|opt(?:ed)?\s+in|optin|agreed?|consent(?:ed)?"
@@ -810,6 +822,50 @@ _EN_MORE: Final = [
     r"|\b(?:violat\w*|breach\w*|against|breaking|under)\s+(?:of\s+)?(?:the\s+|my\s+)?(?:pdpa|gdpr"
     r"|ccpa|tcpa|privacy\s+laws?|the\s+law)\b",
     r"\bleave\s+(?:me|us)\s+be\b|\b(?:want|wants)\s+nothing\s+to\s+do\s+with\b|\bshut\s+up\b",
+    # idioms for "stop it" (UK, US, Singapore): pack it in, give it a rest, lay off, back off
+    r"\b(?:pack|give)\s+(?:it|that|this)\s+(?:in|a\s+rest)\b|\bgive\s+(?:it\s+)?over\s*$|\bjog\s+on\b"
+    r"|\b(?:lay|back|buzz|bog|shove|naff|clear|rack|lay\s+the\s+\w+)\s+off\b(?!\s+(?:the\s+)?(?:price|"
+    r"bill|order|payment|discount))|\bquit\s+it\b|\bput\s+a\s+sock\s+in\s+it\b"
+    r"|\btake\s+the\s+hint\b|\benough\s+already\b|\bgive\s+(?:me|us)\s+a\s+break\s*$|\bsod\s+off\b"
+    r"|\b(?:chill|ease\s+up|calm\s+down|tone\s+it\s+down|cool\s+it)\s+(?:with|on)\s+(?:the\s+|all\s+"
+    r"(?:the\s+|these\s+)?|these\s+|your\s+|ur\s+)?(?:\w+\s+)?" + _EN_MSGS + r"\b",
+    # Indian English: do not disturb, DND, TRAI, NCPR; deactivate these messages
+    r"\b(?:trai|ncpr)\b|\bdnd\s+(?:complaint|registry|register|list|service|number)"
+    r"|\b(?:registered|register|activated?|enabled?|under|in|on\s+the)\s+(?:the\s+|my\s+)?(?:dnd|ncpr"
+    r"|do\s+not\s+disturb)\s+(?:list|registry|register|service)"
+    r"|\b(?:i\s+am|im|number\s+is|my\s+number\s+is)\s+(?:in|under|registered\s+(?:in|under|for))\s+"
+    r"(?:the\s+)?dnd\b"
+    r"|^(?:(?:please|pls|plz|kindly|sir|madam)\s+)*(?:do\s+not|dont)\s+disturb(?:\s+(?:me|us|please"
+    r"|pls|again|anymore|sir|madam))*\s*$"
+    r"|\b(?:stop|dont|do\s+not)\s+disturb(?:ing)?\s+(?:me|us|this\s+number)\b",
+    r"\b(?P<pos9>deactivate|disable|switch\s+off|turn\s+off)\s+(?:\w+\s+){0,2}?(?:texts?|messages|msgs"
+    r"|sms|promotions|promos|promotional|marketing|spam)\b",
+    # an earlier refusal recounted or ignored: "I stopped this a week ago", "did my STOP not go
+    # through?", "you ignored my opt out", "how many times do I have to say it"
+    r"\b(?P<recount>(?:i|ive|i\s+have|i\s+had|id|we|weve|already)\s+(?:already\s+|just\s+|literally\s+"
+    r"|totally\s+|even\s+)?(?:(?:stopped|unsubscribed|unsubbed|optedout|blocked)\s+(?:this|these|it"
+    r"|them|you|your|ur|all|from|the\s+(?:\w+\s+)?" + _EN_MSGS + r")"
+    r"|(?:cancelled|canceled|ended|quit)\s+(?:these|them|you|your\s+(?:\w+\s+)?" + _EN_MSGS
+    + r"|the\s+(?:\w+\s+)?" + _EN_MSGS
+    + r"|this\s+(?:subscription|service|crap|stuff|spam|junk)|my\s+subscription)))\b",
+    r"\b(?:stop|stopall|unsubscribe|unsub|optout|td)\s+(?:\w+\s+)?(?:not|didnt|did\s+not|never|doesnt"
+    r"|hasnt|wasnt|isnt|wont)\s+(?:\w+\s+)?(?:go|gone|get|going|went|been|register|registered|process"
+    r"|processed|received|stick|take|taken|taking|count|counted|work|working)\b"
+    r"|\bignor(?:ed|ing|e|es)\s+(?:my|the|our|all\s+my)\s+(?:\w+\s+)?(?:stop|stops|request|requests"
+    r"|optout|unsubscribe|reply|replies|opt)\b"
+    r"|\bhow\s+many\s+(?:more\s+)?times\s+(?:\w+\s+){0,4}?(?:say|tell|ask|said|told|asked|text"
+    r"|texted|reply|replied|send|sent|type)\b"
+    r"|\btold\s+(?:you|u|ya|yall)\s+(?:guys\s+|people\s+|all\s+)?(?:already|before|twice|again"
+    r"|(?:\w+\s+)?times|not\s+to|no)\b",
+    r"\bstill\s+(?:got|get|getting|received|receive|receiving|gettin)\s+(?:one|another(?:\s+one)?"
+    r"|a\s+new\s+one|more|em|them|these)(?:\s+(?:today|yesterday|tonight|this\s+morning|this\s+week"
+    r"|again|just\s+now|now|from\s+you|lol|wtf|smh|after\s+that))*\s*$"
+    r"|\bstill\s+(?:got|received)\s+(?:a|an|another|one|more|your|ur|the|some)\s+(?:\w+\s+)?"
+    + _EN_MSGS + r"\b",
+    # the number changed hands in other words
+    r"\bchanged\s+owners?\b|\b(?:just\s+|recently\s+)?got\s+this\s+(?:phone\s+)?number\b"
+    r"|\b(?:he|she|they)\s+(?:no\s+longer|doesnt|does\s+not|dont|do\s+not)\s+(?:has|have|use|own)"
+    r"\s+this\s+(?:number|phone)\b",
     r"\b(?:dont|never|do\s+not)\s+(?:ever\s+)?send\s+(?:me|anymore|again)(?:\s+(?:"
     + _alt(sorted(_POLITE_WORDS)) + r"))*\s*$",
 ]
@@ -853,7 +909,7 @@ _EN_HOW: Final = re.compile(
 _EN_IF: Final = re.compile(
     r"\b(?:if|once|after|when)\s+(?:i|we|u|you)\s+(?:\w+\s+){0,2}?(?:optout|unsubscribe|unsub|stop"
     r"|cancel|td|reply|text)\b")
-_POSITIVE_GROUPS: Final = ("pos", "pos2", "pos3", "pos4", "pos5", "pos6", "pos7", "pos8",
+_POSITIVE_GROUPS: Final = ("pos", "pos2", "pos3", "pos4", "pos5", "pos6", "pos7", "pos8", "pos9",
                            "grievance")
 _SPACED_LETTERS: Final = re.compile(r"(?<![a-z0-9])([a-z0-9]) (?=[a-z0-9](?![a-z0-9]))")
 _ZEROS: Final = re.compile(r"0{4,}")
@@ -1012,8 +1068,15 @@ def _names_a_booking(rest: str) -> bool:
     if _CJK.search(rest) is not None:
         packed = _NOT_WORD.sub("", rest)
         return _ZH_COMMERCE.search(packed) is not None and _ZH_MSG.search(packed) is None
+    if words[:2] and (words[0] in _REASON_OPENERS or words[1] in _REASON_OPENERS):
+        return False  # "END - already bought a car": a reason, the purchase made elsewhere
     return any(w in _COMMERCE_WORDS for w in words) and not any(
         w in _MESSAGE_WORDS for w in words)
+
+
+# Words that open a reason after a keyword and its dash, not a booking it names.
+_REASON_OPENERS: Final = _words(
+    "already bought got found purchased went moved sold ive not no dont never")
 
 
 def _refusal(text: str) -> str | None:
@@ -1089,7 +1152,8 @@ def _leading_code(spaced: str, question: bool) -> str | None:
             and (question or _ZH_ASKING_END.search(packed) is not None)):
         return None
     if _ZH_LEADING.fullmatch(first) is not None:
-        return first if _ZH_COMMERCE.search(packed) is None or _ZH_MSG.search(packed) else None
+        return first if _ZH_COMMERCE.search(packed) is None or _ZH_MSG.search(packed) \
+            or _ZH_REASON_DONE.fullmatch(packed) is not None else None
     word = _SLIP.get(first, first)
     if word in _LEADING_CODES or _ZEROS.fullmatch(word) is not None or _repeated_code(word):
         return word
@@ -1197,8 +1261,8 @@ _FB_OTHERS: Final = re.compile(
     "(?:他|她|他们|她们|我妈|我爸|朋友|同事|老公|老婆|孩子|儿子|女儿|客户|老板|领导|别人)"
     "(?:说|让我|叫我|要求|跟我说|告诉我)")
 _EN_FB_CUE: Final = re.compile(
-    r"\b(?:stop|stopall|cease|quit|no\s+more|no\s+further|never\s+(?:\w+\s+)?(?:want|again)"
-    r"|dont\s+(?:\w+\s+)?(?:want|need|send|text|message|contact|email)|leave\s+me|remove|delete"
+    r"\b(?:stop|stopall|cease|quit|no\s+more|(?:no|any)\s+further|never\s+(?:\w+\s+)?(?:want|again)"
+    r"|(?:dont|do\s+not)\s+(?:\w+\s+)?(?:want|need|send|text|message|contact|email)|leave\s+me|remove|delete"
     r"|unlist|block|spam|harass|unsubscribe|optout|unsub)\b")
 _EN_FB_OBJ: Final = re.compile(
     r"\b(?:messages?|msgs?|texts?|txts?|sms|communications?|contact|contacting|hear\s+from"
@@ -1303,7 +1367,8 @@ def _english_phrase(phrases: re.Pattern[str], joined: str, words: list[str], que
             before = joined[:match.start()].split()
             if _negated(before, len(before)) or _asks_about_en(words, question):
                 continue
-            if groups.get("grievance") is not None and _about_a_purchase(
+            if (groups.get("grievance") is not None or groups.get("recount") is not None) \
+                    and _about_a_purchase(
                     joined[match.end():].split()):
                 continue  # a complaint about an order, a bill, a driver
         return match.group().strip()
@@ -1394,7 +1459,8 @@ def _asks_about_en(words: list[str], question: bool) -> bool:
     """"does STOP cost anything", "what is td?": a question about the keyword; not "how do
     I stop these", "is there a way to opt out", "what do I text to stop these" nor "can I
     unsubscribe?"."""
-    starts_as_question = words[0] in _QUESTION_START
+    starts_as_question = words[0] in _QUESTION_START and not (
+        words[0] == "do" and len(words) > 1 and words[1] not in _DO_ASKS)
     if not (question or starts_as_question):
         return False
     if _EN_HOW.search(" ".join(words)) is not None:
