@@ -624,6 +624,7 @@ _ABOUT_WORDS: Final = _words(
 _QUESTION_START: Final = _words(
     "what whats wat does do is are will would if which why")
 _ASKING: Final = frozenset({"can", "could", "may", "would", "will"})
+_ASKING_KEEP: Final = _ASKING | frozenset({"do", "does", "shall"})
 # After "do", the words that make it a question ("do you", "do these"), not a command ("do the
 # needful and discontinue these messages", "do stop").
 _DO_ASKS: Final = _words("i you u ya yall we they these those it my your ur he she people guys")
@@ -710,8 +711,8 @@ _EN_PHRASES: Final = re.compile("|".join([
     r"|sending|spamming|calling|contacting|emailing|bothering|harassing)\b",
     r"\b(?:still|again|constantly|always)\s+(?:texting|messaging|sending|spamming|calling"
     r"|contacting|emailing|bothering|harassing)\b",
-    r"\b(?:still|keep)\s+(?:get|getting|receive|receiving)\s+(?:" + _EN_VAGUE + "|(?:these|this"
-    r"|them|your|ur|the|" + _EN_MSGS[3:-1] + r")\b)",
+    r"\b(?P<still>(?:still|keep)\s+(?:get|getting|receive|receiving))\s+(?:" + _EN_VAGUE
+    + "|(?:these|this|them|your|ur|the|" + _EN_MSGS[3:-1] + r")\b)",
     r"\b(?P<pos8>(?:be|get|been|being)\s+removed)\b|\bwant\s+out\b",
     r"\b(?:never|didnt|did\s+not)\s+(?:give|gave|given)\s+(?:you\s+)?(?:permission|consent)\b",
     r"\b(?:illegal|lawyer|attorney)\b",
@@ -1363,6 +1364,8 @@ def _english_phrase(phrases: re.Pattern[str], joined: str, words: list[str], que
     negated nor asked about."""
     for match in phrases.finditer(joined):
         groups = match.groupdict()
+        if groups.get("still") is not None and _asks_to_keep(words, joined[match.end():], question):
+            continue  # "can I still get the birthday coupon (if I opt out)?"
         if any(groups.get(g) is not None for g in _POSITIVE_GROUPS):
             before = joined[:match.start()].split()
             if _negated(before, len(before)) or _asks_about_en(words, question):
@@ -1373,6 +1376,14 @@ def _english_phrase(phrases: re.Pattern[str], joined: str, words: list[str], que
                 continue  # a complaint about an order, a bill, a driver
         return match.group().strip()
     return None
+
+
+def _asks_to_keep(words: list[str], rest: str, question: bool) -> bool:
+    """"Can I still get the coupon?", "will I still receive my points if I opt out?": a question
+    whether something other than messages goes on, not a complaint that they do."""
+    asks = question and (_EN_IF.search(" ".join(words)) is not None or (
+        len(words) > 1 and words[0] in _ASKING_KEEP and words[1] in ("i", "we")))
+    return asks and "why" not in words and not any(w in _MESSAGE_WORDS for w in rest.split()[:4])
 
 
 def _unslipped(words: list[str]) -> tuple[list[str], frozenset[int]]:

@@ -93,7 +93,7 @@ _ES_ASK: Final = re.compile("|".join([
     r"|terminen|quitar|quiten)\s+(?:mi\s+|la\s+|esta\s+|su\s+|tu\s+|el\s+|los\s+|las\s+|estos\s+"
     r"|sus\s+|tus\s+|mis\s+)?(?:suscripcion|subscripcion|inscripcion|suscripciones|servicio\s+de\s+"
     r"(?:mensajes|sms|textos)|" + _ES_MSGS[3:-1] + r")\b",
-    r"\bdes(?:suscrib|uscrib|inscrib|afili|abonar)\w*",
+    r"\bdes(?:suscrib|uscrib|inscrib|afili|abon)\w*",
     # not wanted: no quiero recibir mas mensajes, ya no deseo estos mensajes
     r"\bno\s+(?:quiero|queremos|deseo|deseamos|necesito|necesitamos)\s+(?:seguir\s+)?"
     r"(?:recib\w*|(?:\w+\s+){0,3}?(?:" + _ES_MSGS[3:-1] + r"|esto|estos|estas|nada\s+(?:de\s+)?"
@@ -118,6 +118,8 @@ _ES_REFUSE: Final = re.compile("|".join([
     r"(?:en|es|e|aran|aras|ara|asen|ara)|escrib(?:an|as|a|ieran|ieras|iera|iesen))\b",
     r"\bno\s+(?:quiero|queremos|deseo)\s+que\s+(?:me\s+|nos\s+)?(?:sigan\s+|vuelvan\s+a\s+)?"
     r"(?:mand|envi|escrib|contact|llam|molest)\w*",
+    r"\b(?:ya\s+)?basta\s+(?:ya\s+)?(?:de|con)\s+(?:\w+\s+){0,2}?(?:" + _ES_MSGS[3:-1]
+    + r"|esto|tanto|lo\s+mismo)\b",
     # no mas mensajes; no mas (alone)
     r"\bno\s+mas\s+(?:\w+\s+)?" + _ES_MSGS + r"\b"
     r"|\bno\s+mas(?:\s+(?:por\s+favor|porfa|porfavor|favor|gracias|ya|please|pls|por\s+dios))*\s*$",
@@ -152,7 +154,8 @@ _ES_REFUSE: Final = re.compile("|".join([
 # me den de baja, no vayan a darme de baja).
 _ES_NEGATED: Final = re.compile(
     r"\b(?:no|nunca|jamas|tampoco)\s+(?:(?:quiero|queremos|deseo|vayan\s+a|van\s+a|vas\s+a|me|nos"
-    r"|les|le|se|lo|la|pueden|puedes|puede|es\s+necesario|hace\s+falta|hay\s+que)\s+){0,2}$")
+    r"|les|le|se|lo|la|pueden|puedes|puede|es\s+necesario|hace\s+falta|hay\s+que)\s+){0,2}$"
+    r"|\bpas\s+(?:(?:me|nous|vous|de|d)\s+)?$")  # (je ne veux pas me desabonner)
 # A question about what refusing does or means: no refusal.
 # A supposition, "si" and a verb in the first person (si cancelo los mensajes, ...; "si, cancelen"
 # is a yes): no request, asked or not.
