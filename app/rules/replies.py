@@ -489,7 +489,9 @@ _ZH_REMOVE_ALONE: Final = re.compile(
 _ZH_ABOUT: Final = re.compile(
     "什么|啥|意思|收费|要钱|扣费|扣钱|花钱|付费|费用|免费|多少钱|影响|会不会|是不是|是否|有用|管用"
     "|为什么要|为啥要|干嘛要|干什么|吗|么$|有没有|会怎样|之后|以后还|是只|只退|还是连|还是只"
-    "|(?:以后|之后|后).{0,4}?(?:再订|重新订|订回|订返|恢复)")
+    "|(?:以后|之后|后).{0,4}?(?:再订|重新订|订回|订返|恢复)|在不在|还在吗"
+    # why would I (退订干嘛, 拒收图什么): no refusal, the reverse
+    "|^(?:退订|退定|拒收|取消订阅)(?:干嘛|干啥|干吗|做什么|干什么|图什么|图啥|有什么用|有啥用)(?:呢|啊|呀|哦)*$")
 # What a question about a code starts with, the code before it (TD 是什么意思, T 收费吗, R 有用吗).
 _ZH_ABOUT_START: Final = re.compile(
     "(?:是|就是|算|代表|指|表示|(?:什么|啥)(?!玩意|东西|鬼|垃圾|破|烂|乱七八糟)|有用|管用|有效|收费|要钱|扣费|免费|付费|怎么|咋|如何|吗|么|嘛"
@@ -531,7 +533,7 @@ _ZH_COMMERCE: Final = re.compile(
     "|演唱会|票|航班|房间|房|客房|预订|预约|预定|行程|座位|桌位|包间|课程|课|旅游|团购|套餐|会员|押金"
     "|租车|车位|景区|场地|名额|外卖|快递|包裹|货|商品|饭店|旅馆|旅店|餐厅|餐馆|饭馆|订位|订房|机位|位子"
     "|包厢|营位|营地|戏票|套票|住宿|入住|度假|旅行团|婚宴|宴会|场次|班次|车次|游轮|邮轮|会议室|会议|会场"
-    "|球场|场馆|教室|琴房|自习室|工位|挂号|门诊|体检|定金|订金"
+    "|球场|场馆|教室|琴房|自习室|工位|挂号|门诊|体检|定金|订金|流量包|流量套餐|彩铃|增值业务|包月业务"
     "|booking|appt|appointment|reservation|order|table|ticket|flight|room|class|lesson")
 _UNDO: Final = frozenset({"取消", "解除", "撤销", "撤回", "撤消"})
 _WEAK_CODES: Final = frozenset({"cancel", "end", "quit", "revoke"})
@@ -852,12 +854,13 @@ _EN_MORE: Final = [
     r"\b(?:stop|stopall|unsubscribe|unsub|optout|td)\s+(?:\w+\s+)?(?:not|didnt|did\s+not|never|doesnt"
     r"|hasnt|wasnt|isnt|wont)\s+(?:\w+\s+)?(?:go|gone|get|going|went|been|register|registered|process"
     r"|processed|received|stick|take|taken|taking|count|counted|work|working)\b"
-    r"|\bignor(?:ed|ing|e|es)\s+(?:my|the|our|all\s+my)\s+(?:\w+\s+)?(?:stop|stops|request|requests"
-    r"|optout|unsubscribe|reply|replies|opt)\b"
-    r"|\bhow\s+many\s+(?:more\s+)?times\s+(?:\w+\s+){0,4}?(?:say|tell|ask|said|told|asked|text"
-    r"|texted|reply|replied|send|sent|type)\b"
-    r"|\btold\s+(?:you|u|ya|yall)\s+(?:guys\s+|people\s+|all\s+)?(?:already|before|twice|again"
-    r"|(?:\w+\s+)?times|not\s+to|no)\b",
+    r"|\bignor(?:ed|ing|e|es)\s+(?:my|the|our|all\s+my)\s+(?:(?:stop|stops|optout|unsubscribe|unsub"
+    r"|removal|td)\b|(?:request|requests|replies|reply)\s+to\s+(?:stop|be\s+removed|unsubscribe|optout"
+    r"|remove|be\s+taken\s+off)\b)"
+    r"|\bhow\s+many\s+(?:more\s+)?times\s+(?:\w+\s+){0,4}?(?:say|tell|ask|said|told|asked)\b"
+    r"|\btold\s+(?:you|u|ya|yall)\s+(?:guys\s+|people\s+|all\s+)?(?:(?:already|before|twice|again"
+    r"|(?:\w+\s+)?times)(?:\s+(?:lol|wtf|ffs|smh|man|bro|dude|mate|omg|now|ok))*\s*$|not\s+to\b"
+    r"|no\b)",
     r"\bstill\s+(?:got|get|getting|received|receive|receiving|gettin)\s+(?:one|another(?:\s+one)?"
     r"|a\s+new\s+one|more|em|them|these)(?:\s+(?:today|yesterday|tonight|this\s+morning|this\s+week"
     r"|again|just\s+now|now|from\s+you|lol|wtf|smh|after\s+that))*\s*$"
@@ -971,6 +974,11 @@ _DECLINED: Final = re.compile(
     r"(?:unsubscribe|unsub|stop|optout|opt out|cancel|td|t|退订|取消订阅|拒收) ?\?+ ?"
     r"(?:(?:no thanks|no thank you|no way|nope|nah|no|不用了?|不要|不了|不必|不需要|算了|不) ?)+"
     r"(?:[,.!~。]+|$)")
+# ...or declined by denying the refusal word itself (退订？才不退呢, 拒收？我不拒收): no request
+# to keep them needed.
+_REFUSAL_DENIED: Final = re.compile(
+    r"(?:退订|退定|取消订阅|拒收) ?\?+ ?(?:我|本人)?(?:才|就|偏|绝|肯定|当然)?"
+    r"(?:不|没|不会|不要|不想|不用)(?:退订?|退定|拒收|取消|想退|要退)(?:呢|啊|呀|了|的|哦|吧)*(?:[,.!~。]+|$)")
 # What makes a declined offer a decline: the reply goes on to ask for the messages. Without it
 # ("Stop? No thanks") the echo may be the refusal itself, so it stays (fail safe).
 _KEEP_SENDING: Final = re.compile(
@@ -1058,6 +1066,10 @@ def _prepared(text: str) -> str:
     declined = _DECLINED.match(text)
     if declined is not None and _KEEP_SENDING.search(text, declined.end()) is not None:
         text = text[declined.end():]
+    else:
+        declined = _REFUSAL_DENIED.match(text)
+        if declined is not None:
+            text = text[declined.end():]
     dash = _KEYWORD_DASH.match(text)
     if dash is not None and _names_a_booking(text[dash.end():]):
         text = f"{dash.group(1)} {text[dash.end():]}"
