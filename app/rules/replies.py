@@ -62,6 +62,10 @@ reply is read by meaning, not matched against listed strings:
      purchase; a weak keyword first and urged whatever follows (QUIT pls my phone is buzzing);
      a keyword recounted (I replied END and you kept going, 说了多少遍了); the halt inside polite
      particles (拜托 停了吧), not to be told or reminded (不用通知我了);
+   - in another language (app/rules/replies_intl.py): Spanish (ALTO, BAJA, no me manden más,
+     deja de enviarme, dénme de baja, sácame de tu lista, ¿cómo dejo de recibir...?, ya les
+     dije), French, Vietnamese, Tagalog, Korean (수신거부), Mandarin in pinyin (bu yao zai fa
+     le); dialect negators read as 不要 (覅, 嫑, 勿要, 毋通);
    - FALLBACK, when no rule above matched: a stop or unwanted cue (停止, 别, 不要, 勿, 甭, 够了,
      烦, 删, 退, 拒; stop, cease, no further, never want, don't want, remove, unlist, block) and
      a messaging object (发, 传, 推, 短信, 广告, 营销, 通知, 号码, 联系, 打扰; messages,
@@ -119,7 +123,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-from app.rules.replies_intl import HANGUL_TRIGGERS, LATIN_TRIGGERS, foreign_refusal
+from app.rules.replies_intl import (
+    HANGUL_TRIGGERS,
+    LATIN_TRIGGERS,
+    LATIN_WORD_TRIGGERS,
+    foreign_refusal,
+)
 from app.rules.textnorm import fold, yue_to_mandarin
 
 
@@ -270,6 +279,7 @@ _TRIGGER: Final = re.compile("|".join(
     [*_CJK_TRIGGERS, *HANGUL_TRIGGERS, "7726", "0000", "0 0", "12321", "12315", "315"]
     + [f"{re.escape(w)}(?<![a-z0-9]{re.escape(w)})"
        for w in _LATIN_TRIGGERS + [w for w in LATIN_TRIGGERS if w not in _LATIN_TRIGGERS]]
+    + [f"{w}(?<![a-z0-9]{w})(?![a-z0-9])" for w in LATIN_WORD_TRIGGERS]
     + [_slip_pattern(w) for w in _SLIP_STRONG + _SLIP_WEAK]
     + [f"s(?<![a-z0-9]s)(?:{_alt([w[1:] for w in _SLIP if _SLIP[w] == 'stop'])})"]))
 

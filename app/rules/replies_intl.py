@@ -31,23 +31,25 @@ def _split(text: str) -> list[str]:
     return text.split()
 
 
-# Word beginnings (and Hangul syllables) a clause must hold to be read here: the trigger scan
-# of replies.py skips clauses without any.
+# Word beginnings, whole short words, and Hangul syllables a clause must hold to be read here:
+# the trigger scan of replies.py skips clauses without any (short words whole, so "not", "just"
+# and "but" trigger nothing).
 LATIN_TRIGGERS: Final = _split(
     # Spanish
-    "alto baja para basta dej deten cese cesen cancel anul desuscri desinscri desafili mand "
-    "envi escrib contact llam molest mensaj msj sac quit borr elimin remov numero lista recib "
-    "dame denme deme darme dar doy nunca jamas como manera forma harto harta cansad denunci "
-    "report demand profeco abogad queja acos paz equivoca suscri inscri quien donde sigan sigo "
-    "sigue todavia ya no cuantas termin acab autori "
+    "basta dej deten cese cesen cancel anul desuscri desinscri desafili mand envi escrib "
+    "contact llam molest mensaj msj sac quit borr elimin remov numero recib harto harta "
+    "cansad denunci report demand profeco abogad queja acos equivoca suscri inscri "
+    "cuantas termin acab autori "
     # French
-    "arret cess desabonn envoy laiss fout fich retir suppr effac enlev ne plus "
-    # Vietnamese
-    "dung ngung khong huy tu xoa "
-    # Tagalog
-    "itigil tigil huwag wag hwag ayoko alis tanggal burah tama "
+    "arret cess desabonn envoy laiss fout fich retir suppr effac enlev "
+    # Vietnamese, Tagalog
+    "ngung itigil tigil huwag tanggal burah alis ayoko "
     # Mandarin in pinyin
-    "bu bie qing fiao tou ju la ting sao")
+    "buyao biefa tousu jubao lahei saorao")
+LATIN_WORD_TRIGGERS: Final = _split(
+    "alto baja para parar dame denme deme darme dar doy nunca jamas como manera forma paz "
+    "quien donde sigan sigo sigue todavia ya no lista ne plus dung khong huy tu xoa "
+    "wag hwag tama bu bie qing fiao tou ju la ting sao")
 HANGUL_TRIGGERS: Final = "거그보연문광탈구스신번차취수삭지"
 
 # --- Spanish ---------------------------------------------------------------------------------
@@ -214,8 +216,16 @@ _OTHER_NEGATED: Final = re.compile(r"\b(?:ne\s+(?:\w+\s+){0,2}?pas|pas|khong|hin
 _OTHER_ABOUT: Final = re.compile(r"\bsi\s+je\b|하면|되면|\bneu\b|\bkung\b")
 
 
+# A clause with none of the trigger words (an English one) is not read further: one scan in C.
+_GATE: Final = re.compile(
+    r"\b(?:" + "|".join(LATIN_TRIGGERS) + r"|(?:" + "|".join(LATIN_WORD_TRIGGERS) + r")\b)"
+    r"|[\uac00-\ud7af]")
+
+
 def foreign_refusal(joined: str, question: bool) -> str | None:
     """The refusal in a clause written in one of the languages above, if any."""
+    if _GATE.search(joined) is None:
+        return None
     words = joined.split()
     about = _ES_IF.search(joined) is not None or (question and (
         _ES_ABOUT.search(joined) is not None or _OTHER_ABOUT.search(joined) is not None))
