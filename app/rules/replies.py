@@ -62,6 +62,10 @@ reply is read by meaning, not matched against listed strings:
      purchase; a weak keyword first and urged whatever follows (QUIT pls my phone is buzzing);
      a keyword recounted (I replied END and you kept going, 说了多少遍了); the halt inside polite
      particles (拜托 停了吧), not to be told or reminded (不用通知我了);
+   - in another language (app/rules/replies_intl.py): Spanish (ALTO, BAJA, no me manden más,
+     deja de enviarme, dénme de baja, sácame de tu lista, ¿cómo dejo de recibir...?, ya les
+     dije), French, Vietnamese, Tagalog, Korean (수신거부), Mandarin in pinyin (bu yao zai fa
+     le); dialect negators read as 不要 (覅, 嫑, 勿要, 毋通);
    - FALLBACK, when no rule above matched: a stop or unwanted cue (停止, 别, 不要, 勿, 甭, 够了,
      烦, 删, 退, 拒; stop, cease, no further, never want, don't want, remove, unlist, block) and
      a messaging object (发, 传, 推, 短信, 广告, 营销, 通知, 号码, 联系, 打扰; messages,
@@ -119,6 +123,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
+from app.rules.replies_intl import (
+    HANGUL_TRIGGERS,
+    LATIN_TRIGGERS,
+    LATIN_WORD_TRIGGERS,
+    foreign_refusal,
+)
 from app.rules.textnorm import fold, yue_to_mandarin
 
 
@@ -266,8 +276,10 @@ _CJK_TRIGGERS: Final = (
     "骚垃厌讨恶受够完吵滚病傻死残黑屏同授允注号电话醒违犯法骗名列录库些种西玩罢歇放饶来腿错生士姐办"
     "私权丁定钉顶町盯叮鼎据巨具距炬矩俱惧守售熟首手蜕褪煺忒律院庭官市商网拦截刷撑皮声闲本机主找提弄搞铲咋说")
 _TRIGGER: Final = re.compile("|".join(
-    [*_CJK_TRIGGERS, "7726", "0000", "0 0", "12321", "12315", "315"]
-    + [f"{re.escape(w)}(?<![a-z0-9]{re.escape(w)})" for w in _LATIN_TRIGGERS]
+    [*_CJK_TRIGGERS, *HANGUL_TRIGGERS, "7726", "0000", "0 0", "12321", "12315", "315"]
+    + [f"{re.escape(w)}(?<![a-z0-9]{re.escape(w)})"
+       for w in _LATIN_TRIGGERS + [w for w in LATIN_TRIGGERS if w not in _LATIN_TRIGGERS]]
+    + [f"{w}(?<![a-z0-9]{w})(?![a-z0-9])" for w in LATIN_WORD_TRIGGERS]
     + [_slip_pattern(w) for w in _SLIP_STRONG + _SLIP_WEAK]
     + [f"s(?<![a-z0-9]s)(?:{_alt([w[1:] for w in _SLIP if _SLIP[w] == 'stop'])})"]))
 
@@ -295,7 +307,7 @@ _CODE: Final = (
     r"|再|没|太|真|好|马上|立即|立刻|赶紧|一下|掉|取消|停止|拉黑|投诉|举报|你们|你|垃圾|骚扰|广告"
     r"|短信|信息|全部|所有|永久|就|还|也|都|!)")
 _VERB: Final = (
-    "(?:退订(?!金)|退定(?!金)|退阅|取消订阅|退出订阅|停止订阅|取消关注|拒收|拒绝接收|停止接收|不再接收|不接收|停止发送"
+    "(?:退订(?!金)|退定(?!金)|退阅|取消订阅|退出订阅|停止订阅|取消关注|取关|取订(?!单|金)|拒收|拒绝接收|停止接收|不再接收|不接收|停止发送"
     "|停止推送|取消推送|关闭推送|停发|停推"
     "|(?:停止|不再|拒绝)(?:向我|给我|对我|为我|往我)(?:发送|推送|发|推|传送|打电话))")
 _CHAIN: Final = (
@@ -394,7 +406,8 @@ _COMPLAINT: Final = (
     "|(?:都|已经|早就?|不是|明明|跟你们)说(?:过|了)+(?:不要|别|不需要|不用|退订|停|拒收)"
     # pleas to be left in peace (能不能消停点, 歇歇吧, 放过我吧, 饶了我吧)
     "|(?<!终于)消停|(?<![我在家])歇(?:歇|一歇|会儿?|一会儿?|一下)(?:吧|啊|呀|好吗|行吗|行不行|可以吗|好不好"
-    "|$)|放过我|饶了我|饶过我"
+    "|$)|放过我|饶了我|饶过我|求.{0,2}?(?:放过|饶命|高抬贵手)|放过(?:俺|咱|本人|小的|我们)"
+    "|(?<![不别没])放过(?:吧|啊|呀|好吗|行吗|了吧)*$|高抬贵手|行行好"
     # the number changed hands (此号码已换人, 号码已转让, 这个号不是张先生的了)
     f"|{_NUMBER}(?:已经?|早就?|早已|现在|已被)?(?:换人|换了人|换主人?|换了主人|易主|转让|转手|转给"
     "|过户|回收|不是.{1,8}?的(?=$|了|啦|哦|喔|啊))"
@@ -418,12 +431,14 @@ _HALTED: Final = (
 _ZH_HOW_TO: Final = (
     "(?:有没有|有什么|有啥|什么|哪些?|没有|有无)(?:好的?)?(?:办法|方法|方式|途径|法子|招|渠道)"
     f"(?:可以|能|才能|让|使|把|去)?.{{0,10}}?(?:{_ZH_UNRECEIVED}|(?:让|叫){_ZH_UNSENT})"
-    "|(?:怎么|怎样|如何|咋)(?:样|做)?(?:才能|才可以|可以|能|才|就能|去|先)?"
+    "|(?:怎么|怎样|如何|咋)(?:样|做|整|弄|搞|办)?(?:才能|才可以|可以|能|才|就能|去|先)?"
     f"(?:{_ZH_UNRECEIVED}|(?:让|叫|不让|别让|不叫){_ZH_UNSENT}"
     "|(?:不让|别让|不叫)(?:他们|它|你们?|贵公司)?(?:再|给我|往我这)?(?:发|推|传|寄|打扰|骚扰|打电话|联系))"
     "|(?:怎么|怎样|如何|咋)(?:样|做|弄|搞|办|操作|设置)?(?:才能|才可以|可以|能|才|就能|去)(?:让|叫)?"
     f"{_ZH_UNSENT}"
-    "|^(?:请问)?(?:怎么|怎样|如何|咋|要怎么)(?:样|才能|可以|能|去)?退(?:掉|了|订)?(?:啊|呀|呢|吗|么)?$"
+    "|^(?:请问|教教?我|告诉我|跟我说|麻烦告诉我|想问一?下|问一?下|求教|谁知道|有人知道|到底|那|所以"
+    "|我要|我想知道|我该)*(?:怎么|怎样|如何|咋|要怎么)(?:样|才能|可以|能|去|弄|整|搞|操作)?退(?:掉|了|订|出)?"
+    "(?:啊|呀|呢|吗|么)?$"
     "|(?:回复?|发送?|输入|编辑|打)(?:什么|啥|哪个|哪几个|几)(?:字母|字|内容|数字|代码|指令|词)?"
     "(?:你们?|他们|贵公司)?(?:才能|才可以|可以|能|就能|就可以|就|才|先)?"
     f"(?:{_ZH_UNRECEIVED}|{_ZH_UNSENT})"
@@ -484,7 +499,9 @@ _ZH_REMOVE_ALONE: Final = re.compile(
 _ZH_ABOUT: Final = re.compile(
     "什么|啥|意思|收费|要钱|扣费|扣钱|花钱|付费|费用|免费|多少钱|影响|会不会|是不是|是否|有用|管用"
     "|为什么要|为啥要|干嘛要|干什么|吗|么$|有没有|会怎样|之后|以后还|是只|只退|还是连|还是只"
-    "|(?:以后|之后|后).{0,4}?(?:再订|重新订|订回|订返|恢复)")
+    "|(?:以后|之后|后).{0,4}?(?:再订|重新订|订回|订返|恢复)|在不在|还在吗"
+    # why would I (退订干嘛, 拒收图什么): no refusal, the reverse
+    "|^(?:退订|退定|拒收|取消订阅)(?:干嘛|干啥|干吗|做什么|干什么|图什么|图啥|有什么用|有啥用)(?:呢|啊|呀|哦)*$")
 # What a question about a code starts with, the code before it (TD 是什么意思, T 收费吗, R 有用吗).
 _ZH_ABOUT_START: Final = re.compile(
     "(?:是|就是|算|代表|指|表示|(?:什么|啥)(?!玩意|东西|鬼|垃圾|破|烂|乱七八糟)|有用|管用|有效|收费|要钱|扣费|免费|付费|怎么|咋|如何|吗|么|嘛"
@@ -505,6 +522,10 @@ _ZH_WILL_IT: Final = re.compile(
     "(?:如果|要是|假如|假设|万一|若是?|倘若|一旦).{0,16}?(?:会不会|是否会|会)(?:把|将|被|连)?")
 # A question what something will do (退订会不会把我的账号注销): a removal after it is no request.
 _ZH_WOULD: Final = re.compile("会不会|是否会|会否|该不会")
+# What the user did, after a refusal word set apart (退订 我都注销会员了, 退订 我已经退会了): a
+# reason, not a booking named; not what they booked (退订 我订的酒店).
+_ZH_REASON_DONE: Final = re.compile(
+    "(?:我|本人)(?!.*?(?:订的|定的|买的|约的|预订|预定|预约)).*?(?:了|啦)")
 # A refusal word that opens a clause, set apart from what follows (退订 我已经不用了).
 _ZH_LEADING: Final = re.compile(
     "(?:退订|退定|退阅|拒收|取消订阅|退出订阅|停止订阅|取消关注|停止推送|停止发送)(?:了|吧|啊|呀|哈|啦|谢谢)*")
@@ -522,7 +543,7 @@ _ZH_COMMERCE: Final = re.compile(
     "|演唱会|票|航班|房间|房|客房|预订|预约|预定|行程|座位|桌位|包间|课程|课|旅游|团购|套餐|会员|押金"
     "|租车|车位|景区|场地|名额|外卖|快递|包裹|货|商品|饭店|旅馆|旅店|餐厅|餐馆|饭馆|订位|订房|机位|位子"
     "|包厢|营位|营地|戏票|套票|住宿|入住|度假|旅行团|婚宴|宴会|场次|班次|车次|游轮|邮轮|会议室|会议|会场"
-    "|球场|场馆|教室|琴房|自习室|工位|挂号|门诊|体检|定金|订金"
+    "|球场|场馆|教室|琴房|自习室|工位|挂号|门诊|体检|定金|订金|流量包|流量套餐|彩铃|增值业务|包月业务"
     "|booking|appt|appointment|reservation|order|table|ticket|flight|room|class|lesson")
 _UNDO: Final = frozenset({"取消", "解除", "撤销", "撤回", "撤消"})
 _WEAK_CODES: Final = frozenset({"cancel", "end", "quit", "revoke"})
@@ -615,6 +636,10 @@ _ABOUT_WORDS: Final = _words(
 _QUESTION_START: Final = _words(
     "what whats wat does do is are will would if which why")
 _ASKING: Final = frozenset({"can", "could", "may", "would", "will"})
+_ASKING_KEEP: Final = _ASKING | frozenset({"do", "does", "shall"})
+# After "do", the words that make it a question ("do you", "do these"), not a command ("do the
+# needful and discontinue these messages", "do stop").
+_DO_ASKS: Final = _words("i you u ya yall we they these those it my your ur he she people guys")
 _YOU_OR_I: Final = frozenset({"i", "you", "u", "we", "ya"})
 
 # "I am not Sarah": a name; not these words ("I'm not sure", "I'm not home").
@@ -685,6 +710,10 @@ _EN_PHRASES: Final = re.compile("|".join([
     r"\b(?:dont|never|do\s+not)\s+(?:ever\s+)?(?:send|sending)\s+(?:me\s+)?(?:any\s*more|again"
     r"|anything|these|this|that|them|stuff|crap|junk|" + _EN_MSGS[3:-1] + r")\b",
     r"\b(?:dont|never|do\s+not)\s+(?:ever\s+)?send\s+me\s*$",
+    # "do not send me any further promotional messages", "don't text this number your offers"
+    r"\b(?:dont|never|do\s+not)\s+(?:ever\s+)?(?:send|sending|text|texting|message|messaging)\s+"
+    r"(?:me\s+|us\s+|this\s+number\s+|to\s+(?:me|this\s+number)\s+)?(?:any\s+|no\s+)?(?:more\s+"
+    r"|further\s+|other\s+)?(?:\w+\s+){0,2}?" + _EN_MSGS + r"\b",
     r"\b(?:done|finished|through)\s+with\s+(?:these|this|that|your|ur|the|all|you|them|"
     + _EN_MSGS[3:-1] + r")\b|\bno\s+longer\s+interested\b|\bcut\s+it\s+out\b"
     r"|\bknock\s+it\s+off\b|\b(?:dont|do\s+not)\s+send\s*$|\benough\s+is\s+enough\b",
@@ -694,8 +723,8 @@ _EN_PHRASES: Final = re.compile("|".join([
     r"|sending|spamming|calling|contacting|emailing|bothering|harassing)\b",
     r"\b(?:still|again|constantly|always)\s+(?:texting|messaging|sending|spamming|calling"
     r"|contacting|emailing|bothering|harassing)\b",
-    r"\b(?:still|keep)\s+(?:get|getting|receive|receiving)\s+(?:" + _EN_VAGUE + "|(?:these|this"
-    r"|them|your|ur|the|" + _EN_MSGS[3:-1] + r")\b)",
+    r"\b(?P<still>(?:still|keep)\s+(?:get|getting|receive|receiving))\s+(?:" + _EN_VAGUE
+    + "|(?:these|this|them|your|ur|the|" + _EN_MSGS[3:-1] + r")\b)",
     r"\b(?P<pos8>(?:be|get|been|being)\s+removed)\b|\bwant\s+out\b",
     r"\b(?:never|didnt|did\s+not)\s+(?:give|gave|given)\s+(?:you\s+)?(?:permission|consent)\b",
     r"\b(?:illegal|lawyer|attorney)\b",
@@ -703,7 +732,7 @@ _EN_PHRASES: Final = re.compile("|".join([
     r"\b(?:will|gonna|going\s+to)\s+report\b",
     r"\b(?P<grievance>(?:file|filed|filing|files|lodge|lodged|lodging|make|made|making|submit"
     r"|submitted|submitting|raise|raised|register|registered|open|opened|put\s+in)\s+"
-    r"(?:a\s+|an\s+|my\s+)?(?:formal\s+|official\s+|written\s+)?complaints?"
+    r"(?:a\s+|an\s+|my\s+)?(?:formal\s+|official\s+|written\s+|(?!about\b)\w+\s+)?complaints?"
     r"|complaints?\s+(?:(?:has|have|was|were|is|are)\s+(?:been\s+|being\s+)?)?(?:filed|lodged"
     r"|made|submitted|sent|registered|against)"
     r"|complain(?:ed|ing|s)?\s+(?:to|about\s+(?:you|u|this|these|your|ur|the\s+"
@@ -767,7 +796,8 @@ _EN_PHRASES: Final = re.compile("|".join([
     r"|\b(?:i|ive|we)\s+(?:was|were|have\s+been|had\s+been|been|got)\s+(?:already\s+)?"
     r"(?:removed|unsubscribed)\b",
     # how to, in any words: "what do I need to do to not get these"
-    r"\b(?:what|how)\s+(?:\w+\s+){0,6}?(?:not|never|no\s+longer|stop)\s+(?:get|getting|receive"
+    r"\b(?:what|how|way|ways|option|options|method|means|possible|(?:can|could|may)\s+(?:i|we))\s+"
+    r"(?:\w+\s+){0,6}?(?:not|never|no\s+longer|stop)\s+(?:get|getting|receive"
     r"|receiving|hear)\s+(?:these|this|them|that|those|your|ur|any|" + _EN_MSGS[3:-1] + r")\b",
     r"\b(?:never|didnt|did\s+not|dont\s+remember|do\s+not\s+remember|not)\s+(?:ever\s+)?"
     r"(?:sign(?:ed)?\s+up|subscribed?|opt(?:ed)?\s+in|optin|agreed?|consent(?:ed)?"
@@ -805,6 +835,51 @@ _EN_MORE: Final = [
     r"|\b(?:violat\w*|breach\w*|against|breaking|under)\s+(?:of\s+)?(?:the\s+|my\s+)?(?:pdpa|gdpr"
     r"|ccpa|tcpa|privacy\s+laws?|the\s+law)\b",
     r"\bleave\s+(?:me|us)\s+be\b|\b(?:want|wants)\s+nothing\s+to\s+do\s+with\b|\bshut\s+up\b",
+    # idioms for "stop it" (UK, US, Singapore): pack it in, give it a rest, lay off, back off
+    r"\b(?:pack|give)\s+(?:it|that|this)\s+(?:in|a\s+rest)\b|\bgive\s+(?:it\s+)?over\s*$|\bjog\s+on\b"
+    r"|\b(?:lay|back|buzz|bog|shove|naff|clear|rack|lay\s+the\s+\w+)\s+off\b(?!\s+(?:the\s+)?(?:price|"
+    r"bill|order|payment|discount))|\bquit\s+it\b|\bput\s+a\s+sock\s+in\s+it\b"
+    r"|\btake\s+the\s+hint\b|\benough\s+already\b|\bgive\s+(?:me|us)\s+a\s+break\s*$|\bsod\s+off\b"
+    r"|\b(?:chill|ease\s+up|calm\s+down|tone\s+it\s+down|cool\s+it)\s+(?:with|on)\s+(?:the\s+|all\s+"
+    r"(?:the\s+|these\s+)?|these\s+|your\s+|ur\s+)?(?:\w+\s+)?" + _EN_MSGS + r"\b",
+    # Indian English: do not disturb, DND, TRAI, NCPR; deactivate these messages
+    r"\b(?:trai|ncpr)\b|\bdnd\s+(?:complaint|registry|register|list|service|number)"
+    r"|\b(?:registered|register|activated?|enabled?|under|in|on\s+the)\s+(?:the\s+|my\s+)?(?:dnd|ncpr"
+    r"|do\s+not\s+disturb)\s+(?:list|registry|register|service)"
+    r"|\b(?:i\s+am|im|number\s+is|my\s+number\s+is)\s+(?:in|under|registered\s+(?:in|under|for))\s+"
+    r"(?:the\s+)?dnd\b"
+    r"|^(?:(?:please|pls|plz|kindly|sir|madam)\s+)*(?:do\s+not|dont)\s+disturb(?:\s+(?:me|us|please"
+    r"|pls|again|anymore|sir|madam))*\s*$"
+    r"|\b(?:stop|dont|do\s+not)\s+disturb(?:ing)?\s+(?:me|us|this\s+number)\b",
+    r"\b(?P<pos9>deactivate|disable|switch\s+off|turn\s+off)\s+(?:\w+\s+){0,2}?(?:texts?|messages|msgs"
+    r"|sms|promotions|promos|promotional|marketing|spam)\b",
+    # an earlier refusal recounted or ignored: "I stopped this a week ago", "did my STOP not go
+    # through?", "you ignored my opt out", "how many times do I have to say it"
+    r"\b(?P<recount>(?:i|ive|i\s+have|i\s+had|id|we|weve|already)\s+(?:already\s+|just\s+|literally\s+"
+    r"|totally\s+|even\s+)?(?:(?:stopped|unsubscribed|unsubbed|optedout|blocked)\s+(?:this|these|it"
+    r"|them|you|your|ur|all|from|the\s+(?:\w+\s+)?" + _EN_MSGS + r")"
+    r"|(?:cancelled|canceled|ended|quit)\s+(?:these|them|you|your\s+(?:\w+\s+)?" + _EN_MSGS
+    + r"|the\s+(?:\w+\s+)?" + _EN_MSGS
+    + r"|this\s+(?:subscription|service|crap|stuff|spam|junk)|my\s+subscription)))\b",
+    r"\b(?:stop|stopall|unsubscribe|unsub|optout|td)\s+(?:\w+\s+)?(?:not|didnt|did\s+not|never|doesnt"
+    r"|hasnt|wasnt|isnt|wont)\s+(?:\w+\s+)?(?:go|gone|get|going|went|been|register|registered|process"
+    r"|processed|received|stick|take|taken|taking|count|counted|work|working)\b"
+    r"|\bignor(?:ed|ing|e|es)\s+(?:my|the|our|all\s+my)\s+(?:(?:stop|stops|optout|unsubscribe|unsub"
+    r"|removal|td)\b|(?:request|requests|replies|reply)\s+to\s+(?:stop|be\s+removed|unsubscribe|optout"
+    r"|remove|be\s+taken\s+off)\b)"
+    r"|\bhow\s+many\s+(?:more\s+)?times\s+(?:\w+\s+){0,4}?(?:say|tell|ask|said|told|asked)\b"
+    r"|\btold\s+(?:you|u|ya|yall)\s+(?:guys\s+|people\s+|all\s+)?(?:(?:already|before|twice|again"
+    r"|(?:\w+\s+)?times)(?:\s+(?:lol|wtf|ffs|smh|man|bro|dude|mate|omg|now|ok))*\s*$|not\s+to\b"
+    r"|no\b)",
+    r"\bstill\s+(?:got|get|getting|received|receive|receiving|gettin)\s+(?:one|another(?:\s+one)?"
+    r"|a\s+new\s+one|more|em|them|these)(?:\s+(?:today|yesterday|tonight|this\s+morning|this\s+week"
+    r"|again|just\s+now|now|from\s+you|lol|wtf|smh|after\s+that))*\s*$"
+    r"|\bstill\s+(?:got|received)\s+(?:a|an|another|one|more|your|ur|the|some)\s+(?:\w+\s+)?"
+    + _EN_MSGS + r"\b",
+    # the number changed hands in other words
+    r"\bchanged\s+owners?\b|\b(?:just\s+|recently\s+)?got\s+this\s+(?:phone\s+)?number\b"
+    r"|\b(?:he|she|they)\s+(?:no\s+longer|doesnt|does\s+not|dont|do\s+not)\s+(?:has|have|use|own)"
+    r"\s+this\s+(?:number|phone)\b",
     r"\b(?:dont|never|do\s+not)\s+(?:ever\s+)?send\s+(?:me|anymore|again)(?:\s+(?:"
     + _alt(sorted(_POLITE_WORDS)) + r"))*\s*$",
 ]
@@ -848,7 +923,7 @@ _EN_HOW: Final = re.compile(
 _EN_IF: Final = re.compile(
     r"\b(?:if|once|after|when)\s+(?:i|we|u|you)\s+(?:\w+\s+){0,2}?(?:optout|unsubscribe|unsub|stop"
     r"|cancel|td|reply|text)\b")
-_POSITIVE_GROUPS: Final = ("pos", "pos2", "pos3", "pos4", "pos5", "pos6", "pos7", "pos8",
+_POSITIVE_GROUPS: Final = ("pos", "pos2", "pos3", "pos4", "pos5", "pos6", "pos7", "pos8", "pos9",
                            "grievance")
 _SPACED_LETTERS: Final = re.compile(r"(?<![a-z0-9])([a-z0-9]) (?=[a-z0-9](?![a-z0-9]))")
 _ZEROS: Final = re.compile(r"0{4,}")
@@ -909,6 +984,11 @@ _DECLINED: Final = re.compile(
     r"(?:unsubscribe|unsub|stop|optout|opt out|cancel|td|t|退订|取消订阅|拒收) ?\?+ ?"
     r"(?:(?:no thanks|no thank you|no way|nope|nah|no|不用了?|不要|不了|不必|不需要|算了|不) ?)+"
     r"(?:[,.!~。]+|$)")
+# ...or declined by denying the refusal word itself (退订？才不退呢, 拒收？我不拒收): no request
+# to keep them needed.
+_REFUSAL_DENIED: Final = re.compile(
+    r"(?:退订|退定|取消订阅|拒收) ?\?+ ?(?:我|本人)?(?:才|就|偏|绝|肯定|当然)?"
+    r"(?:不|没|不会|不要|不想|不用)(?:退订?|退定|拒收|取消|想退|要退)(?:呢|啊|呀|了|的|哦|吧)*(?:[,.!~。]+|$)")
 # What makes a declined offer a decline: the reply goes on to ask for the messages. Without it
 # ("Stop? No thanks") the echo may be the refusal itself, so it stays (fail safe).
 _KEEP_SENDING: Final = re.compile(
@@ -937,9 +1017,14 @@ _BROKEN_WORD: Final = re.compile(r"(退|拒)[~…\.\-_·*/|\\^+=#\s,、]{1,3}(�
 _SPLIT_WORD: Final = re.compile("退[完了过]订(?!单|金|房|票|位|餐|酒|机|车|货)")
 
 
+# "Don't" in dialects (Wu 覅 and 勿要, northwestern 嫑, Hokkien 毋通, 毋好): 不要, so 覅再发了 reads
+# as 不要再发了.
+_DIALECT_NOT: Final = re.compile("覅|嫑|勿要|毋通|毋好|毋要")
+
+
 # A refusal word in disguise: accents (tuì dìng), digits and symbols for letters (st0p, $top,
 # unsubscr1be), pinyin (tuiding, ju shou), read as the word itself.
-_ACCENTED: Final = re.compile(r"[\u00c0-\u024f]")
+_ACCENTED: Final = re.compile(r"[\u00c0-\u024f\u1e00-\u1eff]")  # (Vietnamese: ữ, ắ, ệ)
 _LEET_WORD: Final = re.compile(
     r"(?<![a-z0-9$@])(?=[a-z0-9$@]*[a-z])(?=[a-z0-9$@]*[0-9$@])[a-z0-9$@]{3,}")
 _LEET: Final = str.maketrans("013457$@", "oieastsa")
@@ -950,7 +1035,8 @@ _PINYIN_NEG: Final = {"bu": "不", "buyao": "不要", "bie": "别", "mei": "没"
 
 
 def _base_letter(match: re.Match[str]) -> str:
-    return unicodedata.normalize("NFD", match.group())[0]
+    letter = match.group()
+    return "d" if letter == "đ" else unicodedata.normalize("NFD", letter)[0]
 
 
 def _unleet(match: re.Match[str]) -> str:
@@ -981,6 +1067,8 @@ def _prepared(text: str) -> str:
     keyword at its start dropped, a weak keyword joined to the booking after its dash, and a
     refusal word typed apart joined."""
     text = _undisguised(text)
+    if _DIALECT_NOT.search(text) is not None:
+        text = _DIALECT_NOT.sub("不要", text)
     if _BROKEN_WORD.search(text) is not None:
         text = _BROKEN_WORD.sub(r"\1\2", text)
     if _SPLIT_WORD.search(text) is not None:
@@ -988,6 +1076,10 @@ def _prepared(text: str) -> str:
     declined = _DECLINED.match(text)
     if declined is not None and _KEEP_SENDING.search(text, declined.end()) is not None:
         text = text[declined.end():]
+    else:
+        declined = _REFUSAL_DENIED.match(text)
+        if declined is not None:
+            text = text[declined.end():]
     dash = _KEYWORD_DASH.match(text)
     if dash is not None and _names_a_booking(text[dash.end():]):
         text = f"{dash.group(1)} {text[dash.end():]}"
@@ -999,8 +1091,15 @@ def _names_a_booking(rest: str) -> bool:
     if _CJK.search(rest) is not None:
         packed = _NOT_WORD.sub("", rest)
         return _ZH_COMMERCE.search(packed) is not None and _ZH_MSG.search(packed) is None
+    if words[:2] and (words[0] in _REASON_OPENERS or words[1] in _REASON_OPENERS):
+        return False  # "END - already bought a car": a reason, the purchase made elsewhere
     return any(w in _COMMERCE_WORDS for w in words) and not any(
         w in _MESSAGE_WORDS for w in words)
+
+
+# Words that open a reason after a keyword and its dash, not a booking it names.
+_REASON_OPENERS: Final = _words(
+    "already bought got found purchased went moved sold ive not no dont never")
 
 
 def _refusal(text: str) -> str | None:
@@ -1044,7 +1143,8 @@ def _clause_refusal(clause: str, question: bool) -> str | None:
     spaced = _spaced(clause)
     if _CJK.search(clause) is None:
         words = spaced.split()
-        return _english_refusal(words, question) or _english_fallback(words, question)
+        return _english_refusal(words, question) or foreign_refusal(" ".join(words), question) \
+            or _english_fallback(words, question)
     compact = _NOT_WORD.sub("", spaced)
     found = _chinese_refusal(compact) or _chinese_fallback(compact, question)
     if found is not None:
@@ -1075,7 +1175,8 @@ def _leading_code(spaced: str, question: bool) -> str | None:
             and (question or _ZH_ASKING_END.search(packed) is not None)):
         return None
     if _ZH_LEADING.fullmatch(first) is not None:
-        return first if _ZH_COMMERCE.search(packed) is None or _ZH_MSG.search(packed) else None
+        return first if _ZH_COMMERCE.search(packed) is None or _ZH_MSG.search(packed) \
+            or _ZH_REASON_DONE.fullmatch(packed) is not None else None
     word = _SLIP.get(first, first)
     if word in _LEADING_CODES or _ZEROS.fullmatch(word) is not None or _repeated_code(word):
         return word
@@ -1183,8 +1284,8 @@ _FB_OTHERS: Final = re.compile(
     "(?:他|她|他们|她们|我妈|我爸|朋友|同事|老公|老婆|孩子|儿子|女儿|客户|老板|领导|别人)"
     "(?:说|让我|叫我|要求|跟我说|告诉我)")
 _EN_FB_CUE: Final = re.compile(
-    r"\b(?:stop|stopall|cease|quit|no\s+more|no\s+further|never\s+(?:\w+\s+)?(?:want|again)"
-    r"|dont\s+(?:\w+\s+)?(?:want|need|send|text|message|contact|email)|leave\s+me|remove|delete"
+    r"\b(?:stop|stopall|cease|quit|no\s+more|(?:no|any)\s+further|never\s+(?:\w+\s+)?(?:want|again)"
+    r"|(?:dont|do\s+not)\s+(?:\w+\s+)?(?:want|need|send|text|message|contact|email)|leave\s+me|remove|delete"
     r"|unlist|block|spam|harass|unsubscribe|optout|unsub)\b")
 _EN_FB_OBJ: Final = re.compile(
     r"\b(?:messages?|msgs?|texts?|txts?|sms|communications?|contact|contacting|hear\s+from"
@@ -1285,15 +1386,26 @@ def _english_phrase(phrases: re.Pattern[str], joined: str, words: list[str], que
     negated nor asked about."""
     for match in phrases.finditer(joined):
         groups = match.groupdict()
+        if groups.get("still") is not None and _asks_to_keep(words, joined[match.end():], question):
+            continue  # "can I still get the birthday coupon (if I opt out)?"
         if any(groups.get(g) is not None for g in _POSITIVE_GROUPS):
             before = joined[:match.start()].split()
             if _negated(before, len(before)) or _asks_about_en(words, question):
                 continue
-            if groups.get("grievance") is not None and _about_a_purchase(
+            if (groups.get("grievance") is not None or groups.get("recount") is not None) \
+                    and _about_a_purchase(
                     joined[match.end():].split()):
                 continue  # a complaint about an order, a bill, a driver
         return match.group().strip()
     return None
+
+
+def _asks_to_keep(words: list[str], rest: str, question: bool) -> bool:
+    """"Can I still get the coupon?", "will I still receive my points if I opt out?": a question
+    whether something other than messages goes on, not a complaint that they do."""
+    asks = question and (_EN_IF.search(" ".join(words)) is not None or (
+        len(words) > 1 and words[0] in _ASKING_KEEP and words[1] in ("i", "we")))
+    return asks and "why" not in words and not any(w in _MESSAGE_WORDS for w in rest.split()[:4])
 
 
 def _unslipped(words: list[str]) -> tuple[list[str], frozenset[int]]:
@@ -1380,7 +1492,8 @@ def _asks_about_en(words: list[str], question: bool) -> bool:
     """"does STOP cost anything", "what is td?": a question about the keyword; not "how do
     I stop these", "is there a way to opt out", "what do I text to stop these" nor "can I
     unsubscribe?"."""
-    starts_as_question = words[0] in _QUESTION_START
+    starts_as_question = words[0] in _QUESTION_START and not (
+        words[0] == "do" and len(words) > 1 and words[1] not in _DO_ASKS)
     if not (question or starts_as_question):
         return False
     if _EN_HOW.search(" ".join(words)) is not None:
