@@ -34,9 +34,9 @@ def replay_reasons(path: Path, tag: str) -> dict[str, str]:
 
 # The floor each set is held to: 0.99 where it was reached; below it, the figure measured now
 # (tests/data/README.md), so a change may not lose what was reached.
-# Every set reaches 0.99 now, held-out-6 too since its failures were read (it is development
-# data from then on): none is held below the target.
-FLOORS: dict[str, tuple[float, float]] = {}
+# Below the target only where the set measures code it never tuned: held-out-7, clean
+# (held-out-6 reaches 0.99 since its failures were read; it is development data from then on).
+FLOORS: dict[str, tuple[float, float]] = {"held-out-7": (0.96, 0.94)}
 
 
 @pytest.mark.parametrize(("name", "path"), CORPORA)
