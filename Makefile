@@ -11,7 +11,7 @@ DEMO_ARGS ?=
 UPGRADE ?=
 UV_VERSION := 0.13.9
 
-.PHONY: demo test lint native system-deps lock clean
+.PHONY: demo test lint native reply-model system-deps lock clean
 
 # Every dependency from the lock (hashes checked): the runtime's, the test and native extras,
 # and the demo's embedded broker; then the project itself, editable, without resolving again.
@@ -28,6 +28,14 @@ $(VENV)/.installed: pyproject.toml locks/dev.txt
 # except in CI (CI set), where a failed build fails the run.
 native: $(VENV)/.installed
 	$(BIN)/python deploy/build_native.py $(if $(CI),--strict)
+
+# The learned reader of replies (app/rules/reply_model.py), trained again after a corpus in
+# tests/data changes (tests/test_reply_model.py fails until it is). Never list a held-out set
+# here before its one clean measurement (tests/data/README.md).
+REPLY_CORPORA := tests/data/replies.tsv tests/data/replies-heldout.tsv \
+	$(foreach k,2 3 4 5 6 7 8,tests/data/replies-heldout-$(k).tsv)
+reply-model: $(VENV)/.installed
+	$(BIN)/python -m app.tools.reply_training --out app/rules/reply_model.json $(REPLY_CORPORA)
 
 demo: $(VENV)/.installed native
 	$(BIN)/sendguard demo --policy policy.example.toml $(DEMO_ARGS)

@@ -686,3 +686,22 @@ def test_normalise_is_idempotent() -> None:
     for text, _ in _load_corpus():
         once = normalise_reply(text)
         assert normalise_reply(once) == once
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # a keyword split at its prefix
+        ("UN SUBSCRIBE", UNSUB), ("un-subscribe", UNSUB), ("Un sub pls", UNSUB),
+        ("un subscribed? never", "none"),
+        # no interest or need, alone with politeness: a refusal (fail safe)
+        ("Not interested", UNSUB), ("not interested, thanks", UNSUB), ("不要了，谢谢", UNSUB),
+        ("不感兴趣", UNSUB), ("真的没兴趣", UNSUB), ("不需要了哦", UNSUB),
+        ("not interested in the blue one, do you have red?", "none"), ("不需要发票", "none"),
+        ("no thanks", "none"), ("取消", "none"),
+        # a table booked is a booking
+        ("退订周六的餐位", "none"), ("退订今晚的餐桌", "none"),
+    ],
+)  # fmt: skip
+def test_the_eighth_round_classes(text: str, intent: str) -> None:
+    assert classify_reply(text).intent.value == intent

@@ -101,11 +101,16 @@ reply is read by meaning, not matched against listed strings:
    and any clause that still refuses wins ("I unsubscribed and you still text me", 之前退订了，
    不想重新订阅 are unsubscribes).
 
-Judgment calls (NONE): Y, 是, 好的, 1, 000, NO, "no thanks", "not interested", 不需要, 不要了,
-拒绝, 取消 and 开通 alone answer a question or an offer. (UNSUBSCRIBE): a code set apart from
-the word it belongs to ("T 恤多少钱", "N 年没用过了") reads as a code. Scope is "all" only for
-STOPALL and an English keyword followed by ALL (STOP ALL, UNSUBSCRIBE ALL); 全部退订 means
-everything from this sender.
+Judgment calls (NONE): Y, 是, 好的, 1, 000, NO, "no thanks", 拒绝, 取消 and 开通 alone answer a
+question or an offer. (UNSUBSCRIBE, fail safe): a whole reply saying only that it has no
+interest or need, with politeness ("not interested, thanks", 不需要, 不要了谢谢, 没兴趣); a
+code set apart from the word it belongs to ("T 恤多少钱", "N 年没用过了") reads as a code.
+Scope is "all" only for STOPALL and an English keyword followed by ALL (STOP ALL,
+UNSUBSCRIBE ALL); 全部退订 means everything from this sender.
+
+A learned second reader (app/rules/reply_model.py) reads every reply these rules leave as
+nothing or a help request; a refusal it finds with probability 0.9 or more is an UNSUBSCRIBE,
+its keyword "learned P: n-grams". It only widens: rules' refusals and resubscribes stand.
 
 Bounded time: every step is a linear pass in C or reads one clause. Clauses are found from
 their trigger words (the text between is skipped), and each distinct clause is read once. Two
@@ -129,6 +134,7 @@ from app.rules.replies_intl import (
     LATIN_WORD_TRIGGERS,
     foreign_refusal,
 )
+from app.rules.reply_model import packaged
 from app.rules.textnorm import fold, yue_to_mandarin
 
 
@@ -151,6 +157,7 @@ class ReplyClass:
     normalised: str
 
 
+_LEARNED: Final = packaged()  # the learned second reader, read once (reply_model.py)
 SCOPE_SENDER: Final = "sender"
 SCOPE_ALL: Final = "all"
 MAX_REPLY_CHARS: Final = 40_000  # over the 39,015 of the longest SMS (255 parts of 153)
@@ -542,7 +549,7 @@ _ZH_COMMERCE: Final = re.compile(
     "订单|单子|这单|那单|单号|酒店|宾馆|民宿|机票|飞机票|车票|火车票|高铁票|船票|门票|球票|电影票"
     "|演唱会|票|航班|房间|房|客房|预订|预约|预定|行程|座位|桌位|包间|课程|课|旅游|团购|套餐|会员|押金"
     "|租车|车位|景区|场地|名额|外卖|快递|包裹|货|商品|饭店|旅馆|旅店|餐厅|餐馆|饭馆|订位|订房|机位|位子"
-    "|包厢|营位|营地|戏票|套票|住宿|入住|度假|旅行团|婚宴|宴会|场次|班次|车次|游轮|邮轮|会议室|会议|会场"
+    "|包厢|餐位|餐桌|营位|营地|戏票|套票|住宿|入住|度假|旅行团|婚宴|宴会|场次|班次|车次|游轮|邮轮|会议室|会议|会场"
     "|球场|场馆|教室|琴房|自习室|工位|挂号|门诊|体检|定金|订金|流量包|流量套餐|彩铃|增值业务|包月业务"
     "|booking|appt|appointment|reservation|order|table|ticket|flight|room|class|lesson")
 _UNDO: Final = frozenset({"取消", "解除", "撤销", "撤回", "撤消"})
@@ -953,10 +960,7 @@ def classify_reply(text: str) -> ReplyClass:
     normalised = normalise_reply(text[:AUDIT_CHARS])
     if len(text) > MAX_REPLY_CHARS:  # no person's SMS: fail safe, unread
         return ReplyClass(ReplyIntent.UNSUBSCRIBE, SCOPE_SENDER, TOO_LONG_KEYWORD, normalised)
-    prepared = yue_to_mandarin(fold(text))
-    if _HELD_LETTER.search(prepared) is not None:
-        prepared = _HELD_LETTER.sub(r"\1", prepared)
-    prepared = _prepared(prepared)
+    prepared = prepared_reply(text)
     if _WORD.search(prepared) is None:
         return ReplyClass(ReplyIntent.NONE, SCOPE_SENDER, None, normalised)
     keyword = _refusal(prepared)
@@ -969,11 +973,53 @@ def classify_reply(text: str) -> ReplyClass:
         compact = keyword.replace(" ", "")
         scope = SCOPE_ALL if "stopall" in compact or keyword.endswith(" all") else SCOPE_SENDER
         return ReplyClass(ReplyIntent.UNSUBSCRIBE, scope, keyword, normalised)
-    if len(prepared) <= SHORT_REPLY:
-        intent, keyword = _standing_alone(prepared)
-        if keyword is not None:
-            return ReplyClass(intent, SCOPE_SENDER, keyword, normalised)
+    no_interest = _NO_INTEREST.fullmatch(normalised)
+    if no_interest is not None:
+        what = no_interest.group("what") or no_interest.group("what_en")
+        return ReplyClass(ReplyIntent.UNSUBSCRIBE, SCOPE_SENDER, what, normalised)
+    intent, keyword = (_standing_alone(prepared) if len(prepared) <= SHORT_REPLY
+                       else (ReplyIntent.NONE, None))
+    if intent is not ReplyIntent.RESUBSCRIBE and not _denies_refusal(prepared):
+        learned = _LEARNED.cue(prepared)  # a refusal the rules do not list (fail safe)
+        if learned is not None:
+            return ReplyClass(ReplyIntent.UNSUBSCRIBE, SCOPE_SENDER, learned[:KEYWORD_CHARS],
+                              normalised)
+    if keyword is not None:
+        return ReplyClass(intent, SCOPE_SENDER, keyword, normalised)
     return ReplyClass(ReplyIntent.NONE, SCOPE_SENDER, None, normalised)
+
+
+def prepared_reply(text: str) -> str:
+    """The reply as every rule, and the learned reader, reads it: folded, Cantonese words in
+    Mandarin, held letters single, disguises undone (`_prepared`)."""
+    prepared = yue_to_mandarin(fold(text))
+    if _HELD_LETTER.search(prepared) is not None:
+        prepared = _HELD_LETTER.sub(r"\1", prepared)
+    return _prepared(prepared)
+
+
+# A whole reply that only says it has no interest or need (with politeness): to a sender's
+# messages that is a refusal (judgment call, fail safe; "no thanks" or 取消 alone stay none).
+_NO_INTEREST: Final = re.compile(
+    r"(?:我|本人)?(?:真的|实在|暂时|都|也|完全)?"
+    r"(?P<what>不需要了?|不要了|不感兴趣|没兴趣|没有兴趣|没需要|没有需要)(?:了|的)?"
+    r"(?:[\s,.!~。]*(?:谢谢你?们?|谢了|多谢|感谢|哈+|啊|呢|哦|噢|喔))*"
+    r"|(?:i'?m |i am )?(?:really |just |totally |honestly )?"
+    r"(?P<what_en>not interested|no interest|uninterested|not keen)"
+    r"(?:[\s,.!]*(?:thanks|thank you|thx|ty|sorry|pls|please|mate|at all))*")
+# Whether a refusal word is denied in the reply ("I do not wish to unsubscribe", 别停发): the
+# learned reader, which reads n-grams, not their order, does not override that.
+_ZH_DENIED: Final = re.compile(
+    "(?:不|别|没|无需|无须|毋需|毋须|不用|不要|不必|勿)(?:要|想|用|必|需要)?(?:退订|拒收|停发|停止|停|取消订阅)")
+_EN_DENIABLE: Final = _words("stop unsubscribe unsub optout opt cancel quit end remove")
+
+
+def _denies_refusal(prepared: str) -> bool:
+    if _CJK.search(prepared) is not None and _ZH_DENIED.search(
+            _NOT_WORD.sub("", prepared)) is not None:
+        return True
+    words = _spaced(prepared).split()
+    return any(word in _EN_DENIABLE and _negated(words, i) for i, word in enumerate(words))
 
 
 # An offered unsubscribe declined ("Unsubscribe? No, keep them coming", "退订?不用不用,继续发"):
@@ -1013,6 +1059,8 @@ _KEYWORD_DASH: Final = re.compile(r"(cancel|end|quit|取消|退订) ?(?:-+|:) ?"
 
 # A two-character refusal word with symbols typed inside it (退~订, 退…订, 退.订, 拒-收): one word.
 _BROKEN_WORD: Final = re.compile(r"(退|拒)[~…\.\-_·*/|\\^+=#\s,、]{1,3}(订|定|收)")
+# ...or an English keyword split at its prefix (UN SUBSCRIBE, un-subscribe, opt-out is "opt out").
+_SPLIT_UNSUB: Final = re.compile(r"\bun[\s\-_.·]{1,3}(sub(?:scribe)?)\b")
 # ...or split by what it did (退完订又来, 退了订还发): the refusal done.
 _SPLIT_WORD: Final = re.compile("退[完了过]订(?!单|金|房|票|位|餐|酒|机|车|货)")
 
@@ -1073,6 +1121,8 @@ def _prepared(text: str) -> str:
         text = _BROKEN_WORD.sub(r"\1\2", text)
     if _SPLIT_WORD.search(text) is not None:
         text = _SPLIT_WORD.sub("退订了", text)
+    if _SPLIT_UNSUB.search(text) is not None:
+        text = _SPLIT_UNSUB.sub(r"un\1", text)
     declined = _DECLINED.match(text)
     if declined is not None and _KEEP_SENDING.search(text, declined.end()) is not None:
         text = text[declined.end():]
