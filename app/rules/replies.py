@@ -110,7 +110,8 @@ UNSUBSCRIBE ALL); 全部退订 means everything from this sender.
 
 A learned second reader (app/rules/reply_model.py) reads every reply these rules leave as
 nothing or a help request; a refusal it finds with probability 0.9 or more is an UNSUBSCRIBE,
-its keyword "learned P: n-grams". It only widens: rules' refusals and resubscribes stand.
+its keyword "learned P: n-grams". It only widens: rules' refusals and resubscribes stand, and
+it does not override a refusal word denied (不用退订, "I do not wish to unsubscribe").
 
 Bounded time: every step is a linear pass in C or reads one clause. Clauses are found from
 their trigger words (the text between is skipped), and each distinct clause is read once. Two
@@ -342,7 +343,7 @@ _NEG_SEND: Final = (
     "|txt|msg|whatsapp|spam)"
     "(?=$|了|啦|啊|吧|呀|哦|嘛|喽|咯|给我|到我|我|过来|来|再|谢谢|好吗|行吗|可以吗|ok|点|些"
     f"|什么|东西|东东|玩意|垃圾|这|那|此|{_DEM}|{_KIND}|{_MSG})"
-    "|打扰|骚扰|烦|推销|轰炸|短信轰炸"
+    "|打扰(?!模式)|骚扰|烦|推销|轰炸|短信轰炸"
     "|(?:告诉|通知|提醒|找|搞|联络|通告)我(?=$|了|啦|啊|吧|呀|哦|嘛|谢谢))")
 _WANT_NOT: Final = (
     "不想再?(?:收到?|接收|看到?|收看)"
@@ -491,7 +492,8 @@ _REMOVE_OBJECT: Final = re.compile(
     "|(?:删除|删掉|删了|删|移除|移出|去掉|去除|清除|拿掉|划掉|剔除|踢出|踢掉)我(?!的)")
 # Negators right before a keyword (不退订, 我没说要退订, 不要帮我退订, 不 TD).
 _ZH_NEGATED: Final = re.compile(
-    "(?:不|别|勿|没|甭|莫|无需|无须|不用|不必|不需要|暂不|暂时不|先不|不想|不要|不打算|不准备|不是"
+    "(?:不|别|勿|没|甭|莫|无需|无须|毋需|毋须|没必要|没有必要|不必要|何必|不用|不必|不需要|暂不|暂时不"
+    "|先不|不想|不要|不打算|不准备|不是"
     "|没有|没说过?|没讲过?|没有说过?|没提过?|谁说我?|不会|不能|不可以|不许|不准|禁止|千万别|不愿意?)"
     "(?:要|想|用|必|是|是要|有|需要|打算|准备|会|去|再|说要|急着|着急)?(?:帮我|给我|替我|把我|将我)?$")
 # A removal negated (不要把我从名单里删掉, 别把我的号码删了): the negator, then what is removed.
@@ -506,6 +508,8 @@ _ZH_REMOVE_ALONE: Final = re.compile(
 _ZH_ABOUT: Final = re.compile(
     "什么|啥|意思|收费|要钱|扣费|扣钱|花钱|付费|费用|免费|多少钱|影响|会不会|是不是|是否|有用|管用"
     "|为什么要|为啥要|干嘛要|干什么|吗|么$|有没有|会怎样|之后|以后还|是只|只退|还是连|还是只"
+    "|(?:多久|多长时间|几天|何时|什么时候)(?:才|能|会|可以)?(?:生效|有效)|身份证|本人(?:操作|办理)"
+    "|效果一样|一样吗|有区别|区别|是.{0,12}?还是|退哪|哪个业务|哪些业务|哪项业务"
     "|(?:以后|之后|后).{0,4}?(?:再订|重新订|订回|订返|恢复)|在不在|还在吗"
     # why would I (退订干嘛, 拒收图什么): no refusal, the reverse
     "|^(?:退订|退定|拒收|取消订阅)(?:干嘛|干啥|干吗|做什么|干什么|图什么|图啥|有什么用|有啥用)(?:呢|啊|呀|哦)*$")
@@ -521,12 +525,17 @@ _ZH_CONSEQUENCE: Final = re.compile(
     "影响|积分|会员|账户|账号|余额|权益|优惠券|验证码|还能|还会|还可以|之后|以后还|的话|会不会|失效|作废"
     "|收费|扣费|扣钱|还有效|还在")
 _ZH_ASKING_END: Final = re.compile("(?:吗|么|呢|嘛|不)$")
+# A complaint denied right before it (我没有投诉你们, 不是要投诉): none.
+_ZH_NOT_COMPLAINING: Final = re.compile(
+    "(?:没有?|并没有?|不是|并不是|不会|不打算|不想|从没有?|从来没有?)(?:要|想|在|去|说)?$")
 # A hypothesis is no refusal (如果退订，会员还有效吗; 要是回TD会怎样).
 _ZH_IF: Final = re.compile(
-    "(?:如果|要是|假如|假设|万一|若是?|倘若|一旦)(?:我|我们)?(?:现在|真的|要|想)?(?:回复?|发送?)?$")
+    "(?:如果|要是|假如|假设|万一|若是?|倘若|一旦)(?:我|我们|孩子|家人|家里人|老人|我妈|我爸|小孩|别人)?"
+    "(?:现在|真的|要|想|不小心)?(?:回复?|发送?|点)?了?$")
 # What refusing would do, asked (要是回TD会不会把我的账号也注销): no request to delete.
 _ZH_WILL_IT: Final = re.compile(
-    "(?:如果|要是|假如|假设|万一|若是?|倘若|一旦).{0,16}?(?:会不会|是否会|会)(?:把|将|被|连)?")
+    "(?:(?:如果|要是|假如|假设|万一|若是?|倘若|一旦)|(?:退订|拒收|取消订阅)(?:之?后|以后))"
+    ".{0,16}?(?:会不会|是否会|会)(?:把|将|被|连)?")
 # A question what something will do (退订会不会把我的账号注销): a removal after it is no request.
 _ZH_WOULD: Final = re.compile("会不会|是否会|会否|该不会")
 # What the user did, after a refusal word set apart (退订 我都注销会员了, 退订 我已经退会了): a
@@ -625,7 +634,9 @@ _OTHER_STOP: Final = _words(
 _SAYING: Final = _words(
     "going to gonna planning plan trying want wanna need have asking asked reply replying text "
     "texting send sending type typing say saying hit press pressing ever")
-_BILLING: Final = _words("charging billing deducting")
+_BILLING: Final = _words("charging billing deducting debit debits autodebit autopay deduction "
+                         "deductions withdrawal withdrawals renewal autorenewal")
+_DETERMINERS: Final = _words("the my this that your ur auto")
 _COMMERCE_WORDS: Final = _words(
     "order orders booking bookings reservation reservations appointment appointments "
     "delivery package payment check cheque flight flights ticket tickets shipment trip room "
@@ -639,7 +650,8 @@ _MESSAGE_WORDS: Final = _words(
     "notifications alerts calls number")
 _ABOUT_WORDS: Final = _words(
     "what whats wat mean means meaning meant cost costs charge charged charges fee fees free "
-    "happen happens happened affect affects difference explain whether work works")
+    "happen happens happened affect affects difference explain whether work works rates rate "
+    "apply applies")
 _QUESTION_START: Final = _words(
     "what whats wat does do is are will would if which why")
 _ASKING: Final = frozenset({"can", "could", "may", "would", "will"})
@@ -648,6 +660,12 @@ _ASKING_KEEP: Final = _ASKING | frozenset({"do", "does", "shall"})
 # needful and discontinue these messages", "do stop").
 _DO_ASKS: Final = _words("i you u ya yall we they these those it my your ur he she people guys")
 _YOU_OR_I: Final = frozenset({"i", "you", "u", "we", "ya"})
+_WHO_SAID: Final = re.compile(r"\bwho\s+(?:said|says|told\s+you)\b")
+# A question about how long or how much refusing takes: about it, not a request.
+_EN_HOW_MUCH: Final = re.compile(r"\bhow\s+(?:long|much|many|soon)\b")
+# "will I be charged / still get my codes": a question about what refusing does.
+_WILL_I_ABOUT: Final = _words("charged charge billed pay lose miss still get getting receive "
+                              "receiving")
 
 # "I am not Sarah": a name; not these words ("I'm not sure", "I'm not home").
 _NOT_A_NAME: Final = _words(
@@ -735,7 +753,7 @@ _EN_PHRASES: Final = re.compile("|".join([
     r"\b(?P<pos8>(?:be|get|been|being)\s+removed)\b|\bwant\s+out\b",
     r"\b(?:never|didnt|did\s+not)\s+(?:give|gave|given)\s+(?:you\s+)?(?:permission|consent)\b",
     r"\b(?:illegal|lawyer|attorney)\b",
-    r"\b(?:report|reporting|reported|sue|suing)\s+(?:you|u|ya|this|it|them|your|ur|to)\b",
+    r"\b(?P<pos10>(?:report|reporting|reported|sue|suing)\s+(?:you|u|ya|this|it|them|your|ur|to))\b",
     r"\b(?:will|gonna|going\s+to)\s+report\b",
     r"\b(?P<grievance>(?:file|filed|filing|files|lodge|lodged|lodging|make|made|making|submit"
     r"|submitted|submitting|raise|raised|register|registered|open|opened|put\s+in)\s+"
@@ -931,7 +949,7 @@ _EN_IF: Final = re.compile(
     r"\b(?:if|once|after|when)\s+(?:i|we|u|you)\s+(?:\w+\s+){0,2}?(?:optout|unsubscribe|unsub|stop"
     r"|cancel|td|reply|text)\b")
 _POSITIVE_GROUPS: Final = ("pos", "pos2", "pos3", "pos4", "pos5", "pos6", "pos7", "pos8", "pos9",
-                           "grievance")
+                           "pos10", "grievance")
 _SPACED_LETTERS: Final = re.compile(r"(?<![a-z0-9])([a-z0-9]) (?=[a-z0-9](?![a-z0-9]))")
 _ZEROS: Final = re.compile(r"0{4,}")
 _OPT_OUT: Final = re.compile(r"\b(opt|opted|opting) out\b")  # one word, as the keyword is
@@ -1011,10 +1029,13 @@ _NO_INTEREST: Final = re.compile(
 # learned reader, which reads n-grams, not their order, does not override that.
 _ZH_DENIED: Final = re.compile(
     "(?:不|别|没|无需|无须|毋需|毋须|不用|不要|不必|勿)(?:要|想|用|必|需要)?(?:退订|拒收|停发|停止|停|取消订阅)")
-_EN_DENIABLE: Final = _words("stop unsubscribe unsub optout opt cancel quit end remove")
+_EN_DENIABLE: Final = _words("stop unsubscribe unsub optout opt cancel quit end remove report "
+                              "reporting sue suing")
 
 
 def _denies_refusal(prepared: str) -> bool:
+    """Whether the reply denies a refusal word: what the rules judged there, the learned reader
+    leaves. (Not a reply naming a purchase: "STOP I sold the car" refuses.)"""
     if _CJK.search(prepared) is not None and _ZH_DENIED.search(
             _NOT_WORD.sub("", prepared)) is not None:
         return True
@@ -1028,7 +1049,8 @@ def _denies_refusal(prepared: str) -> bool:
 # a request to keep the messages, counts.
 _DECLINED: Final = re.compile(
     r"(?:unsubscribe|unsub|stop|optout|opt out|cancel|td|t|退订|取消订阅|拒收) ?\?+ ?"
-    r"(?:(?:no thanks|no thank you|no way|nope|nah|no|不用了?|不要|不了|不必|不需要|算了|不) ?)+"
+    r"(?:(?:no thanks|no thank you|no way|nope|nah|no|不用了?|不要|不了|不必|不需要|算了|不是|不)"
+    r" ?)+"
     r"(?:[,.!~。]+|$)")
 # ...or declined by denying the refusal word itself (退订？才不退呢, 拒收？我不拒收): no request
 # to keep them needed.
@@ -1039,7 +1061,8 @@ _REFUSAL_DENIED: Final = re.compile(
 # ("Stop? No thanks") the echo may be the refusal itself, so it stays (fail safe).
 _KEEP_SENDING: Final = re.compile(
     r"keep (?:them |it |the \w+ |on )?(?:coming|sending|texting|going)|continue|carry on"
-    r"|(?:i|we) (?:like|love|want|enjoy) (?:them|these|it|your)|继续|照发|照样|照常|接着发")
+    r"|(?:i|we) (?:like|love|want|enjoy) (?:them|these|it|your)|继续|照发|照样|照常|接着发"
+    r"|我还要|我还想要|我还想收|(?:我|我是)?要退(?:货|款)")
 _NOT_KEEP: Final = re.compile(
     r"(?:别|不|勿|甭|莫|还|又|仍|照样|\b(?:dont|not|never|stop|why|you|u|they|still)\b)\W{0,2}$")
 
@@ -1152,6 +1175,10 @@ _REASON_OPENERS: Final = _words(
     "already bought got found purchased went moved sold ive not no dont never")
 
 
+# A clause supposing the sender's own refusal ("if I reply STOP", "once we opt out").
+_OWN_IF: Final = re.compile(r"\s*(?:if|once|after|when)\s+(?:i|we|my\s+\w+)\b")
+
+
 def _refusal(text: str) -> str | None:
     """The refusal keyword of the first clause that refuses, if any (rules 2 and 3).
 
@@ -1174,6 +1201,8 @@ def _refusal(text: str) -> str | None:
         run = _SEP_RUN.match(text, end) if after is not None else None
         question = run is not None and "?" in run.group()
         clause = text[start:end]
+        if not question and _OWN_IF.match(clause) is not None and "?" in text[end:]:
+            question = True  # "If I reply STOP, will I still get my codes?"
         key = f"{clause}?" if question else clause
         if key in read:
             found = read[key]
@@ -1196,7 +1225,8 @@ def _clause_refusal(clause: str, question: bool) -> str | None:
         return _english_refusal(words, question) or foreign_refusal(" ".join(words), question) \
             or _english_fallback(words, question)
     compact = _NOT_WORD.sub("", spaced)
-    found = _chinese_refusal(compact) or _chinese_fallback(compact, question)
+    found = _chinese_refusal(compact) or _chinese_fallback(
+        compact, question or _ZH_ASKING_END.search(compact) is not None)
     if found is not None:
         return found
     found = _leading_code(spaced, question)
@@ -1271,6 +1301,8 @@ def _holds(unit: re.Match[str], compact: str) -> bool:
         return False  # 我没说不要发: the refusal denied as a whole
     if kind == "cancelsub":
         return _ZH_NEGATED.search(compact[max(0, start - 8):start]) is None
+    if kind == "complaint":  # 我没有投诉你们: a complaint denied
+        return _ZH_NOT_COMPLAINING.search(compact, max(0, start - 8), start) is None
     if kind not in ("chain", "verb", "code", "stop"):
         return True
     if kind == "stop" and _STOP_ALONE.match(compact, start) is None:
@@ -1317,7 +1349,7 @@ _FB_OBJ: Final = (
     "|包裹|件|车|给你|错|去|到(?!我|这|本|此)|顺丰|韵达|圆通|中通|申通|极兔|邮政|ems|京东|德邦)"
     "|传(?!真|统|说|染|奇|播|承|球|单)|寄(?!件|快递|包裹|存|养|宿|生|托)"
     "|推(?!迟|车|开|门|倒|动|进|翻|辞|测|理|断|拿|拉|荐人|出新|算|敲|卸|托)"
-    f"|{_MSG}|讯息|营销|号码|联系|打扰|打电话)")
+    f"|{_MSG}|讯息|营销|号码|联系|打扰(?!模式)|打电话)")
 _FB_NEAR: Final = re.compile(
     f"{_FB_CUE}.{{0,10}}?{_FB_OBJ}"
     f"|{_FB_OBJ}.{{0,6}}?(?:不要|别|不想|不用|不必|够了|(?<![麻厌])烦|停|滚|拉黑|删|勿)")
@@ -1440,7 +1472,8 @@ def _english_phrase(phrases: re.Pattern[str], joined: str, words: list[str], que
             continue  # "can I still get the birthday coupon (if I opt out)?"
         if any(groups.get(g) is not None for g in _POSITIVE_GROUPS):
             before = joined[:match.start()].split()
-            if _negated(before, len(before)) or _asks_about_en(words, question):
+            asked = (question or groups.get("pos10") is None) and _asks_about_en(words, question)
+            if _negated(before, len(before)) or asked:
                 continue
             if (groups.get("grievance") is not None or groups.get("recount") is not None) \
                     and _about_a_purchase(
@@ -1497,7 +1530,8 @@ def _english_keyword(words: list[str], i: int, question: bool) -> str | None:
             return None
         if rest and (rest[0] in _OTHER_STOP or _commerce(rest)):
             return None
-        if rest and rest[0] in _BILLING and not any(w in _MESSAGE_WORDS for w in rest):
+        billed = [w for w in rest[:3] if w not in _DETERMINERS][:1]
+        if billed and billed[0] in _BILLING and not any(w in _MESSAGE_WORDS for w in rest):
             return None  # "stop charging my card" (but "stop charging me for texts" refuses)
         return "stop all" if rest and rest[0] == "all" else "stop"
     if word in _STRONG:
@@ -1529,6 +1563,8 @@ def _negated(words: list[str], i: int) -> bool:
     """A negator among the three words before position i ("don't stop", "do not
     unsubscribe me"), or further with only the saying of it between ("I'm not going to reply
     STOP"), unless the clause is a why-complaint ("why won't you stop")."""
+    if _WHO_SAID.search(" ".join(words[max(0, i - 6):i])) is not None:
+        return True  # "who said I wanted to unsubscribe?"
     window = words[max(0, i - 3):i]
     j = i
     while j > 0 and i - j < 6 and words[j - 1] in _SAYING:
@@ -1548,6 +1584,11 @@ def _asks_about_en(words: list[str], question: bool) -> bool:
         return False
     if _EN_HOW.search(" ".join(words)) is not None:
         return False
+    if _EN_HOW_MUCH.search(" ".join(words)) is not None:
+        return True
+    if words[0] == "will" and words[1:2] in (["i"], ["we"]) and any(
+            w in _WILL_I_ABOUT for w in words[2:]):
+        return True
     if "how" in words:
         at = words.index("how")
         after = words[at + 1:at + 3]
