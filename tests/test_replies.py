@@ -705,3 +705,40 @@ def test_normalise_is_idempotent() -> None:
 )  # fmt: skip
 def test_the_eighth_round_classes(text: str, intent: str) -> None:
     assert classify_reply(text).intent.value == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # questions of choice, scope, time and cost; a supposed own refusal before a question
+        ("退订要多久生效？", "none"), ("退订是针对这个店还是整个平台", "none"),
+        ("回T退订是退哪个业务？", "none"), ("退订后你们会把我的数据删掉吗", "none"),
+        ("如果孩子回了退订，学校的紧急通知还能收到吗", "none"),
+        ("How long does it take for an opt out to go through?", "none"),
+        ("If I reply STOP, will I stop getting my 2FA codes?", "none"),
+        ("Will I be charged for texting STOP?", "none"),
+        ("My kid asked what \"reply STOP\" means, can you explain?", "none"),
+        ("退订多久了还在发", UNSUB), ("如果你们再发我就退订", UNSUB),
+        ("if you text me again I'm reporting you", UNSUB),
+        # refusals and complaints denied
+        ("没必要退订，偶尔看看也行", "none"), ("我没有投诉你们，别误会", "none"),
+        ("I'm not reporting you, relax", "none"), ("I never told you to stop", "none"),
+        ("Who said I wanted to unsubscribe? Keep them coming", "none"),
+        ("不要拉黑我的号码，我还要收通知", "none"), ("我没回TD啊", "none"),
+        ("I told you to stop", UNSUB), ("不要再发了，我要拉黑你们", UNSUB),
+        # declines of an echoed keyword; calls refused with texts wanted
+        ("退订?? 不是，我要退货", "none"), ("退订?不不不，我还要", "none"),
+        ("别再打电话了，有事发短信就行", "none"), ("Stop calling me, just text instead", "none"),
+        ("别再打电话了，烦死了", UNSUB),
+        # the Do Not Disturb mode; a payment; off a waitlist
+        ("请勿打扰模式下能收到验证码吗", "none"), ("请勿打扰", UNSUB),
+        ("Please stop the auto-debit for my loan, it's fully paid", "none"),
+        ("Can you take me off the waitlist for the blue sofa, I found one elsewhere", "none"),
+        ("take me off your list", UNSUB),
+        # Malay
+        ("Berhenti, saya tidak berminat", UNSUB), ("Jangan hantar mesej lagi", UNSUB),
+        ("Tolong buang nombor saya", UNSUB), ("jangan berhenti hantar promosi", "none"),
+    ],
+)  # fmt: skip
+def test_the_ninth_and_tenth_round_classes(text: str, intent: str) -> None:
+    assert classify_reply(text).intent.value == intent

@@ -495,7 +495,8 @@ _ZH_NEGATED: Final = re.compile(
     "(?:不|别|勿|没|甭|莫|无需|无须|毋需|毋须|没必要|没有必要|不必要|何必|不用|不必|不需要|暂不|暂时不"
     "|先不|不想|不要|不打算|不准备|不是"
     "|没有|没说过?|没讲过?|没有说过?|没提过?|谁说我?|不会|不能|不可以|不许|不准|禁止|千万别|不愿意?)"
-    "(?:要|想|用|必|是|是要|有|需要|打算|准备|会|去|再|说要|急着|着急)?(?:帮我|给我|替我|把我|将我)?$")
+    "(?:要|想|用|必|是|是要|有|需要|打算|准备|会|去|再|说要|急着|着急)?(?:帮我|给我|替我|把我|将我)?"
+    "(?:回复?|发)?$")
 # A removal negated (不要把我从名单里删掉, 别把我的号码删了): the negator, then what is removed.
 _ZH_REMOVAL_NEGATED: Final = re.compile(
     "(?:不要|别|勿|请勿|不许|不准|不能|不可以|千万别|千万不要|没说要?|没让你们?|没叫你们?|不用|不必)再?"
@@ -527,7 +528,7 @@ _ZH_CONSEQUENCE: Final = re.compile(
 _ZH_ASKING_END: Final = re.compile("(?:吗|么|呢|嘛|不)$")
 # A complaint denied right before it (我没有投诉你们, 不是要投诉): none.
 _ZH_NOT_COMPLAINING: Final = re.compile(
-    "(?:没有?|并没有?|不是|并不是|不会|不打算|不想|从没有?|从来没有?)(?:要|想|在|去|说)?$")
+    "(?:没有?|并没有?|不是|并不是|不会|不打算|不想|从没有?|从来没有?|不要|别|不用|不必)(?:要|想|在|去|说)?$")
 # A hypothesis is no refusal (如果退订，会员还有效吗; 要是回TD会怎样).
 _ZH_IF: Final = re.compile(
     "(?:如果|要是|假如|假设|万一|若是?|倘若|一旦)(?:我|我们|孩子|家人|家里人|老人|我妈|我爸|小孩|别人)?"
@@ -576,7 +577,8 @@ _ZH_AGAIN: Final = re.compile(
     "|恢复(?=$|一下|吧|了|谢谢)")
 _ZH_EARLIER: Final = re.compile(
     "(?:之前|以前|先前|早先|上次|上回|前几天|前阵子|前段时间|去年|上个?月|上周|曾经|当时|刚才|刚刚|不小心"
-    "|误|手滑)(?:我|已经|已|有|都|也)*(?:不小心|误|错|手滑)?(?:点了?|按了?|操作|发)?(?:把|给)?(?:你们|它)?"
+    "|误|手滑)(?:我|已经|已|有|都|也)*(?:不小心|误|错|手滑)?(?:点错了?|按错了?|回错了?|点了?|按了?|操作|发)?"
+    "(?:把|给)?(?:你们|它)?"
     "(?:退订|退定|拒收|取消订阅|取消了订阅|(?:回复?|发)了?(?:td|t|r|n|0000|退订|stop))"
     "(?:了|过)*(?:你们的?)?(?:短信|信息|消息|推送)?"
     "|(?:退订|拒收|取消订阅)过")
@@ -618,7 +620,7 @@ _LEAD: Final = _words(
     "would like id wish said reply and now oh omg ugh sir dear seriously again")
 _NEGATORS: Final = _words(
     "dont not never wont cant cannot didnt doesnt shouldnt wouldnt couldnt isnt arent neednt "
-    "mustnt without wasnt werent aint")
+    "mustnt without wasnt werent aint jangan")
 # "stop" after these is a noun ("bus stop", "the next stop"), not a command.
 _NOUN_BEFORE_STOP: Final = _words(
     "nearest closest what a an the bus next last first one every each full pit truck rest "
@@ -633,7 +635,8 @@ _OTHER_STOP: Final = _words(
 # Words between a negator and a keyword that only say how it would be said ("not going to reply").
 _SAYING: Final = _words(
     "going to gonna planning plan trying want wanna need have asking asked reply replying text "
-    "texting send sending type typing say saying hit press pressing ever")
+    "texting send sending type typing say saying hit press pressing ever telling told tell you "
+    "u to")
 _BILLING: Final = _words("charging billing deducting debit debits autodebit autopay deduction "
                          "deductions withdrawal withdrawals renewal autorenewal")
 _DETERMINERS: Final = _words("the my this that your ur auto")
@@ -644,7 +647,8 @@ _COMMERCE_WORDS: Final = _words(
     "plan appt appts")
 _PURCHASE_WORDS: Final = _COMMERCE_WORDS | _words(
     "bill bills billing charge charges refund service staff driver courier rider store shop "
-    "product products technician agent employee waiter food repair installation")
+    "product products technician agent employee waiter food repair installation waitlist "
+    "queue group")
 _MESSAGE_WORDS: Final = _words(
     "text texts txt txts message messages msgs msg sms spam ads promos promotions marketing "
     "notifications alerts calls number")
@@ -986,6 +990,9 @@ def classify_reply(text: str) -> ReplyClass:
     if again is not None:  # (every refusal in it an earlier one it recounts: rule 5)
         return ReplyClass(ReplyIntent.RESUBSCRIBE, SCOPE_SENDER, again[:KEYWORD_CHARS],
                           normalised)
+    if keyword is not None and _CALLS.search(keyword) is not None \
+            and _TEXTS_INSTEAD.search(prepared) is not None:
+        keyword = None  # 别再打电话了，发短信就行: calls refused, texts asked for
     if keyword is not None:
         keyword = keyword[:KEYWORD_CHARS]  # (0000... or tdtd... can be long)
         compact = keyword.replace(" ", "")
@@ -1005,6 +1012,13 @@ def classify_reply(text: str) -> ReplyClass:
     if keyword is not None:
         return ReplyClass(intent, SCOPE_SENDER, keyword, normalised)
     return ReplyClass(ReplyIntent.NONE, SCOPE_SENDER, None, normalised)
+
+
+# A refusal of calls or voice messages, in a reply that asks for texts instead: none.
+_CALLS: Final = re.compile(r"电话|语音|来电|\bcall|\bcalling|\bvoice")
+_TEXTS_INSTEAD: Final = re.compile(
+    r"(?:发|用)?(?:短信|消息|信息|文字|打字)(?:说|联系|沟通|通知)?就(?:行|好|可以|ok)|打字说"
+    r"|\btext\s+(?:me\s+|us\s+)?instead\b|\bjust\s+text\b|\btexts?\s+(?:are|is)\s+(?:fine|ok|okay)\b")
 
 
 def prepared_reply(text: str) -> str:
@@ -1028,9 +1042,10 @@ _NO_INTEREST: Final = re.compile(
 # Whether a refusal word is denied in the reply ("I do not wish to unsubscribe", 别停发): the
 # learned reader, which reads n-grams, not their order, does not override that.
 _ZH_DENIED: Final = re.compile(
-    "(?:不|别|没|无需|无须|毋需|毋须|不用|不要|不必|勿)(?:要|想|用|必|需要)?(?:退订|拒收|停发|停止|停|取消订阅)")
+    "(?:不|别|没|无需|无须|毋需|毋须|不用|不要|不必|勿)(?:要|想|用|必|需要)?(?:退订|拒收|停发|停止|停|取消订阅)"
+    "|(?:没有?|不是|并没有?)(?:让|叫|说过?|要求)(?:你们?|贵司)?(?:别|不要|停)")
 _EN_DENIABLE: Final = _words("stop unsubscribe unsub optout opt cancel quit end remove report "
-                              "reporting sue suing")
+                              "reporting sue suing berhenti")
 
 
 def _denies_refusal(prepared: str) -> bool:
@@ -1177,6 +1192,8 @@ _REASON_OPENERS: Final = _words(
 
 # A clause supposing the sender's own refusal ("if I reply STOP", "once we opt out").
 _OWN_IF: Final = re.compile(r"\s*(?:if|once|after|when)\s+(?:i|we|my\s+\w+)\b")
+# ...or asking what a keyword means ("my kid asked what reply STOP means, can you explain?").
+_ASKS_MEANING: Final = re.compile(r"\bwhat\b.*\b(?:means?|meaning|stands?\s+for)\b|\bexplain\b")
 
 
 def _refusal(text: str) -> str | None:
@@ -1201,7 +1218,8 @@ def _refusal(text: str) -> str | None:
         run = _SEP_RUN.match(text, end) if after is not None else None
         question = run is not None and "?" in run.group()
         clause = text[start:end]
-        if not question and _OWN_IF.match(clause) is not None and "?" in text[end:]:
+        if not question and "?" in text[end:] and (
+                _OWN_IF.match(clause) is not None or _ASKS_MEANING.search(clause) is not None):
             question = True  # "If I reply STOP, will I still get my codes?"
         key = f"{clause}?" if question else clause
         if key in read:
@@ -1301,8 +1319,10 @@ def _holds(unit: re.Match[str], compact: str) -> bool:
         return False  # 我没说不要发: the refusal denied as a whole
     if kind == "cancelsub":
         return _ZH_NEGATED.search(compact[max(0, start - 8):start]) is None
-    if kind == "complaint":  # 我没有投诉你们: a complaint denied
-        return _ZH_NOT_COMPLAINING.search(compact, max(0, start - 8), start) is None
+    if kind == "complaint":  # 我没有投诉你们: a complaint denied; 回0000会不会把短信都屏蔽: asked
+        return _ZH_NOT_COMPLAINING.search(compact, max(0, start - 8), start) is None \
+            and _ZH_WILL_IT.search(compact, 0, start) is None \
+            and _ZH_WOULD.search(compact, 0, start) is None
     if kind not in ("chain", "verb", "code", "stop"):
         return True
     if kind == "stop" and _STOP_ALONE.match(compact, start) is None:
@@ -1356,6 +1376,7 @@ _FB_NEAR: Final = re.compile(
 _FB_REFUSAL_WORD: Final = re.compile(f"{_VERB}|退|拒")
 _FB_OTHER_VERB: Final = re.compile("换|改|办|买|记|查|填|留|错过|漏|忘|收藏|保存|保留|关注|了解")
 _FB_KEEP: Final = re.compile("别|不要|勿|莫|甭")
+_FB_BLOCK: Final = re.compile("拉黑|屏蔽|拦截")  # 不要拉黑我的号码: a block forbidden
 _FB_NOT_WHOLE: Final = re.compile(
     "(?:没|没有|从没|从来没有?|并没有?|不是|并不是|我又没)(?:说过?|讲过?|提过?|要求过?|让你们?|叫你们?)?"
     "(?:要|想)?$")
@@ -1402,7 +1423,8 @@ def _chinese_fallback(compact: str, question: bool) -> str | None:
             compact, max(0, near.start() - 8), near.start()) is not None:
         return None  # 不用退订继续发, 不拒收照常发: the cue negated, the messages wanted
     if _FB_KEEP.match(near.group()) is not None and (
-            _REMOVE_VERB.search(compact, near.start()) or _FB_REFUSAL_WORD.search(near.group())):
+            _REMOVE_VERB.search(compact, near.start()) or _FB_REFUSAL_WORD.search(near.group())
+            or _FB_BLOCK.search(compact, near.start()) is not None):
         return None  # 别把我的号码删了, 不要退订我的号码: a removal or a refusal forbidden
     if _FB_ABOUT.search(compact) is not None or _FB_OTHERS.search(compact) is not None:
         return None
@@ -1475,10 +1497,10 @@ def _english_phrase(phrases: re.Pattern[str], joined: str, words: list[str], que
             asked = (question or groups.get("pos10") is None) and _asks_about_en(words, question)
             if _negated(before, len(before)) or asked:
                 continue
-            if (groups.get("grievance") is not None or groups.get("recount") is not None) \
-                    and _about_a_purchase(
-                    joined[match.end():].split()):
-                continue  # a complaint about an order, a bill, a driver
+            if (groups.get("grievance") is not None or groups.get("recount") is not None
+                    or groups.get("pos2") is not None or groups.get("pos3") is not None) \
+                    and _about_a_purchase(joined[match.end():].split()):
+                continue  # a complaint about an order; off a waitlist, out of a booking
         return match.group().strip()
     return None
 
@@ -1672,7 +1694,7 @@ def _zh_negated_before(text: str, start: int) -> bool:
 
 def _en_negated_before(text: str, start: int) -> bool:
     before = text[:start].split()
-    return _negated(before, len(before))
+    return _negated(before, len(before)) or "why" in before  # "why did this start again"
 
 
 def _without_history(text: str, again: re.Pattern[str], recounted: re.Pattern[str],

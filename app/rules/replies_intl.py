@@ -1,5 +1,5 @@
 """Refusals in the other languages senders' users reply in: Spanish (US users), French,
-Vietnamese, Tagalog, Korean, and Mandarin typed in pinyin.
+Vietnamese, Tagalog, Malay, Korean, and Mandarin typed in pinyin.
 
 app/rules/replies.py reads a clause with no Chinese character as English words; a clause that
 no English rule refuses comes here. The same principle holds (FAIL SAFE: a refusal is read by
@@ -44,6 +44,8 @@ LATIN_TRIGGERS: Final = _split(
     "arret cess desabonn envoy laiss fout fich retir suppr effac enlev "
     # Vietnamese, Tagalog
     "ngung itigil tigil huwag tanggal burah alis ayoko "
+    # Malay
+    "berhenti henti jangan hantar kirim buang padam keluarkan berminat macam "
     # Mandarin in pinyin
     "buyao biefa tousu jubao lahei saorao")
 LATIN_WORD_TRIGGERS: Final = _split(
@@ -206,13 +208,24 @@ _OTHER: Final = re.compile("|".join([
     "|그만(?:요|해요|하세요|해|해라)?\\s*$|보내지\\s*(?:마|말)|연락\\s*(?:하지|주지)\\s*(?:마|말)"
     "|(?:문자|광고)\\s*(?:그만|사절|거부|차단|보내지)|탈퇴|구독\\s*(?:취소|해지|해제|끊)|스팸|차단"
     "|번호\\s*(?:삭제|지워)|^취소(?:요|해|해요|해\\s*주세요|합니다|하세요)?\\s*$",
+    # Malay: berhenti, jangan hantar mesej lagi, tidak berminat, buang nombor saya
+    r"^\s*(?:tolong\s+|sila\s+)?(?:berhenti|henti)\b"
+    r"|\b(?:berhenti|henti)\s+(?:\w+\s+){0,1}?(?:hantar|kirim|menghantar|mengirim|hubungi|ganggu"
+    r"|spam|mesej|sms|terima|menerima)\w*"
+    r"|\bjangan\s+(?:(?!berhenti\b|henti\b)\w+\s+){0,2}?(?:hantar|kirim|mesej|sms|hubungi|ganggu"
+    r"|spam)\w*"
+    r"|\b(?:tak|tidak|x)\s+(?:mahu|mau|nak|ingin)\s+(?:\w+\s+){0,2}?(?:terima|dapat)\b"
+    r"|\b(?:tak|tidak)\s+berminat\b"
+    r"|\b(?:buang|padam|keluarkan)\s+(?:\w+\s+){0,2}?nombor\s+saya\b"
+    r"|\bmacam\s+mana\s+(?:nak|untuk)\s+(?:berhenti|stop|henti)\b",
     # Mandarin in pinyin: bu yao zai fa le, bie fa le hao ma, bu xiang shou dao, tou su
     r"\b(?:bu\s*yao|buyao|bie|qing\s*bie|qing\s*bu\s*yao|fiao)\s*(?:zai\s*)?(?:gei\s*wo\s*)?"
     r"(?:fa|da\s*rao|sao\s*rao|tui\s*song|chuan|lian\s*xi)(?!ng|n\b|n\s|piao|huo|kuai|bao|xian)"
     r"|\bbu\s*xiang\s*(?:zai\s*)?(?:shou|jie\s*shou|kan)(?:\s*dao)?\b"
     r"|\b(?:tou\s*su|ju\s*bao|la\s*hei|sao\s*rao|fan\s*si\s*le)\b|\bting\s*(?:zhi\s*)?(?:fa|tui)\b",
 ]))
-_OTHER_NEGATED: Final = re.compile(r"\b(?:ne\s+(?:\w+\s+){0,2}?pas|pas|khong|hindi|huwag|wag)\s*$")
+_OTHER_NEGATED: Final = re.compile(
+    r"\b(?:ne\s+(?:\w+\s+){0,2}?pas|pas|khong|hindi|huwag|wag|jangan|tak|tidak|bukan)\s*$")
 _OTHER_ABOUT: Final = re.compile(r"\bsi\s+je\b|하면|되면|\bneu\b|\bkung\b")
 
 
