@@ -325,6 +325,15 @@ def run_sendguard(bench: Bench, run: int, workers: int, profile: Path | None = N
         _forget(bench, [f"{bench.prefix}.{tag}.", f"{bench.prefix}-{tag}-"])
 
 
+def _profile_dir(profile: Path | None, variant: str) -> Path | None:
+    """Where a keyed variant's profile goes: a folder of its own under `profile`."""
+    if profile is None:
+        return None
+    folder = profile / variant
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def run_latency(bench: Bench, rate: float, seconds: float, keyed: bool = False
                 ) -> latency.Latency:
     """Keyed as before one hop, or `keyed` by recipient as app.client sends (benchmarks/
@@ -436,7 +445,9 @@ def main(argv: list[str] | None = None) -> int:
             "naive": run_naive,
             "sendguard": lambda b, r: run_sendguard(b, r, 1, b.profile if r == 0 else None),
             "sendguard x2": lambda b, r: run_sendguard(b, r, 2, b.profile if r == 0 else None),
-            **{name: lambda _, r, kb=kb: run_sendguard(kb, r, 1) for name, kb in keyed.items()},
+            **{name: lambda _, r, kb=kb, name=name: run_sendguard(
+                kb, r, 1, _profile_dir(kb.profile, name) if r == 0 else None)
+               for name, kb in keyed.items()},
         }
         if args.only:
             variants = {k: v for k, v in variants.items() if k in args.only.split(",")}
