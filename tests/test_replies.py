@@ -742,3 +742,18 @@ def test_the_eighth_round_classes(text: str, intent: str) -> None:
 )  # fmt: skip
 def test_the_ninth_and_tenth_round_classes(text: str, intent: str) -> None:
     assert classify_reply(text).intent.value == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("Stop the monthly donation please, money's tight", "none"),
+        ("Stop my direct debit please", "none"), ("stop texting me about my direct debit", UNSUB),
+        ("Do not unsubscribe this number", "none"), ("not Karen's number anymore", UNSUB),
+        ("學校通知別停，我要收", "none"), ("通知别再发了", UNSUB),
+        ("不TD，有活动记得通知我", "none"), ("我妈不小心回了T，会有什么影响吗", "none"),
+        ("之前误回了TD，请恢复发送", "resubscribe"),
+    ],
+)  # fmt: skip
+def test_the_eleventh_round_classes(text: str, intent: str) -> None:
+    assert classify_reply(text).intent.value == intent

@@ -532,7 +532,8 @@ _ZH_NOT_COMPLAINING: Final = re.compile(
 # A hypothesis is no refusal (如果退订，会员还有效吗; 要是回TD会怎样).
 _ZH_IF: Final = re.compile(
     "(?:如果|要是|假如|假设|万一|若是?|倘若|一旦)(?:我|我们|孩子|家人|家里人|老人|我妈|我爸|小孩|别人)?"
-    "(?:现在|真的|要|想|不小心)?(?:回复?|发送?|点)?了?$")
+    "(?:现在|真的|要|想|不小心)?(?:回复?|发送?|点)?了?$"
+    "|(?:不小心|误|手滑|点错|按错)(?:回复?|发送?|点|按)?了?$")
 # What refusing would do, asked (要是回TD会不会把我的账号也注销): no request to delete.
 _ZH_WILL_IT: Final = re.compile(
     "(?:(?:如果|要是|假如|假设|万一|若是?|倘若|一旦)|(?:退订|拒收|取消订阅)(?:之?后|以后))"
@@ -573,7 +574,7 @@ _ZH_RESUB: Final = re.compile(
 # 我上个月不小心回了TD, 以前退订过) or undoes (取消之前的退订).
 _ZH_AGAIN: Final = re.compile(
     "(?P<undo>(?:取消|撤销|撤回|撤消|作废|解除)(?:之前|以前|上次|刚才|先前|我)?的?(?:退订|拒收))"
-    "|(?:重新|恢复|继续|再次)(?:订阅|接收|接受|开通|推送|收到?)|想(?:再|重新|继续)?(?:订阅|收到|接收)"
+    "|(?:重新|恢复|继续|再次)(?:订阅|接收|接受|开通|推送|发送|收到?)|想(?:再|重新|继续)?(?:订阅|收到|接收)"
     "|恢复(?=$|一下|吧|了|谢谢)")
 _ZH_EARLIER: Final = re.compile(
     "(?:之前|以前|先前|早先|上次|上回|前几天|前阵子|前段时间|去年|上个?月|上周|曾经|当时|刚才|刚刚|不小心"
@@ -638,8 +639,9 @@ _SAYING: Final = _words(
     "texting send sending type typing say saying hit press pressing ever telling told tell you "
     "u to")
 _BILLING: Final = _words("charging billing deducting debit debits autodebit autopay deduction "
-                         "deductions withdrawal withdrawals renewal autorenewal")
-_DETERMINERS: Final = _words("the my this that your ur auto")
+                         "deductions withdrawal withdrawals renewal autorenewal donation "
+                         "donations pledge contribution contributions standing")
+_DETERMINERS: Final = _words("the my this that your ur auto monthly weekly recurring")
 _COMMERCE_WORDS: Final = _words(
     "order orders booking bookings reservation reservations appointment appointments "
     "delivery package payment check cheque flight flights ticket tickets shipment trip room "
@@ -654,7 +656,8 @@ _MESSAGE_WORDS: Final = _words(
     "notifications alerts calls number")
 _ABOUT_WORDS: Final = _words(
     "what whats wat mean means meaning meant cost costs charge charged charges fee fees free "
-    "happen happens happened affect affects difference explain whether work works rates rate "
+    "happen happens happened affect affects affecting affected difference explain whether work "
+    "works rates rate "
     "apply applies")
 _QUESTION_START: Final = _words(
     "what whats wat does do is are will would if which why")
@@ -802,7 +805,7 @@ _EN_PHRASES: Final = re.compile("|".join([
     # the number changed hands: "this number has a new owner", "not Karen's number anymore"
     r"\bnew\s+owner\b|\bchanged\s+hands\b|\b(?:number|no|phone)\s+(?:\w+\s+){0,2}?"
     r"(?:reassigned|recycled|transferred)\b"
-    r"|\b(?:not|isnt|no\s+longer|aint)\s+(?:\w+\s+)?\w+s\s+(?:number|phone|no|cell|mobile)\b"
+    r"|\b(?:not|isnt|no\s+longer|aint)\s+(?:\w+\s+)?(?!this\b)\w+s\s+(?:number|phone|no|cell|mobile)\b"
     r"|\b(?:this|it|thats|this\s+number|this\s+phone)\s+(?:is\s+not|isnt|aint|is\s+no\s+longer)"
     r"\s+(?!\w+ing\b)\w+\s+(?:anymore|any\s+more)\b"
     r"|\b(?:number|no|num)\s+(?:please\s+|pls\s+|plz\s+|kindly\s+|to\s+)*(?:remove|delete"
@@ -1043,7 +1046,8 @@ _NO_INTEREST: Final = re.compile(
 # learned reader, which reads n-grams, not their order, does not override that.
 _ZH_DENIED: Final = re.compile(
     "(?:不|别|没|无需|无须|毋需|毋须|不用|不要|不必|勿)(?:要|想|用|必|需要)?(?:退订|拒收|停发|停止|停|取消订阅)"
-    "|(?:没有?|不是|并没有?)(?:让|叫|说过?|要求)(?:你们?|贵司)?(?:别|不要|停)")
+    "|(?:没有?|不是|并没有?)(?:让|叫|说过?|要求)(?:你们?|贵司)?(?:别|不要|停)"
+    "|(?:^|[^a-z])(?:不|别|没|不用|不要)(?:回复?)?(?:td|t|r|n|0000)(?![a-z])")
 _EN_DENIABLE: Final = _words("stop unsubscribe unsub optout opt cancel quit end remove report "
                               "reporting sue suing berhenti")
 
@@ -1077,7 +1081,7 @@ _REFUSAL_DENIED: Final = re.compile(
 _KEEP_SENDING: Final = re.compile(
     r"keep (?:them |it |the \w+ |on )?(?:coming|sending|texting|going)|continue|carry on"
     r"|(?:i|we) (?:like|love|want|enjoy) (?:them|these|it|your)|继续|照发|照样|照常|接着发"
-    r"|我还要|我还想要|我还想收|(?:我|我是)?要退(?:货|款)")
+    r"|我还要|我还想要|我还想收|我要收|要继续收|(?:我|我是)?要退(?:货|款)")
 _NOT_KEEP: Final = re.compile(
     r"(?:别|不|勿|甭|莫|还|又|仍|照样|\b(?:dont|not|never|stop|why|you|u|they|still)\b)\W{0,2}$")
 
@@ -1376,6 +1380,7 @@ _FB_NEAR: Final = re.compile(
 _FB_REFUSAL_WORD: Final = re.compile(f"{_VERB}|退|拒")
 _FB_OTHER_VERB: Final = re.compile("换|改|办|买|记|查|填|留|错过|漏|忘|收藏|保存|保留|关注|了解")
 _FB_KEEP: Final = re.compile("别|不要|勿|莫|甭")
+_FB_DONT_STOP: Final = re.compile(".?(?:别|不要|勿|不用)(?:停|断|取消)")
 _FB_BLOCK: Final = re.compile("拉黑|屏蔽|拦截")  # 不要拉黑我的号码: a block forbidden
 _FB_NOT_WHOLE: Final = re.compile(
     "(?:没|没有|从没|从来没有?|并没有?|不是|并不是|我又没)(?:说过?|讲过?|提过?|要求过?|让你们?|叫你们?)?"
@@ -1419,6 +1424,8 @@ def _chinese_fallback(compact: str, question: bool) -> str | None:
         return None
     if _FB_OTHER_VERB.search(near.group()) is not None:
         return None  # 不想换号码, 不想错过通知: the cue is about something else
+    if _FB_DONT_STOP.match(compact, near.end() - 2) is not None:
+        return None  # 学校通知别停: a stop forbidden
     if _keeps_sending(compact) or _ZH_NEGATED.search(
             compact, max(0, near.start() - 8), near.start()) is not None:
         return None  # 不用退订继续发, 不拒收照常发: the cue negated, the messages wanted
@@ -1552,8 +1559,8 @@ def _english_keyword(words: list[str], i: int, question: bool) -> str | None:
             return None
         if rest and (rest[0] in _OTHER_STOP or _commerce(rest)):
             return None
-        billed = [w for w in rest[:3] if w not in _DETERMINERS][:1]
-        if billed and billed[0] in _BILLING and not any(w in _MESSAGE_WORDS for w in rest):
+        billed = [w for w in rest[:4] if w not in _DETERMINERS][:2]
+        if any(w in _BILLING for w in billed) and not any(w in _MESSAGE_WORDS for w in rest):
             return None  # "stop charging my card" (but "stop charging me for texts" refuses)
         return "stop all" if rest and rest[0] == "all" else "stop"
     if word in _STRONG:
