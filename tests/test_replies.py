@@ -757,3 +757,21 @@ def test_the_ninth_and_tenth_round_classes(text: str, intent: str) -> None:
 )  # fmt: skip
 def test_the_eleventh_round_classes(text: str, intent: str) -> None:
     assert classify_reply(text).intent.value == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("退退退！", UNSUB), ("Please delete all my info", UNSUB),
+        ("Please stop the auto-refill on my prescription", "none"),
+        ("No tengo intención de darme de baja", "none"), ("不要删除我的号码", "none"),
+        ("who said stop? keep em coming", "none"), ("Stop? No way, love these", "none"),
+        ("不要停止发送", "none"), ("没有要你们别发", "none"), ("我不讨厌你们的短信", "none"),
+        ("Can I unsubscribe later if I sign up now?", "none"),
+        ("Can my wife unsubscribe from her phone separately?", "none"),
+        ("can I unsubscribe?", UNSUB), ("Undo my opt out", "resubscribe"),
+        ("烦不烦啊", UNSUB), ("I love these, stop sending them", UNSUB),
+    ],
+)  # fmt: skip
+def test_the_twelfth_round_classes(text: str, intent: str) -> None:
+    assert classify_reply(text).intent.value == intent

@@ -133,6 +133,7 @@ from app.rules.replies_intl import (
     HANGUL_TRIGGERS,
     LATIN_TRIGGERS,
     LATIN_WORD_TRIGGERS,
+    foreign_denied,
     foreign_refusal,
 )
 from app.rules.reply_model import packaged
@@ -528,7 +529,7 @@ _ZH_CONSEQUENCE: Final = re.compile(
 _ZH_ASKING_END: Final = re.compile("(?:吗|么|呢|嘛|不)$")
 # A complaint denied right before it (我没有投诉你们, 不是要投诉): none.
 _ZH_NOT_COMPLAINING: Final = re.compile(
-    "(?:没有?|并没有?|不是|并不是|不会|不打算|不想|从没有?|从来没有?|不要|别|不用|不必)(?:要|想|在|去|说)?$")
+    "(?:没有?|并没有?|不是|并不是|不会|不打算|不想|从没有?|从来没有?|不要|别|不用|不必|不)(?:要|想|在|去|说)?$")
 # A hypothesis is no refusal (如果退订，会员还有效吗; 要是回TD会怎样).
 _ZH_IF: Final = re.compile(
     "(?:如果|要是|假如|假设|万一|若是?|倘若|一旦)(?:我|我们|孩子|家人|家里人|老人|我妈|我爸|小孩|别人)?"
@@ -640,7 +641,8 @@ _SAYING: Final = _words(
     "u to")
 _BILLING: Final = _words("charging billing deducting debit debits autodebit autopay deduction "
                          "deductions withdrawal withdrawals renewal autorenewal donation "
-                         "donations pledge contribution contributions standing")
+                         "donations pledge contribution contributions standing refill refills "
+                         "autorefill")
 _DETERMINERS: Final = _words("the my this that your ur auto monthly weekly recurring")
 _COMMERCE_WORDS: Final = _words(
     "order orders booking bookings reservation reservations appointment appointments "
@@ -667,6 +669,9 @@ _ASKING_KEEP: Final = _ASKING | frozenset({"do", "does", "shall"})
 # needful and discontinue these messages", "do stop").
 _DO_ASKS: Final = _words("i you u ya yall we they these those it my your ur he she people guys")
 _YOU_OR_I: Final = frozenset({"i", "you", "u", "we", "ya"})
+_LATER: Final = _words("later anytime whenever")
+_OTHERS: Final = _words("wife husband son daughter kid kids child children mom mum dad mother "
+                        "father partner friend parents grandma grandpa")
 _WHO_SAID: Final = re.compile(r"\bwho\s+(?:said|says|told\s+you)\b")
 # A question about how long or how much refusing takes: about it, not a request.
 _EN_HOW_MUCH: Final = re.compile(r"\bhow\s+(?:long|much|many|soon)\b")
@@ -706,7 +711,7 @@ _EN_PHRASES: Final = re.compile("|".join([
     r"|harassing|bugging|pestering|mailing|writing|pinging|texts|messages|msgs)\b",
     r"\b(?P<pos6>withdraw|revoke|rescind|cancel|retract)\s+(?:my\s+|all\s+|the\s+)?consent\b"
     r"|\b(?:do\s+not|dont|no\s+longer)\s+consent\b",
-    r"\b(?P<pos2>remove|delete|erase|drop|scrub|lose|purge|unlist|wipe|forget|clear)\s+(?:me|us|my\s+(?:(?:hp|mobile|cell|phone|handphone|tel|contact)\s+)?(?:number|phone"
+    r"\b(?P<pos2>remove|delete|erase|drop|scrub|lose|purge|unlist|wipe|forget|clear)\s+(?:all\s+(?:of\s+)?)?(?:me|us|my\s+(?:(?:hp|mobile|cell|phone|handphone|tel|contact)\s+)?(?:number|phone"
     r"|cell|mobile|contact|info|information|details|data|name|no)|this\s+(?:number|phone|cell"
     r"|no))\b",
     r"\b(?P<pos3>take|get|put|keep)\s+(?:me|us|my\s+\w+|this\s+\w+)\s+(?:off|out\s+of)\b",
@@ -917,7 +922,7 @@ _EN_MORE: Final = [
 ]
 _EN_PHRASES_MORE: Final = re.compile("|".join(_EN_MORE))
 _EN_AGAIN: Final = re.compile(
-    r"\b(?:(?P<undo>undo\s+(?:my\s+|the\s+|that\s+)?(?:unsubscribe|optout|stop))"
+    r"\b(?:(?P<undo>undo\s+(?:my\s+|the\s+|that\s+)?(?:unsubscribe|optout|opt\s+out|stop))"
     r"|resubscribe|resub|re\s+subscribe|subscribe\s+(?:me\s+)?(?:again|back)"
     r"|(?:opt|sign|add|put)\s+(?:me\s+)?back(?:\s+(?:in|up|on))?|opt\s+(?:me\s+)?in\s+again"
     r"|optin\s+again|sign\s+(?:me\s+)?up\s+again|(?:start|resume)\s+(?:again|sending|texting"
@@ -1001,7 +1006,7 @@ def classify_reply(text: str) -> ReplyClass:
         compact = keyword.replace(" ", "")
         scope = SCOPE_ALL if "stopall" in compact or keyword.endswith(" all") else SCOPE_SENDER
         return ReplyClass(ReplyIntent.UNSUBSCRIBE, scope, keyword, normalised)
-    no_interest = _NO_INTEREST.fullmatch(normalised)
+    no_interest = _NO_INTEREST.fullmatch(normalised) or _GO_AWAY.fullmatch(normalised)
     if no_interest is not None:
         what = no_interest.group("what") or no_interest.group("what_en")
         return ReplyClass(ReplyIntent.UNSUBSCRIBE, SCOPE_SENDER, what, normalised)
@@ -1042,11 +1047,14 @@ _NO_INTEREST: Final = re.compile(
     r"|(?:i'?m |i am )?(?:really |just |totally |honestly )?"
     r"(?P<what_en>not interested|no interest|uninterested|not keen)"
     r"(?:[\s,.!]*(?:thanks|thank you|thx|ty|sorry|pls|please|mate|at all))*")
+# 退退退 (slang: go away), alone: a refusal.
+_GO_AWAY: Final = re.compile("(?P<what>退退退+|退散)(?:吧|啊|啦|了)*(?P<what_en>)")
 # Whether a refusal word is denied in the reply ("I do not wish to unsubscribe", 别停发): the
 # learned reader, which reads n-grams, not their order, does not override that.
 _ZH_DENIED: Final = re.compile(
-    "(?:不|别|没|无需|无须|毋需|毋须|不用|不要|不必|勿)(?:要|想|用|必|需要)?(?:退订|拒收|停发|停止|停|取消订阅)"
-    "|(?:没有?|不是|并没有?)(?:让|叫|说过?|要求)(?:你们?|贵司)?(?:别|不要|停)"
+    "(?:不|别|没|无需|无须|毋需|毋须|不用|不要|不必|勿)(?:要|想|用|必|需要)?(?:退订|拒收|停发|停止|停|取消订阅|删除|删掉|移除"
+    "|讨厌|投诉|举报|拉黑)"
+    "|(?:没有?|不是|并没有?)(?:让|叫|说过?|要求|要)(?:你们?|贵司)?(?:别|不要|停)"
     "|(?:^|[^a-z])(?:不|别|没|不用|不要)(?:回复?)?(?:td|t|r|n|0000)(?![a-z])")
 _EN_DENIABLE: Final = _words("stop unsubscribe unsub optout opt cancel quit end remove report "
                               "reporting sue suing berhenti")
@@ -1059,7 +1067,8 @@ def _denies_refusal(prepared: str) -> bool:
             _NOT_WORD.sub("", prepared)) is not None:
         return True
     words = _spaced(prepared).split()
-    return any(word in _EN_DENIABLE and _negated(words, i) for i, word in enumerate(words))
+    return foreign_denied(" ".join(words)) or any(
+        word in _EN_DENIABLE and _negated(words, i) for i, word in enumerate(words))
 
 
 # An offered unsubscribe declined ("Unsubscribe? No, keep them coming", "退订?不用不用,继续发"):
@@ -1080,7 +1089,7 @@ _REFUSAL_DENIED: Final = re.compile(
 # ("Stop? No thanks") the echo may be the refusal itself, so it stays (fail safe).
 _KEEP_SENDING: Final = re.compile(
     r"keep (?:them |it |the \w+ |on )?(?:coming|sending|texting|going)|continue|carry on"
-    r"|(?:i|we) (?:like|love|want|enjoy) (?:them|these|it|your)|继续|照发|照样|照常|接着发"
+    r"|(?:(?:i|we) )?(?:like|love|want|enjoy) (?:them|these|it|your|em)|继续|照发|照样|照常|接着发"
     r"|我还要|我还想要|我还想收|我要收|要继续收|(?:我|我是)?要退(?:货|款)")
 _NOT_KEEP: Final = re.compile(
     r"(?:别|不|勿|甭|莫|还|又|仍|照样|\b(?:dont|not|never|stop|why|you|u|they|still)\b)\W{0,2}$")
@@ -1380,10 +1389,10 @@ _FB_NEAR: Final = re.compile(
 _FB_REFUSAL_WORD: Final = re.compile(f"{_VERB}|退|拒")
 _FB_OTHER_VERB: Final = re.compile("换|改|办|买|记|查|填|留|错过|漏|忘|收藏|保存|保留|关注|了解")
 _FB_KEEP: Final = re.compile("别|不要|勿|莫|甭")
-_FB_DONT_STOP: Final = re.compile(".?(?:别|不要|勿|不用)(?:停|断|取消)")
+_FB_DONT_STOP: Final = re.compile("(?:别|不要|勿|不用)(?:停|断|取消)")
 _FB_BLOCK: Final = re.compile("拉黑|屏蔽|拦截")  # 不要拉黑我的号码: a block forbidden
 _FB_NOT_WHOLE: Final = re.compile(
-    "(?:没|没有|从没|从来没有?|并没有?|不是|并不是|我又没)(?:说过?|讲过?|提过?|要求过?|让你们?|叫你们?)?"
+    "(?:没|没有|从没|从来没有?|并没有?|不是|并不是|我又没)(?:说过?|讲过?|提过?|要求过?|让你们?|叫你们?|要你们?)?"
     "(?:要|想)?$")
 _FB_ABOUT: Final = re.compile(
     "会不会|是否|还是|是只|只退|连.{0,4}?也|能不能收到|还能|还会|还可以|影响|积分|会员|余额|收费|扣费|的话"
@@ -1424,8 +1433,8 @@ def _chinese_fallback(compact: str, question: bool) -> str | None:
         return None
     if _FB_OTHER_VERB.search(near.group()) is not None:
         return None  # 不想换号码, 不想错过通知: the cue is about something else
-    if _FB_DONT_STOP.match(compact, near.end() - 2) is not None:
-        return None  # 学校通知别停: a stop forbidden
+    if _FB_DONT_STOP.search(compact, max(0, near.start() - 2), near.end() + 2) is not None:
+        return None  # 学校通知别停, 不要停止发送: a stop forbidden
     if _keeps_sending(compact) or _ZH_NEGATED.search(
             compact, max(0, near.start() - 8), near.start()) is not None:
         return None  # 不用退订继续发, 不拒收照常发: the cue negated, the messages wanted
@@ -1496,6 +1505,8 @@ def _english_phrase(phrases: re.Pattern[str], joined: str, words: list[str], que
     """The first refusal phrase in the clause; a positive one (a command) counts only when not
     negated nor asked about."""
     for match in phrases.finditer(joined):
+        if _WHO_SAID.search(joined, max(0, match.start() - 12), match.end()) is not None:
+            continue  # "who said stop? keep em coming"
         groups = match.groupdict()
         if groups.get("still") is not None and _asks_to_keep(words, joined[match.end():], question):
             continue  # "can I still get the birthday coupon (if I opt out)?"
@@ -1625,6 +1636,10 @@ def _asks_about_en(words: list[str], question: bool) -> bool:
             return False
     if question and _EN_IF.search(" ".join(words)) is not None:
         return True  # "will I still get updates if I opt out?"
+    if question and words[0] in _ASKING and (
+            any(w in _LATER for w in words[2:])
+            or (words[1:2] == ["my"] and words[2:3] and words[2] in _OTHERS)):
+        return True  # "can I unsubscribe later if I sign up now?", "can my wife unsubscribe?"
     if words[0] in _ASKING and len(words) > 1 and words[1] in _YOU_OR_I:
         return False
     if words[0] == "what" and words[1:2] in (["do"], ["should"], ["can"]) \

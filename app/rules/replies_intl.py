@@ -158,7 +158,8 @@ _ES_REFUSE: Final = re.compile("|".join([
 # me den de baja, no vayan a darme de baja).
 _ES_NEGATED: Final = re.compile(
     r"\b(?:no|nunca|jamas|tampoco)\s+(?:(?:quiero|queremos|deseo|vayan\s+a|van\s+a|vas\s+a|me|nos"
-    r"|les|le|se|lo|la|pueden|puedes|puede|es\s+necesario|hace\s+falta|hay\s+que)\s+){0,2}$"
+    r"|les|le|se|lo|la|pueden|puedes|puede|es\s+necesario|hace\s+falta|hay\s+que"
+    r"|tengo\s+(?:la\s+)?intencion\s+de|pienso|planeo|voy\s+a)\s+){0,3}$"
     r"|\bpas\s+(?:(?:me|nous|vous|de|d)\s+)?$")  # (je ne veux pas me desabonner)
 # A question about what refusing does or means: no refusal.
 # A supposition, "si" and a verb in the first person (si cancelo los mensajes, ...; "si, cancelen"
@@ -259,3 +260,17 @@ def foreign_refusal(joined: str, question: bool) -> str | None:
     if other is not None and _OTHER_NEGATED.search(joined, 0, other.start()) is None:
         return other.group()
     return None
+
+
+# A refusal word denied further off than the rules above look ("no tengo intención de darme de
+# baja", "je ne veux pas me désabonner"): app/rules/replies.py's learned reader leaves it.
+_DENIED: Final = re.compile(
+    r"\b(?:no|nunca|jamas)\s+(?:\w+\s+){0,5}?(?:darme\s+de\s+baja|dar\s+de\s+baja|baja|cancelar"
+    r"|desuscribirme|desuscribir|parar|detener)\b"
+    r"|\bne\s+(?:\w+\s+){0,2}?pas\s+(?:\w+\s+){0,2}?(?:desabonner|arreter|annuler)\w*"
+    r"|\b(?:jangan|tak|tidak)\s+(?:\w+\s+){0,2}?(?:berhenti|henti|buang|padam)\b")
+
+
+def foreign_denied(joined: str) -> bool:
+    """Whether a clause denies a refusal in one of the languages above."""
+    return _DENIED.search(joined) is not None
