@@ -1089,7 +1089,8 @@ _REFUSAL_DENIED: Final = re.compile(
 # ("Stop? No thanks") the echo may be the refusal itself, so it stays (fail safe).
 _KEEP_SENDING: Final = re.compile(
     r"keep (?:them |it |the \w+ |on )?(?:coming|sending|texting|going)|continue|carry on"
-    r"|(?:(?:i|we) )?(?:like|love|want|enjoy) (?:them|these|it|your|em)|继续|照发|照样|照常|接着发"
+    r"|(?:i|we) (?:like|love|want|enjoy) (?:them|these|it|your)|(?:i |we )?love (?:these|em)"
+    r"|继续|照发|照样|照常|接着发"
     r"|我还要|我还想要|我还想收|我要收|要继续收|(?:我|我是)?要退(?:货|款)")
 _NOT_KEEP: Final = re.compile(
     r"(?:别|不|勿|甭|莫|还|又|仍|照样|\b(?:dont|not|never|stop|why|you|u|they|still)\b)\W{0,2}$")
