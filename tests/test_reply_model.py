@@ -37,6 +37,7 @@ def test_every_corpus_in_tests_data_but_the_newest_held_out_set_is_trained_on() 
                       if name != "replies-heldout.tsv" else 1)
     trained_on = set(shipped()["trained_on"])  # type: ignore[arg-type]
     assert trained_on >= {"replies.tsv", *held_out[:-1]}
+    assert held_out[-1] not in trained_on, f"{held_out[-1]} is the clean set: never train on it"
 
 
 def test_training_is_reproducible_and_learns() -> None:
