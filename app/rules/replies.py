@@ -1008,7 +1008,7 @@ def classify_reply(text: str) -> ReplyClass:
         return ReplyClass(ReplyIntent.UNSUBSCRIBE, scope, keyword, normalised)
     no_interest = _NO_INTEREST.fullmatch(normalised) or _GO_AWAY.fullmatch(normalised)
     if no_interest is not None:
-        what = no_interest.group("what") or no_interest.group("what_en")
+        what = no_interest.group(no_interest.lastgroup or 0)  # the one named group it holds
         return ReplyClass(ReplyIntent.UNSUBSCRIBE, SCOPE_SENDER, what, normalised)
     intent, keyword = (_standing_alone(prepared) if len(prepared) <= SHORT_REPLY
                        else (ReplyIntent.NONE, None))
@@ -1048,7 +1048,7 @@ _NO_INTEREST: Final = re.compile(
     r"(?P<what_en>not interested|no interest|uninterested|not keen)"
     r"(?:[\s,.!]*(?:thanks|thank you|thx|ty|sorry|pls|please|mate|at all))*")
 # 退退退 (slang: go away), alone: a refusal.
-_GO_AWAY: Final = re.compile("(?P<what>退退退+|退散)(?:吧|啊|啦|了)*(?P<what_en>)")
+_GO_AWAY: Final = re.compile("(?P<what>退退退+|退散)(?:吧|啊|啦|了)*")
 # Whether a refusal word is denied in the reply ("I do not wish to unsubscribe", 别停发): the
 # learned reader, which reads n-grams, not their order, does not override that.
 _ZH_DENIED: Final = re.compile(
@@ -1623,9 +1623,10 @@ def _asks_about_en(words: list[str], question: bool) -> bool:
         words[0] == "do" and len(words) > 1 and words[1] not in _DO_ASKS)
     if not (question or starts_as_question):
         return False
-    if _EN_HOW.search(" ".join(words)) is not None:
+    joined = " ".join(words)
+    if _EN_HOW.search(joined) is not None:
         return False
-    if _EN_HOW_MUCH.search(" ".join(words)) is not None:
+    if _EN_HOW_MUCH.search(joined) is not None:
         return True
     if words[0] == "will" and words[1:2] in (["i"], ["we"]) and any(
             w in _WILL_I_ABOUT for w in words[2:]):
@@ -1635,7 +1636,7 @@ def _asks_about_en(words: list[str], question: bool) -> bool:
         after = words[at + 1:at + 3]
         if after and (after[0] == "to" or (len(after) > 1 and after[1] in ("i", "we"))):
             return False
-    if question and _EN_IF.search(" ".join(words)) is not None:
+    if question and _EN_IF.search(joined) is not None:
         return True  # "will I still get updates if I opt out?"
     if question and words[0] in _ASKING and (
             any(w in _LATER for w in words[2:])

@@ -10,9 +10,9 @@ unsubscribe (fail safe: a false stop is repaired by a new opt-in, a missed one i
 saw is kept in the audit trail: the score and the n-grams that weighed most.
 
 Pure and bounded: it reads at most READ_CHARS characters of the reply as the rules prepare it
-(folded, disguises undone: `replies.prepared_reply`). The weights are
-package data (reply_model.json), read once at import like code; a missing or damaged file stops
-the import, so no worker runs without its reader.
+(folded, disguises undone: `replies.prepared_reply`). The weights are package data
+(reply_model.json), read once at import like code; a missing or damaged file stops the import,
+so no worker runs without its reader.
 """
 
 from __future__ import annotations
