@@ -19,6 +19,7 @@ from app.runtime.admin import ensure_topics
 from app.runtime.settings import Settings
 from app.tools.replay import replay
 from tests.kafka_io import daytime_in_shanghai_ms, publish, trace_line
+from tests.test_faults_kafka import FAST_GROUP, decided_by
 
 pytestmark = pytest.mark.kafka
 
@@ -104,3 +105,43 @@ def test_codes_overtake_a_campaigns_backlog(worker_factory, kafka: str) -> None:
         replayed = [orjson.loads(line)["value"]
                     for line in replay(settings, load_policy(POLICY), trace, backlog=backlog)]
         assert {d["msg_id"]: d for d in replayed} == decided
+
+
+def test_recipient_keyed_traffic_takes_one_hop_on_every_worker(worker_factory,
+                                                                kafka: str) -> None:
+    """Intents keyed by the E.164 number with Kafka's default partitioner are decided where
+    they are read, on the group leader and on the other worker alike: none reaches the
+    internal topics, which hold only the ticks. (Each worker once read co-partitioning from a
+    metadata snapshot only the leader keeps: the other sent every record through the hop, and
+    when it became leader its new records overtook the ones still queued there, so a code was
+    capped by a later one.)"""
+    first = worker_factory(**FAST_GROUP).start()
+    second = worker_factory(**FAST_GROUP).start()
+    topics = first.topics
+    now = daytime_in_shanghai_ms()
+    intents = [(code(i)["phone"], orjson.dumps(code(i)), now + i) for i in range(2_000)]
+    # librdkafka's murmur2_random is the Java client's default partitioner on a keyed record
+    publish(kafka, topics["send_intents"], intents, {"partitioner": "murmur2_random"})
+    reader = Decisions(kafka, [topics["approved"], topics["dropped"]], len(intents))
+    reader.start()
+    reader.join()
+    assert len(reader.seen) == len(intents), first.log_tail() + second.log_tail()
+    assert decided_by(first) > 0 and decided_by(second) > 0  # both own partitions
+
+    internal = Consumer({"bootstrap.servers": kafka, "group.id": f"r{time.time()}",
+                         "auto.offset.reset": "earliest", "isolation.level": "read_committed"})
+    internal.subscribe([topics["recipient_events"], topics["priority_events"]])
+    hopped: list[bytes | None] = []
+    ticks = 0
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        for message in internal.consume(1000, 0.5):
+            if message.error():
+                continue
+            if message.key() == b"\x00tick":
+                ticks += 1
+            else:
+                hopped.append(message.key())
+    internal.close()
+    assert ticks > 0, "the internal topics were not read"  # (each worker ticks every second)
+    assert not hopped, f"{len(hopped)} of {len(intents)} intents took the hop: {hopped[:3]}"

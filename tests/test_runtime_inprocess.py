@@ -32,6 +32,7 @@ from rocksdict import Rdict
 
 from app import contracts
 from app.faust_ext.batches import set_current_event
+from app.faust_ext.tables import copartitioned
 from app.rules.policy import Policy, load_policy
 from app.rules.records import (
     APPROVED,
@@ -348,7 +349,7 @@ async def test_records_in_their_recipients_partition_are_decided_without_the_hop
     (Kafka's partitioner) is decided where it is read; one in another partition takes the hop
     to the recipient's partition. Either way the state lives in that one partition, and the
     decisions are replay's."""
-    monkeypatch.setattr("app.runtime.worker.topic_partition_count", lambda app, topic: 8)
+    monkeypatch.setattr("app.runtime.worker.copartitioned", lambda app, topic, other: True)
     settings = settings_for(tmp_path)
     app = create_app(settings, policy)
     p = home(E164)
@@ -457,7 +458,7 @@ class Decider:
                               names["carrier_replies"]: REPLY}, policy)
         self.publisher = Publisher(self.sealer, names,
                                    Paths(self.settings.recipient_partitions, frozenset(),
-                                         lambda topic: None))
+                                         lambda topic: False))
         self.sender = Recorder()
         self.offset = 0
 
@@ -699,3 +700,23 @@ def test_a_legacy_recipients_deferred_intent_is_released_in_its_new_partition(
     assert decider.decide(decider.tick(MORNING, (p + 1) % 8)) == []  # not its partition
     assert reasons(decider.decide(decider.tick(MORNING, p))) == [("m-1", "ok")]
     assert decider.recipients.legacy.count() == 0
+
+
+def test_co_partitioning_is_read_from_this_generations_assignment(tmp_path: Path,
+                                                                   policy: Policy) -> None:
+    """The path of a record (one hop or the hop) follows the assignor's topic groups, which
+    every member receives with its assignment; before one (or for a topic it does not name)
+    a record takes the hop."""
+    app = create_app(settings_for(tmp_path), policy)
+    assert copartitioned(app, "sms.send-intents", "sendguard.recipient-events") is False
+
+    groups = {"in8": 1, "internal": 1, "in12": 2}
+
+    class Assignment:
+        def group_for_topic(self, topic: str) -> int:
+            return groups[topic]  # a KeyError for a topic not assigned, as Faust's
+
+    other = type("App", (), {"assignor": Assignment()})()
+    assert copartitioned(other, "in8", "internal") is True
+    assert copartitioned(other, "in12", "internal") is False
+    assert copartitioned(other, "unknown", "internal") is False

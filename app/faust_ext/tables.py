@@ -10,7 +10,7 @@ never by probing for an attribute: a renamed upstream name is an error at start
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 import faust
 from faust.stores import rocksdb
@@ -62,7 +62,16 @@ def estimated_keys(table: Any) -> float:
     return float(total)
 
 
-def topic_partition_count(app: Any, topic: str) -> int | None:
-    """The partition count of `topic` as the consumer's metadata knows it (None: unknown)."""
-    consumer = app.consumer
-    return cast(int | None, consumer.topic_partitions(topic))
+def copartitioned(app: Any, topic: str, other: str) -> bool:
+    """Whether `topic` and `other` are co-partitioned in this consumer generation: Faust's
+    assignor put them in one topic group (equal partition counts, assigned together), so this
+    worker owns partition p of one exactly when it owns p of the other.
+
+    Known on every member and fixed for a generation. (The consumer's `topic_partitions`
+    reads a metadata snapshot that only the group leader keeps: on the other members every
+    record took the hop, and a worker that became leader decided a recipient's new records
+    in one hop ahead of its older ones still queued in the hop.)"""
+    try:
+        return bool(app.assignor.group_for_topic(topic) == app.assignor.group_for_topic(other))
+    except KeyError:  # not in this generation's assignment
+        return False

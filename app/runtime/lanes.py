@@ -2,18 +2,21 @@
 
 A recipient's state lives in partition `murmur2(E.164) % N` of the recipients table (Kafka's
 default partitioner on the number, N = sendguard.recipient-events' partitions). An input record
-that is already in that partition of a topic with N partitions (upstream keyed it by the E.164
-number with Kafka's default partitioner, as app.client does) is decided where it was read: the
-worker that owns it owns the table partition too (Faust co-partitions topics with equal
-partition counts). Any other record takes the hop to the recipient's partition of the internal
-topic of its lane. The lane is the topic's (sms.priority-intents: priority), but a marketing
+that is already in that partition of a topic co-partitioned with the internal topics (N
+partitions; upstream keyed it by the E.164 number with Kafka's default partitioner, as
+app.client does) is decided where it was read: the worker that owns it owns the table partition
+too. Any other record takes the hop to the recipient's partition of the internal topic of its
+lane. Which path an input partition's records take must not change while the worker owns it
+(the shorter path would overtake records queued in the hop), so co-partitioning is read from
+this generation's assignment, never from metadata that comes and goes. The lane is the
+topic's (sms.priority-intents: priority), but a marketing
 intent read from the priority topic takes the hop to the bulk lane: it must never overtake a
 refusal queued there.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
 from aiokafka.partitioner import murmur2
 
@@ -32,10 +35,10 @@ class Paths:
     """Decides, per routed recipient event, whether it is decided here or takes the hop."""
 
     def __init__(self, partitions: int, priority_inputs: frozenset[str],
-                 partition_count: Any) -> None:
+                 copartitioned: Callable[[str], bool]) -> None:
         self.partitions = partitions
         self._priority_inputs = priority_inputs  # input topics read by the priority lane
-        self._partition_count = partition_count  # topic name -> its partition count or None
+        self._copartitioned = copartitioned  # topic name -> co-partitioned with the table
         self._cache: dict[str, int] = {}
 
     def partition(self, key: str) -> int:
@@ -51,7 +54,7 @@ class Paths:
         """None to decide `emit` (a recipient event read from `topic`[`partition`]) here, or
         the logical id of the internal topic it goes to."""
         lane = lane_of(emit.value, topic in self._priority_inputs)
-        if (self._partition_count(topic) == self.partitions
+        if (self._copartitioned(topic)
                 and self.partition(emit.key or "") == partition
                 and lane == (PRIORITY if topic in self._priority_inputs else BULK)):
             return None

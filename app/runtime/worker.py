@@ -27,7 +27,7 @@ import faust
 from app.faust_ext.bounded_store import BoundedTable
 from app.faust_ext.eos import discard_local_tables
 from app.faust_ext.sensor import FaustSensor
-from app.faust_ext.tables import estimated_keys, topic_partition_count
+from app.faust_ext.tables import copartitioned, estimated_keys
 from app.faust_ext.transport import SeamApp
 from app.rules import records
 from app.rules.policy import Policy
@@ -90,7 +90,7 @@ def create_app(settings: Settings, policy: Policy, legacy: LegacyStates | None =
     )
     recipients = Recipients(table, sealer, policy, settings.sweep_lag_s, legacy)
     paths = Paths(partitions, frozenset({names["priority_intents"]}),
-                  lambda topic: topic_partition_count(faust_app, topic))
+                  lambda topic: copartitioned(faust_app, topic, names[RECIPIENT_EVENTS]))
     gate = Gate(Router(kinds, policy), recipients, Publisher(sealer, names, paths), paths,
                 frozenset(internal))
     add_agents(faust_app, settings.batch_max_events, bulk, priority, recipient_events, gate)
