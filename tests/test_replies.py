@@ -775,3 +775,47 @@ def test_the_eleventh_round_classes(text: str, intent: str) -> None:
 )  # fmt: skip
 def test_the_twelfth_round_classes(text: str, intent: str) -> None:
     assert classify_reply(text).intent.value == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # declines of an echoed keyword with the messages wanted; denials and double negatives
+        ("Stop? No way, keep em coming", "none"), ("退订？不不不，我很喜欢你们的优惠", "none"),
+        ("Unsubscribe? Are you kidding, these coupons are my lifeline", "none"),
+        ("退订？不存在的，我还等着双十一呢", "none"), ("Stop? No thanks", UNSUB),
+        ("我并没有要求停止发送", "none"), ("I never asked to be unsubscribed", "none"),
+        ("不要不发呀，我等着优惠券呢", "none"), ("I don't want to NOT get these lol", "none"),
+        ("It's not that I don't want these, I just have a question", "none"),
+        ("配信停止しないでください", "none"), ("I don't want these", UNSUB),
+        ("我不喜欢你们的短信，退订", UNSUB), ("不要再发了", UNSUB),
+        # questions: a quoted keyword asked about, a hypothesis, hearsay, a cost
+        ("这条短信说回R拒收，R是什么意思", "none"), ("短信说回R拒收，我回了R", UNSUB),
+        ("退订的话，优惠券还能用吗", "none"),
+        ("听说回复退订反而会被确认号码是活的，真的吗", "none"),
+        ("Si je réponds STOP, je reçois toujours les codes ?", "none"),
+        ("Est-ce que répondre STOP est payant ?", "none"),
+        ("Is replying STOP safe or does it confirm my number to spammers?", "none"),
+        ("you sold my number to spammers", UNSUB), ("为啥退订了还能收到", UNSUB),
+        # other things stopped, blocked or refused
+        ("Stop the auto-renew on my membership", "none"), ("TD-LTE信号不好", "none"),
+        ("我被拉进黑名单了，登录不了", "none"), ("你们已被我拉黑", UNSUB),
+        ("Arrêt de bus le plus proche ?", "none"), ("arret des sms", UNSUB),
+        ("Berhenti kat stesen mana?", "none"), ("Berhenti", UNSUB),
+        ("快递我不要了，拒收", "none"), ("拒收", UNSUB), ("退订的那双鞋，退款收到了", "none"),
+        ("Your billboard is blocking the STOP sign", "none"), ("I am blocking the number", UNSUB),
+        ("可唔可以再send優惠俾我", "none"), ("又来诱惑我了是吧，链接发我", "none"),
+        # resubscribes
+        ("退订的撤回，我还是想收", "resubscribe"), ("我想再收到你們的簡訊", "resubscribe"),
+        ("之前回错了TD，麻烦恢复发送", "resubscribe"),
+        ("My kid sent STOP from my phone, please turn the messages back on", "resubscribe"),
+        # refusals: bare 退, half pinyin, mute, the last one, German, Portuguese, 33700
+        ("退", UNSUB), ("tui订", UNSUB), ("Mute me", UNSUB),
+        ("This is the last one I want to see from you", UNSUB),
+        ("please don't send more", UNSUB), ("Bitte löschen Sie meine Nummer", UNSUB),
+        ("Keine SMS mehr bitte", UNSUB), ("nicht abmelden", "none"), ("SAIR", UNSUB),
+        ("Je signale ce numéro au 33700", UNSUB),
+    ],
+)  # fmt: skip
+def test_the_thirteenth_and_fourteenth_round_classes(text: str, intent: str) -> None:
+    assert classify_reply(text).intent.value == intent

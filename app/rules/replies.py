@@ -277,7 +277,7 @@ _LATIN_TRIGGERS: Final = [
             "am im unlist further wipe forget clear owner authorit regulat ombudsman watchdog "
             "trading imda mcmc accc oaic desist blacklist violat breach annoy irritat sick tired "
             "fed blow bombard flood pester nag hound replied texted typed said say answered "
-            "responded wrote told turn shut nothing stahp"),
+            "responded wrote told turn shut nothing stahp mute last"),
     "no more", "no longer", "want out", "go away", "go to hell", "get lost", "cut it out",
     "knock it off", "done with", "finished with", "through with"]
 _CJK_TRIGGERS: Final = (
@@ -285,7 +285,7 @@ _CJK_TRIGGERS: Final = (
     "骚垃厌讨恶受够完吵滚病傻死残黑屏同授允注号电话醒违犯法骗名列录库些种西玩罢歇放饶来腿错生士姐办"
     "私权丁定钉顶町盯叮鼎据巨具距炬矩俱惧守售熟首手蜕褪煺忒律院庭官市商网拦截刷撑皮声闲本机主找提弄搞铲咋说")
 _TRIGGER: Final = re.compile("|".join(
-    [*_CJK_TRIGGERS, *HANGUL_TRIGGERS, "7726", "0000", "0 0", "12321", "12315", "315"]
+    [*_CJK_TRIGGERS, *HANGUL_TRIGGERS, "7726", "33700", "0000", "0 0", "12321", "12315", "315"]
     + [f"{re.escape(w)}(?<![a-z0-9]{re.escape(w)})"
        for w in _LATIN_TRIGGERS + [w for w in LATIN_TRIGGERS if w not in _LATIN_TRIGGERS]]
     + [f"{w}(?<![a-z0-9]{w})(?![a-z0-9])" for w in LATIN_WORD_TRIGGERS]
@@ -337,7 +337,7 @@ _TO_NUMBER: Final = (
     "(?:手机号码|手机号|号码|电话号码|电话|手机|号|机)(?:上|里|这儿?)?")
 _NEG_SEND: Final = (
     "(?:别|不要|勿|请勿|莫|甭|不许|不准|禁止|少|休想|不用再?|不必再?|不需要再|无需再|用不着再|千万别"
-    "|千万不要|再也不要|再也别|不能再|不可以再|不得|以后不用|以后不必|以后别|以后不要|不想再)"
+    "|千万不要|再也不要|再也别|(?<!能)不能再|(?<!可)不可以再|不得|以后不用|以后不必|以后别|以后不要|不想再)"
     "(?:他妈的?|特么的?|tmd|tm|nm|妈的)?(?:再|总|老|老是|天天|每天|一直|随便|乱)?"
     f"(?:给我|向我|对我|跟我|为我|往我这|往这|来|{_TO_NUMBER})?再?"
     "(?:(?P<send>发送|传送|寄送|发|推送|推荐|推|群发|乱发|传|寄|打电话|打|联系|call|send|sms|text"
@@ -375,6 +375,11 @@ _COMPLAINT: Final = (
     "|(?:为什么|为啥|怎么|咋|干嘛|凭什么)(?:你们?|又)?(?:还|又|仍然?|依然|照样|一直|老是|总是|还是)+"
     "(?:在|是|要|会|敢)?(?:给我|来|一直|不停地?)?(?:发|传|寄|推|打电话|骚扰|收到|send)"
     "(?!货|票|工资|快递|红包|包裹|件|错|验证|回)"
+    # ...after the refusal (为啥退订了还能收到, 怎么回了TD还会收到): a refusal ignored
+    "|(?:为什么|为啥|为何|怎么|咋|凭什么)我?(?:都|已经|明明)?"
+    f"(?:退订|退定|拒收|取消订阅|回复?了?(?:{_alt(_CODES)}))"
+    "(?:了|过)+(?:你们?)?(?:还|又|仍然?|依然|照样|还是)(?:能|会|在|是|可以|一直)?"
+    "(?:收到|接到|发|推|传|来)"
     "|报警(?!器|灯|系统|装置|按钮|声|铃)"
     "|(?:投诉|举报|检举|起诉|申诉|曝光|(?<![广公通预布转])告(?:发|你们?|到))(?=$|(?:你们?+|您|贵公司)(?!的?(?:快递|客服|骑手|师傅|司机|员工"
     "|店|商品|产品|服务|订单|物流))|贵|公司|这(?:个号|种|些|类|条|号|样)|号|短|信|广|骚|垃|到|给|去"
@@ -403,7 +408,7 @@ _COMPLAINT: Final = (
     "|违法|违规|犯法|非法"
     "|(?:别|不要|勿|不许|不准|禁止)再?(?:使用|用|泄露|留着?|存)我的?(?:号码|手机号|电话|信息|资料)"
     "|(?:不记得|没印象)我?(?:有|曾经?)?(?:订阅|订过|同意|注册)"
-    "|勿扰|免打扰|7726"
+    "|勿扰|免打扰|7726|33700"
     "|轰炸|(?<!的)刷屏(?!的)|扰民|闲的(?:吗|么|慌|啊|没事)|闲得慌|吃饱了?撑|收皮|收声|有完没完|烦不烦"
     "|不是本人|非本人|(?:我)?不是(?:机主|户主|这个号的主人)|机主(?:已经?|早就?)?(?:换|变|不是)"
     "|(?:本人|我)(?:已经?|早就?)?不(?:再)?用(?:这个|此|该|这)号"
@@ -509,6 +514,7 @@ _ZH_REMOVE_ALONE: Final = re.compile(
     "(?:吧|啊|呀|一下|谢谢|了|哦)*")
 _ZH_ABOUT: Final = re.compile(
     "什么|啥|意思|收费|要钱|扣费|扣钱|花钱|付费|费用|免费|多少钱|影响|会不会|是不是|是否|有用|管用"
+    "|听说|据说|听人说|网上说|有人说"
     "|为什么要|为啥要|干嘛要|干什么|吗|么$|有没有|会怎样|之后|以后还|是只|只退|还是连|还是只"
     "|(?:多久|多长时间|几天|何时|什么时候)(?:才|能|会|可以)?(?:生效|有效)|身份证|本人(?:操作|办理)"
     "|效果一样|一样吗|有区别|区别|是.{0,12}?还是|退哪|哪个业务|哪些业务|哪项业务"
@@ -530,6 +536,11 @@ _ZH_ASKING_END: Final = re.compile("(?:吗|么|呢|嘛|不)$")
 # A complaint denied right before it (我没有投诉你们, 不是要投诉): none.
 _ZH_NOT_COMPLAINING: Final = re.compile(
     "(?:没有?|并没有?|不是|并不是|不会|不打算|不想|从没有?|从来没有?|不要|别|不用|不必|不)(?:要|想|在|去|说)?$")
+_ZH_DOUBLE_NEG: Final = re.compile("(?:不要|别|不能|不许|不准|不可以)不")
+_ZH_ORDERED_THING: Final = re.compile("的(?:那|这)?[双件台份张箱盒瓶套]")
+# A block done to the writer (我被拉黑了, 被拉进黑名单): no refusal ("你们已被我拉黑" is one).
+_BLOCKS: Final = frozenset({"拉黑", "黑名单", "加黑", "屏蔽"})
+_ZH_BLOCKED_ME: Final = re.compile("被(?!我|本人).{0,3}$")
 # A hypothesis is no refusal (如果退订，会员还有效吗; 要是回TD会怎样).
 _ZH_IF: Final = re.compile(
     "(?:如果|要是|假如|假设|万一|若是?|倘若|一旦)(?:我|我们|孩子|家人|家里人|老人|我妈|我爸|小孩|别人)?"
@@ -569,19 +580,22 @@ _WEAK_CODES: Final = frozenset({"cancel", "end", "quit", "revoke"})
 _ZH_MSG: Final = re.compile(_MSG)
 _ZH_RESUB: Final = re.compile(
     "^(?:请|我要|我想要?|帮我|麻烦|你好|您好|好的|要|我|申请|想)*"
-    "(?:(?:重新|恢复|继续)?订阅|(?:取消|解除|撤销|撤回|撤消)(?:退订|拒收)|(?:恢复|重新|继续)接收|开启推送)"
+    "(?:(?:重新|恢复|继续)?订阅|(?:取消|解除|撤销|撤回|撤消)(?:退订|拒收)|(?:恢复|重新|继续)接收|开启推送"
+    "|(?:想|要|希望)(?:再|重新|继续)(?:收到?|接收))"
     f"{_OBJ}?(?:了|吧|啊|谢谢|谢了|哦|一下)*$")
 # Rule 5: a request to subscribe again, and an earlier refusal a reply recounts (之前退订了,
 # 我上个月不小心回了TD, 以前退订过) or undoes (取消之前的退订).
 _ZH_AGAIN: Final = re.compile(
-    "(?P<undo>(?:取消|撤销|撤回|撤消|作废|解除)(?:之前|以前|上次|刚才|先前|我)?的?(?:退订|拒收))"
+    "(?P<undo>(?:取消|撤销|撤回|撤消|作废|解除)(?:之前|以前|上次|刚才|先前|我)?的?(?:退订|拒收)"
+    "|(?:退订|拒收)的?(?:撤回|撤销|撤消|作废|不算|取消))"
     "|(?:重新|恢复|继续|再次)(?:订阅|接收|接受|开通|推送|发送|收到?)|想(?:再|重新|继续)?(?:订阅|收到|接收)"
     "|恢复(?=$|一下|吧|了|谢谢)")
 _ZH_EARLIER: Final = re.compile(
     "(?:之前|以前|先前|早先|上次|上回|前几天|前阵子|前段时间|去年|上个?月|上周|曾经|当时|刚才|刚刚|不小心"
     "|误|手滑)(?:我|已经|已|有|都|也)*(?:不小心|误|错|手滑)?(?:点错了?|按错了?|回错了?|点了?|按了?|操作|发)?"
     "(?:把|给)?(?:你们|它)?"
-    "(?:退订|退定|拒收|取消订阅|取消了订阅|(?:回复?|发)了?(?:td|t|r|n|0000|退订|stop))"
+    "(?:退订|退定|拒收|取消订阅|取消了订阅|(?:回复?|发)了?(?:td|t|r|n|0000|退订|stop)"
+    "|(?<=错)了?(?:td|t|r|n|0000|stop))"
     "(?:了|过)*(?:你们的?)?(?:短信|信息|消息|推送)?"
     "|(?:退订|拒收|取消订阅)过")
 _ZH_HELP: Final = re.compile("^(?:我需要|需要|请|求|我要)?(?:帮助|求助)(?:一下|谢谢|啊|吧)*$")
@@ -593,6 +607,9 @@ _STRONG: Final = frozenset({"stop", "stahp", "stopall", "unsubscribe", "unsubscr
                             "unsubscribing",
                             "unsub", "optout", "optedout", "optingout", "arret", "arrêt"})
 _LEADING_CODES: Final = frozenset({"td", "t", "r", "n"}) | _STRONG
+_ARRET: Final = frozenset({"arret", "arrêt"})
+_FR_MESSAGES: Final = _words("pub pubs publicite publicites envois textos courriels notifications "
+                             "promotions offres appels")
 _WEAK: Final = frozenset({"cancel", "end", "quit", "revoke", "td", "t", "r", "n", "remove",
                           "delete", "halt", "cease", "block", "blocked", "enough", "discontinue"})
 # Words that make a weak keyword at the start of a clause a command whatever follows ("QUIT pls
@@ -638,11 +655,11 @@ _OTHER_STOP: Final = _words(
 _SAYING: Final = _words(
     "going to gonna planning plan trying want wanna need have asking asked reply replying text "
     "texting send sending type typing say saying hit press pressing ever telling told tell you "
-    "u to")
+    "u to be being")
 _BILLING: Final = _words("charging billing deducting debit debits autodebit autopay deduction "
                          "deductions withdrawal withdrawals renewal autorenewal donation "
                          "donations pledge contribution contributions standing refill refills "
-                         "autorefill")
+                         "renew autorenew autorefill")
 _DETERMINERS: Final = _words("the my this that your ur auto monthly weekly recurring")
 _COMMERCE_WORDS: Final = _words(
     "order orders booking bookings reservation reservations appointment appointments "
@@ -660,7 +677,7 @@ _ABOUT_WORDS: Final = _words(
     "what whats wat mean means meaning meant cost costs charge charged charges fee fees free "
     "happen happens happened affect affects affecting affected difference explain whether work "
     "works rates rate "
-    "apply applies")
+    "apply applies payant payante gratuit gratuite coute cuesta gratis cobran custa pago")
 _QUESTION_START: Final = _words(
     "what whats wat does do is are will would if which why")
 _ASKING: Final = frozenset({"can", "could", "may", "would", "will"})
@@ -747,6 +764,10 @@ _EN_PHRASES: Final = re.compile("|".join([
     r"\b(?:dont|never|do\s+not)\s+(?:ever\s+)?(?:send|sending)\s+(?:me\s+)?(?:any\s*more|again"
     r"|anything|these|this|that|them|stuff|crap|junk|" + _EN_MSGS[3:-1] + r")\b",
     r"\b(?:dont|never|do\s+not)\s+(?:ever\s+)?send\s+me\s*$",
+    r"\b(?:dont|never|do\s+not)\s+(?:ever\s+)?send\s+(?:me\s+)?(?:any\s+)?more\b"
+    r"|\bmute\s+(?:me|us|this\s+number|my\s+number)\b"
+    r"|\b(?:the\s+)?last\s+(?:one|text|message|msg|sms|thing)\s+(?:i|we)\s+(?:ever\s+)?"
+    r"(?:want|wanna|need)\s+(?:to\s+)?(?:see|get|receive|read|hear)\b",
     # "do not send me any further promotional messages", "don't text this number your offers"
     r"\b(?:dont|never|do\s+not)\s+(?:ever\s+)?(?:send|sending|text|texting|message|messaging)\s+"
     r"(?:me\s+|us\s+|this\s+number\s+|to\s+(?:me|this\s+number)\s+)?(?:any\s+|no\s+)?(?:more\s+"
@@ -817,7 +838,7 @@ _EN_PHRASES: Final = re.compile("|".join([
     r"|removed|deleted)\b",
     # a spam report as a statement or an act: "forwarded to 7726", "reported as spam",
     # "blocked and reported", "flagged as junk"
-    r"\b7726\b|\b(?:reported|flagged|marked|reporting|flagging|marking)\s+(?:(?:this|it|you|u"
+    r"\b(?:7726|33700)\b|\b(?:reported|flagged|marked|reporting|flagging|marking)\s+(?:(?:this|it|you|u"
     r"|them|your|ur|\w+s)\s+)?(?:as\s+)?(?:spam|junk|scam|fraud|phishing|unwanted)\b"
     r"|\b(?:block|blocked|blocking)\s+(?:(?:and|n)\s+)?report(?:ed|ing)?\b"
     r"|\b(?:ive|i|already|just|have|has\s+been|been|was)\s+(?:\w+\s+)?reported\s*$",
@@ -849,6 +870,8 @@ _EN_PHRASES: Final = re.compile("|".join([
     r"\b(?:dont|do\s+not|no\s+longer)\s+want\s+to\s+(?:receive|get|hear\s+from)\b",
     r"\bnot\s+interested\s+in\s+(?:\w+\s+){0,2}?" + _EN_MSGS + r"\b",
     r"\b(?P<pos5>block)(?:ed|ing)?\s+(?:you|u|this|your|ur|the|number|sender)\b"
+    r"(?!\s+(?:stop\s+sign|road|view|way|driveway|entrance|exit|sun|door|street|sidewalk|path|lane"
+    r"|car|gate|garage|traffic)\b)"
     r"|\b(?:i|im|ive|gonna|will)\s+(?:block|blocking|blocked)\b",
     r"\bhow\s+(?:do|can|could|should|would|to)\s+(?:i\s+|we\s+)?(?:unsubscribe|unsub|optout"
     r"|get\s+off|get\s+removed|be\s+removed|turn\s+(?:\w+\s+){0,3}?off|block|stop(?:\s+(?:receiving"
@@ -927,7 +950,9 @@ _EN_AGAIN: Final = re.compile(
     r"|(?:opt|sign|add|put)\s+(?:me\s+)?back(?:\s+(?:in|up|on))?|opt\s+(?:me\s+)?in\s+again"
     r"|optin\s+again|sign\s+(?:me\s+)?up\s+again|(?:start|resume)\s+(?:again|sending|texting"
     r"|messaging)|(?:want|like|get|receive|have|send)\s+(?:\w+\s+){0,3}?(?:texts?|messages?"
-    r"|alerts|offers|deals|updates|them|it)\s+(?:again|back)|unstop)\b")
+    r"|alerts|offers|deals|updates|them|it)\s+(?:again|back)|unstop"
+    r"|(?:turn|switch|put)\s+(?:\w+\s+){0,2}?(?:texts|messages|alerts|notifications|them|it)\s+back"
+    r"\s+on)\b")
 # A request to be messaged again in other words than the keywords ("opt me back in", "put me
 # back on the list", "resume my texts"), standing alone.
 _EN_RESUB: Final = re.compile(
@@ -959,7 +984,10 @@ _EN_HOW: Final = re.compile(
 # A refusal supposed, in a question about what it does ("can I rejoin later if I opt out?").
 _EN_IF: Final = re.compile(
     r"\b(?:if|once|after|when)\s+(?:i|we|u|you)\s+(?:\w+\s+){0,2}?(?:optout|unsubscribe|unsub|stop"
-    r"|cancel|td|reply|text)\b")
+    r"|cancel|td|reply|text)\b"
+    # ...in French, Portuguese, German, Malay: si je réponds STOP, se eu responder, wenn ich
+    r"|\b(?:si|se|wenn|falls|kalau|jika)\s+(?:je|j|on|nous|eu|ich|wir|saya|aku)\s+(?:\w+\s+){0,2}?"
+    r"(?:stop|optout|unsubscribe|unsub|td|arret|sair|berhenti)\b")
 _POSITIVE_GROUPS: Final = ("pos", "pos2", "pos3", "pos4", "pos5", "pos6", "pos7", "pos8", "pos9",
                            "pos10", "grievance")
 _SPACED_LETTERS: Final = re.compile(r"(?<![a-z0-9])([a-z0-9]) (?=[a-z0-9](?![a-z0-9]))")
@@ -1001,6 +1029,9 @@ def classify_reply(text: str) -> ReplyClass:
     if keyword is not None and _CALLS.search(keyword) is not None \
             and _TEXTS_INSTEAD.search(prepared) is not None:
         keyword = None  # 别再打电话了，发短信就行: calls refused, texts asked for
+    if keyword is not None and "拒收" in keyword and _PARCEL.search(prepared) is not None \
+            and _ZH_MSG.search(prepared) is None:
+        keyword = None  # 快递我不要了，拒收: a parcel refused
     if keyword is not None:
         keyword = keyword[:KEYWORD_CHARS]  # (0000... or tdtd... can be long)
         compact = keyword.replace(" ", "")
@@ -1012,7 +1043,8 @@ def classify_reply(text: str) -> ReplyClass:
         return ReplyClass(ReplyIntent.UNSUBSCRIBE, SCOPE_SENDER, what, normalised)
     intent, keyword = (_standing_alone(prepared) if len(prepared) <= SHORT_REPLY
                        else (ReplyIntent.NONE, None))
-    if intent is not ReplyIntent.RESUBSCRIBE and not _denies_refusal(prepared):
+    if intent is not ReplyIntent.RESUBSCRIBE and not _denies_refusal(prepared) \
+            and _ASKS_FOR_OFFER.search(prepared) is None:
         learned = _LEARNED.cue(prepared)  # a refusal the rules do not list (fail safe)
         if learned is not None:
             return ReplyClass(ReplyIntent.UNSUBSCRIBE, SCOPE_SENDER, learned[:KEYWORD_CHARS],
@@ -1022,6 +1054,14 @@ def classify_reply(text: str) -> ReplyClass:
     return ReplyClass(ReplyIntent.NONE, SCOPE_SENDER, None, normalised)
 
 
+# A parcel or a delivery named: 拒收 refuses it, not the messages.
+_PARCEL: Final = re.compile("快递|包裹|外卖|到付|货|签收|派送|配送")
+# A reply that asks for the offer (链接发我, "put me down for two", "what's the code?"): the
+# learned reader, which reads n-grams, does not read it as a refusal.
+_ASKS_FOR_OFFER: Final = re.compile(
+    "(?:链接|连接|优惠码|券|码|地址)(?:发|给)(?:我|一下)|发(?:个|一下|我)?(?:链接|连接|优惠码)"
+    r"|\bput\s+me\s+down\s+for\b|\bwhat'?s\s+the\s+(?:code|link|promo|promo\s+code|discount)\b"
+    r"|\bsend\s+me\s+the\s+(?:link|code)\b|\bsign\s+me\s+up\b|\bi'?ll\s+take\s+(?:one|two|it|them|\d)")
 # A refusal of calls or voice messages, in a reply that asks for texts instead: none.
 _CALLS: Final = re.compile(r"电话|语音|来电|\bcall|\bcalling|\bvoice")
 _TEXTS_INSTEAD: Final = re.compile(
@@ -1047,15 +1087,16 @@ _NO_INTEREST: Final = re.compile(
     r"|(?:i'?m |i am )?(?:really |just |totally |honestly )?"
     r"(?P<what_en>not interested|no interest|uninterested|not keen)"
     r"(?:[\s,.!]*(?:thanks|thank you|thx|ty|sorry|pls|please|mate|at all))*")
-# 退退退 (slang: go away), alone: a refusal.
-_GO_AWAY: Final = re.compile("(?P<what>退退退+|退散)(?:吧|啊|啦|了)*")
+# 退退退 (slang: go away), alone, or 退 alone (the keyword cut short): a refusal.
+_GO_AWAY: Final = re.compile("(?P<what>退退退+|退散)(?:吧|啊|啦|了)*|(?P<bare>退)(?:吧|啊|啦)*")
 # Whether a refusal word is denied in the reply ("I do not wish to unsubscribe", 别停发): the
 # learned reader, which reads n-grams, not their order, does not override that.
 _ZH_DENIED: Final = re.compile(
     "(?:不|别|没|无需|无须|毋需|毋须|不用|不要|不必|勿)(?:要|想|用|必|需要)?(?:退订|拒收|停发|停止|停|取消订阅|删除|删掉|移除"
     "|讨厌|投诉|举报|拉黑)"
     "|(?:没有?|不是|并没有?)(?:让|叫|说过?|要求|要)(?:你们?|贵司)?(?:别|不要|停)"
-    "|(?:^|[^a-z])(?:不|别|没|不用|不要)(?:回复?)?(?:td|t|r|n|0000)(?![a-z])")
+    "|(?:^|[^a-z])(?:不|别|没|不用|不要)(?:回复?)?(?:td|t|r|n|0000)(?![a-z])"
+    "|(?:停止|解除|中止|止め)(?:は|を)?(?:しないで|しない|やめて)")
 _EN_DENIABLE: Final = _words("stop unsubscribe unsub optout opt cancel quit end remove report "
                               "reporting sue suing berhenti")
 
@@ -1077,7 +1118,9 @@ def _denies_refusal(prepared: str) -> bool:
 # a request to keep the messages, counts.
 _DECLINED: Final = re.compile(
     r"(?:unsubscribe|unsub|stop|optout|opt out|cancel|td|t|退订|取消订阅|拒收) ?\?+ ?"
-    r"(?:(?:no thanks|no thank you|no way|nope|nah|no|不用了?|不要|不了|不必|不需要|算了|不是|不)"
+    r"(?:(?:no thanks|no thank you|no way|nope|nah|no|never|not a chance|no chance|hell no"
+    r"|of course not|are you kidding|you kidding|youre kidding|are you serious"
+    r"|不用了?|不要|不了|不必|不需要|算了|不是|不存在的?|怎么可能|开玩笑|没门|想得美|不)"
     r" ?)+"
     r"(?:[,.!~。]+|$)")
 # ...or declined by denying the refusal word itself (退订？才不退呢, 拒收？我不拒收): no request
@@ -1088,9 +1131,10 @@ _REFUSAL_DENIED: Final = re.compile(
 # What makes a declined offer a decline: the reply goes on to ask for the messages. Without it
 # ("Stop? No thanks") the echo may be the refusal itself, so it stays (fail safe).
 _KEEP_SENDING: Final = re.compile(
-    r"keep (?:them |it |the \w+ |on )?(?:coming|sending|texting|going)|continue|carry on"
+    r"keep (?:them |em |it |the \w+ |on )?(?:coming|sending|texting|going)|continue|carry on"
     r"|(?:i|we) (?:like|love|want|enjoy) (?:them|these|it|your)|(?:i |we )?love (?:these|em)"
-    r"|继续|照发|照样|照常|接着发"
+    r"|\blifeline\b|(?:my|the) (?:only|favou?rite) (?:texts|messages)|the only texts i"
+    r"|(?:我|还)(?:在)?等着|继续|照发|照样|照常|接着发|(?:我|本人)(?:很|挺|超|真|蛮|可|特别|还挺|非常)?(?:喜欢|爱看|爱收)"
     r"|我还要|我还想要|我还想收|我要收|要继续收|(?:我|我是)?要退(?:货|款)")
 _NOT_KEEP: Final = re.compile(
     r"(?:别|不|勿|甭|莫|还|又|仍|照样|\b(?:dont|not|never|stop|why|you|u|they|still)\b)\W{0,2}$")
@@ -1132,6 +1176,9 @@ _PINYIN: Final = re.compile(
     r"(?<![a-z])(?:(?P<neg>bu\s?yao|bu|bie|mei|buyao)\s?)?(?:(?P<td>tui\s?ding)|(?P<js>ju\s?shou)"
     r"|(?P<qx>qu\s?xiao\s?ding\s?yue))(?![a-z])")
 _PINYIN_NEG: Final = {"bu": "不", "buyao": "不要", "bie": "别", "mei": "没"}
+# ...or half in pinyin (tui订, 退ding, ju收, 拒shou).
+_HALF_PINYIN: Final = re.compile(
+    r"(?<![a-z])(?:tui\s?(订|定)|退\s?(ding)(?![a-z])|ju\s?收|拒\s?shou(?![a-z]))")
 
 
 def _base_letter(match: re.Match[str]) -> str:
@@ -1159,6 +1206,8 @@ def _undisguised(text: str) -> str:
         text = _LEET_WORD.sub(_unleet, text)
     if _PINYIN.search(text) is not None:
         text = _PINYIN.sub(_hanzi, text)
+    if _HALF_PINYIN.search(text) is not None:
+        text = _HALF_PINYIN.sub(lambda m: "退订" if m.group(1) or m.group(2) else "拒收", text)
     return text
 
 
@@ -1205,9 +1254,19 @@ _REASON_OPENERS: Final = _words(
 
 
 # A clause supposing the sender's own refusal ("if I reply STOP", "once we opt out").
-_OWN_IF: Final = re.compile(r"\s*(?:if|once|after|when)\s+(?:i|we|my\s+\w+)\b")
+_OWN_IF: Final = re.compile(r"\s*(?:if|once|after|when)\s+(?:i|we|my\s+\w+)\b"
+                            r"|\s*(?:si|se|wenn|falls|kalau|jika)\s+(?:je|j|on|nous|eu|ich|wir|saya|aku)\b")
 # ...or asking what a keyword means ("my kid asked what reply STOP means, can you explain?").
 _ASKS_MEANING: Final = re.compile(r"\bwhat\b.*\b(?:means?|meaning|stands?\s+for)\b|\bexplain\b")
+
+
+# A clause quoting the message's own words (这条短信说回R拒收, "the text says reply STOP"), when a
+# later clause asks what they mean: a question, not a refusal.
+_QUOTES_MESSAGE: Final = re.compile(
+    "(?:短信|信息|消息|上面|里面|广告|末尾|最后|后面|结尾|它|你们)(?:上|里|中|的)?(?:说|写着?|写的是?|提示|显示|标着?|注明)"
+    r"|\b(?:text|message|msg|sms|it|ad)\s+(?:says|said|reads)\b")
+_ASKS_MEANING_AFTER: Final = re.compile(
+    r"什么意思|啥意思|是什么|是啥|何意|咩意思|乜意思|\bmeans?\b|\bmeaning\b|\bstands?\s+for\b")
 
 
 def _refusal(text: str) -> str | None:
@@ -1243,6 +1302,9 @@ def _refusal(text: str) -> str | None:
             if budget < 0:
                 return BUDGET_KEYWORD
             found = read[key] = _clause_refusal(clause, question)
+        if found is not None and _QUOTES_MESSAGE.search(clause) is not None \
+                and _ASKS_MEANING_AFTER.search(text, end) is not None:
+            found = None  # 短信说回R拒收，R是什么意思: the sender's words quoted and asked about
         if found is not None:
             return found
         pos = run.end() if run is not None else size
@@ -1290,9 +1352,15 @@ def _leading_code(spaced: str, question: bool) -> str | None:
         return first if _ZH_COMMERCE.search(packed) is None or _ZH_MSG.search(packed) \
             or _ZH_REASON_DONE.fullmatch(packed) is not None else None
     word = _SLIP.get(first, first)
+    if word == "td" and _TD_NAME.match(rest) is not None:
+        return None  # TD-LTE信号不好: a name, not the code
     if word in _LEADING_CODES or _ZEROS.fullmatch(word) is not None or _repeated_code(word):
         return word
     return None
+
+
+# Names that begin with TD (mobile networks, banks): TD-LTE, TD-SCDMA, TD Bank.
+_TD_NAME: Final = re.compile("(?:lte|scdma|cdma|bank|ameritrade|securities)(?![a-z])")
 
 
 def _spaced(clause: str) -> str:
@@ -1329,8 +1397,16 @@ def _chinese_refusal(compact: str) -> str | None:
 def _holds(unit: re.Match[str], compact: str) -> bool:
     """Whether a keyword found in a clause is a refusal there (rule 3)."""
     kind, start = unit.lastgroup, unit.start()
-    if kind in ("negsend", "want") and _FB_NOT_WHOLE.search(compact, max(0, start - 8), start):
-        return False  # 我没说不要发: the refusal denied as a whole
+    if _FB_NOT_WHOLE.search(compact, max(0, start - 8), start):
+        return False  # 我没说不要发, 我并没有要求停止发送: the refusal denied as a whole
+    if _ZH_DOUBLE_NEG.match(unit.group()) is not None:
+        return False  # 不要不发呀: sending asked for, twice denied
+    if _ZH_ORDERED_THING.match(compact, unit.end()) is not None:
+        return False  # 退订的那双鞋: an order cancelled, the thing named
+    if compact.startswith("的话", unit.end()):
+        return False  # 退订的话，优惠券还能用吗: a hypothesis
+    if unit.group() in _BLOCKS and _ZH_BLOCKED_ME.search(compact, max(0, start - 4), start):
+        return False  # 我被拉进黑名单了: the writer blocked somewhere, not blocking the sender
     if kind == "cancelsub":
         return _ZH_NEGATED.search(compact[max(0, start - 8):start]) is None
     if kind == "complaint":  # 我没有投诉你们: a complaint denied; 回0000会不会把短信都屏蔽: asked
@@ -1397,6 +1473,7 @@ _FB_NOT_WHOLE: Final = re.compile(
     "(?:要|想)?$")
 _FB_ABOUT: Final = re.compile(
     "会不会|是否|还是|是只|只退|连.{0,4}?也|能不能收到|还能|还会|还可以|影响|积分|会员|余额|收费|扣费|的话"
+    "|听说|据说|听人说|网上说|有人说"
     "|(?:如果|要是|假如|万一|一旦)")
 _FB_OTHERS: Final = re.compile(
     "(?:他|她|他们|她们|我妈|我爸|朋友|同事|老公|老婆|孩子|儿子|女儿|客户|老板|领导|别人)"
@@ -1434,6 +1511,8 @@ def _chinese_fallback(compact: str, question: bool) -> str | None:
         return None
     if _FB_OTHER_VERB.search(near.group()) is not None:
         return None  # 不想换号码, 不想错过通知: the cue is about something else
+    if _ZH_DOUBLE_NEG.search(near.group()) is not None:
+        return None  # 不要不发呀: sending asked for, twice denied
     if _FB_DONT_STOP.search(compact, max(0, near.start() - 2), near.end() + 2) is not None:
         return None  # 学校通知别停, 不要停止发送: a stop forbidden
     if _keeps_sending(compact) or _ZH_NEGATED.search(
@@ -1508,6 +1587,13 @@ def _english_phrase(phrases: re.Pattern[str], joined: str, words: list[str], que
     for match in phrases.finditer(joined):
         if _WHO_SAID.search(joined, max(0, match.start() - 12), match.end()) is not None:
             continue  # "who said stop? keep em coming"
+        if _EN_DOUBLE_NEG.search(joined, 0, match.start()) is not None and (
+                _NEGATOR_IN.search(match.group()) is not None
+                or joined.startswith("not that", max(0, match.start() - 16))):
+            continue  # "I don't want to NOT get these", "it's not that I don't want these"
+        if match.group() in _THIRD_PARTY_SPAM and _asks_about_en(words, question) \
+                and any(w in _STRONG or w in _WEAK for w in words):
+            continue  # "does replying STOP confirm my number to spammers?": asked about
         groups = match.groupdict()
         if groups.get("still") is not None and _asks_to_keep(words, joined[match.end():], question):
             continue  # "can I still get the birthday coupon (if I opt out)?"
@@ -1522,6 +1608,14 @@ def _english_phrase(phrases: re.Pattern[str], joined: str, words: list[str], que
                 continue  # a complaint about an order; off a waitlist, out of a booking
         return match.group().strip()
     return None
+
+
+# A negator right before a refusal phrase that holds one itself, or "not that" before it: a
+# double negative.
+_EN_DOUBLE_NEG: Final = re.compile(
+    r"(?:\b(?:dont|not|never|didnt|doesnt)\s+|\bnot\s+that\s+(?:i|we)\s+)$")
+_NEGATOR_IN: Final = re.compile(r"\b(?:not|dont|never|no)\b")
+_THIRD_PARTY_SPAM: Final = frozenset({"spammers", "spammer", "spam"})
 
 
 def _asks_to_keep(words: list[str], rest: str, question: bool) -> bool:
@@ -1575,6 +1669,9 @@ def _english_keyword(words: list[str], i: int, question: bool) -> str | None:
         if any(w in _BILLING for w in billed) and not any(w in _MESSAGE_WORDS for w in rest):
             return None  # "stop charging my card" (but "stop charging me for texts" refuses)
         return "stop all" if rest and rest[0] == "all" else "stop"
+    if word in _ARRET and rest[:1] in (["de"], ["du"], ["d"], ["des"]) and not any(
+            w in _MESSAGE_WORDS or w in _FR_MESSAGES for w in rest):
+        return None  # "arrêt de bus", "arrêt de travail": a noun, not "arrêt des SMS"
     if word in _STRONG:
         return f"{word} all" if rest and rest[0] == "all" else word
     # Weak keywords and letter codes: a command only among politeness, emotion and reasons, or

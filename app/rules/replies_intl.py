@@ -46,10 +46,12 @@ LATIN_TRIGGERS: Final = _split(
     "ngung itigil tigil huwag tanggal burah alis ayoko "
     # Malay
     "berhenti henti jangan hantar kirim buang padam keluarkan berminat macam "
+    # German
+    "losch entfern streich keine abmeld abbestell austrag horen hort hor nicht "
     # Mandarin in pinyin
     "buyao biefa tousu jubao lahei saorao")
 LATIN_WORD_TRIGGERS: Final = _split(
-    "alto baja para parar dame denme deme darme dar doy nunca jamas como manera forma paz "
+    "alto baja para parar dame denme deme darme dar doy nunca jamas como manera forma paz sair "
     "quien donde sigan sigo sigue todavia ya no lista ne plus dung khong huy tu xoa "
     "wag hwag tama bu bie qing fiao tou ju la ting sao")
 HANGUL_TRIGGERS: Final = "거그보연문광탈구스신번차취수삭지"
@@ -62,7 +64,7 @@ _ES_MSGS: Final = (
 # "alto, no me interesa" (the comma splits clauses; "alto no me interesa" is one).
 _ES_KEYWORDS: Final = _words(
     "alto baja parar para detener cancelar basta desuscribir desuscribirme desuscribanme "
-    "stop")
+    "stop sair")  # (SAIR: Portuguese, the Brazilian carriers' opt-out word)
 _ES_LEAD: Final = _words(
     "por favor porfa porfavor favor hola buenas buenos ok okay ya si senor senora senorita "
     "amigo oiga oigan disculpe please pls ahora")
@@ -209,8 +211,18 @@ _OTHER: Final = re.compile("|".join([
     "|그만(?:요|해요|하세요|해|해라)?\\s*$|보내지\\s*(?:마|말)|연락\\s*(?:하지|주지)\\s*(?:마|말)"
     "|(?:문자|광고)\\s*(?:그만|사절|거부|차단|보내지)|탈퇴|구독\\s*(?:취소|해지|해제|끊)|스팸|차단"
     "|번호\\s*(?:삭제|지워)|^취소(?:요|해|해요|해\\s*주세요|합니다|하세요)?\\s*$",
+    # German: löschen Sie meine Nummer, keine SMS mehr, abmelden, nicht mehr schreiben
+    r"\b(?:loschen|losche|loscht|entfernen|entfernt|streichen)\s+(?:sie\s+)?(?:bitte\s+)?(?:meine\s+"
+    r"(?:nummer|daten|telefonnummer|handynummer|kontaktdaten)|mich)\b"
+    r"|\bmeine\s+(?:nummer|daten|telefonnummer|handynummer)\s+(?:\w+\s+){0,4}?(?:loschen|entfernen"
+    r"|streichen)\b"
+    r"|\bkeine\s+(?:sms|nachrichten|werbung|mitteilungen|angebote|werbe\s*sms)\s+mehr\b"
+    r"|\b(?:abmelden|abbestellen|austragen)\b"
+    r"|\bnicht\s+mehr\s+(?:\w+\s+)?(?:schreiben|senden|kontaktieren|anschreiben|belastigen|zusenden)\b"
+    r"|\b(?:horen|hort)\s+sie\s+auf\b|\bhor\s+auf\b",
     # Malay: berhenti, jangan hantar mesej lagi, tidak berminat, buang nombor saya
-    r"^\s*(?:tolong\s+|sila\s+)?(?:berhenti|henti)\b"
+    r"^\s*(?:tolong\s+|sila\s+)?(?:berhenti|henti)\b(?!\s+(?:kat|di|dekat|depan|sebelah|pada|sini|situ"
+    r"|sana|stesen|hentian|bas|mana|kedai|simpang|lampu)\b)"
     r"|\b(?:berhenti|henti)\s+(?:\w+\s+){0,1}?(?:hantar|kirim|menghantar|mengirim|hubungi|ganggu"
     r"|spam|mesej|sms|terima|menerima)\w*"
     r"|\bjangan\s+(?:(?!berhenti\b|henti\b)\w+\s+){0,2}?(?:hantar|kirim|mesej|sms|hubungi|ganggu"
@@ -226,7 +238,7 @@ _OTHER: Final = re.compile("|".join([
     r"|\b(?:tou\s*su|ju\s*bao|la\s*hei|sao\s*rao|fan\s*si\s*le)\b|\bting\s*(?:zhi\s*)?(?:fa|tui)\b",
 ]))
 _OTHER_NEGATED: Final = re.compile(
-    r"\b(?:ne\s+(?:\w+\s+){0,2}?pas|pas|khong|hindi|huwag|wag|jangan|tak|tidak|bukan)\s*$")
+    r"\b(?:ne\s+(?:\w+\s+){0,2}?pas|pas|khong|hindi|huwag|wag|jangan|tak|tidak|bukan|nicht|kein)\s*$")
 _OTHER_ABOUT: Final = re.compile(r"\bsi\s+je\b|하면|되면|\bneu\b|\bkung\b")
 
 
