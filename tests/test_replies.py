@@ -819,3 +819,32 @@ def test_the_twelfth_round_classes(text: str, intent: str) -> None:
 )  # fmt: skip
 def test_the_thirteenth_and_fourteenth_round_classes(text: str, intent: str) -> None:
     assert classify_reply(text).intent.value == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # denials, doubts, questions of time and regret
+        ("不是不想收，能不能改成早上发", "none"), ("我没回过TD啊，你们别搞错", "none"),
+        ("我没回TD", "none"), ("回复00000真的能退订吗", "none"), ("能退订吗", UNSUB),
+        ("退订了要是后悔怎么办", "none"), ("I have no intention of opting out", "none"),
+        ("I don't want these to stop lol", "none"),
+        ("Not trying to get off the list, just checking my balance", "none"),
+        ("get me off the list", UNSUB), ("I don't want these", UNSUB),
+        # things stopped or sent that are not messages; the messages accepted
+        ("Can you stop the parcel? I won't be home till Monday", "none"),
+        ("Stop di depan Alfamart aja ya pak", "none"), ("别再发那个颜色了，上次就发错了", "none"),
+        ("别再发短信了", UNSUB), ("Stop my direct debit, I've switched providers", "none"),
+        ("停止自动扣费", "none"), ("天天发也行，只要有券", "none"),
+        # resubscribes
+        ("刚才那条TD不是我发的，是孩子乱按的，帮我恢复", "resubscribe"),
+        ("退订了收不到账单提醒，帮我重新开一下", "resubscribe"),
+        # refusals in new words and languages
+        ("不要再法了", UNSUB), ("Please delist me", UNSUB), ("Don't want em, don't send em", UNSUB),
+        ("スパムとして通報しました", UNSUB), ("诈骗短信吧，已上报反诈中心", UNSUB),
+        ("Hapus nomor saya dari daftar kalian", UNSUB), ("ข้อความพวกนี้ยกเลิกยังไงครับ", UNSUB),
+        ("หยุดส่งข้อความ", UNSUB), ("ไม่ยกเลิกข้อความ", "none"), ("ขอบคุณครับ", "none"),
+    ],
+)  # fmt: skip
+def test_the_fifteenth_round_classes(text: str, intent: str) -> None:
+    assert classify_reply(text).intent.value == intent

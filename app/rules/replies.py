@@ -133,6 +133,7 @@ from app.rules.replies_intl import (
     HANGUL_TRIGGERS,
     LATIN_TRIGGERS,
     LATIN_WORD_TRIGGERS,
+    THAI_TRIGGERS,
     foreign_denied,
     foreign_refusal,
 )
@@ -274,7 +275,8 @@ _LATIN_TRIGGERS: Final = [
             "receiv getting interest disturb complain ofcom crtc acma bbb dnc police cops "
             "td t r n spare refrain owner number reassign recycl anymore flag junk mark rather "
             "prefer mind communicat hear ads marketing promo list legal court ofca pdpc ico ncc "
-            "am im unlist further wipe forget clear owner authorit regulat ombudsman watchdog "
+            "am im unlist delist further wipe forget clear owner authorit regulat ombudsman "
+            "watchdog "
             "trading imda mcmc accc oaic desist blacklist violat breach annoy irritat sick tired "
             "fed blow bombard flood pester nag hound replied texted typed said say answered "
             "responded wrote told turn shut nothing stahp mute last"),
@@ -283,9 +285,11 @@ _LATIN_TRIGGERS: Final = [
 _CJK_TRIGGERS: Final = (
     "退订拒停接关推发传寄打扰烦联销轰收看信息讯送知告删移除去清抹拿划撤剔踢工通消监报投举诉曝"
     "骚垃厌讨恶受够完吵滚病傻死残黑屏同授允注号电话醒违犯法骗名列录库些种西玩罢歇放饶来腿错生士姐办"
-    "私权丁定钉顶町盯叮鼎据巨具距炬矩俱惧守售熟首手蜕褪煺忒律院庭官市商网拦截刷撑皮声闲本机主找提弄搞铲咋说")
+    "私权丁定钉顶町盯叮鼎据巨具距炬矩俱惧守售熟首手蜕褪煺忒律院庭官市商网拦截刷撑皮声闲本机主找提弄搞铲咋说"
+    "反上ス迷")
 _TRIGGER: Final = re.compile("|".join(
-    [*_CJK_TRIGGERS, *HANGUL_TRIGGERS, "7726", "33700", "0000", "0 0", "12321", "12315", "315"]
+    [*_CJK_TRIGGERS, *HANGUL_TRIGGERS, *THAI_TRIGGERS, "7726", "33700", "0000", "0 0", "12321",
+     "12315", "315"]
     + [f"{re.escape(w)}(?<![a-z0-9]{re.escape(w)})"
        for w in _LATIN_TRIGGERS + [w for w in LATIN_TRIGGERS if w not in _LATIN_TRIGGERS]]
     + [f"{w}(?<![a-z0-9]{w})(?![a-z0-9])" for w in LATIN_WORD_TRIGGERS]
@@ -340,7 +344,8 @@ _NEG_SEND: Final = (
     "|千万不要|再也不要|再也别|(?<!能)不能再|(?<!可)不可以再|不得|以后不用|以后不必|以后别|以后不要|不想再)"
     "(?:他妈的?|特么的?|tmd|tm|nm|妈的)?(?:再|总|老|老是|天天|每天|一直|随便|乱)?"
     f"(?:给我|向我|对我|跟我|为我|往我这|往这|来|{_TO_NUMBER})?再?"
-    "(?:(?P<send>发送|传送|寄送|发|推送|推荐|推|群发|乱发|传|寄|打电话|打|联系|call|send|sms|text"
+    "(?:(?P<send>发送|传送|寄送|发|推送|推荐|推|群发|乱发|传|寄|打电话|打|联系|法(?=$|了|啦|啊|吧)"
+    "|call|send|sms|text"
     "|txt|msg|whatsapp|spam)"
     "(?=$|了|啦|啊|吧|呀|哦|嘛|喽|咯|给我|到我|我|过来|来|再|谢谢|好吗|行吗|可以吗|ok|点|些"
     f"|什么|东西|东东|玩意|垃圾|这|那|此|{_DEM}|{_KIND}|{_MSG})"
@@ -408,7 +413,7 @@ _COMPLAINT: Final = (
     "|违法|违规|犯法|非法"
     "|(?:别|不要|勿|不许|不准|禁止)再?(?:使用|用|泄露|留着?|存)我的?(?:号码|手机号|电话|信息|资料)"
     "|(?:不记得|没印象)我?(?:有|曾经?)?(?:订阅|订过|同意|注册)"
-    "|勿扰|免打扰|7726|33700"
+    "|勿扰|免打扰|7726|33700|反诈|96110|已?上报|スパム|迷惑(?:メール|sms|メッセージ)|通[报報]しました"
     "|轰炸|(?<!的)刷屏(?!的)|扰民|闲的(?:吗|么|慌|啊|没事)|闲得慌|吃饱了?撑|收皮|收声|有完没完|烦不烦"
     "|不是本人|非本人|(?:我)?不是(?:机主|户主|这个号的主人)|机主(?:已经?|早就?)?(?:换|变|不是)"
     "|(?:本人|我)(?:已经?|早就?)?不(?:再)?用(?:这个|此|该|这)号"
@@ -502,7 +507,7 @@ _ZH_NEGATED: Final = re.compile(
     "|先不|不想|不要|不打算|不准备|不是"
     "|没有|没说过?|没讲过?|没有说过?|没提过?|谁说我?|不会|不能|不可以|不许|不准|禁止|千万别|不愿意?)"
     "(?:要|想|用|必|是|是要|有|需要|打算|准备|会|去|再|说要|急着|着急)?(?:帮我|给我|替我|把我|将我)?"
-    "(?:回复?|发)?$")
+    "(?:回复?|发)?过?$")
 # A removal negated (不要把我从名单里删掉, 别把我的号码删了): the negator, then what is removed.
 _ZH_REMOVAL_NEGATED: Final = re.compile(
     "(?:不要|别|勿|请勿|不许|不准|不能|不可以|千万别|千万不要|没说要?|没让你们?|没叫你们?|不用|不必)再?"
@@ -514,7 +519,7 @@ _ZH_REMOVE_ALONE: Final = re.compile(
     "(?:吧|啊|呀|一下|谢谢|了|哦)*")
 _ZH_ABOUT: Final = re.compile(
     "什么|啥|意思|收费|要钱|扣费|扣钱|花钱|付费|费用|免费|多少钱|影响|会不会|是不是|是否|有用|管用"
-    "|听说|据说|听人说|网上说|有人说"
+    "|听说|据说|听人说|网上说|有人说|(?:多少天|几天|多久|多长时间|什么时候)才|后悔|反悔"
     "|为什么要|为啥要|干嘛要|干什么|吗|么$|有没有|会怎样|之后|以后还|是只|只退|还是连|还是只"
     "|(?:多久|多长时间|几天|何时|什么时候)(?:才|能|会|可以)?(?:生效|有效)|身份证|本人(?:操作|办理)"
     "|效果一样|一样吗|有区别|区别|是.{0,12}?还是|退哪|哪个业务|哪些业务|哪项业务"
@@ -537,6 +542,7 @@ _ZH_ASKING_END: Final = re.compile("(?:吗|么|呢|嘛|不)$")
 _ZH_NOT_COMPLAINING: Final = re.compile(
     "(?:没有?|并没有?|不是|并不是|不会|不打算|不想|从没有?|从来没有?|不要|别|不用|不必|不)(?:要|想|在|去|说)?$")
 _ZH_DOUBLE_NEG: Final = re.compile("(?:不要|别|不能|不许|不准|不可以)不")
+_ZH_PRODUCT: Final = re.compile("颜色|尺码|码数|款式|型号|发错货|发错了|错货|货")
 _ZH_ORDERED_THING: Final = re.compile("的(?:那|这)?[双件台份张箱盒瓶套]")
 # A block done to the writer (我被拉黑了, 被拉进黑名单): no refusal ("你们已被我拉黑" is one).
 _BLOCKS: Final = frozenset({"拉黑", "黑名单", "加黑", "屏蔽"})
@@ -562,8 +568,8 @@ _ZH_LEADING: Final = re.compile(
 _ZH_HOW: Final = re.compile(
     "(?:怎么|怎样|如何|咋)(?:样|才能|才可以|可以|能|去|操作)?(?:退订|取消|拒收|不再?收|停止|关闭)"
     "|(?:退订|取消订阅|拒收)(?:要|该|应该)?(?:怎么|如何|怎样|咋)"
-    "|(?:可以|能|能不能|可不可以|能否|可否|麻烦|请|帮我|给我|我要|我想|申请)(?:帮我|给我|你们)?"
-    "(?:退订|取消订阅|拒收)"
+    "|(?<!真的)(?<!真)(?<!确定)(?:可以|能|能不能|可不可以|能否|可否|麻烦|请|帮我|给我|我要|我想|申请)"
+    "(?:帮我|给我|你们)?(?:退订|取消订阅|拒收)"
     "|(?:退订|拒收)(?:可以|行|好)(?:吗|么|不)"
     "|(?:回复?|发送?|输入)?什么(?:才能|才可以|可以|能|就能|就可以)?(?:退订|拒收|取消订阅)"
     "|(?:退订|取消订阅|拒收)的?(?:方式|方法|办法|途径|流程|入口|链接)"
@@ -589,6 +595,7 @@ _ZH_AGAIN: Final = re.compile(
     "(?P<undo>(?:取消|撤销|撤回|撤消|作废|解除)(?:之前|以前|上次|刚才|先前|我)?的?(?:退订|拒收)"
     "|(?:退订|拒收)的?(?:撤回|撤销|撤消|作废|不算|取消))"
     "|(?:重新|恢复|继续|再次)(?:订阅|接收|接受|开通|推送|发送|收到?)|想(?:再|重新|继续)?(?:订阅|收到|接收)"
+    "|(?:重新|恢复|再次)开(?:一下|通|启)?(?=$|一下|吧|了|谢谢)"
     "|恢复(?=$|一下|吧|了|谢谢)")
 _ZH_EARLIER: Final = re.compile(
     "(?:之前|以前|先前|早先|上次|上回|前几天|前阵子|前段时间|去年|上个?月|上周|曾经|当时|刚才|刚刚|不小心"
@@ -597,7 +604,9 @@ _ZH_EARLIER: Final = re.compile(
     "(?:退订|退定|拒收|取消订阅|取消了订阅|(?:回复?|发)了?(?:td|t|r|n|0000|退订|stop)"
     "|(?<=错)了?(?:td|t|r|n|0000|stop))"
     "(?:了|过)*(?:你们的?)?(?:短信|信息|消息|推送)?"
-    "|(?:退订|拒收|取消订阅)过")
+    "|(?:退订|拒收|取消订阅)过"
+    "|(?:那条|这条)?(?:td|t|r|n|0000|退订|stop)(?:不是我|是孩子|是小孩|是家人|是别人)[^,]{0,6}?(?:发|回|按)的?"
+    "|(?:退订|拒收)了(?=收不到|就收不到|以后收不到|后收不到)")
 _ZH_HELP: Final = re.compile("^(?:我需要|需要|请|求|我要)?(?:帮助|求助)(?:一下|谢谢|啊|吧)*$")
 _POLITE: Final = re.compile(
     "^(?:谢谢|谢了|多谢|感谢|好的|好|ok|okay|thanks|thankyou|thx|please|pls|你好|您好|hi|hello|嗯|哦)+$")
@@ -649,6 +658,7 @@ _NOUN_BEFORE_STOP: Final = _words(
 # ...and these after it make it another verb ("stop by", "stop laughing").
 _OTHER_STOP: Final = _words(
     "by at in on over off to for and there here near light lights sign signs watch loss gap shop "
+    "di dekat depan kat sini situ sana "
     "motion laughing smoking crying worrying drinking eating playing working sleeping running "
     "thinking dreaming dancing singing lying procrastinating")
 # Words between a negator and a keyword that only say how it would be said ("not going to reply").
@@ -665,7 +675,7 @@ _COMMERCE_WORDS: Final = _words(
     "order orders booking bookings reservation reservations appointment appointments "
     "delivery package payment check cheque flight flights ticket tickets shipment trip room "
     "hotel table meeting class lesson ride car purchase transaction item items cart account "
-    "plan appt appts")
+    "plan appt appts parcel parcels shipping courier")
 _PURCHASE_WORDS: Final = _COMMERCE_WORDS | _words(
     "bill bills billing charge charges refund service staff driver courier rider store shop "
     "product products technician agent employee waiter food repair installation waitlist "
@@ -690,6 +700,11 @@ _LATER: Final = _words("later anytime whenever")
 _OTHERS: Final = _words("wife husband son daughter kid kids child children mom mum dad mother "
                         "father partner friend parents grandma grandpa")
 _WHO_SAID: Final = re.compile(r"\bwho\s+(?:said|says|told\s+you)\b")
+# An intention denied, or a stop not wanted ("no intention of opting out", "I don't want these
+# to stop").
+_NO_INTENTION: Final = re.compile(
+    r"\b(?:no|zero)\s+(?:intention|intentions|plans?|desire|wish)\s+(?:of|to)\s*$"
+    r"|\b(?:dont|do\s+not|didnt|never)\s+(?:want|need)\s+(?:\w+\s+){0,2}?to\s*$")
 # A question about how long or how much refusing takes: about it, not a request.
 _EN_HOW_MUCH: Final = re.compile(r"\bhow\s+(?:long|much|many|soon)\b")
 # "will I be charged / still get my codes": a question about what refusing does.
@@ -728,12 +743,12 @@ _EN_PHRASES: Final = re.compile("|".join([
     r"|harassing|bugging|pestering|mailing|writing|pinging|texts|messages|msgs)\b",
     r"\b(?P<pos6>withdraw|revoke|rescind|cancel|retract)\s+(?:my\s+|all\s+|the\s+)?consent\b"
     r"|\b(?:do\s+not|dont|no\s+longer)\s+consent\b",
-    r"\b(?P<pos2>remove|delete|erase|drop|scrub|lose|purge|unlist|wipe|forget|clear)\s+(?:all\s+(?:of\s+)?)?(?:me|us|my\s+(?:(?:hp|mobile|cell|phone|handphone|tel|contact)\s+)?(?:number|phone"
+    r"\b(?P<pos2>remove|delete|erase|drop|scrub|lose|purge|unlist|delist|wipe|forget|clear)\s+(?:all\s+(?:of\s+)?)?(?:me|us|my\s+(?:(?:hp|mobile|cell|phone|handphone|tel|contact)\s+)?(?:number|phone"
     r"|cell|mobile|contact|info|information|details|data|name|no)|this\s+(?:number|phone|cell"
     r"|no))\b",
     r"\b(?P<pos3>take|get|put|keep)\s+(?:me|us|my\s+\w+|this\s+\w+)\s+(?:off|out\s+of)\b",
-    r"\boff\s+(?:of\s+)?(?:your|ur|the|this|these|that|all|ya|yer|every)\s+(?:\w+\s+)?"
-    r"(?:list|lists|database|system|contacts|roster|mailing|registry)\b",
+    r"\b(?P<offlist>off)\s+(?:of\s+)?(?:your|ur|the|this|these|that|all|ya|yer|every)\s+"
+    r"(?:\w+\s+)?(?:list|lists|database|system|contacts|roster|mailing|registry)\b",
     r"\b(?P<pos4>unsubscribe|opt)\s+me\b(?!\s+(?:back\s+)?(?:in|into|on)\b)",
     r"\bno\s+more(?:\s+(?:please|pls|plz|thanks|thank\s+you|thx|ty|ok|now))?\s*$",
     r"\bno\s+more\s+(?:of\s+)?(?:(?:this|these|your|ur|the)?\s*" + _EN_MSGS + "|" + _EN_VAGUE + ")",
@@ -755,14 +770,14 @@ _EN_PHRASES: Final = re.compile("|".join([
     r"\s+(?:ever\s+)?(?:send|sending)\s+(?:me\s+)?(?:any\s*more|again|anything|these|this|that"
     r"|them|stuff|crap|junk|" + _EN_MSGS[3:-1] + r")\b",
     # things in vague words: "I don't want this crap", "don't want these", "not any more of this"
-    r"\b(?:dont|do\s+not|no\s+longer)\s+(?:want|need)\s+(?:" + _EN_VAGUE + r"|these|any\s+more"
-    r"|anymore|any\s+of\s+(?:this|these|that|it|them|your|ur)(?:\s+\w+)?)"
+    r"\b(?:dont|do\s+not|no\s+longer)\s+(?:want|need)\s+(?:" + _EN_VAGUE + r"|these|em|them"
+    r"|any\s+more|anymore|any\s+of\s+(?:this|these|that|it|them|your|ur)(?:\s+\w+)?)"
     r"(?:\s+(?:anymore|any\s+more|again|please|pls|thanks|thank\s+you|thx|ever|at\s+all|from\s+you"
     r"|man|guys|bro|ok|lol))*\s*$",
     r"\b(?:dont|never|do\s+not)\s+(?:ever\s+)?(?:text|txt|message|msg|sms|contact|spam|email"
     r"|call|bother|harass|bug|ping|write)(?:\s+(?:me|us|this|my|to|again|anymore|ever)\b|\s*$)",
     r"\b(?:dont|never|do\s+not)\s+(?:ever\s+)?(?:send|sending)\s+(?:me\s+)?(?:any\s*more|again"
-    r"|anything|these|this|that|them|stuff|crap|junk|" + _EN_MSGS[3:-1] + r")\b",
+    r"|anything|these|this|that|them|em|stuff|crap|junk|" + _EN_MSGS[3:-1] + r")\b",
     r"\b(?:dont|never|do\s+not)\s+(?:ever\s+)?send\s+me\s*$",
     r"\b(?:dont|never|do\s+not)\s+(?:ever\s+)?send\s+(?:me\s+)?(?:any\s+)?more\b"
     r"|\bmute\s+(?:me|us|this\s+number|my\s+number)\b"
@@ -1044,7 +1059,8 @@ def classify_reply(text: str) -> ReplyClass:
     intent, keyword = (_standing_alone(prepared) if len(prepared) <= SHORT_REPLY
                        else (ReplyIntent.NONE, None))
     if intent is not ReplyIntent.RESUBSCRIBE and not _denies_refusal(prepared) \
-            and _ASKS_FOR_OFFER.search(prepared) is None:
+            and _WANTS_THEM.search(prepared) is None \
+            and _STOPS_A_PAYMENT.search(prepared) is None:
         learned = _LEARNED.cue(prepared)  # a refusal the rules do not list (fail safe)
         if learned is not None:
             return ReplyClass(ReplyIntent.UNSUBSCRIBE, SCOPE_SENDER, learned[:KEYWORD_CHARS],
@@ -1056,12 +1072,20 @@ def classify_reply(text: str) -> ReplyClass:
 
 # A parcel or a delivery named: 拒收 refuses it, not the messages.
 _PARCEL: Final = re.compile("快递|包裹|外卖|到付|货|签收|派送|配送")
-# A reply that asks for the offer (链接发我, "put me down for two", "what's the code?"): the
-# learned reader, which reads n-grams, does not read it as a refusal.
-_ASKS_FOR_OFFER: Final = re.compile(
+# A reply that asks for the offer (链接发我, "put me down for two", "what's the code?") or lets
+# them come (天天发也行): the learned reader, which reads n-grams, does not read it as a refusal.
+_WANTS_THEM: Final = re.compile(
     "(?:链接|连接|优惠码|券|码|地址)(?:发|给)(?:我|一下)|发(?:个|一下|我)?(?:链接|连接|优惠码)"
+    "|发也(?:行|可以|没事|没关系|无所谓)"
     r"|\bput\s+me\s+down\s+for\b|\bwhat'?s\s+the\s+(?:code|link|promo|promo\s+code|discount)\b"
     r"|\bsend\s+me\s+the\s+(?:link|code)\b|\bsign\s+me\s+up\b|\bi'?ll\s+take\s+(?:one|two|it|them|\d)")
+# A payment or a service stopped by name ("stop my direct debit", 停止自动扣费, 宽带停了): the
+# rules judged it, the learned reader does not turn it into a refusal.
+_STOPS_A_PAYMENT: Final = re.compile(
+    r"\b(?:stop|cancel|end|halt)\s+(?:\w+\s+){0,2}?(?:direct\s+debit|debit|payments?|autopay"
+    r"|auto\s*pay|auto\s*renew\w*|renewal|standing\s+order|donations?|subscription\s+box"
+    r"|deliver(?:y|ies))\b"
+    "|(?:停止|取消|关闭|停掉?)(?:自动)?(?:扣费|扣款|续费|续订|代扣|缴费)|宽带(?:停|退|取消)")
 # A refusal of calls or voice messages, in a reply that asks for texts instead: none.
 _CALLS: Final = re.compile(r"电话|语音|来电|\bcall|\bcalling|\bvoice")
 _TEXTS_INSTEAD: Final = re.compile(
@@ -1096,7 +1120,10 @@ _ZH_DENIED: Final = re.compile(
     "|讨厌|投诉|举报|拉黑)"
     "|(?:没有?|不是|并没有?)(?:让|叫|说过?|要求|要)(?:你们?|贵司)?(?:别|不要|停)"
     "|(?:^|[^a-z])(?:不|别|没|不用|不要)(?:回复?)?(?:td|t|r|n|0000)(?![a-z])"
-    "|(?:停止|解除|中止|止め)(?:は|を)?(?:しないで|しない|やめて)")
+    "|(?:停止|解除|中止|止め)(?:は|を)?(?:しないで|しない|やめて)"
+    "|不是不(?:想|要|愿意?)(?:收|看|接收|要)")
+_NOT_THAT_I_DONT: Final = re.compile(
+    r"\bnot\s+that\s+(?:i|we)\s+(?:dont|do\s+not)\s+(?:want|like|need)\b")
 _EN_DENIABLE: Final = _words("stop unsubscribe unsub optout opt cancel quit end remove report "
                               "reporting sue suing berhenti")
 
@@ -1108,7 +1135,10 @@ def _denies_refusal(prepared: str) -> bool:
             _NOT_WORD.sub("", prepared)) is not None:
         return True
     words = _spaced(prepared).split()
-    return foreign_denied(" ".join(words)) or any(
+    joined = " ".join(words)
+    if _NOT_THAT_I_DONT.search(joined) is not None:
+        return True  # "it's not that I don't want these"
+    return foreign_denied(joined) or any(
         word in _EN_DENIABLE and _negated(words, i) for i, word in enumerate(words))
 
 
@@ -1413,6 +1443,9 @@ def _holds(unit: re.Match[str], compact: str) -> bool:
         return _ZH_NOT_COMPLAINING.search(compact, max(0, start - 8), start) is None \
             and _ZH_WILL_IT.search(compact, 0, start) is None \
             and _ZH_WOULD.search(compact, 0, start) is None
+    if kind == "negsend" and _ZH_PRODUCT.search(compact) is not None \
+            and _ZH_MSG.search(compact) is None:
+        return False  # 别再发那个颜色了: a product shipped, not messages
     if kind not in ("chain", "verb", "code", "stop"):
         return True
     if kind == "stop" and _STOP_ALONE.match(compact, start) is None:
@@ -1524,7 +1557,8 @@ def _chinese_fallback(compact: str, question: bool) -> str | None:
         return None  # 别把我的号码删了, 不要退订我的号码: a removal or a refusal forbidden
     if _FB_ABOUT.search(compact) is not None or _FB_OTHERS.search(compact) is not None:
         return None
-    if _ZH_COMMERCE.search(compact) is not None and _ZH_MSG.search(compact) is None:
+    if (_ZH_COMMERCE.search(compact) is not None or _ZH_PRODUCT.search(compact) is not None) \
+            and _ZH_MSG.search(compact) is None:
         return None
     if question and _ZH_HOW.search(compact) is None and "退" in near.group():
         return None
@@ -1597,6 +1631,9 @@ def _english_phrase(phrases: re.Pattern[str], joined: str, words: list[str], que
         groups = match.groupdict()
         if groups.get("still") is not None and _asks_to_keep(words, joined[match.end():], question):
             continue  # "can I still get the birthday coupon (if I opt out)?"
+        if groups.get("offlist") is not None and any(
+                w in _NEGATORS for w in joined[:match.start()].split()[-4:]):
+            continue  # "not trying to get off the list"
         if any(groups.get(g) is not None for g in _POSITIVE_GROUPS):
             before = joined[:match.start()].split()
             asked = (question or groups.get("pos10") is None) and _asks_about_en(words, question)
@@ -1701,8 +1738,9 @@ def _negated(words: list[str], i: int) -> bool:
     """A negator among the three words before position i ("don't stop", "do not
     unsubscribe me"), or further with only the saying of it between ("I'm not going to reply
     STOP"), unless the clause is a why-complaint ("why won't you stop")."""
-    if _WHO_SAID.search(" ".join(words[max(0, i - 6):i])) is not None:
-        return True  # "who said I wanted to unsubscribe?"
+    before = " ".join(words[max(0, i - 6):i])
+    if _WHO_SAID.search(before) is not None or _NO_INTENTION.search(before) is not None:
+        return True  # "who said I wanted to unsubscribe?", "no intention of opting out"
     window = words[max(0, i - 3):i]
     j = i
     while j > 0 and i - j < 6 and words[j - 1] in _SAYING:

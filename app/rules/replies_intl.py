@@ -20,6 +20,7 @@ numero, đ → d), apostrophes dropped (m'envoyer → menvoyer), one space betwe
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Final
 
 
@@ -45,7 +46,7 @@ LATIN_TRIGGERS: Final = _split(
     # Vietnamese, Tagalog
     "ngung itigil tigil huwag tanggal burah alis ayoko "
     # Malay
-    "berhenti henti jangan hantar kirim buang padam keluarkan berminat macam "
+    "berhenti henti jangan hantar kirim buang padam keluarkan berminat macam hapus "
     # German
     "losch entfern streich keine abmeld abbestell austrag horen hort hor nicht "
     # Mandarin in pinyin
@@ -55,6 +56,8 @@ LATIN_WORD_TRIGGERS: Final = _split(
     "quien donde sigan sigo sigue todavia ya no lista ne plus dung khong huy tu xoa "
     "wag hwag tama bu bie qing fiao tou ju la ting sao")
 HANGUL_TRIGGERS: Final = "거그보연문광탈구스신번차취수삭지"
+# Thai is written without spaces between words: its triggers are found anywhere.
+THAI_TRIGGERS: Final = ["ยกเลิก", "หยุด", "ข้อความ", "ไม่ต้อง", "ไม่อยาก", "อย่าส่ง"]
 
 # --- Spanish ---------------------------------------------------------------------------------
 _ES_MSGS: Final = (
@@ -229,7 +232,7 @@ _OTHER: Final = re.compile("|".join([
     r"|spam)\w*"
     r"|\b(?:tak|tidak|x)\s+(?:mahu|mau|nak|ingin)\s+(?:\w+\s+){0,2}?(?:terima|dapat)\b"
     r"|\b(?:tak|tidak)\s+berminat\b"
-    r"|\b(?:buang|padam|keluarkan)\s+(?:\w+\s+){0,2}?nombor\s+saya\b"
+    r"|\b(?:buang|padam|keluarkan|hapus|hapuskan|hapuslah)\s+(?:\w+\s+){0,2}?(?:nombor|nomor)\s+saya\b"
     r"|\bmacam\s+mana\s+(?:nak|untuk)\s+(?:berhenti|stop|henti)\b",
     # Mandarin in pinyin: bu yao zai fa le, bie fa le hao ma, bu xiang shou dao, tou su
     r"\b(?:bu\s*yao|buyao|bie|qing\s*bie|qing\s*bu\s*yao|fiao)\s*(?:zai\s*)?(?:gei\s*wo\s*)?"
@@ -238,20 +241,45 @@ _OTHER: Final = re.compile("|".join([
     r"|\b(?:tou\s*su|ju\s*bao|la\s*hei|sao\s*rao|fan\s*si\s*le)\b|\bting\s*(?:zhi\s*)?(?:fa|tui)\b",
 ]))
 _OTHER_NEGATED: Final = re.compile(
-    r"\b(?:ne\s+(?:\w+\s+){0,2}?pas|pas|khong|hindi|huwag|wag|jangan|tak|tidak|bukan|nicht|kein)\s*$")
+    r"\b(?:ne\s+(?:\w+\s+){0,2}?pas|pas|khong|hindi|huwag|wag|jangan|tak|tidak|bukan|nicht|kein)\s*$"
+    "|(?:ไม่|อย่า)$")
 _OTHER_ABOUT: Final = re.compile(r"\bsi\s+je\b|하면|되면|\bneu\b|\bkung\b")
 
 
 # A clause with none of the trigger words (an English one) is not read further: one scan in C.
 _GATE: Final = re.compile(
     r"\b(?:" + "|".join(LATIN_TRIGGERS) + r"|(?:" + "|".join(LATIN_WORD_TRIGGERS) + r")\b)"
-    r"|[\uac00-\ud7af]")
+    r"|[\uac00-\ud7af\u0e00-\u0e7f]")
+
+
+def _unmarked(text: str) -> str:
+    """Thai without its vowel and tone marks, which the clause's spacing turned into spaces."""
+    return "".join(c for c in text if unicodedata.category(c) != "Mn")
+
+
+def _thai_letters(text: str) -> str:
+    """The Thai letters of a clause, run together: Thai has no spaces between words."""
+    return "".join(c for c in _unmarked(text) if "\u0e01" <= c <= "\u0e5b")
+
+
+# Thai: ยกเลิกข้อความ, หยุดส่งข้อความ, ไม่ต้องการรับข้อความ, อย่าส่งมาอีก; read on `_thai_letters`.
+_THAI: Final = re.compile("[\u0e00-\u0e7f]")
+_THAI_REFUSAL: Final = re.compile(_unmarked(
+    "(?:ยกเลิก|หยุด)(?:การ)?(?:ส่ง|รับ)?(?:ข้อความ|เอสเอ็มเอส)|ข้อความ.{0,12}?(?:ยกเลิก|หยุด)"
+    "|ไม่(?:ต้องการ|อยาก)(?:รับ)?ข้อความ|(?:ไม่ต้อง|อย่า)ส่ง(?:ข้อความ|มา)"))
+_THAI_NEGATED: Final = re.compile(_unmarked("(?:ไม่|อย่า)$"))
+_THAI_DENIED: Final = re.compile(_unmarked("(?:ไม่|อย่า)(?:ต้อง)?(?:ยกเลิก|หยุด)"))
 
 
 def foreign_refusal(joined: str, question: bool) -> str | None:
     """The refusal in a clause written in one of the languages above, if any."""
     if _GATE.search(joined) is None:
         return None
+    if _THAI.search(joined) is not None:
+        letters = _thai_letters(joined)
+        thai = _THAI_REFUSAL.search(letters)
+        if thai is not None and _THAI_NEGATED.search(letters, 0, thai.start()) is None:
+            return thai.group()
     words = joined.split()
     about = _ES_IF.search(joined) is not None or (question and (
         _ES_ABOUT.search(joined) is not None or _OTHER_ABOUT.search(joined) is not None))
@@ -285,4 +313,5 @@ _DENIED: Final = re.compile(
 
 def foreign_denied(joined: str) -> bool:
     """Whether a clause denies a refusal in one of the languages above."""
-    return _DENIED.search(joined) is not None
+    return _DENIED.search(joined) is not None or (
+        _THAI.search(joined) is not None and _THAI_DENIED.search(_thai_letters(joined)) is not None)
