@@ -844,6 +844,11 @@ def test_the_thirteenth_and_fourteenth_round_classes(text: str, intent: str) -> 
         ("スパムとして通報しました", UNSUB), ("诈骗短信吧，已上报反诈中心", UNSUB),
         ("Hapus nomor saya dari daftar kalian", UNSUB), ("ข้อความพวกนี้ยกเลิกยังไงครับ", UNSUB),
         ("หยุดส่งข้อความ", UNSUB), ("ไม่ยกเลิกข้อความ", "none"), ("ขอบคุณครับ", "none"),
+        # what these guards must not take: goods named, a rhetorical complaint, a failed refusal
+        ("拒收，你们的货太差", UNSUB), ("别再发了，你们的货太差", UNSUB),
+        ("这不是骚扰是什么", UNSUB), ("没有退订成功", UNSUB), ("我没有投诉你们", "none"),
+        ("Keep texting me and I'll sue", UNSUB),
+        ("These aren't for me anymore, no need to keep sending them", UNSUB),
     ],
 )  # fmt: skip
 def test_the_fifteenth_round_classes(text: str, intent: str) -> None:

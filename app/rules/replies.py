@@ -332,7 +332,8 @@ _FAILED: Final = (
     "(?:好几次|好多次|几次|很多次|多次|无数次|\\d+次|n次|半天|几遍|好几遍)?了?"
     "(?:也|都|还是|了|根本|完全|压根儿?|一点|好像|似乎|貌似|就|并|还|是|全)*"
     "(?:不了|失败|没用|无效|不成功|没反应|不管用|不行|没有用|没效果|没作用|不起作用|不生效|没生效|白回"
-    "|白发|退不掉|停不了|没效)")
+    "|白发|退不掉|停不了|没效)"
+    "|(?:没有?|未|没能)(?:退订|退定|拒收|取消订阅)(?:成功|掉)")
 _NUMBER: Final = (
     "(?:这个|这支|此|本|该|我的?|这)?(?:手机号码|手机号|电话号码|号码|电话|手机|号)")
 # To this number, this phone (往这个号, 给本号码, 向本机, 到我这个手机上): refused like "me".
@@ -542,7 +543,8 @@ _ZH_ASKING_END: Final = re.compile("(?:吗|么|呢|嘛|不)$")
 _ZH_NOT_COMPLAINING: Final = re.compile(
     "(?:没有?|并没有?|不是|并不是|不会|不打算|不想|从没有?|从来没有?|不要|别|不用|不必|不)(?:要|想|在|去|说)?$")
 _ZH_DOUBLE_NEG: Final = re.compile("(?:不要|别|不能|不许|不准|不可以)不")
-_ZH_PRODUCT: Final = re.compile("颜色|尺码|码数|款式|型号|发错货|发错了|错货|货")
+_RHETORICAL: Final = ("是什么", "是啥", "又是什么", "还能是什么")
+_ZH_PRODUCT: Final = re.compile("颜色|尺码|码数|款式|型号|错货")
 _ZH_ORDERED_THING: Final = re.compile("的(?:那|这)?[双件台份张箱盒瓶套]")
 # A block done to the writer (我被拉黑了, 被拉进黑名单): no refusal ("你们已被我拉黑" is one).
 _BLOCKS: Final = frozenset({"拉黑", "黑名单", "加黑", "屏蔽"})
@@ -1071,7 +1073,7 @@ def classify_reply(text: str) -> ReplyClass:
 
 
 # A parcel or a delivery named: 拒收 refuses it, not the messages.
-_PARCEL: Final = re.compile("快递|包裹|外卖|到付|货|签收|派送|配送")
+_PARCEL: Final = re.compile("快递|包裹|外卖|到付|签收|派送|配送")
 # A reply that asks for the offer (链接发我, "put me down for two", "what's the code?") or lets
 # them come (天天发也行): the learned reader, which reads n-grams, does not read it as a refusal.
 _WANTS_THEM: Final = re.compile(
@@ -1427,6 +1429,8 @@ def _chinese_refusal(compact: str) -> str | None:
 def _holds(unit: re.Match[str], compact: str) -> bool:
     """Whether a keyword found in a clause is a refusal there (rule 3)."""
     kind, start = unit.lastgroup, unit.start()
+    if kind == "complaint" and compact.startswith(_RHETORICAL, unit.end()):
+        return True  # 这不是骚扰是什么: "if this is not harassment, what is"
     if _FB_NOT_WHOLE.search(compact, max(0, start - 8), start):
         return False  # 我没说不要发, 我并没有要求停止发送: the refusal denied as a whole
     if _ZH_DOUBLE_NEG.match(unit.group()) is not None:
@@ -1443,7 +1447,7 @@ def _holds(unit: re.Match[str], compact: str) -> bool:
         return _ZH_NOT_COMPLAINING.search(compact, max(0, start - 8), start) is None \
             and _ZH_WILL_IT.search(compact, 0, start) is None \
             and _ZH_WOULD.search(compact, 0, start) is None
-    if kind == "negsend" and _ZH_PRODUCT.search(compact) is not None \
+    if kind == "negsend" and _ZH_PRODUCT.search(compact, unit.end(), unit.end() + 8) is not None \
             and _ZH_MSG.search(compact) is None:
         return False  # 别再发那个颜色了: a product shipped, not messages
     if kind not in ("chain", "verb", "code", "stop"):
