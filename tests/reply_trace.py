@@ -33,6 +33,7 @@ HELD_OUT_13 = DATA / "replies-heldout-13.tsv"
 HELD_OUT_14 = DATA / "replies-heldout-14.tsv"
 HELD_OUT_15 = DATA / "replies-heldout-15.tsv"
 HELD_OUT_16 = DATA / "replies-heldout-16.tsv"
+HELD_OUT_17 = DATA / "replies-heldout-17.tsv"
 # Every corpus by the name its scores are printed under: the development corpus, then the
 # held-out sets in the order they were written (tests/data/README.md).
 CORPORA = (("development", DEV), ("held-out", HELD_OUT), ("held-out-2", HELD_OUT_2),
@@ -41,7 +42,8 @@ CORPORA = (("development", DEV), ("held-out", HELD_OUT), ("held-out-2", HELD_OUT
            ("held-out-9", HELD_OUT_9), ("held-out-10", HELD_OUT_10),
            ("held-out-11", HELD_OUT_11), ("held-out-12", HELD_OUT_12),
            ("held-out-13", HELD_OUT_13), ("held-out-14", HELD_OUT_14),
-           ("held-out-15", HELD_OUT_15), ("held-out-16", HELD_OUT_16))
+           ("held-out-15", HELD_OUT_15), ("held-out-16", HELD_OUT_16),
+           ("held-out-17", HELD_OUT_17))
 TENANT, SIGNATURE, PORT = "meituan", "美团", "106900005678"  # policy.example.toml
 FIRST_PHONE = 13_900_000_000  # +86 139: an allocated mobile range
 

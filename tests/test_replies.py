@@ -853,3 +853,29 @@ def test_the_thirteenth_and_fourteenth_round_classes(text: str, intent: str) -> 
 )  # fmt: skip
 def test_the_fifteenth_round_classes(text: str, intent: str) -> None:
     assert classify_reply(text).intent.value == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # refusals: alerts turned off, slang
+        ("短信提醒帮我关一下", UNSUB), ("Turn off these notifications for me", UNSUB),
+        ("turn off notifications in the app", "none"), ("辣鸡短信", UNSUB),
+        # declines, denials, questions
+        ("退订？不不不，我要的", "none"), ("退订是不可能退订的，这辈子都不可能退订的", "none"),
+        ("退订吧不可能再收了", UNSUB), ("不要把我移出名单", "none"), ("请把我移出名单", UNSUB),
+        ("Stop? Never. Keep 'em coming", "none"), ("拒收请回复R，这个R是啥意思", "none"),
+        ("退订了孩子的成绩通知是不是也收不到了", "none"), ("为啥你们的短信结尾都写回T退订", "none"),
+        ("退订要回大写还是小写", "none"), ("还是退订吧", UNSUB), ("回T退订", UNSUB),
+        ("The text says reply STOP to opt out, what does that mean?", "none"),
+        ("Hủy đăng ký nhận tin có mất phí không ạ?", "none"),
+        # services and complaints about them
+        ("帮我把宽带退订了", "none"), ("外卖洒了一半，投诉", "none"),
+        ("我要投诉你们天天发短信", UNSUB), ("投诉", UNSUB),
+        ("Wow, 5% off, too generous 🙄 send me the next one", "none"),
+        # a mistaken refusal undone
+        ("退订错了，请继续给我发活动通知", "resubscribe"),
+    ],
+)  # fmt: skip
+def test_the_sixteenth_round_classes(text: str, intent: str) -> None:
+    assert classify_reply(text).intent.value == intent

@@ -414,7 +414,8 @@ _COMPLAINT: Final = (
     "|违法|违规|犯法|非法"
     "|(?:别|不要|勿|不许|不准|禁止)再?(?:使用|用|泄露|留着?|存)我的?(?:号码|手机号|电话|信息|资料)"
     "|(?:不记得|没印象)我?(?:有|曾经?)?(?:订阅|订过|同意|注册)"
-    "|勿扰|免打扰|7726|33700|反诈|96110|已?上报|スパム|迷惑(?:メール|sms|メッセージ)|通报しました"
+    "|(?:短信|信息|消息|推送)(?:提醒|通知)?(?:帮我|给我|请|麻烦)?(?:关|关掉|关闭|取消)(?:一下|掉|了|吧)*$"
+    "|辣鸡|勿扰|免打扰|7726|33700|反诈|96110|已?上报|スパム|迷惑(?:メール|sms|メッセージ)|通报しました"
     "|轰炸|(?<!的)刷屏(?!的)|扰民|闲的(?:吗|么|慌|啊|没事)|闲得慌|吃饱了?撑|收皮|收声|有完没完|烦不烦"
     "|不是本人|非本人|(?:我)?不是(?:机主|户主|这个号的主人)|机主(?:已经?|早就?)?(?:换|变|不是)"
     "|(?:本人|我)(?:已经?|早就?)?不(?:再)?用(?:这个|此|该|这)号"
@@ -505,7 +506,7 @@ _REMOVE_OBJECT: Final = re.compile(
 # Negators right before a keyword (不退订, 我没说要退订, 不要帮我退订, 不 TD).
 _ZH_NEGATED: Final = re.compile(
     "(?:不|别|勿|没|甭|莫|无需|无须|毋需|毋须|没必要|没有必要|不必要|何必|不用|不必|不需要|暂不|暂时不"
-    "|先不|不想|不要|不打算|不准备|不是"
+    "|先不|不想|不要|不打算|不准备|不是|不可能"
     "|没有|没说过?|没讲过?|没有说过?|没提过?|谁说我?|不会|不能|不可以|不许|不准|禁止|千万别|不愿意?)"
     "(?:要|想|用|必|是|是要|有|需要|打算|准备|会|去|再|说要|急着|着急)?(?:帮我|给我|替我|把我|将我)?"
     "(?:回复?|发)?过?$")
@@ -520,7 +521,7 @@ _ZH_REMOVE_ALONE: Final = re.compile(
     "(?:吧|啊|呀|一下|谢谢|了|哦)*")
 _ZH_ABOUT: Final = re.compile(
     "什么|啥|意思|收费|要钱|扣费|扣钱|花钱|付费|费用|免费|多少钱|影响|会不会|是不是|是否|有用|管用"
-    "|听说|据说|听人说|网上说|有人说|(?:多少天|几天|多久|多长时间|什么时候)才|后悔|反悔"
+    "|听说|据说|听人说|网上说|有人说|(?:多少天|几天|多久|多长时间|什么时候)才|后悔|反悔|大写|小写"
     "|为什么要|为啥要|干嘛要|干什么|吗|么$|有没有|会怎样|之后|以后还|是只|只退|还是连|还是只"
     "|(?:多久|多长时间|几天|何时|什么时候)(?:才|能|会|可以)?(?:生效|有效)|身份证|本人(?:操作|办理)"
     "|效果一样|一样吗|有区别|区别|是.{0,12}?还是|退哪|哪个业务|哪些业务|哪项业务"
@@ -544,6 +545,7 @@ _ZH_NOT_COMPLAINING: Final = re.compile(
     "(?:没有?|并没有?|不是|并不是|不会|不打算|不想|从没有?|从来没有?|不要|别|不用|不必|不)(?:要|想|在|去|说)?$")
 _ZH_DOUBLE_NEG: Final = re.compile("(?:不要|别|不能|不许|不准|不可以)不")
 _RHETORICAL: Final = ("是什么", "是啥", "又是什么", "还能是什么")
+_TOPIC_DENIED: Final = ("是不可能", "是不会", "是绝对不", "不可能", "是不存在")
 _ZH_PRODUCT: Final = re.compile("颜色|尺码|码数|款式|型号|错货")
 _ZH_ORDERED_THING: Final = re.compile("的(?:那|这)?[双件台份张箱盒瓶套]")
 # A block done to the writer (我被拉黑了, 被拉进黑名单): no refusal ("你们已被我拉黑" is one).
@@ -581,7 +583,7 @@ _ZH_COMMERCE: Final = re.compile(
     "|演唱会|票|航班|房间|房|客房|预订|预约|预定|行程|座位|桌位|包间|课程|课|旅游|团购|套餐|会员|押金"
     "|租车|车位|景区|场地|名额|外卖|快递|包裹|货|商品|饭店|旅馆|旅店|餐厅|餐馆|饭馆|订位|订房|机位|位子"
     "|包厢|餐位|餐桌|营位|营地|戏票|套票|住宿|入住|度假|旅行团|婚宴|宴会|场次|班次|车次|游轮|邮轮|会议室|会议|会场"
-    "|球场|场馆|教室|琴房|自习室|工位|挂号|门诊|体检|定金|订金|流量包|流量套餐|彩铃|增值业务|包月业务"
+    "|球场|场馆|教室|琴房|自习室|工位|挂号|门诊|体检|定金|订金|流量包|流量套餐|彩铃|增值业务|包月业务|宽带"
     "|booking|appt|appointment|reservation|order|table|ticket|flight|room|class|lesson")
 _UNDO: Final = frozenset({"取消", "解除", "撤销", "撤回", "撤消"})
 _WEAK_CODES: Final = frozenset({"cancel", "end", "quit", "revoke"})
@@ -597,7 +599,7 @@ _ZH_AGAIN: Final = re.compile(
     "(?P<undo>(?:取消|撤销|撤回|撤消|作废|解除)(?:之前|以前|上次|刚才|先前|我)?的?(?:退订|拒收)"
     "|(?:退订|拒收)的?(?:撤回|撤销|撤消|作废|不算|取消))"
     "|(?:重新|恢复|继续|再次)(?:订阅|接收|接受|开通|推送|发送|收到?)|想(?:再|重新|继续)?(?:订阅|收到|接收)"
-    "|(?:重新|恢复|再次)开(?:一下|通|启)?(?=$|一下|吧|了|谢谢)"
+    "|(?:重新|恢复|再次)开(?:一下|通|启)?(?=$|一下|吧|了|谢谢)|继续给我发"
     "|恢复(?=$|一下|吧|了|谢谢)")
 _ZH_EARLIER: Final = re.compile(
     "(?:之前|以前|先前|早先|上次|上回|前几天|前阵子|前段时间|去年|上个?月|上周|曾经|当时|刚才|刚刚|不小心"
@@ -608,7 +610,7 @@ _ZH_EARLIER: Final = re.compile(
     "(?:了|过)*(?:你们的?)?(?:短信|信息|消息|推送)?"
     "|(?:退订|拒收|取消订阅)过"
     "|(?:那条|这条)?(?:td|t|r|n|0000|退订|stop)(?:不是我|是孩子|是小孩|是家人|是别人)[^,]{0,6}?(?:发|回|按)的?"
-    "|(?:退订|拒收)了(?=收不到|就收不到|以后收不到|后收不到)")
+    "|(?:退订|拒收)了(?=收不到|就收不到|以后收不到|后收不到)|(?:退订|拒收)错了")
 _ZH_HELP: Final = re.compile("^(?:我需要|需要|请|求|我要)?(?:帮助|求助)(?:一下|谢谢|啊|吧)*$")
 _POLITE: Final = re.compile(
     "^(?:谢谢|谢了|多谢|感谢|好的|好|ok|okay|thanks|thankyou|thx|please|pls|你好|您好|hi|hello|嗯|哦)+$")
@@ -783,6 +785,8 @@ _EN_PHRASES: Final = re.compile("|".join([
     r"\b(?:dont|never|do\s+not)\s+(?:ever\s+)?send\s+me\s*$",
     r"\b(?:dont|never|do\s+not)\s+(?:ever\s+)?send\s+(?:me\s+)?(?:any\s+)?more\b"
     r"|\bmute\s+(?:me|us|this\s+number|my\s+number)\b"
+    r"|\bturn\s+off\s+(?:these|the|your|ur|all|my|all\s+(?:these|the|your))?\s*(?:\w+\s+)?"
+    r"(?:notifications|texts|messages|alerts|sms)\b(?!\s+(?:in|on)\s+(?:the\s+)?(?:app|settings))"
     r"|\b(?:the\s+)?last\s+(?:one|text|message|msg|sms|thing)\s+(?:i|we)\s+(?:ever\s+)?"
     r"(?:want|wanna|need)\s+(?:to\s+)?(?:see|get|receive|read|hear)\b",
     # "do not send me any further promotional messages", "don't text this number your offers"
@@ -1049,6 +1053,9 @@ def classify_reply(text: str) -> ReplyClass:
     if keyword is not None and "拒收" in keyword and _PARCEL.search(prepared) is not None \
             and _ZH_MSG.search(prepared) is None:
         keyword = None  # 快递我不要了，拒收: a parcel refused
+    if keyword == "投诉" and _SERVICE.search(prepared) is not None \
+            and _ZH_MSG.search(prepared) is None:
+        keyword = None  # 外卖洒了一半，投诉: a complaint about the service, not the messages
     if keyword is not None:
         keyword = keyword[:KEYWORD_CHARS]  # (0000... or tdtd... can be long)
         compact = keyword.replace(" ", "")
@@ -1074,13 +1081,14 @@ def classify_reply(text: str) -> ReplyClass:
 
 # A parcel or a delivery named: 拒收 refuses it, not the messages.
 _PARCEL: Final = re.compile("快递|包裹|外卖|到付|签收|派送|配送")
+_SERVICE: Final = re.compile("外卖|快递|骑手|司机|客服|店员|服务员|洒了|坏了|破了|漏了|少了|质量")
 # A reply that asks for the offer (链接发我, "put me down for two", "what's the code?") or lets
 # them come (天天发也行): the learned reader, which reads n-grams, does not read it as a refusal.
 _WANTS_THEM: Final = re.compile(
     "(?:链接|连接|优惠码|券|码|地址)(?:发|给)(?:我|一下)|发(?:个|一下|我)?(?:链接|连接|优惠码)"
     "|发也(?:行|可以|没事|没关系|无所谓)"
     r"|\bput\s+me\s+down\s+for\b|\bwhat'?s\s+the\s+(?:code|link|promo|promo\s+code|discount)\b"
-    r"|\bsend\s+me\s+the\s+(?:link|code)\b|\bsign\s+me\s+up\b|\bi'?ll\s+take\s+(?:one|two|it|them|\d)")
+    r"|\bsend\s+me\s+the\s+(?:link|code|next\s+one)\b|\bsign\s+me\s+up\b|\bi'?ll\s+take\s+(?:one|two|it|them|\d)")
 # A payment or a service stopped by name ("stop my direct debit", 停止自动扣费, 宽带停了): the
 # rules judged it, the learned reader does not turn it into a refusal.
 _STOPS_A_PAYMENT: Final = re.compile(
@@ -1123,7 +1131,8 @@ _ZH_DENIED: Final = re.compile(
     "|(?:没有?|不是|并没有?)(?:让|叫|说过?|要求|要)(?:你们?|贵司)?(?:别|不要|停)"
     "|(?:^|[^a-z])(?:不|别|没|不用|不要)(?:回复?)?(?:td|t|r|n|0000)(?![a-z])"
     "|(?:停止|解除|中止|止め)(?:は|を)?(?:しないで|しない|やめて)"
-    "|不是不(?:想|要|愿意?)(?:收|看|接收|要)")
+    "|不是不(?:想|要|愿意?)(?:收|看|接收|要)"
+    "|(?:不要|别|不许|不准)把?我的?(?:号码)?(?:移出|移除|删除|删掉|拉黑)")
 _NOT_THAT_I_DONT: Final = re.compile(
     r"\bnot\s+that\s+(?:i|we)\s+(?:dont|do\s+not)\s+(?:want|like|need)\b")
 _EN_DENIABLE: Final = _words("stop unsubscribe unsub optout opt cancel quit end remove report "
@@ -1163,11 +1172,11 @@ _REFUSAL_DENIED: Final = re.compile(
 # What makes a declined offer a decline: the reply goes on to ask for the messages. Without it
 # ("Stop? No thanks") the echo may be the refusal itself, so it stays (fail safe).
 _KEEP_SENDING: Final = re.compile(
-    r"keep (?:them |em |it |the \w+ |on )?(?:coming|sending|texting|going)|continue|carry on"
+    r"keep (?:them |'?em |it |the \w+ |on )?(?:coming|sending|texting|going)|continue|carry on"
     r"|(?:i|we) (?:like|love|want|enjoy) (?:them|these|it|your)|(?:i |we )?love (?:these|em)"
     r"|\blifeline\b|(?:my|the) (?:only|favou?rite) (?:texts|messages)|the only texts i"
     r"|(?:我|还)(?:在)?等着|继续|照发|照样|照常|接着发|(?:我|本人)(?:很|挺|超|真|蛮|可|特别|还挺|非常)?(?:喜欢|爱看|爱收)"
-    r"|我还要|我还想要|我还想收|我要收|要继续收|(?:我|我是)?要退(?:货|款)")
+    r"|我还要|我还想要|我还想收|我要收|我要的|要继续收|(?:我|我是)?要退(?:货|款)")
 _NOT_KEEP: Final = re.compile(
     r"(?:别|不|勿|甭|莫|还|又|仍|照样|\b(?:dont|not|never|stop|why|you|u|they|still)\b)\W{0,2}$")
 
@@ -1295,10 +1304,20 @@ _ASKS_MEANING: Final = re.compile(r"\bwhat\b.*\b(?:means?|meaning|stands?\s+for)
 # A clause quoting the message's own words (这条短信说回R拒收, "the text says reply STOP"), when a
 # later clause asks what they mean: a question, not a refusal.
 _QUOTES_MESSAGE: Final = re.compile(
-    "(?:短信|信息|消息|上面|里面|广告|末尾|最后|后面|结尾|它|你们)(?:上|里|中|的)?(?:说|写着?|写的是?|提示|显示|标着?|注明)"
+    "(?:短信|信息|消息|上面|里面|广告|末尾|最后|后面|结尾|它|你们)(?:上|里|中|的)?(?:都|也|总)?"
+    "(?:说|写着?|写的是?|提示|显示|标着?|注明)"
+    # ...or the notice itself recited (拒收请回复R, 回T退订): asked about only by what follows
+    "|^(?:拒收|退订)请?回复?[a-z0-9]+$|^回复?[a-z0-9]+(?:退订|拒收)$"
     r"|\b(?:text|message|msg|sms|it|ad)\s+(?:says|said|reads)\b")
+_ASKS_WHY: Final = re.compile("为啥|为什么|为何|干嘛")
 _ASKS_MEANING_AFTER: Final = re.compile(
     r"什么意思|啥意思|是什么|是啥|何意|咩意思|乜意思|\bmeans?\b|\bmeaning\b|\bstands?\s+for\b")
+
+
+def _quotes_message(clause: str) -> bool:
+    """Whether the clause quotes the message ("the text says", 短信说) or recites its notice."""
+    return _QUOTES_MESSAGE.search(clause) is not None \
+        or _QUOTES_MESSAGE.search(_NOT_WORD.sub("", clause)) is not None
 
 
 def _refusal(text: str) -> str | None:
@@ -1334,9 +1353,10 @@ def _refusal(text: str) -> str | None:
             if budget < 0:
                 return BUDGET_KEYWORD
             found = read[key] = _clause_refusal(clause, question)
-        if found is not None and _QUOTES_MESSAGE.search(clause) is not None \
-                and _ASKS_MEANING_AFTER.search(text, end) is not None:
-            found = None  # 短信说回R拒收，R是什么意思: the sender's words quoted and asked about
+        if found is not None and _quotes_message(clause) and (
+                _ASKS_MEANING_AFTER.search(text, end) is not None
+                or _ASKS_WHY.search(clause) is not None):
+            found = None  # 短信说回R拒收，R是什么意思; 为啥你们的短信结尾都写回T退订: asked about
         if found is not None:
             return found
         pos = run.end() if run is not None else size
@@ -1437,6 +1457,8 @@ def _holds(unit: re.Match[str], compact: str) -> bool:
         return False  # 不要不发呀: sending asked for, twice denied
     if _ZH_ORDERED_THING.match(compact, unit.end()) is not None:
         return False  # 退订的那双鞋: an order cancelled, the thing named
+    if compact.startswith(_TOPIC_DENIED, unit.end()):
+        return False  # 退订是不可能退订的: the word a topic, and denied
     if compact.startswith("的话", unit.end()):
         return False  # 退订的话，优惠券还能用吗: a hypothesis
     if unit.group() in _BLOCKS and _ZH_BLOCKED_ME.search(compact, max(0, start - 4), start):
@@ -1510,6 +1532,7 @@ _FB_NOT_WHOLE: Final = re.compile(
     "(?:要|想)?$")
 _FB_ABOUT: Final = re.compile(
     "会不会|是否|还是|是只|只退|连.{0,4}?也|能不能收到|还能|还会|还可以|影响|积分|会员|余额|收费|扣费|的话"
+    "|是不是也|也收不到|就收不到"
     "|听说|据说|听人说|网上说|有人说"
     "|(?:如果|要是|假如|万一|一旦)")
 _FB_OTHERS: Final = re.compile(

@@ -243,7 +243,8 @@ _OTHER: Final = re.compile("|".join([
 _OTHER_NEGATED: Final = re.compile(
     r"\b(?:ne\s+(?:\w+\s+){0,2}?pas|pas|khong|hindi|huwag|wag|jangan|tak|tidak|bukan|nicht|kein)\s*$"
     "|(?:ไม่|อย่า)$")
-_OTHER_ABOUT: Final = re.compile(r"\bsi\s+je\b|하면|되면|\bneu\b|\bkung\b")
+_OTHER_ABOUT: Final = re.compile(r"\bsi\s+je\b|하면|되면|\bneu\b|\bkung\b"
+                                r"|\bco\s+(?:\w+\s+){0,3}?khong\b|\bmat\s+phi\b")
 
 
 # A clause with none of the trigger words (an English one) is not read further: one scan in C.
