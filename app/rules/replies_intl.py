@@ -241,8 +241,7 @@ _OTHER: Final = re.compile("|".join([
     r"|\b(?:tou\s*su|ju\s*bao|la\s*hei|sao\s*rao|fan\s*si\s*le)\b|\bting\s*(?:zhi\s*)?(?:fa|tui)\b",
 ]))
 _OTHER_NEGATED: Final = re.compile(
-    r"\b(?:ne\s+(?:\w+\s+){0,2}?pas|pas|khong|hindi|huwag|wag|jangan|tak|tidak|bukan|nicht|kein)\s*$"
-    "|(?:ไม่|อย่า)$")
+    r"\b(?:ne\s+(?:\w+\s+){0,2}?pas|pas|khong|hindi|huwag|wag|jangan|tak|tidak|bukan|nicht|kein)\s*$")
 _OTHER_ABOUT: Final = re.compile(r"\bsi\s+je\b|하면|되면|\bneu\b|\bkung\b"
                                 r"|\bco\s+(?:\w+\s+){0,3}?khong\b|\bmat\s+phi\b")
 

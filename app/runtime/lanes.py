@@ -9,9 +9,8 @@ too. Any other record takes the hop to the recipient's partition of the internal
 lane. Which path an input partition's records take must not change while the worker owns it
 (the shorter path would overtake records queued in the hop), so co-partitioning is read from
 this generation's assignment, never from metadata that comes and goes. The lane is the
-topic's (sms.priority-intents: priority), but a marketing
-intent read from the priority topic takes the hop to the bulk lane: it must never overtake a
-refusal queued there.
+topic's (sms.priority-intents: priority), but a marketing intent read from the priority topic
+takes the hop to the bulk lane: it must never overtake a refusal queued there.
 """
 
 from __future__ import annotations
