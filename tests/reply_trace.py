@@ -34,6 +34,8 @@ HELD_OUT_14 = DATA / "replies-heldout-14.tsv"
 HELD_OUT_15 = DATA / "replies-heldout-15.tsv"
 HELD_OUT_16 = DATA / "replies-heldout-16.tsv"
 HELD_OUT_17 = DATA / "replies-heldout-17.tsv"
+HELD_OUT_18 = DATA / "replies-heldout-18.tsv"
+HELD_OUT_19 = DATA / "replies-heldout-19.tsv"
 # Every corpus by the name its scores are printed under: the development corpus, then the
 # held-out sets in the order they were written (tests/data/README.md).
 CORPORA = (("development", DEV), ("held-out", HELD_OUT), ("held-out-2", HELD_OUT_2),
@@ -43,7 +45,8 @@ CORPORA = (("development", DEV), ("held-out", HELD_OUT), ("held-out-2", HELD_OUT
            ("held-out-11", HELD_OUT_11), ("held-out-12", HELD_OUT_12),
            ("held-out-13", HELD_OUT_13), ("held-out-14", HELD_OUT_14),
            ("held-out-15", HELD_OUT_15), ("held-out-16", HELD_OUT_16),
-           ("held-out-17", HELD_OUT_17))
+           ("held-out-17", HELD_OUT_17), ("held-out-18", HELD_OUT_18),
+           ("held-out-19", HELD_OUT_19))
 TENANT, SIGNATURE, PORT = "meituan", "美团", "106900005678"  # policy.example.toml
 FIRST_PHONE = 13_900_000_000  # +86 139: an allocated mobile range
 
@@ -55,11 +58,16 @@ class Reply:
     category: str
 
 
-def load(path: Path) -> list[Reply]:
-    """A corpus file: tab-separated `text, label[, category]` with a header line."""
+def load(path: Path, contract: bool = True) -> list[Reply]:
+    """A corpus file: tab-separated `text, label[, category]` with a header line. With
+    `contract`, a question how to refuse (category howto_unsubscribe) is scored as the refusal
+    the contract makes it, whatever its label: held-out 18's author was told, wrongly, that
+    "how do I stop?" is none (tests/data/README.md gives its scores both ways)."""
     with path.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
-    return [Reply(row[0], row[1], row[2] if len(row) > 2 else "") for row in rows[1:] if row]
+    replies = [Reply(row[0], row[1], row[2] if len(row) > 2 else "") for row in rows[1:] if row]
+    return [Reply(r.text, "unsubscribe", r.category)
+            if contract and r.category == "howto_unsubscribe" else r for r in replies]
 
 
 def records(replies: list[Reply], start_ms: int, tag: str = "r", first_phone: int = FIRST_PHONE

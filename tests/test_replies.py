@@ -31,7 +31,7 @@ CATEGORIES = {
     "keyword_bare", "keyword_noisy", "keyword_with_reason", "script_variant",
     "refusal_plain_zh", "refusal_plain_en", "remove_number", "complaint_threat",
     "howto_unsubscribe", "unsubscribe_failed", "negation", "question_about", "booking_cancel",
-    "lookalike", "ordinary_answer", "resubscribe", "help", "keyword_typo",
+    "lookalike", "ordinary_answer", "resubscribe", "help", "keyword_typo", "refusal_other_lang",
 }  # fmt: skip
 
 

@@ -65,7 +65,11 @@ reply is read by meaning, not matched against listed strings:
    - in another language (app/rules/replies_intl.py): Spanish (ALTO, BAJA, no me manden más,
      deja de enviarme, dénme de baja, sácame de tu lista, ¿cómo dejo de recibir...?, ya les
      dije), French, Vietnamese, Tagalog, Korean (수신거부), Mandarin in pinyin (bu yao zai fa
-     le); dialect negators read as 不要 (覅, 嫑, 勿要, 毋通);
+     le); dialect negators read as 不要 (覅, 嫑, 勿要, 毋通); and, over the whole reply, the
+     usual refusals of two dozen more (app/rules/replies_world.py: отпишите, لا ترسل, मत भेजो,
+     配信停止, non scrivetemi più, descadastrar, afmelden, UNREG); a reply in a script no rule
+     reads (Cyrillic, Arabic, Hebrew, Greek, Indic...) refuses, fail safe, unless it only
+     thanks, agrees or asks a price or a time, or denies a refusal;
    - FALLBACK, when no rule above matched: a stop or unwanted cue (停止, 别, 不要, 勿, 甭, 够了,
      烦, 删, 退, 拒; stop, cease, no further, never want, don't want, remove, unlist, block) and
      a messaging object (发, 传, 推, 短信, 广告, 营销, 通知, 号码, 联系, 打扰; messages,
@@ -137,6 +141,7 @@ from app.rules.replies_intl import (
     foreign_denied,
     foreign_refusal,
 )
+from app.rules.replies_world import denies, harmless, unread_script, world_refusal
 from app.rules.reply_model import packaged
 from app.rules.textnorm import fold, yue_to_mandarin
 
@@ -524,6 +529,7 @@ _ZH_ABOUT: Final = re.compile(
     "|听说|据说|听人说|网上说|有人说|(?:多少天|几天|多久|多长时间|什么时候)才|后悔|反悔|大写|小写"
     "|为什么要|为啥要|干嘛要|干什么|吗|么$|有没有|会怎样|之后|以后还|是只|只退|还是连|还是只"
     "|(?:多久|多长时间|几天|何时|什么时候)(?:才|能|会|可以)?(?:生效|有效)|身份证|本人(?:操作|办理)"
+    "|(?:需要|要|得|会)(?:多久|多长时间|几天|多少天|几个小时)"
     "|效果一样|一样吗|有区别|区别|是.{0,12}?还是|退哪|哪个业务|哪些业务|哪项业务"
     "|(?:以后|之后|后).{0,4}?(?:再订|重新订|订回|订返|恢复)|在不在|还在吗"
     # why would I (退订干嘛, 拒收图什么): no refusal, the reverse
@@ -1042,7 +1048,7 @@ def classify_reply(text: str) -> ReplyClass:
     prepared = prepared_reply(text)
     if _WORD.search(prepared) is None:
         return ReplyClass(ReplyIntent.NONE, SCOPE_SENDER, None, normalised)
-    keyword = _refusal(prepared)
+    keyword = _refusal(prepared) or world_refusal(text)
     again = _again(prepared) if len(prepared) <= SHORT_REPLY else None
     if again is not None:  # (every refusal in it an earlier one it recounts: rule 5)
         return ReplyClass(ReplyIntent.RESUBSCRIBE, SCOPE_SENDER, again[:KEYWORD_CHARS],
@@ -1056,6 +1062,8 @@ def classify_reply(text: str) -> ReplyClass:
     if keyword == "投诉" and _SERVICE.search(prepared) is not None \
             and _ZH_MSG.search(prepared) is None:
         keyword = None  # 外卖洒了一半，投诉: a complaint about the service, not the messages
+    if keyword in _BARE_CANCELS and _cancels_a_booking(prepared):
+        keyword = None  # 麻烦帮我退订，订单号HT2024...: the booking described in other clauses
     if keyword is not None:
         keyword = keyword[:KEYWORD_CHARS]  # (0000... or tdtd... can be long)
         compact = keyword.replace(" ", "")
@@ -1065,10 +1073,19 @@ def classify_reply(text: str) -> ReplyClass:
     if no_interest is not None:
         what = no_interest.group(no_interest.lastgroup or 0)  # the one named group it holds
         return ReplyClass(ReplyIntent.UNSUBSCRIBE, SCOPE_SENDER, what, normalised)
+    script = unread_script(text)
+    if script is not None:  # a script no rule reads: a refusal unless plainly harmless
+        if harmless(text):
+            return ReplyClass(ReplyIntent.NONE, SCOPE_SENDER, None, normalised)
+        return ReplyClass(ReplyIntent.UNSUBSCRIBE, SCOPE_SENDER, f"unread {script} script",
+                          normalised)
     intent, keyword = (_standing_alone(prepared) if len(prepared) <= SHORT_REPLY
                        else (ReplyIntent.NONE, None))
     if intent is not ReplyIntent.RESUBSCRIBE and not _denies_refusal(prepared) \
+            and not denies(text) \
             and _WANTS_THEM.search(prepared) is None \
+            and (_ASKS_FOR_MORE.search(prepared) is None
+                 or _ANY_NEGATOR.search(prepared) is not None) \
             and _STOPS_A_PAYMENT.search(prepared) is None:
         learned = _LEARNED.cue(prepared)  # a refusal the rules do not list (fail safe)
         if learned is not None:
@@ -1079,6 +1096,24 @@ def classify_reply(text: str) -> ReplyClass:
     return ReplyClass(ReplyIntent.NONE, SCOPE_SENDER, None, normalised)
 
 
+# A booking described, with its order number or dates, in a reply whose only refusal is a bare
+# 退订 in another clause (订的7月12日的海景房…麻烦帮我退订，订单号HT20240712889): the booking is
+# cancelled, not the messages.
+_BARE_CANCELS: Final = frozenset({"退订", "退定", "取消"})
+_BOOKED: Final = re.compile(
+    "订单|单号|酒店|民宿|机票|车票|航班|房间|客房|入住|押金|定金|订金|预订|预定|预约|门票")
+_BOOKING_ID: Final = re.compile(r"单号|订单号|[a-z]{0,4}\d{6,}|\d{1,2}月\d{1,2}[日号]")
+
+
+def _cancels_a_booking(prepared: str) -> bool:
+    packed = _NOT_WORD.sub("", prepared)
+    if _BOOKED.search(packed) is None or _BOOKING_ID.search(packed) is None \
+            or _ZH_MSG.search(packed) is not None:
+        return False
+    return _refusal(_BARE_CANCEL_WORD.sub(" ", prepared)) is None  # no other clause refuses
+
+
+_BARE_CANCEL_WORD: Final = re.compile("退订|退定|取消")
 # A parcel or a delivery named: 拒收 refuses it, not the messages.
 _PARCEL: Final = re.compile("快递|包裹|外卖|到付|签收|派送|配送")
 _SERVICE: Final = re.compile("外卖|快递|骑手|司机|客服|店员|服务员|洒了|坏了|破了|漏了|少了|质量")
@@ -1089,6 +1124,15 @@ _WANTS_THEM: Final = re.compile(
     "|发也(?:行|可以|没事|没关系|无所谓)"
     r"|\bput\s+me\s+down\s+for\b|\bwhat'?s\s+the\s+(?:code|link|promo|promo\s+code|discount)\b"
     r"|\bsend\s+me\s+the\s+(?:link|code|next\s+one)\b|\bsign\s+me\s+up\b|\bi'?ll\s+take\s+(?:one|two|it|them|\d)")
+# ...or asks, unnegated, to be sent or told more (以后有新品告诉我, 以后打折都发我, 我要接收, "I'd
+# like more updates like this", "I would like to keep getting these texts").
+_ASKS_FOR_MORE: Final = re.compile(
+    "(?:发|告诉|通知|推送?|提醒|发给|知会)(?:一下)?我(?:吧|哦|啊|呀|一下|一声|呗|哈|呀|哟)*$"
+    "|^(?:我|本人)?(?:要|想|愿意|同意|希望)(?:继续)?(?:接收|收到|收|订阅)(?:的|了|啊|吧)*$"
+    r"|\b(?:i|we)(?:'d|d|\s+would)?\s+(?:like|love|want|wanna|enjoy)\s+(?:to\s+)?"
+    r"(?:keep\s+(?:getting|receiving)|(?:get|receive|hear|see)\s+more|more)\b")
+_ANY_NEGATOR: Final = re.compile(
+    r"不|别|没|勿|甭|莫|休|停|退|拒|\b(?:not|no|dont|don't|never|stop|nor|neither|without)\b|n't\b")
 # A payment or a service stopped by name ("stop my direct debit", 停止自动扣费, 宽带停了): the
 # rules judged it, the learned reader does not turn it into a refusal.
 _STOPS_A_PAYMENT: Final = re.compile(
@@ -1121,8 +1165,11 @@ _NO_INTEREST: Final = re.compile(
     r"|(?:i'?m |i am )?(?:really |just |totally |honestly )?"
     r"(?P<what_en>not interested|no interest|uninterested|not keen)"
     r"(?:[\s,.!]*(?:thanks|thank you|thx|ty|sorry|pls|please|mate|at all))*")
-# 退退退 (slang: go away), alone, or 退 alone (the keyword cut short): a refusal.
-_GO_AWAY: Final = re.compile("(?P<what>退退退+|退散)(?:吧|啊|啦|了)*|(?P<bare>退)(?:吧|啊|啦)*")
+# 退退退 (slang: go away), alone, or 退 alone (the keyword cut short), 退掉 (take me off) or 够了
+# (enough) alone: a refusal.
+_GO_AWAY: Final = re.compile(
+    "(?P<what>退退退+|退散)(?:吧|啊|啦|了)*|(?P<bare>退)(?:吧|啊|啦)*"
+    "|(?P<enough>(?:退掉|受够了|够了|够够的)(?:[\\s,.!~。]*(?:退掉|够了))*)(?:吧|啊|啦|了|呀|哦)*")
 # Whether a refusal word is denied in the reply ("I do not wish to unsubscribe", 别停发): the
 # learned reader, which reads n-grams, not their order, does not override that.
 _ZH_DENIED: Final = re.compile(
@@ -1656,8 +1703,10 @@ def _english_phrase(phrases: re.Pattern[str], joined: str, words: list[str], que
                 and any(w in _STRONG or w in _WEAK for w in words):
             continue  # "does replying STOP confirm my number to spammers?": asked about
         groups = match.groupdict()
-        if groups.get("still") is not None and _asks_to_keep(words, joined[match.end():], question):
-            continue  # "can I still get the birthday coupon (if I opt out)?"
+        if groups.get("still") is not None and (
+                _asks_to_keep(words, joined[match.end():], question)
+                or _wishes_to_keep(joined[:match.start()])):
+            continue  # "can I still get the birthday coupon (if I opt out)?", "I want to keep.."
         if groups.get("offlist") is not None and any(
                 w in _NEGATORS for w in joined[:match.start()].split()[-4:]):
             continue  # "not trying to get off the list"
@@ -1680,6 +1729,18 @@ _EN_DOUBLE_NEG: Final = re.compile(
     r"(?:\b(?:dont|not|never|didnt|doesnt)\s+|\bnot\s+that\s+(?:i|we)\s+)$")
 _NEGATOR_IN: Final = re.compile(r"\b(?:not|dont|never|no)\b")
 _THIRD_PARTY_SPAM: Final = frozenset({"spammers", "spammer", "spam"})
+
+
+# A wish right before "keep getting these" ("I want to keep getting these"): not a complaint.
+_WISH: Final = re.compile(
+    r"\b(?:want|wanna|like|love|wish|hope|prefer|happy|glad|would\s+like|d\s+like)\s+(?:to\s+)?$")
+
+
+def _wishes_to_keep(before: str) -> bool:
+    """Whether `before` ends in a wish not negated ("I'd love to", not "I don't want to")."""
+    wish = _WISH.search(before)
+    return wish is not None and not any(
+        w in _NEGATORS for w in before[:wish.start()].split()[-3:])
 
 
 def _asks_to_keep(words: list[str], rest: str, question: bool) -> bool:

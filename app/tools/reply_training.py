@@ -34,10 +34,12 @@ DIGITS = 4
 
 
 def load(path: Path) -> list[tuple[str, bool]]:
-    """(text, is a refusal) per line of a corpus."""
+    """(text, is a refusal) per line of a corpus. A question how to refuse is a refusal by the
+    contract (topics/README.md), whatever its label: held-out 18's author labelled them none."""
     with path.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
-    return [(row[0], row[1] == "unsubscribe") for row in rows[1:] if row]
+    return [(row[0], row[1] == "unsubscribe" or row[2:3] == ["howto_unsubscribe"])
+            for row in rows[1:] if row]
 
 
 def train(rows: list[tuple[str, bool]], epochs: int = EPOCHS, l2: float = L2,
