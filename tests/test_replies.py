@@ -698,7 +698,13 @@ def test_normalise_is_idempotent() -> None:
         ("Not interested", UNSUB), ("not interested, thanks", UNSUB), ("不要了，谢谢", UNSUB),
         ("不感兴趣", UNSUB), ("真的没兴趣", UNSUB), ("不需要了哦", UNSUB),
         ("not interested in the blue one, do you have red?", "none"), ("不需要发票", "none"),
-        ("no thanks", "none"), ("取消", "none"),
+        ("no thanks", "none"), ("取消", UNSUB), ("我拒绝", UNSUB), ("取消订单", "none"),
+        # someone else's refusal, overruled or asked about; an echo declined in Chinese
+        ("我老婆让我退订，我不退，继续发", "none"), ("我爸退订了，他的积分还在吗？", "none"),
+        ("老公说要退订，赶紧退", UNSUB), ("我妈退订了，你们怎么还给她发", UNSUB),
+        ("退订？不了不了", "none"), ("退订？不要了", UNSUB), ("取消过订阅了还在发", UNSUB),
+        ("想退订瑜伽卡，押金怎么退", "none"), ("退订需要多久?", "none"), ("够了", UNSUB),
+        ("I want to keep getting these", "none"), ("I don't want to keep getting these", UNSUB),
         # a table booked is a booking
         ("退订周六的餐位", "none"), ("退订今晚的餐桌", "none"),
     ],

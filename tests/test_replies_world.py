@@ -22,7 +22,8 @@ from app.rules.replies_world import plain, unread_script
     "não quero mais receber", "descadastrar", "afmelden", "Ik wil geen berichten meer",
     "wypisz mnie", "Proszę nie wysyłać mi SMS", "mesaj göndermeyin", "SMS istemiyorum",
     "Acha kunitumia ujumbe", "band karo message bhejna", "Mujhe msg mat karo", "UNREG",
-    "UNREG PROMO", "Bitte aus dem Verteiler nehmen", "odjava",
+    "UNREG PROMO", "Bitte aus dem Verteiler nehmen", "odjava", "Přestaňte mi už posílat reklamy",
+    "Boshqa SMS yubormang", "Gimana cara berhenti langganan SMS ini?",
 ])
 def test_the_usual_refusals_of_other_languages_refuse(text: str) -> None:
     assert classify_reply(text).intent is ReplyIntent.UNSUBSCRIBE, text
@@ -57,6 +58,9 @@ def test_short_keywords_refuse_only_standing_alone(text: str, intent: ReplyInten
     ("не отписывайте меня", ReplyIntent.NONE),  # a refusal denied
     ("Если я отпишусь, баллы сгорят?", ReplyIntent.NONE),  # what refusing does, supposed
     ("配信停止したらポイントは消えますか？", ReplyIntent.NONE),
+    ("Подписка платная?", ReplyIntent.NONE),  # what it costs, asked
+    ("Отмените мой заказ", ReplyIntent.NONE), ("Помогите", ReplyIntent.NONE),
+    ("Продолжайте, мне нравится", ReplyIntent.NONE),
 ])
 def test_a_reply_in_a_script_no_rule_reads_refuses_unless_harmless(
         text: str, intent: ReplyIntent) -> None:
@@ -84,3 +88,16 @@ def test_reading_is_linear(letters: str) -> None:
     classify_reply(text)
     elapsed = time.perf_counter() - started
     print(f"\n{letters.strip()} x 40,000 characters: {elapsed * 1000:.1f} ms")
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("Danke schön", ReplyIntent.NONE), ("Terima kasih", ReplyIntent.NONE),
+    ("Merci, continuez de m'envoyer les bons plans", ReplyIntent.NONE),
+    ("Bitte stornieren Sie meine Bestellung", ReplyIntent.NONE),
+    ("いつも情報ありがとう、引き続きよろしくお願いします", ReplyIntent.NONE),
+    ("Ne continuez pas à m'envoyer", ReplyIntent.UNSUBSCRIBE),  # negated: the reader reads it
+    ("Danke, keine SMS mehr", ReplyIntent.UNSUBSCRIBE),
+])
+def test_thanks_keep_sending_and_orders_in_other_languages_are_kept_from_the_reader(
+        text: str, intent: ReplyIntent) -> None:
+    assert classify_reply(text).intent is intent, text

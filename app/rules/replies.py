@@ -105,10 +105,11 @@ reply is read by meaning, not matched against listed strings:
    and any clause that still refuses wins ("I unsubscribed and you still text me", 之前退订了，
    不想重新订阅 are unsubscribes).
 
-Judgment calls (NONE): Y, 是, 好的, 1, 000, NO, "no thanks", 拒绝, 取消 and 开通 alone answer a
-question or an offer. (UNSUBSCRIBE, fail safe): a whole reply saying only that it has no
-interest or need, with politeness ("not interested, thanks", 不需要, 不要了谢谢, 没兴趣); a
-code set apart from the word it belongs to ("T 恤多少钱", "N 年没用过了") reads as a code.
+Judgment calls (NONE): Y, 是, 好的, 1, 000, NO, "no thanks" and 开通 alone answer a question or
+an offer. (UNSUBSCRIBE, fail safe): 取消 and 拒绝 alone, as CANCEL alone (the gate cannot see
+the booking they might answer); a whole reply saying only that it has no interest or need, with
+politeness ("not interested, thanks", 不需要, 不要了谢谢, 没兴趣, no me interesa); a code set
+apart from the word it belongs to ("T 恤多少钱", "N 年没用过了") reads as a code.
 Scope is "all" only for STOPALL and an English keyword followed by ALL (STOP ALL,
 UNSUBSCRIBE ALL); 全部退订 means everything from this sender.
 
@@ -141,7 +142,13 @@ from app.rules.replies_intl import (
     foreign_denied,
     foreign_refusal,
 )
-from app.rules.replies_world import denies, harmless, unread_script, world_refusal
+from app.rules.replies_world import (
+    denies,
+    harmless,
+    kept_from_reader,
+    unread_script,
+    world_refusal,
+)
 from app.rules.reply_model import packaged
 from app.rules.textnorm import fold, yue_to_mandarin
 
@@ -590,6 +597,7 @@ _ZH_COMMERCE: Final = re.compile(
     "|租车|车位|景区|场地|名额|外卖|快递|包裹|货|商品|饭店|旅馆|旅店|餐厅|餐馆|饭馆|订位|订房|机位|位子"
     "|包厢|餐位|餐桌|营位|营地|戏票|套票|住宿|入住|度假|旅行团|婚宴|宴会|场次|班次|车次|游轮|邮轮|会议室|会议|会场"
     "|球场|场馆|教室|琴房|自习室|工位|挂号|门诊|体检|定金|订金|流量包|流量套餐|彩铃|增值业务|包月业务|宽带"
+    "|(?:健身|会员|月|年|季|次|储值|洗车|美容|游泳|瑜伽|课程|加油|停车|健身房)卡"
     "|booking|appt|appointment|reservation|order|table|ticket|flight|room|class|lesson")
 _UNDO: Final = frozenset({"取消", "解除", "撤销", "撤回", "撤消"})
 _WEAK_CODES: Final = frozenset({"cancel", "end", "quit", "revoke"})
@@ -1062,6 +1070,8 @@ def classify_reply(text: str) -> ReplyClass:
     if keyword == "投诉" and _SERVICE.search(prepared) is not None \
             and _ZH_MSG.search(prepared) is None:
         keyword = None  # 外卖洒了一半，投诉: a complaint about the service, not the messages
+    if keyword is not None and _someone_elses(prepared):
+        keyword = None  # 老公说要退订，我不同意，继续发; 我妈退订了，她的生日券还能收到吗？
     if keyword in _BARE_CANCELS and _cancels_a_booking(prepared):
         keyword = None  # 麻烦帮我退订，订单号HT2024...: the booking described in other clauses
     if keyword is not None:
@@ -1082,7 +1092,7 @@ def classify_reply(text: str) -> ReplyClass:
     intent, keyword = (_standing_alone(prepared) if len(prepared) <= SHORT_REPLY
                        else (ReplyIntent.NONE, None))
     if intent is not ReplyIntent.RESUBSCRIBE and not _denies_refusal(prepared) \
-            and not denies(text) \
+            and not denies(text) and not kept_from_reader(text) \
             and _WANTS_THEM.search(prepared) is None \
             and (_ASKS_FOR_MORE.search(prepared) is None
                  or _ANY_NEGATOR.search(prepared) is not None) \
@@ -1114,6 +1124,26 @@ def _cancels_a_booking(prepared: str) -> bool:
 
 
 _BARE_CANCEL_WORD: Final = re.compile("退订|退定|取消")
+# Someone else's refusal, asked for (老公说要退订) and overruled by a request to keep the
+# messages, or done (我妈退订了) and followed by a question about what it costs them: the only
+# refusal in a reply that refuses nothing else is not the replier's.
+_ZH_OTHERS: Final = (
+    "(?:老公|老婆|家人|家里人|我妈|妈妈|我爸|爸爸|孩子|儿子|女儿|朋友|同事|他|她|别人)")
+_OTHERS_ASKED: Final = re.compile(
+    f"{_ZH_OTHERS}(?:说|让|叫|要)(?:要|让|帮我|给我|我)?(?:退订|拒收|取消订阅)")
+_OTHERS_DID: Final = re.compile(f"{_ZH_OTHERS}(?:已经|早就)?(?:退订|拒收|取消订阅)了")
+_BENEFIT_ASKED: Final = re.compile(
+    "(?:券|积分|会员|优惠|权益|余额|生日|福利|礼品|红包).{0,8}(?:吗|么|\\?)")
+_REFUSAL_WORD: Final = re.compile("退订|拒收|取消订阅")
+
+
+def _someone_elses(prepared: str) -> bool:
+    packed = _NOT_WORD.sub("", prepared)
+    if not ((_OTHERS_ASKED.search(packed) is not None and _keeps_sending(prepared))
+            or (_OTHERS_DID.search(packed) is not None
+                and _BENEFIT_ASKED.search(prepared) is not None)):
+        return False
+    return _refusal(_REFUSAL_WORD.sub(" ", prepared)) is None  # nothing else refuses
 # A parcel or a delivery named: 拒收 refuses it, not the messages.
 _PARCEL: Final = re.compile("快递|包裹|外卖|到付|签收|派送|配送")
 _SERVICE: Final = re.compile("外卖|快递|骑手|司机|客服|店员|服务员|洒了|坏了|破了|漏了|少了|质量")
@@ -1165,11 +1195,13 @@ _NO_INTEREST: Final = re.compile(
     r"|(?:i'?m |i am )?(?:really |just |totally |honestly )?"
     r"(?P<what_en>not interested|no interest|uninterested|not keen)"
     r"(?:[\s,.!]*(?:thanks|thank you|thx|ty|sorry|pls|please|mate|at all))*")
-# 退退退 (slang: go away), alone, or 退 alone (the keyword cut short), 退掉 (take me off) or 够了
-# (enough) alone: a refusal.
+# 退退退 (slang: go away), alone, or 退 alone (the keyword cut short), 退掉 (take me off), 够了
+# (enough), 取消 or 拒绝 alone: a refusal.
 _GO_AWAY: Final = re.compile(
     "(?P<what>退退退+|退散)(?:吧|啊|啦|了)*|(?P<bare>退)(?:吧|啊|啦)*"
-    "|(?P<enough>(?:退掉|受够了|够了|够够的)(?:[\\s,.!~。]*(?:退掉|够了))*)(?:吧|啊|啦|了|呀|哦)*")
+    "|(?P<enough>(?:退掉|受够了|够了|够够的)(?:[\\s,.!~。]*(?:退掉|够了))*)(?:吧|啊|啦|了|呀|哦)*"
+    # 取消 or 拒绝 alone, as CANCEL alone: the gate cannot tell the booking it may answer
+    "|(?:我|本人)?(?P<cancel>取消|拒绝|取消掉|拒绝了)(?:吧|啊|啦|了|呀|哦|谢谢|[\\s,.!~。])*")
 # Whether a refusal word is denied in the reply ("I do not wish to unsubscribe", 别停发): the
 # learned reader, which reads n-grams, not their order, does not override that.
 _ZH_DENIED: Final = re.compile(
@@ -1215,7 +1247,9 @@ _DECLINED: Final = re.compile(
 # to keep them needed.
 _REFUSAL_DENIED: Final = re.compile(
     r"(?:退订|退定|取消订阅|拒收) ?\?+ ?(?:我|本人)?(?:才|就|偏|绝|肯定|当然)?"
-    r"(?:不|没|不会|不要|不想|不用)(?:退订?|退定|拒收|取消|想退|要退)(?:呢|啊|呀|了|的|哦|吧)*(?:[,.!~。]+|$)")
+    r"(?:不|没|不会|不要|不想|不用)(?:退订?|退定|拒收|取消|想退|要退)(?:呢|啊|呀|了|的|哦|吧)*(?:[,.!~。]+|$)"
+    # ...or by a Chinese "no" and nothing else (退订？不了不了, 退订？不不不): the reply ends there
+    r"|(?:退订|退定|取消订阅|拒收) ?\?+ ?(?:(?:不了|不不+|不用了?|不必了?|算了)[,.!~。 ]*)+$")
 # What makes a declined offer a decline: the reply goes on to ask for the messages. Without it
 # ("Stop? No thanks") the echo may be the refusal itself, so it stays (fail safe).
 _KEEP_SENDING: Final = re.compile(
@@ -1247,6 +1281,7 @@ _BROKEN_WORD: Final = re.compile(r"(退|拒)[~…\.\-_·*/|\\^+=#\s,、]{1,3}(�
 _SPLIT_UNSUB: Final = re.compile(r"\bun[\s\-_.·]{1,3}(sub(?:scribe)?)\b")
 # ...or split by what it did (退完订又来, 退了订还发): the refusal done.
 _SPLIT_WORD: Final = re.compile("退[完了过]订(?!单|金|房|票|位|餐|酒|机|车|货)")
+_SPLIT_CANCEL: Final = re.compile("取消[了过完]订阅")  # 取消了订阅还收到: 取消订阅了
 
 
 # "Don't" in dialects (Wu 覅 and 勿要, northwestern 嫑, Hokkien 毋通, 毋好): 不要, so 覅再发了 reads
@@ -1310,6 +1345,8 @@ def _prepared(text: str) -> str:
         text = _BROKEN_WORD.sub(r"\1\2", text)
     if _SPLIT_WORD.search(text) is not None:
         text = _SPLIT_WORD.sub("退订了", text)
+    if _SPLIT_CANCEL.search(text) is not None:
+        text = _SPLIT_CANCEL.sub("取消订阅了", text)
     if _SPLIT_UNSUB.search(text) is not None:
         text = _SPLIT_UNSUB.sub(r"un\1", text)
     declined = _DECLINED.match(text)

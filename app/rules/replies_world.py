@@ -149,13 +149,20 @@ _REFUSAL: Final = _rx(
     # German, French, Indonesian (beyond replies_intl.py)
     r"\b(?:aus|von)\s+(?:dem|der|ihrem|ihrer|eurem|eurer)\s+(?:verteiler|liste|newsletter)\w*"
     r"|\bne\s+plus\s+(?:m|me|nous)\s*envoy\w*"
+    r"|\bne\s+continu\w*\s+(?:plus|pas)\b|\bno\s+(?:sigan|siga|sigue|continuen|continue)\s+"
+    r"(?:enviando|mandando)|\bnon\s+continu\w*\s+a\s+(?:mand|invi)\w*"
+    r"|\bnicht\s+weiter\s+(?:senden|schicken|schreiben)"
     r"|\b(?:tidak|tak|gak|nggak|ga|enggak)\s+(?:mau|mahu|ingin|perlu)\s+(?:\w+\s+){0,2}?(?:terima"
     r"|dapat|sms|pesan|promo|iklan)",
     # Finnish, Croatian/Serbian/Bosnian, Catalan, Afrikaans
     r"\blopet(?:a|akaa|takaa)\b|\bperu\w*\s+tilau\w*|\ben\s+halua\s+(?:\w+\s+)?(?:viest|tekstiviest|mainos)\w*"
-    r"|\bodjav\w*|\bprestan\w*\s+(?:da\s+)?(?:mi\s+)?(?:sal|slat|pis)\w*|\bne\s+(?:mi\s+)?(?:saljite"
+    r"|\bodjav\w*|\bprestan\w*\s+(?:\w+\s+){0,2}?(?:sal|slat|pis|posil|psat|zasil|otravov)\w*"
+    r"|\bne\s+(?:mi\s+)?(?:saljite"
     r"|salji|saljete|pisite)\b|\bno\s+m\s*envieu\b|\bdeixeu\s+d\s*enviar\w*|\bkanselleer\b"
     r"|\bmoenie\s+(?:vir\s+)?my\s+(?:sms|boodskap)\w*",
+    # Uzbek, Kazakh (Latin), Indonesian and Malay subscriptions
+    r"\b(?:yubormang|yubormanglar|jonatmang|jibermen|jibermeniz)\w*"
+    r"|\b(?:berhenti|henti|hentikan|batal\w*|stop)\s+(?:ber)?langgan\w*",
     # Swahili
     r"\b(?:usinitumie|msinitumie|acha\s+kunitumia|acheni\s+kunitumia|jiondo\w*)\b"
     r"|\bsitaki\s+(?:tena\s+)?(?:ujumbe|meseji|sms|matangazo)|\bondoa\s+(?:namba|nambari)\s+yangu",
@@ -210,12 +217,26 @@ _SUPPOSED: Final = _rx(
     r"\bse\s+(?:eu\s+|io\s+)?(?:me\s+|mi\s+)?(?:descadastr|cancel|disiscriv)\w*",
 )
 
+# A question what refusing costs or means (Отписка платная?, 退会は有料ですか): with a question
+# mark, not a refusal.
+_ASKED_ABOUT: Final = _rx(
+    r"(?<!\w)(?:платн\w*|бесплатн\w*|стоит|стоимость|значит|означает|платн\w*|безкоштовн\w*)(?!\w)",
+    "مجاني|بفلوس|يعني|رسوم|料金|有料|無料|意味|どうなり|पैसे|चार्ज|मतलब",
+    r"\b(?:custa|cobra|cobrado|gratis|significa|costa|costo|kost|kosten|betekent|bedeutet|kostet"
+    r"|kosztuje|platne|znaczy|ucretli|ucret|ucretsiz|demek|biaya|bayar|gratuit|payant|signifie)\b",
+)
+
 # --- what an unread reply may say without refusing ------------------------------------------
 # Thanks, yes, fine, received, and questions of price, time or place (not "why" or "who":
 # "why do you text me" and "who gave you my number" are complaints).
 _HARMLESS: Final = _rx(
     r"(?<!\w)(?:спасибо|благодар\w*|спс|ок|окей|хорошо|да|ладно|понял|поняла|принято|получил"
-    r"|получила|сколько|цена|цены|стоимость|когда|где|дякую|так|добре|скільки|ціна|коли|де)(?!\w)",
+    r"|получила|сколько|цена|цены|стоимость|когда|где|дякую|так|добре|скільки|ціна|коли|де"
+    r"|помощь|помогите|допомога|продолжа\w*|присылайте|заказ\w*|брон\w*|запис\w*|доставк\w*"
+    r"|билет\w*|замовлен\w*)(?!\w)",
+    "مساعده|ساعدني|طلب|حجز|موعد|استمر|كمل|ارسلوا|كمك|ادامه",
+    "मदद|सहायता|ऑर्डर|बुकिंग|भेजते\\s*रहो|সাহায্য|অর্ডার",
+    r"(?<!\w)(?:עזרה|הזמנה|תור|המשיכו)(?!\w)|(?<!\w)(?:βοηθεια|παραγγελια|κρατηση|συνεχιστε)(?!\w)",
     "شكرا|شكر|مشكور|تم|حسنا|نعم|اوكي|تمام|استلمت|وصل|السعر|بكم|كم\\s*(?:السعر|سعر|ثمن)|متى|اين"
     "|ممنون|مرسي|متشكرم|باشه|بله|قيمت|چند|كي|كجا|شكريه|ٹھيك|جي\\s*ہاں",
     "धन्यवाद|शुक्रिया|ठीक\\s*है|हाँ|हां|कितना|कितने|कीमत|कब|कहाँ|कहां",
@@ -243,7 +264,8 @@ _SCRIPTS: Final = (("\u0400", "\u052f", "Cyrillic"), ("\u0590", "\u05ff", "Hebre
 def world_refusal(raw: str) -> str | None:
     """The refusal in a reply written in one of the languages above, if any."""
     text = plain(raw)
-    if _DENIED.search(text) is not None or _SUPPOSED.search(text) is not None:
+    if _DENIED.search(text) is not None or _SUPPOSED.search(text) is not None or (
+            "?" in text and _ASKED_ABOUT.search(text) is not None):
         return None
     found = _REFUSAL.search(text)
     if found is not None:
@@ -274,6 +296,52 @@ def harmless(raw: str) -> bool:
     """Whether an unread reply only thanks, agrees, or asks a price, a time or a place, or
     denies a refusal: not a refusal (any other unread reply is one, fail safe)."""
     text = plain(raw)
-    if _DENIED.search(text) is not None or _SUPPOSED.search(text) is not None:
+    if _DENIED.search(text) is not None or _SUPPOSED.search(text) is not None or (
+            "?" in text and _ASKED_ABOUT.search(text) is not None):
         return True
     return _HARMLESS.search(text) is not None and _NEGATED_VERB.search(text) is None
+
+
+# What the learned reader must not read as a refusal in another language: a reply that only
+# thanks (Danke, Merci beaucoup, Terima kasih), one that asks to keep the messages coming
+# (Continuez à m'envoyer vos offres), or one that cancels an order or a booking it names and
+# no messages (Bitte stornieren Sie meine Bestellung). Trained mostly on refusals, the reader
+# scores rare foreign words high.
+_THANKS_ONLY: Final = re.compile(plain(
+    r"(?:(?:danke|vielen|dank|schon|sehr|merci|beaucoup|gracias|muchas|mucho|grazie|mille"
+    r"|obrigad[oa]|muito|thanks|thank|you|so|much"
+    r"|dziekuje|bardzo|tesekkurler|tesekkur|ederim|terima|kasih|banyak|cam\s+on|salamat|po"
+    r"|tack|takk|tak|dank|je|u|wel|asante|sana|shukriya|dhanyavaad|dhanyawad|arigato|spasibo"
+    r"|kiitos|hvala|multumesc|koszonom|efharisto|toda|shukran|ok|okay|oke|d'accord|daccord|va"
+    r"|bene|bom|bien|gut|super|top)[\s,.!~]*)+"))
+_KEEP_SENDING: Final = _rx(
+    r"\bcontinu\w*\s+(?:a|de|d)?['\s]*(?:m|me|nous|mi|ci)?['\s]*(?:envoy|mand|invi|envi|scriv)\w*"
+    r"|\bweiter\w*\s+(?:so|senden|schicken|zusenden)\b|\b(?:sigan|sigue|siga)\s+(?:enviando|mandando)\b"
+    r"|\bcontinue(?:m)?\s+(?:a\s+)?(?:enviar|mandar)\w*|\bblijf\s+\w*\s*(?:sturen|sms\w*)"
+    r"|\b(?:lanjutkan|teruskan|tiep\s+tuc\s+gui|ituloy)\b",
+    "これからも(?:よろしく)?お願い|引き続き(?:よろしく|お願い|送って)|また送って|もっと送って|今後とも"
+    "|계속\\s*보내")
+_ORDER_CANCELLED: Final = _rx(
+    r"\b(?:stornier\w*|storno|annul\w*|anul\w*|cancel\w*|iptal|odwol\w*|anuluj\w*)\b.*"
+    r"\b(?:bestellung|termin|buchung|reservierung|pedido|reserva|cita|commande|rendez\s*vous"
+    r"|reservation|ordine|prenotazione|appuntamento|siparis\w*|randevu\w*|rezerwacj\w*"
+    r"|zamowieni\w*|wizyt\w*|bestelling|afspraak|reservering|encomenda|agendamento)\b"
+    r"|\b(?:bestellung|termin|buchung|reservierung|pedido|reserva|cita|commande|ordine"
+    r"|prenotazione|appuntamento|encomenda)\b.*\b(?:stornier\w*|annul\w*|anul\w*|cancel\w*)\b",
+)
+_FOREIGN_MESSAGES: Final = re.compile(
+    r"\b(?:sms|nachricht\w*|mensaje\w*|messag\w*|mensage\w*|wiadomosc\w*|mesaj\w*|bericht\w*"
+    r"|newsletter|werbung|publicit\w*|promo\w*|texto\w*)\b")
+
+
+def kept_from_reader(raw: str) -> bool:
+    """Whether the learned reader must leave this reply (see above)."""
+    text = plain(raw)
+    if _THANKS_ONLY.fullmatch(text.strip(" ,.!~")) is not None:
+        return True
+    if _KEEP_SENDING.search(text) is not None and _NEGATED_KEEP.search(text) is None:
+        return True
+    return _ORDER_CANCELLED.search(text) is not None and _FOREIGN_MESSAGES.search(text) is None
+
+
+_NEGATED_KEEP: Final = re.compile(r"\b(?:ne|pas|nicht|no|non|nao|niet|nie|jangan|khong)\b")
