@@ -32,6 +32,7 @@ CATEGORIES = {
     "refusal_plain_zh", "refusal_plain_en", "remove_number", "complaint_threat",
     "howto_unsubscribe", "unsubscribe_failed", "negation", "question_about", "booking_cancel",
     "lookalike", "ordinary_answer", "resubscribe", "help", "keyword_typo", "refusal_other_lang",
+    "keep_receiving",
 }  # fmt: skip
 
 
@@ -628,14 +629,33 @@ def test_more_refusal_like_text_than_a_person_writes_is_a_refusal() -> None:
 
 
 def _reference_refusal(text: str) -> str | None:
-    """What `_refusal` finds, by reading every clause (no trigger scan, no budget)."""
+    """What `_refusal` finds, by reading every clause (no trigger scan, no budget), in the same
+    context: a supposed refusal makes the questions after it consequences, keywords compared
+    are asked about."""
     parts = replies._SEP_RUN.split(text)
     runs = [m.group() for m in replies._SEP_RUN.finditer(text)] + [""]
+    supposed = False
+    end = 0
     for clause, run in zip(parts, runs, strict=True):
-        if replies._WORD.search(clause) is not None:
-            found = replies._clause_refusal(clause, "?" in run)
+        end += len(clause)
+        question = "?" in run
+        if not question and "?" in text[end:] and (
+                replies._OWN_IF.match(clause) is not None
+                or replies._ASKS_MEANING.search(clause) is not None):
+            question = True
+        skip = (question and supposed) or (
+            replies._KEYWORDS_ONLY.fullmatch(clause) is not None
+            and replies._ASKS_DIFFERENCE.search(text, end) is not None)
+        supposed = supposed or (not skip and replies._OWN_IF.match(clause) is not None)
+        if not skip and replies._WORD.search(clause) is not None:
+            found = replies._clause_refusal(clause, question)
+            if found is not None and replies._quotes_message(clause) and (
+                    replies._ASKS_MEANING_AFTER.search(text, end) is not None
+                    or replies._ASKS_WHY.search(clause) is not None):
+                found = None
             if found is not None:
                 return found
+        end += len(run)
     return None
 
 
@@ -705,6 +725,17 @@ def test_normalise_is_idempotent() -> None:
         ("退订？不了不了", "none"), ("退订？不要了", UNSUB), ("取消过订阅了还在发", UNSUB),
         ("想退订瑜伽卡，押金怎么退", "none"), ("退订需要多久?", "none"), ("够了", UNSUB),
         ("I want to keep getting these", "none"), ("I don't want to keep getting these", UNSUB),
+        # a consequence asked after a supposed refusal; keywords compared; the law asked about
+        ("If I opt out, will my husband still get the delivery alerts?", "none"),
+        ("END and QUIT, are they the same?", "none"), ("TD和T有啥区别？", "none"),
+        ("是谁规定广告要写退订的？", "none"),
+        ("I love these reminders, please keep sending them", "none"),
+        ("Please keep sending them and I'll report you", UNSUB),
+        ("不错不错 下次有活动还发我", "none"), ("你们活动还发个不停", UNSUB),
+        ("I replied STOP by accident, please START", "resubscribe"),
+        ("不要了", UNSUB), ("don't want these", UNSUB), ("im out", UNSUB),
+        ("수신거부는 아니고요", "none"), ("탈퇴하면 적립금 사라지나요?", "none"),
+        ("Réabonnement svp", "none"),
         # a table booked is a booking
         ("退订周六的餐位", "none"), ("退订今晚的餐桌", "none"),
     ],

@@ -406,7 +406,9 @@ _COMPLAINT: Final = (
     "|骚扰"
     "|(?<![倒扔丢捡])垃圾(?!分类|袋|桶|箱|站|车|场|处理|回收|清运|费|食品|邮件)"
     f"|{_MSG}(?:太多|太频繁|太烦|太密)|发(?:得|的)?(?:太多|太频繁|太勤|这么多|那么多|没完)"
-    "|(?:天天|每天|每日|成天|整天|一天到晚|一天|老是|总是|一直|经常|频繁|反复|不停地?|不停的|没完没了地?"
+    # (not asked for next time: 下次有还发我)
+    "|(?<!下次有)(?<!以后有)(?<!下次)(?<!再有)(?<!活动)(?<!新品)(?<!优惠)(?<!折扣)"
+    "(?:天天|每天|每日|成天|整天|一天到晚|一天|老是|总是|一直|经常|频繁|反复|不停地?|不停的|没完没了地?"
     "|又|还在|还是|还|仍然|依然|仍旧|依旧|照样|照旧)(?:都|也)?(?:给我|来|在)?(?:发|推送|推|传送|寄送|传|寄|打电话|打"
     "|骚扰|send)"
     f"(?=$|{_MSG}|垃圾|这些|这种|个|啊|呀|吧|了|啦|嘛|干嘛|什么|烦|不停|过来|来|给我|我|有病|神经"
@@ -537,6 +539,7 @@ _ZH_ABOUT: Final = re.compile(
     "|为什么要|为啥要|干嘛要|干什么|吗|么$|有没有|会怎样|之后|以后还|是只|只退|还是连|还是只"
     "|(?:多久|多长时间|几天|何时|什么时候)(?:才|能|会|可以)?(?:生效|有效)|身份证|本人(?:操作|办理)"
     "|(?:需要|要|得|会)(?:多久|多长时间|几天|多少天|几个小时)"
+    "|谁规定|规定要|要写|算不算|算是发|几毛钱|几块钱"
     "|效果一样|一样吗|有区别|区别|是.{0,12}?还是|退哪|哪个业务|哪些业务|哪项业务"
     "|(?:以后|之后|后).{0,4}?(?:再订|重新订|订回|订返|恢复)|在不在|还在吗"
     # why would I (退订干嘛, 拒收图什么): no refusal, the reverse
@@ -981,6 +984,7 @@ _EN_MORE: Final = [
 _EN_PHRASES_MORE: Final = re.compile("|".join(_EN_MORE))
 _EN_AGAIN: Final = re.compile(
     r"\b(?:(?P<undo>undo\s+(?:my\s+|the\s+|that\s+)?(?:unsubscribe|optout|opt\s+out|stop))"
+    r"|(?:please|pls|plz|kindly)\s+(?:start|unstop)"
     r"|resubscribe|resub|re\s+subscribe|subscribe\s+(?:me\s+)?(?:again|back)"
     r"|(?:opt|sign|add|put)\s+(?:me\s+)?back(?:\s+(?:in|up|on))?|opt\s+(?:me\s+)?in\s+again"
     r"|optin\s+again|sign\s+(?:me\s+)?up\s+again|(?:start|resume)\s+(?:again|sending|texting"
@@ -1093,6 +1097,8 @@ def classify_reply(text: str) -> ReplyClass:
                        else (ReplyIntent.NONE, None))
     if intent is not ReplyIntent.RESUBSCRIBE and not _denies_refusal(prepared) \
             and not denies(text) and not kept_from_reader(text) \
+            and (_PLEASE_KEEP.search(prepared) is None or _ANY_NEGATOR.search(prepared)
+                 or _THREAT.search(prepared)) \
             and _WANTS_THEM.search(prepared) is None \
             and (_ASKS_FOR_MORE.search(prepared) is None
                  or _ANY_NEGATOR.search(prepared) is not None) \
@@ -1161,6 +1167,12 @@ _ASKS_FOR_MORE: Final = re.compile(
     "|^(?:我|本人)?(?:要|想|愿意|同意|希望)(?:继续)?(?:接收|收到|收|订阅)(?:的|了|啊|吧)*$"
     r"|\b(?:i|we)(?:'d|d|\s+would)?\s+(?:like|love|want|wanna|enjoy)\s+(?:to\s+)?"
     r"(?:keep\s+(?:getting|receiving)|(?:get|receive|hear|see)\s+more|more)\b")
+# ...or asks, with nothing negated or threatened, to keep them coming ("Please keep sending
+# them to this number").
+_PLEASE_KEEP: Final = re.compile(
+    r"\b(?:please|pls|plz|do)\s+keep\s+(?:them\s+|em\s+|it\s+)?(?:sending|coming|texting)"
+    r"|\bkeep\s+(?:them|em|these|it)\s+coming\b")
+_THREAT: Final = re.compile(r"\b(?:sue|report|complain|block|spam|lawyer|police)")
 _ANY_NEGATOR: Final = re.compile(
     r"不|别|没|勿|甭|莫|休|停|退|拒|\b(?:not|no|dont|don't|never|stop|nor|neither|without)\b|n't\b")
 # A payment or a service stopped by name ("stop my direct debit", 停止自动扣费, 宽带停了): the
@@ -1190,10 +1202,11 @@ def prepared_reply(text: str) -> str:
 # messages that is a refusal (judgment call, fail safe; "no thanks" or 取消 alone stay none).
 _NO_INTEREST: Final = re.compile(
     r"(?:我|本人)?(?:真的|实在|暂时|都|也|完全)?"
-    r"(?P<what>不需要了?|不要了|不感兴趣|没兴趣|没有兴趣|没需要|没有需要)(?:了|的)?"
+    r"(?P<what>不需要了?|不要了|不要|不要这个|不要这些|不想要|不感兴趣|没兴趣|没有兴趣|没需要|没有需要)(?:了|的)?"
     r"(?:[\s,.!~。]*(?:谢谢你?们?|谢了|多谢|感谢|哈+|啊|呢|哦|噢|喔))*"
     r"|(?:i'?m |i am )?(?:really |just |totally |honestly )?"
-    r"(?P<what_en>not interested|no interest|uninterested|not keen)"
+    r"(?P<what_en>not interested|no interest|uninterested|not keen|(?:i )?(?:dont|don't|do not)"
+    r" want (?:it|this|that|them|these|any)|i'?m out|im out)"
     r"(?:[\s,.!]*(?:thanks|thank you|thx|ty|sorry|pls|please|mate|at all))*")
 # 退退退 (slang: go away), alone, or 退 alone (the keyword cut short), 退掉 (take me off), 够了
 # (enough), 取消 or 拒绝 alone: a refusal.
@@ -1385,6 +1398,12 @@ _OWN_IF: Final = re.compile(r"\s*(?:if|once|after|when)\s+(?:i|we|my\s+\w+)\b"
 _ASKS_MEANING: Final = re.compile(r"\bwhat\b.*\b(?:means?|meaning|stands?\s+for)\b|\bexplain\b")
 
 
+# Keywords alone, compared in what follows ("STOP and STOPALL, what's the difference?").
+_KEYWORDS_ONLY: Final = re.compile(
+    r"\s*(?:(?:stop|stopall|unsubscribe|end|cancel|quit|td|t|r|n|退订|拒收|and|or|vs|和|与|跟|还是)\s*)+")
+_ASKS_DIFFERENCE: Final = re.compile(r"\bdifference\b|\bwhich\s+one\b|区别|不同|哪个")
+
+
 # A clause quoting the message's own words (这条短信说回R拒收, "the text says reply STOP"), when a
 # later clause asks what they mean: a question, not a refusal.
 _QUOTES_MESSAGE: Final = re.compile(
@@ -1410,6 +1429,7 @@ def _refusal(text: str) -> str | None:
     Clauses are found from their triggers: the text between is skipped in C, and each
     distinct clause is read once, within ANALYSIS_BUDGET characters in all."""
     read: dict[str, str | None] = {}
+    supposed = False  # a clause supposed the sender's own refusal ("if I unsubscribe")
     budget = ANALYSIS_BUDGET
     backwards: str | None = None  # the text reversed, to find where a clause starts
     pos, size = 0, len(text)
@@ -1429,6 +1449,14 @@ def _refusal(text: str) -> str | None:
         if not question and "?" in text[end:] and (
                 _OWN_IF.match(clause) is not None or _ASKS_MEANING.search(clause) is not None):
             question = True  # "If I reply STOP, will I still get my codes?"
+        if question and supposed:
+            pos = run.end() if run is not None else size
+            continue  # "if I unsubscribe, does my kid still get the alerts?": its consequence
+        if _OWN_IF.match(clause) is not None:
+            supposed = True
+        if _KEYWORDS_ONLY.fullmatch(clause) is not None and _ASKS_DIFFERENCE.search(text, end):
+            pos = run.end() if run is not None else size
+            continue  # "STOP and STOPALL, what's the difference?"
         key = f"{clause}?" if question else clause
         if key in read:
             found = read[key]

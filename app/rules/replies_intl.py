@@ -297,9 +297,15 @@ def foreign_refusal(joined: str, question: bool) -> str | None:
                 and all(w in _ES_TRAIL for w in words[i + 1:]):
             return word
     other = _OTHER.search(joined)
-    if other is not None and _OTHER_NEGATED.search(joined, 0, other.start()) is None:
+    if other is not None and _OTHER_NEGATED.search(joined, 0, other.start()) is None \
+            and _KO_NOT_AFTER.match(joined, other.end()) is None:
         return other.group()
     return None
+
+
+# Korean denies after the word: 수신거부 아니에요 ("it's not a refusal"), 거부 안 해요.
+_KO_NOT_AFTER: Final = re.compile(
+    r"\s*(?:은|는|이|가|을|를|가\s+)?\s*(?:아니|안\s*(?:해|할|함|합)|않)")
 
 
 # A refusal word denied further off than the rules above look ("no tengo intención de darme de
@@ -308,7 +314,8 @@ _DENIED: Final = re.compile(
     r"\b(?:no|nunca|jamas)\s+(?:\w+\s+){0,5}?(?:darme\s+de\s+baja|dar\s+de\s+baja|baja|cancelar"
     r"|desuscribirme|desuscribir|parar|detener)\b"
     r"|\bne\s+(?:\w+\s+){0,2}?pas\s+(?:\w+\s+){0,2}?(?:desabonner|arreter|annuler)\w*"
-    r"|\b(?:jangan|tak|tidak)\s+(?:\w+\s+){0,2}?(?:berhenti|henti|buang|padam)\b")
+    r"|\b(?:jangan|tak|tidak)\s+(?:\w+\s+){0,2}?(?:berhenti|henti|buang|padam)\b"
+    r"|(?:거부|차단|탈퇴|취소)\s*(?:은|는|이|가|을|를)?\s*(?:아니|안\s*(?:해|할|함|합)|않)")
 
 
 def foreign_denied(joined: str) -> bool:

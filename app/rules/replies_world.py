@@ -213,6 +213,7 @@ _DENIED: Final = _rx(
 # отпишусь, ...): not a refusal.
 _SUPPOSED: Final = _rx(
     "(?:解除|停止|退会|拒否|やめ)(?:を)?(?:したら|すれば|すると|した場合|しても|たら)",
+    "(?:거부|차단|탈퇴|취소|해지)\\s*(?:하면|되면|해도|하면은|할\\s*경우)",
     r"(?<!\w)если\s+(?:я\s+)?(?:отпиш|откаж|відпиш)",
     r"\bse\s+(?:eu\s+|io\s+)?(?:me\s+|mi\s+)?(?:descadastr|cancel|disiscriv)\w*",
 )
@@ -279,8 +280,10 @@ def world_refusal(raw: str) -> str | None:
 
 
 def denies(raw: str) -> bool:
-    """Whether the reply denies a refusal word in one of the languages above."""
-    return _DENIED.search(plain(raw)) is not None
+    """Whether the reply denies a refusal word in one of the languages above, or supposes one
+    in a question about what it does: the learned reader leaves it."""
+    text = plain(raw)
+    return _DENIED.search(text) is not None or _SUPPOSED.search(text) is not None
 
 
 def unread_script(raw: str) -> str | None:
@@ -337,6 +340,8 @@ _FOREIGN_MESSAGES: Final = re.compile(
 def kept_from_reader(raw: str) -> bool:
     """Whether the learned reader must leave this reply (see above)."""
     text = plain(raw)
+    if _RESUBSCRIBES.search(text) is not None:
+        return True
     if _THANKS_ONLY.fullmatch(text.strip(" ,.!~")) is not None:
         return True
     if _KEEP_SENDING.search(text) is not None and _NEGATED_KEEP.search(text) is None:
@@ -344,4 +349,8 @@ def kept_from_reader(raw: str) -> bool:
     return _ORDER_CANCELLED.search(text) is not None and _FOREIGN_MESSAGES.search(text) is None
 
 
+# ...or asks to subscribe again (Réabonnement svp, suscribirme de nuevo, wieder anmelden).
+_RESUBSCRIBES: Final = re.compile(
+    r"\bre\s*abonn\w*|\breinscri\w*|\bvolver\s+a\s+suscrib\w*|\bsuscrib\w*\s+de\s+nuevo"
+    r"|\bwieder\s+(?:an|ein)(?:melden|tragen)\w*|\breinscrev\w*|\bri\s*iscriv\w*|\bherinschrijv\w*")
 _NEGATED_KEEP: Final = re.compile(r"\b(?:ne|pas|nicht|no|non|nao|niet|nie|jangan|khong)\b")
