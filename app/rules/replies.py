@@ -838,8 +838,9 @@ _EN_PHRASES: Final = re.compile("|".join([
     r"|small\s+claims|information\s+commissioner|privacy\s+commissioner"
     r"|do\s+not\s+call\s+(?:list|registry|register))\b"
     r"|\b(?:call|calling|called|contact|contacting)\s+the\s+(?:police|cops)\b",
-    r"\b(?:fcc|ftc|tcpa|spam|spammer|spammers|spamming|spammy|harassment|harassing|harass"
-    r"|lawsuit)\b|\battorney\s+general\b",
+    r"\b(?:fcc|ftc|tcpa|spam(?!\s+(?:folder|filter|box|boxes|mail|email|emails|musubi|fritters"
+    r"|sandwich|can|cans|is\s+on\s+sale|on\s+sale))|spammer|spammers|spamming|spammy|harassment"
+    r"|harassing|harass|lawsuit)\b|\battorney\s+general\b",
     r"^(?:(?:hi|hey|sorry|no|nope)\s+)?(?:i\s+am|im|this\s+is|thats)\s+not\s+(?!(?:"
     + _alt(sorted(_NOT_A_NAME | _STRONG)) + r")\b)(?![a-z]+ing\b)[a-z]+"
     r"(?:\s+(?:sorry|mate|lol|thanks|anymore))?\s*$",
@@ -1074,10 +1075,11 @@ def classify_reply(text: str) -> ReplyClass:
     if keyword == "投诉" and _SERVICE.search(prepared) is not None \
             and _ZH_MSG.search(prepared) is None:
         keyword = None  # 外卖洒了一半，投诉: a complaint about the service, not the messages
-    if keyword is not None and _someone_elses(prepared):
-        keyword = None  # 老公说要退订，我不同意，继续发; 我妈退订了，她的生日券还能收到吗？
-    if keyword in _BARE_CANCELS and _cancels_a_booking(prepared):
-        keyword = None  # 麻烦帮我退订，订单号HT2024...: the booking described in other clauses
+    cleared = keyword is not None and (
+        _someone_elses(prepared) or _not_the_messages(prepared, keyword)
+        or (keyword in _BARE_CANCELS and _cancels_a_booking(prepared)))
+    if cleared:  # not the replier's refusal, or not of the messages: the reader leaves it too
+        keyword = None  # 老公说要退订，我不同意，继续发; 麻烦帮我退订，订单号HT2024...
     if keyword is not None:
         keyword = keyword[:KEYWORD_CHARS]  # (0000... or tdtd... can be long)
         compact = keyword.replace(" ", "")
@@ -1095,7 +1097,7 @@ def classify_reply(text: str) -> ReplyClass:
                           normalised)
     intent, keyword = (_standing_alone(prepared) if len(prepared) <= SHORT_REPLY
                        else (ReplyIntent.NONE, None))
-    if intent is not ReplyIntent.RESUBSCRIBE and not _denies_refusal(prepared) \
+    if intent is not ReplyIntent.RESUBSCRIBE and not cleared and not _denies_refusal(prepared) \
             and not denies(text) and not kept_from_reader(text) \
             and (_PLEASE_KEEP.search(prepared) is None or _ANY_NEGATOR.search(prepared)
                  or _THREAT.search(prepared)) \
@@ -1137,7 +1139,38 @@ _ZH_OTHERS: Final = (
     "(?:老公|老婆|家人|家里人|我妈|妈妈|我爸|爸爸|孩子|儿子|女儿|朋友|同事|他|她|别人)")
 _OTHERS_ASKED: Final = re.compile(
     f"{_ZH_OTHERS}(?:说|让|叫|要)(?:要|让|帮我|给我|我)?(?:退订|拒收|取消订阅)")
-_OTHERS_DID: Final = re.compile(f"{_ZH_OTHERS}(?:已经|早就)?(?:退订|拒收|取消订阅)了")
+_OTHERS_DID: Final = re.compile(
+    f"{_ZH_OTHERS}(?:已经|早就|刚|刚刚)?(?:退订了?|拒收了?|取消订阅了?|回了?(?:td|t|r|n))")
+_EN_OTHERS_DID: Final = re.compile(
+    r"\b(?:my\s+)?(?:husband|wife|sister|brother|mom|mum|dad|mother|father|son|daughter|kid|kids"
+    r"|partner|roommate|flatmate|friend|boss|colleague|he|she)\s+(?:already\s+|just\s+)?"
+    r"(?:unsubscribed|opted\s*out|optedout|replied\s+stop|texted\s+stop|sent\s+stop)\b")
+# What follows someone else's refusal when it is not the replier's: a question, or the
+# replier's own wish to keep the messages.
+_ASKS_ON: Final = re.compile(
+    r"吗|\?|是不是|会不会|还会|还能|\bdoes\s+(?:that|this|it)\b|\bwill\s+(?:i|it|that|my)\b")
+_STILL_WANT: Final = re.compile(
+    r"我还要收|还要收|我这个号别退|别退我|我要收|还想收|(?:i|we)\s+(?:still\s+)?want\s+(?:these|them"
+    r"|the\s+texts)|keep\s+(?:them|these|the\s+texts)\s+coming")
+# A refusal of another channel, the texts asked for ("I unsubscribed from your emails, but keep
+# the texts coming", 我退订了你们家的杂志，但短信可以继续发).
+_OTHER_CHANNEL: Final = re.compile(
+    r"\b(?:emails?|e\s*mails?|newsletters?|magazines?|catalogs?|catalogues?|mailing)\b"
+    "|杂志|邮件|邮箱|订单|外卖|会员卡|app推送|推送通知")
+_KEEP_TEXTS: Final = re.compile(
+    r"(?:短信|信息)(?:可以|还是|照样|照常|就)?(?:继续)?(?:发|照发)|(?:还是|继续|照样)发给我"
+    r"|\bkeep\s+(?:the\s+)?(?:texts|messages|sms)\s+coming\b|\bstill\s+(?:send|text)\s+me\b"
+    r"|\btexts\s+are\s+(?:fine|ok|okay)\b")
+# A scammer reported or blocked (举报一下，有人冒充你们客服骗钱; 我把那个骗子号码拉黑了): not the
+# messages.
+_SCAM: Final = re.compile("冒充|骗子号码|那个骗子|骗子的|诈骗电话|诈骗短信|诈骗号码|骗钱")
+_YOU_SCAM: Final = re.compile("你们(?:就)?是骗子|你们骗|你们这些骗子")
+_SCAM_WORDS: Final = re.compile("举报|拉黑|投诉|骗子|骗钱|屏蔽")
+# Two refusal words compared (退订和拉黑有什么区别): asked about.
+_ZH_COMPARED: Final = re.compile(
+    "(?:退订|拒收|拉黑|取消订阅|屏蔽|投诉|td|t|r)(?:和|与|跟|还是)(?:退订|拒收|拉黑|取消订阅|屏蔽|投诉|td|t|r)"
+    ".{0,6}?(?:区别|不同|一样|差别)")
+_ZH_HOW_KEYWORD: Final = re.compile("(?:怎么|怎样|如何|咋|怎么样)(?:才能)?(?:退订|取消)")
 _BENEFIT_ASKED: Final = re.compile(
     "(?:券|积分|会员|优惠|权益|余额|生日|福利|礼品|红包).{0,8}(?:吗|么|\\?)")
 _REFUSAL_WORD: Final = re.compile("退订|拒收|取消订阅")
@@ -1145,11 +1178,42 @@ _REFUSAL_WORD: Final = re.compile("退订|拒收|取消订阅")
 
 def _someone_elses(prepared: str) -> bool:
     packed = _NOT_WORD.sub("", prepared)
-    if not ((_OTHERS_ASKED.search(packed) is not None and _keeps_sending(prepared))
-            or (_OTHERS_DID.search(packed) is not None
-                and _BENEFIT_ASKED.search(prepared) is not None)):
-        return False
-    return _refusal(_REFUSAL_WORD.sub(" ", prepared)) is None  # nothing else refuses
+    if _OTHERS_ASKED.search(packed) is not None and _keeps_sending(prepared):
+        return _refusal(_REFUSAL_WORD.sub(" ", prepared)) is None  # nothing else refuses
+    followed = _ASKS_ON.search(prepared) is not None or _STILL_WANT.search(prepared) is not None
+    if _OTHERS_DID.search(packed) is not None and followed:
+        return _refusal(_REFUSAL_WORD.sub(" ", _ZH_CODE_REPLIED.sub(" ", prepared))) is None
+    english = _EN_OTHERS_DID.search(prepared)
+    if english is not None and followed:
+        return _refusal(f"{prepared[:english.start()]} {prepared[english.end():]}") is None
+    return False
+
+
+_ZH_CODE_REPLIED: Final = re.compile("回了?(?:td|t|r|n)(?![a-z])")
+
+
+def _not_the_messages(prepared: str, keyword: str) -> bool:
+    """A refusal of another channel with the texts asked for, a scammer reported or blocked,
+    how to cancel a booking, or two refusal words compared: when nothing else refuses."""
+    packed = _NOT_WORD.sub("", prepared)
+    if _OTHER_CHANNEL.search(prepared) is not None and _KEEP_TEXTS.search(prepared) is not None \
+            and _keeps_sending_negated(prepared) is False:
+        return True
+    if keyword in ("举报", "拉黑", "投诉", "拉黑了", "骗子") and _SCAM.search(packed) is not None \
+            and _YOU_SCAM.search(packed) is None:
+        return _refusal(_SCAM_WORDS.sub(" ", prepared)) is None
+    if _ZH_HOW_KEYWORD.fullmatch(keyword) is not None and _ZH_COMMERCE.search(packed) is not None \
+            and _ZH_MSG.search(packed) is None:
+        return True  # 怎么退订机票
+    compared = _ZH_COMPARED.search(packed)
+    return compared is not None and _refusal(packed[:compared.start()]) is None \
+        and _refusal(packed[compared.end():]) is None
+
+
+def _keeps_sending_negated(prepared: str) -> bool:
+    keep = _KEEP_TEXTS.search(prepared)
+    return keep is not None and _NOT_KEEP.search(
+        prepared, max(0, keep.start() - 8), keep.start()) is not None
 # A parcel or a delivery named: 拒收 refuses it, not the messages.
 _PARCEL: Final = re.compile("快递|包裹|外卖|到付|签收|派送|配送")
 _SERVICE: Final = re.compile("外卖|快递|骑手|司机|客服|店员|服务员|洒了|坏了|破了|漏了|少了|质量")
@@ -1164,7 +1228,8 @@ _WANTS_THEM: Final = re.compile(
 # like more updates like this", "I would like to keep getting these texts").
 _ASKS_FOR_MORE: Final = re.compile(
     "(?:发|告诉|通知|推送?|提醒|发给|知会)(?:一下)?我(?:吧|哦|啊|呀|一下|一声|呗|哈|呀|哟)*$"
-    "|^(?:我|本人)?(?:要|想|愿意|同意|希望)(?:继续)?(?:接收|收到|收|订阅)(?:的|了|啊|吧)*$"
+    "|^(?:我|本人)?(?:要|想|愿意|同意|希望)(?:能)?(?:继续|多|经常)?(?:接收|收到|收|订阅)"
+    "(?:这种|这类|这些|更多)?(?:短信|信息|消息)?(?:的|了|啊|吧)*$"
     r"|\b(?:i|we)(?:'d|d|\s+would)?\s+(?:like|love|want|wanna|enjoy)\s+(?:to\s+)?"
     r"(?:keep\s+(?:getting|receiving)|(?:get|receive|hear|see)\s+more|more)\b")
 # ...or asks, with nothing negated or threatened, to keep them coming ("Please keep sending
@@ -1226,7 +1291,7 @@ _ZH_DENIED: Final = re.compile(
     "|不是不(?:想|要|愿意?)(?:收|看|接收|要)"
     "|(?:不要|别|不许|不准)把?我的?(?:号码)?(?:移出|移除|删除|删掉|拉黑)")
 _NOT_THAT_I_DONT: Final = re.compile(
-    r"\bnot\s+that\s+(?:i|we)\s+(?:dont|do\s+not)\s+(?:want|like|need)\b")
+    r"\bnot\s+that\s+(?:i|we)\s+(?:dont|do\s+not)\s+(?:want|like|need)\b|\bnot\s+not\b")
 _EN_DENIABLE: Final = _words("stop unsubscribe unsub optout opt cancel quit end remove report "
                               "reporting sue suing berhenti")
 
@@ -1414,7 +1479,8 @@ _QUOTES_MESSAGE: Final = re.compile(
     r"|\b(?:text|message|msg|sms|it|ad)\s+(?:says|said|reads)\b")
 _ASKS_WHY: Final = re.compile("为啥|为什么|为何|干嘛")
 _ASKS_MEANING_AFTER: Final = re.compile(
-    r"什么意思|啥意思|是什么|是啥|何意|咩意思|乜意思|\bmeans?\b|\bmeaning\b|\bstands?\s+for\b")
+    r"什么意思|啥意思|是什么|是啥|何意|咩意思|乜意思|\bmeans?\b|\bmeaning\b|\bstands?\s+for\b"
+    r"|会不会影响|影不影响|有没有影响|会影响")
 
 
 def _quotes_message(clause: str) -> bool:
@@ -1653,7 +1719,7 @@ _FB_OTHERS: Final = re.compile(
 _EN_FB_CUE: Final = re.compile(
     r"\b(?:stop|stopall|cease|quit|no\s+more|(?:no|any)\s+further|never\s+(?:\w+\s+)?(?:want|again)"
     r"|(?:dont|do\s+not)\s+(?:\w+\s+)?(?:want|need|send|text|message|contact|email)|leave\s+me|remove|delete"
-    r"|unlist|block|spam|harass|unsubscribe|optout|unsub)\b")
+    r"|unlist|block|spam(?!\s+(?:folder|filter|box|boxes))|harass|unsubscribe|optout|unsub)\b")
 _EN_FB_OBJ: Final = re.compile(
     r"\b(?:messages?|msgs?|texts?|txts?|sms|communications?|contact|contacting|hear\s+from"
     r"|emails?|ads|adverts?|advertising|marketing|promos?|promotions?|promotional|list|lists"
@@ -1719,12 +1785,16 @@ def _english_fallback(words: list[str], question: bool) -> str | None:
         return None
     if question and (_EN_FB_ABOUT.search(joined) is not None or _asks_about_en(words, question)):
         return None
-    if _keeps_sending(joined):
-        return None
+    if _keeps_sending(joined) or _NOT_TO_REFUSE.match(joined, cue.end()) is not None:
+        return None  # "I don't want to cancel the texts": a refusal refused
     if any(w in _PURCHASE_WORDS for w in words) and obj.group() in ("number", "list", "lists",
                                                                     "contact"):
         return None
     return cue.group()
+
+
+_NOT_TO_REFUSE: Final = re.compile(
+    r"\s+to\s+(?:cancel|stop|unsubscribe|unsub|optout|end|quit|lose|miss|remove|block)\b")
 
 
 # --- English ---------------------------------------------------------------------------------
@@ -1811,9 +1881,12 @@ def _wishes_to_keep(before: str) -> bool:
 def _asks_to_keep(words: list[str], rest: str, question: bool) -> bool:
     """"Can I still get the coupon?", "will I still receive my points if I opt out?": a question
     whether something other than messages goes on, not a complaint that they do."""
-    asks = question and (_EN_IF.search(" ".join(words)) is not None or (
-        len(words) > 1 and words[0] in _ASKING_KEEP and words[1] in ("i", "we")))
-    return asks and "why" not in words and not any(w in _MESSAGE_WORDS for w in rest.split()[:4])
+    if not question or "why" in words:
+        return False
+    if _EN_IF.search(" ".join(words)) is not None:
+        return True  # "if I unsubscribe from emails, will I still get these texts?"
+    asks = len(words) > 1 and words[0] in _ASKING_KEEP and words[1] in ("i", "we")
+    return asks and not any(w in _MESSAGE_WORDS for w in rest.split()[:4])
 
 
 def _unslipped(words: list[str]) -> tuple[list[str], frozenset[int]]:

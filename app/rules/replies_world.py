@@ -108,6 +108,9 @@ _REFUSAL: Final = _rx(
     "|しつこい|うざい|通報(?:する|します|しました)|ストップ|やめて(?:ほしい|欲しい)|止めて(?:ほしい|欲しい)"
     "|(?:メルマガ|メール|配信|dm|sms|ショートメール|ショートメッセージ|案内|広告|宣伝)(?:の|を|は)?(?:解除|停止"
     "|不要|拒否|お断り|いらない|要らない|止め|やめ|結構)|お断り(?:します|です|いたします|致します)",
+    # Spanish in the vosotros form (replies_intl.py reads the rest), a 315 threat
+    r"\b(?:quitadme|sacadme|borradme|eliminadme)\b|\bdejad\s+de\s+(?:enviar|mandar|escribir)\w*",
+    "再发.{0,6}315|315\\s*见|去315|打315|告到315|315曝光|上315",
     # Italian
     r"\bnon\s+(?:voglio|vogliamo|desidero)\s+(?:piu\s+)?(?:ricevere|messaggi|sms|pubblicita)",
     r"\bnon\s+(?:mi\s+|ci\s+)?(?:mandate|inviate|scrivete|contattate|disturbate|mandare|inviare"
