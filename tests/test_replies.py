@@ -643,10 +643,12 @@ def _reference_refusal(text: str) -> str | None:
                 replies._OWN_IF.match(clause) is not None
                 or replies._ASKS_MEANING.search(clause) is not None):
             question = True
-        skip = (question and supposed) or (
+        supposes = (question or "?" in text[end:]) \
+            and replies._SUPPOSES_REFUSAL.match(clause) is not None
+        skip = (question and supposed) or supposes or (
             replies._KEYWORDS_ONLY.fullmatch(clause) is not None
             and replies._ASKS_DIFFERENCE.search(text, end) is not None)
-        supposed = supposed or (not skip and replies._OWN_IF.match(clause) is not None)
+        supposed = supposed or supposes or (not skip and replies._OWN_IF.match(clause) is not None)
         if not skip and replies._WORD.search(clause) is not None:
             found = replies._clause_refusal(clause, question)
             if found is not None and replies._quotes_message(clause) and (
@@ -748,6 +750,11 @@ def test_normalise_is_idempotent() -> None:
         ("怎么退订火车票", "none"), ("怎么退订", UNSUB), ("退订和屏蔽有啥区别", "none"),
         ("No, I do not want to stop the texts", "none"), ("I don't want these texts", UNSUB),
         ("Borradme de la lista", UNSUB), ("再发就打315", UNSUB),
+        # a supposed refusal asked about in Chinese and Hinglish; a block denied; shut up
+        ("如果回复TD退订，快递通知是不是也没了？", "none"), ("如果回复R拒收，我就投诉你们", UNSUB),
+        ("stop karne se mere points chale jayenge kya?", "none"),
+        ("我唯一没屏蔽的就是你们的短信，继续保持", "none"), ("闭嘴", UNSUB),
+        ("I accidentally texted STOP, please restart", "resubscribe"),
         # a table booked is a booking
         ("退订周六的餐位", "none"), ("退订今晚的餐桌", "none"),
     ],

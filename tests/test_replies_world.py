@@ -24,6 +24,7 @@ from app.rules.replies_world import plain, unread_script, world_refusal
     "Acha kunitumia ujumbe", "band karo message bhejna", "Mujhe msg mat karo", "UNREG",
     "UNREG PROMO", "Bitte aus dem Verteiler nehmen", "odjava", "Přestaňte mi už posílat reklamy",
     "Boshqa SMS yubormang", "Gimana cara berhenti langganan SMS ini?",
+    "Ka daina turo min sako", "unsubscribeme", "Comment puis-je me désinscrire ?",
 ])
 def test_the_usual_refusals_of_other_languages_refuse(text: str) -> None:
     assert classify_reply(text).intent is ReplyIntent.UNSUBSCRIBE, text

@@ -146,6 +146,7 @@ from app.rules.replies_world import (
     denies,
     harmless,
     kept_from_reader,
+    supposes,
     unread_script,
     world_refusal,
 )
@@ -985,7 +986,7 @@ _EN_MORE: Final = [
 _EN_PHRASES_MORE: Final = re.compile("|".join(_EN_MORE))
 _EN_AGAIN: Final = re.compile(
     r"\b(?:(?P<undo>undo\s+(?:my\s+|the\s+|that\s+)?(?:unsubscribe|optout|opt\s+out|stop))"
-    r"|(?:please|pls|plz|kindly)\s+(?:start|unstop)"
+    r"|(?:please|pls|plz|kindly)\s+(?:start|unstop|resume|restart)"
     r"|resubscribe|resub|re\s+subscribe|subscribe\s+(?:me\s+)?(?:again|back)"
     r"|(?:opt|sign|add|put)\s+(?:me\s+)?back(?:\s+(?:in|up|on))?|opt\s+(?:me\s+)?in\s+again"
     r"|optin\s+again|sign\s+(?:me\s+)?up\s+again|(?:start|resume)\s+(?:again|sending|texting"
@@ -1076,7 +1077,7 @@ def classify_reply(text: str) -> ReplyClass:
             and _ZH_MSG.search(prepared) is None:
         keyword = None  # 外卖洒了一半，投诉: a complaint about the service, not the messages
     cleared = keyword is not None and (
-        _someone_elses(prepared) or _not_the_messages(prepared, keyword)
+        _someone_elses(prepared) or _not_the_messages(prepared, keyword) or supposes(text)
         or (keyword in _BARE_CANCELS and _cancels_a_booking(prepared)))
     if cleared:  # not the replier's refusal, or not of the messages: the reader leaves it too
         keyword = None  # 老公说要退订，我不同意，继续发; 麻烦帮我退订，订单号HT2024...
@@ -1279,7 +1280,8 @@ _GO_AWAY: Final = re.compile(
     "(?P<what>退退退+|退散)(?:吧|啊|啦|了)*|(?P<bare>退)(?:吧|啊|啦)*"
     "|(?P<enough>(?:退掉|受够了|够了|够够的)(?:[\\s,.!~。]*(?:退掉|够了))*)(?:吧|啊|啦|了|呀|哦)*"
     # 取消 or 拒绝 alone, as CANCEL alone: the gate cannot tell the booking it may answer
-    "|(?:我|本人)?(?P<cancel>取消|拒绝|取消掉|拒绝了)(?:吧|啊|啦|了|呀|哦|谢谢|[\\s,.!~。])*")
+    "|(?:我|本人)?(?P<cancel>取消|拒绝|取消掉|拒绝了)(?:吧|啊|啦|了|呀|哦|谢谢|[\\s,.!~。])*"
+    "|(?P<shut>闭嘴|住口|安静点|消停点)(?:吧|啊|啦|了|呀|哦|[\\s,.!~。])*")
 # Whether a refusal word is denied in the reply ("I do not wish to unsubscribe", 别停发): the
 # learned reader, which reads n-grams, not their order, does not override that.
 _ZH_DENIED: Final = re.compile(
@@ -1459,6 +1461,11 @@ _REASON_OPENERS: Final = _words(
 # A clause supposing the sender's own refusal ("if I reply STOP", "once we opt out").
 _OWN_IF: Final = re.compile(r"\s*(?:if|once|after|when)\s+(?:i|we|my\s+\w+)\b"
                             r"|\s*(?:si|se|wenn|falls|kalau|jika)\s+(?:je|j|on|nous|eu|ich|wir|saya|aku)\b")
+# A clause supposing the sender's own refusal itself, in a reply that asks ("if I reply STOP,
+# ...?", 如果回复R拒收，...？): a consequence asked about, whatever the clause holds.
+_SUPPOSES_REFUSAL: Final = re.compile(
+    r"\s*(?:if|once|after|when)\s+(?:i|we)\s+(?:\w+\s+){0,2}?(?:optout|opt\s+out|unsubscribe|unsub"
+    r"|stop|cancel|td|reply|text)\b|\s*(?:如果|要是|假如|万一|若)(?:我|本人)?(?:回复?|退订|拒收|取消订阅)")
 # ...or asking what a keyword means ("my kid asked what reply STOP means, can you explain?").
 _ASKS_MEANING: Final = re.compile(r"\bwhat\b.*\b(?:means?|meaning|stands?\s+for)\b|\bexplain\b")
 
@@ -1515,7 +1522,9 @@ def _refusal(text: str) -> str | None:
         if not question and "?" in text[end:] and (
                 _OWN_IF.match(clause) is not None or _ASKS_MEANING.search(clause) is not None):
             question = True  # "If I reply STOP, will I still get my codes?"
-        if question and supposed:
+        if (question and supposed) or ((question or "?" in text[end:])
+                                       and _SUPPOSES_REFUSAL.match(clause) is not None):
+            supposed = True
             pos = run.end() if run is not None else size
             continue  # "if I unsubscribe, does my kid still get the alerts?": its consequence
         if _OWN_IF.match(clause) is not None:
@@ -1704,6 +1713,7 @@ _FB_REFUSAL_WORD: Final = re.compile(f"{_VERB}|退|拒")
 _FB_OTHER_VERB: Final = re.compile("换|改|办|买|记|查|填|留|错过|漏|忘|收藏|保存|保留|关注|了解")
 _FB_KEEP: Final = re.compile("别|不要|勿|莫|甭")
 _FB_DONT_STOP: Final = re.compile("(?:别|不要|勿|不用)(?:停|断|取消)")
+_FB_BLOCK_DENIED: Final = re.compile("(?:没有?|不会?|未|还没)(?:拉黑|屏蔽|拦截)")
 _FB_BLOCK: Final = re.compile("拉黑|屏蔽|拦截")  # 不要拉黑我的号码: a block forbidden
 _FB_NOT_WHOLE: Final = re.compile(
     "(?:没|没有|从没|从来没有?|并没有?|不是|并不是|我又没)(?:说过?|讲过?|提过?|要求过?|让你们?|叫你们?|要你们?)?"
@@ -1751,6 +1761,8 @@ def _chinese_fallback(compact: str, question: bool) -> str | None:
         return None  # 不想换号码, 不想错过通知: the cue is about something else
     if _ZH_DOUBLE_NEG.search(near.group()) is not None:
         return None  # 不要不发呀: sending asked for, twice denied
+    if _FB_BLOCK_DENIED.search(near.group()) is not None:
+        return None  # 唯一没拉黑的营销短信: a block denied
     if _FB_DONT_STOP.search(compact, max(0, near.start() - 2), near.end() + 2) is not None:
         return None  # 学校通知别停, 不要停止发送: a stop forbidden
     if _keeps_sending(compact) or _ZH_NEGATED.search(

@@ -166,6 +166,10 @@ _REFUSAL: Final = _rx(
     # Uzbek, Kazakh (Latin), Indonesian and Malay subscriptions
     r"\b(?:yubormang|yubormanglar|jonatmang|jibermen|jibermeniz)\w*"
     r"|\b(?:berhenti|henti|hentikan|batal\w*|stop)\s+(?:ber)?langgan\w*",
+    # Hausa; French désinscrire (replies_intl.py reads désabonner); keywords run together
+    r"\b(?:ku|ka|kiyi)\s+daina\s+(?:turo|aiko|tura)\w*|\bkar\s+(?:ku|ka)\s+(?:turo|aiko)\w*"
+    r"|\bdesinscri\w*|\b(?:removeme|unsubscribeme|unsubme|optmeout|stoptexting|stopsending"
+    r"|stopmessaging|takemeoff)\b",
     # Swahili
     r"\b(?:usinitumie|msinitumie|acha\s+kunitumia|acheni\s+kunitumia|jiondo\w*)\b"
     r"|\bsitaki\s+(?:tena\s+)?(?:ujumbe|meseji|sms|matangazo)|\bondoa\s+(?:namba|nambari)\s+yangu",
@@ -208,6 +212,7 @@ _DENIED: Final = _rx(
     "बंद\\s*(?:मत|न)\\s*कर|मत\\s*रोको",
     "(?:解除|停止|中止|やめ|止め)(?:は|を)?(?:しないで|しない|ないで)",
     r"\bnon\s+(?:voglio\s+)?(?:disiscriv|cancell)\w*|\bnao\s+(?:quero\s+)?(?:descadastr|cancel)\w*"
+    r"|\bne\s+(?:\w+\s+){0,2}?pas\s+(?:\w+\s+){0,2}?desinscri\w*"
     r"|\bniet\s+(?:afmeld|uitschrijv)\w*|\bnie\s+(?:chce\s+)?(?:wypis|rezygn)\w*",
     r"(?<!\w)(?:אל|לא)\s+(?:\w+\s+)?(?:להסיר|תסירו|תבטלו|לבטל)(?!\w)",
 )
@@ -218,6 +223,8 @@ _SUPPOSED: Final = _rx(
     "(?:解除|停止|退会|拒否|やめ)(?:を)?(?:したら|すれば|すると|した場合|しても|たら)",
     "(?:거부|차단|탈퇴|취소|해지)\\s*(?:하면|되면|해도|하면은|할\\s*경우)",
     r"(?<!\w)если\s+(?:я\s+)?(?:отпиш|откаж|відпиш)",
+    r"\b(?:unsubscribe|stop|band|cancel|optout|opt\s+out)\s+(?:karne|karu|karoon|karunga|kiya"
+    r"|kar\s+diya|karne\s+par)\s+(?:se|to|par|pe)\b",
     r"\bse\s+(?:eu\s+|io\s+)?(?:me\s+|mi\s+)?(?:descadastr|cancel|disiscriv)\w*",
 )
 
@@ -280,6 +287,13 @@ def world_refusal(raw: str) -> str | None:
         if _LETTER.search(rest) is None:
             return alone.group()
     return None
+
+
+def supposes(raw: str) -> bool:
+    """Whether the reply supposes a refusal in a question about what it does (配信停止したら…？,
+    unsubscribe karne se mera cashback jayega kya?): not a refusal, whatever word it holds."""
+    text = plain(raw)
+    return "?" in text and _SUPPOSED.search(text) is not None
 
 
 def denies(raw: str) -> bool:
