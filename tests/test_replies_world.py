@@ -76,6 +76,9 @@ def test_a_keyword_inside_a_longer_word_is_no_keyword() -> None:
 
 def test_an_unread_refusal_says_so_in_the_audit_trail() -> None:
     assert classify_reply("кто это?").keyword == "unread Cyrillic script"
+    # shown in its own letters, not the Latin look-alikes the other rules read
+    assert classify_reply("кто это?").normalised == "кто это"
+    assert classify_reply("Не присылайте больше").normalised == "не присылайте больше"
     assert unread_script("OK thank you very much, спасибо") is None  # mostly Latin: read
     assert unread_script("👍👍") is None and unread_script("12321") is None
 

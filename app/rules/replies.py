@@ -146,6 +146,7 @@ from app.rules.replies_world import (
     denies,
     harmless,
     kept_from_reader,
+    readable,
     supposes,
     unread_script,
     world_refusal,
@@ -1062,7 +1063,11 @@ def classify_reply(text: str) -> ReplyClass:
     prepared = prepared_reply(text)
     if _WORD.search(prepared) is None:
         return ReplyClass(ReplyIntent.NONE, SCOPE_SENDER, None, normalised)
-    keyword = _refusal(prepared) or world_refusal(text)
+    keyword = _refusal(prepared)
+    if keyword is None:
+        keyword = world_refusal(text)
+        if keyword is not None:  # read in the reply's own letters: shown in them
+            normalised = _trimmed(readable(text[:AUDIT_CHARS]))
     again = _again(prepared) if len(prepared) <= SHORT_REPLY else None
     if again is not None:  # (every refusal in it an earlier one it recounts: rule 5)
         return ReplyClass(ReplyIntent.RESUBSCRIBE, SCOPE_SENDER, again[:KEYWORD_CHARS],
@@ -1092,6 +1097,7 @@ def classify_reply(text: str) -> ReplyClass:
         return ReplyClass(ReplyIntent.UNSUBSCRIBE, SCOPE_SENDER, what, normalised)
     script = unread_script(text)
     if script is not None:  # a script no rule reads: a refusal unless plainly harmless
+        normalised = _trimmed(readable(text[:AUDIT_CHARS]))
         if harmless(text):
             return ReplyClass(ReplyIntent.NONE, SCOPE_SENDER, None, normalised)
         return ReplyClass(ReplyIntent.UNSUBSCRIBE, SCOPE_SENDER, f"unread {script} script",

@@ -52,6 +52,14 @@ def plain(text: str) -> str:
     return text
 
 
+def readable(text: str) -> str:
+    """The reply as the audit trail shows one read here: NFKC, case folded, invisible
+    characters removed, whitespace collapsed; its letters are its own (replies.py's folding
+    turns Cyrillic look-alikes into Latin letters)."""
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text).casefold())
+    return " ".join(text.split())
+
+
 def _rx(*parts: str) -> re.Pattern[str]:
     """One alternation, its source written in each language's own letters and read as `plain`
     reads a reply (so "присылайте" is matched in its unmarked form)."""
