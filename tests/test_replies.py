@@ -755,6 +755,13 @@ def test_normalise_is_idempotent() -> None:
         ("stop karne se mere points chale jayenge kya?", "none"),
         ("我唯一没屏蔽的就是你们的短信，继续保持", "none"), ("闭嘴", UNSUB),
         ("I accidentally texted STOP, please restart", "resubscribe"),
+        # a refusal given up; a consequence asked; a count remarked on; more asked for
+        ("本来想回T的，想想还是算了", "none"), ("本来想退订的，算了，还是退订吧", UNSUB),
+        ("I was gonna unsubscribe but the deals are too good", "none"),
+        ("I never said I wanted to unsubscribe", "none"), ("退订了还会收到还款提醒吗", "none"),
+        ("为啥退订了还会收到账单通知", UNSUB), ("So if I text STOP, do I lose my points?", "none"),
+        ("Send us more deals like this!", "none"), ("一天发八百条，你们不累吗", UNSUB),
+        ("Third text today. Seriously?", UNSUB),
         # a table booked is a booking
         ("退订周六的餐位", "none"), ("退订今晚的餐桌", "none"),
     ],

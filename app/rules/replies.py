@@ -300,7 +300,7 @@ _CJK_TRIGGERS: Final = (
     "退订拒停接关推发传寄打扰烦联销轰收看信息讯送知告删移除去清抹拿划撤剔踢工通消监报投举诉曝"
     "骚垃厌讨恶受够完吵滚病傻死残黑屏同授允注号电话醒违犯法骗名列录库些种西玩罢歇放饶来腿错生士姐办"
     "私权丁定钉顶町盯叮鼎据巨具距炬矩俱惧守售熟首手蜕褪煺忒律院庭官市商网拦截刷撑皮声闲本机主找提弄搞铲咋说"
-    "反上ス迷")
+    "反上ス迷客员顾")
 _TRIGGER: Final = re.compile("|".join(
     [*_CJK_TRIGGERS, *HANGUL_TRIGGERS, *THAI_TRIGGERS, "7726", "33700", "0000", "0 0", "12321",
      "12315", "315"]
@@ -414,7 +414,7 @@ _COMPLAINT: Final = (
     "|又|还在|还是|还|仍然|依然|仍旧|依旧|照样|照旧)(?:都|也)?(?:给我|来|在)?(?:发|推送|推|传送|寄送|传|寄|打电话|打"
     "|骚扰|send)"
     f"(?=$|{_MSG}|垃圾|这些|这种|个|啊|呀|吧|了|啦|嘛|干嘛|什么|烦|不停|过来|来|给我|我|有病|神经"
-    "|好几|这么多|那么多)"
+    "|好几|这么多|那么多|[0-9一二两三四五六七八九十百千万几]+(?:遍|次|条|回))"
     "|烦死|烦不烦|好烦|真烦|烦人|很烦|太烦|烦透|烦躁|厌烦|讨厌|恶心|受不了|受够了|够了没|有完没完"
     "|没完没了|吵死"
     "|^烦+(?:啊|呀|死了?)?$|骗子"
@@ -433,7 +433,7 @@ _COMPLAINT: Final = (
     "|(?:短信|信息|消息|推送)(?:提醒|通知)?(?:帮我|给我|请|麻烦)?(?:关|关掉|关闭|取消)(?:一下|掉|了|吧)*$"
     "|辣鸡|勿扰|免打扰|7726|33700|反诈|96110|已?上报|スパム|迷惑(?:メール|sms|メッセージ)|通报しました"
     "|轰炸|(?<!的)刷屏(?!的)|扰民|闲的(?:吗|么|慌|啊|没事)|闲得慌|吃饱了?撑|收皮|收声|有完没完|烦不烦"
-    "|不是本人|非本人|(?:我)?不是(?:机主|户主|这个号的主人)|机主(?:已经?|早就?)?(?:换|变|不是)"
+    "|不是本人|非本人|(?:我)?不是(?:机主|户主|这个号的主人)|我(?:又|根本|压根|从来)?不是你们的?(?:客户|会员|用户|顾客|病人|学员)|机主(?:已经?|早就?)?(?:换|变|不是)"
     "|(?:本人|我)(?:已经?|早就?)?不(?:再)?用(?:这个|此|该|这)号"
     "|律师函|(?:找|请|叫)律师|(?:法院|法庭)见|告(?:上|到)(?:法院|法庭)|上法院|打官司|市监|市场监督|工商局|网信办|(?:打|拨打?|找|去|向)(?:12345|10086|10010|10000|110)"
     "|(?:报|告|投诉|举报|找)(?:去|到|给)?(?:ofca|ofcom|ncc|pdpc|fcc|ftc|acma|crtc|imda|mcmc|ico)"
@@ -727,7 +727,9 @@ _WHO_SAID: Final = re.compile(r"\bwho\s+(?:said|says|told\s+you)\b")
 # to stop").
 _NO_INTENTION: Final = re.compile(
     r"\b(?:no|zero)\s+(?:intention|intentions|plans?|desire|wish)\s+(?:of|to)\s*$"
-    r"|\b(?:dont|do\s+not|didnt|never)\s+(?:want|need)\s+(?:\w+\s+){0,2}?to\s*$")
+    r"|\b(?:dont|do\s+not|didnt|never)\s+(?:want|need)\s+(?:\w+\s+){0,2}?to\s*$"
+    r"|\b(?:never|didnt|did\s+not)\s+(?:said|say|asked|ask)\s+(?:that\s+)?(?:i|we)\s+(?:wanted|want"
+    r"|would|wished|need|needed)(?:\s+like)?(?:\s+to)?\s*$")
 # A question about how long or how much refusing takes: about it, not a request.
 _EN_HOW_MUCH: Final = re.compile(r"\bhow\s+(?:long|much|many|soon)\b")
 # "will I be charged / still get my codes": a question about what refusing does.
@@ -826,6 +828,9 @@ _EN_PHRASES: Final = re.compile("|".join([
     r"\b(?P<pos8>(?:be|get|been|being)\s+removed)\b|\bwant\s+out\b",
     r"\b(?:never|didnt|did\s+not)\s+(?:give|gave|given)\s+(?:you\s+)?(?:permission|consent)\b",
     r"\b(?:illegal|lawyer|attorney)\b",
+    # the count of today's messages remarked on ("Wow, 4th text today, you must really miss me")
+    r"\b(?:\d+(?:st|nd|rd|th)|third|fourth|fifth|sixth|seventh|tenth)\s+(?:text|message|sms|msg)"
+    r"\s+(?:today|this\s+(?:morning|afternoon|evening|week|hour))\b",
     r"\b(?P<pos10>(?:report|reporting|reported|sue|suing)\s+(?:you|u|ya|this|it|them|your|ur|to))\b",
     r"\b(?:will|gonna|going\s+to)\s+report\b",
     r"\b(?P<grievance>(?:file|filed|filing|files|lodge|lodged|lodging|make|made|making|submit"
@@ -1083,6 +1088,7 @@ def classify_reply(text: str) -> ReplyClass:
         keyword = None  # 外卖洒了一半，投诉: a complaint about the service, not the messages
     cleared = keyword is not None and (
         _someone_elses(prepared) or _not_the_messages(prepared, keyword) or supposes(text)
+        or _given_up(prepared) or _still_gets_asked(prepared)
         or (keyword in _BARE_CANCELS and _cancels_a_booking(prepared)))
     if cleared:  # not the replier's refusal, or not of the messages: the reader leaves it too
         keyword = None  # 老公说要退订，我不同意，继续发; 麻烦帮我退订，订单号HT2024...
@@ -1197,6 +1203,34 @@ def _someone_elses(prepared: str) -> bool:
 
 
 _ZH_CODE_REPLIED: Final = re.compile("回了?(?:td|t|r|n)(?![a-z])")
+# A refusal meant and given up (本来想退订的，算了; 退订就算了; "I was going to reply STOP but
+# nah"): none, when nothing else in the reply refuses.
+_ZH_GIVEN_UP: Final = re.compile(
+    "(?:本来|原本|刚才|刚刚|之前)?(?:想|打算|准备|要)(?:要)?(?:退订|拒收|取消订阅|回(?:td|t|r|n))(?:的|来着)?"
+    "[,.!~。 ]*(?:算了|不退了|还是算了|想想还是算了|不退)"
+    "|(?:退订|拒收|取消订阅)(?:就|还是)?算了")
+_EN_GIVEN_UP: Final = re.compile(
+    r"\b(?:was|were)\s+(?:going\s+to|gonna|about\s+to)\s+(?:\w+\s+){0,2}?(?:stop|unsubscribe|cancel"
+    r"|optout|opt\s+out)\b.*\b(?:but|nah|then|changed)\b")
+# A question whether other notices still come after a refusal (退订了还会收到账单通知吗): asked
+# about, not a refusal ignored.
+_ZH_STILL_GETS: Final = re.compile(
+    "(?:退订|拒收|取消订阅)了?(?:以后|之后)?(?:还|也)(?:会|能)(?:收到|收)"
+    ".{0,8}?(?:账单|验证码|通知|物流|快递|取件码|提醒|服务|还款).{0,4}?(?:吗|么|\\?)")
+
+
+def _given_up(prepared: str) -> bool:
+    packed = _NOT_WORD.sub("", prepared)
+    found = _ZH_GIVEN_UP.search(packed)
+    if found is not None:
+        return _refusal(packed[:found.start()] + "," + packed[found.end():]) is None
+    english = _EN_GIVEN_UP.search(prepared)
+    return english is not None and _refusal(prepared[english.end():]) is None
+
+
+def _still_gets_asked(prepared: str) -> bool:
+    packed = _NOT_WORD.sub("", prepared)
+    return _ZH_STILL_GETS.search(prepared) is not None and _ASKS_WHY.search(packed) is None
 
 
 def _not_the_messages(prepared: str, keyword: str) -> bool:
@@ -1238,7 +1272,9 @@ _ASKS_FOR_MORE: Final = re.compile(
     "|^(?:我|本人)?(?:要|想|愿意|同意|希望)(?:能)?(?:继续|多|经常)?(?:接收|收到|收|订阅)"
     "(?:这种|这类|这些|更多)?(?:短信|信息|消息)?(?:的|了|啊|吧)*$"
     r"|\b(?:i|we)(?:'d|d|\s+would)?\s+(?:like|love|want|wanna|enjoy)\s+(?:to\s+)?"
-    r"(?:keep\s+(?:getting|receiving)|(?:get|receive|hear|see)\s+more|more)\b")
+    r"(?:keep\s+(?:getting|receiving)|(?:get|receive|hear|see)\s+more|more)\b"
+    r"|\bsend\s+(?:me\s+|us\s+)?more\b|\b(?:i|we)\s+(?:really\s+)?(?:like|love|enjoy)\s+(?:getting"
+    r"|receiving|these|your\s+(?:texts|messages|offers|deals))\b")
 # ...or asks, with nothing negated or threatened, to keep them coming ("Please keep sending
 # them to this number").
 _PLEASE_KEEP: Final = re.compile(
@@ -1273,12 +1309,13 @@ def prepared_reply(text: str) -> str:
 # A whole reply that only says it has no interest or need (with politeness): to a sender's
 # messages that is a refusal (judgment call, fail safe; "no thanks" or 取消 alone stay none).
 _NO_INTEREST: Final = re.compile(
-    r"(?:我|本人)?(?:真的|实在|暂时|都|也|完全)?"
+    r"(?:我|本人|老子|俺|咱|人家)?(?:真的|实在|暂时|都|也|完全)?"
     r"(?P<what>不需要了?|不要了|不要|不要这个|不要这些|不想要|不感兴趣|没兴趣|没有兴趣|没需要|没有需要)(?:了|的)?"
     r"(?:[\s,.!~。]*(?:谢谢你?们?|谢了|多谢|感谢|哈+|啊|呢|哦|噢|喔))*"
     r"|(?:i'?m |i am )?(?:really |just |totally |honestly )?"
     r"(?P<what_en>not interested|no interest|uninterested|not keen|(?:i )?(?:dont|don't|do not)"
-    r" want (?:it|this|that|them|these|any)|i'?m out|im out)"
+    r" want (?:it|this|that|them|these|any)|i'?m out|im out|(?:ugh|argh|omg|smh|oh no)?[\s,.!]*"
+    r"not again)"
     r"(?:[\s,.!]*(?:thanks|thank you|thx|ty|sorry|pls|please|mate|at all))*")
 # 退退退 (slang: go away), alone, or 退 alone (the keyword cut short), 退掉 (take me off), 够了
 # (enough), 取消 or 拒绝 alone: a refusal.
@@ -1342,7 +1379,7 @@ _KEEP_SENDING: Final = re.compile(
     r"keep (?:them |'?em |it |the \w+ |on )?(?:coming|sending|texting|going)|continue|carry on"
     r"|(?:i|we) (?:like|love|want|enjoy) (?:them|these|it|your)|(?:i |we )?love (?:these|em)"
     r"|\blifeline\b|(?:my|the) (?:only|favou?rite) (?:texts|messages)|the only texts i"
-    r"|(?:我|还)(?:在)?等着|继续|照发|照样|照常|接着发|(?:我|本人)(?:很|挺|超|真|蛮|可|特别|还挺|非常)?(?:喜欢|爱看|爱收)"
+    r"|(?:我|还)(?:在)?等着|继续|照发|照样|照常|接着发|留着|(?:我|本人)(?:很|挺|超|真|蛮|可|特别|还挺|非常)?(?:喜欢|爱看|爱收)"
     r"|我还要|我还想要|我还想收|我要收|我要的|要继续收|(?:我|我是)?要退(?:货|款)")
 _NOT_KEEP: Final = re.compile(
     r"(?:别|不|勿|甭|莫|还|又|仍|照样|\b(?:dont|not|never|stop|why|you|u|they|still)\b)\W{0,2}$")
@@ -1470,7 +1507,8 @@ _OWN_IF: Final = re.compile(r"\s*(?:if|once|after|when)\s+(?:i|we|my\s+\w+)\b"
 # A clause supposing the sender's own refusal itself, in a reply that asks ("if I reply STOP,
 # ...?", 如果回复R拒收，...？): a consequence asked about, whatever the clause holds.
 _SUPPOSES_REFUSAL: Final = re.compile(
-    r"\s*(?:if|once|after|when)\s+(?:i|we)\s+(?:\w+\s+){0,2}?(?:optout|opt\s+out|unsubscribe|unsub"
+    r"\s*(?:(?:so|and|but|ok|okay|well|hmm|um|wait|then)\s+)?(?:if|once|after|when)\s+(?:i|we)\s+"
+    r"(?:\w+\s+){0,2}?(?:optout|opt\s+out|unsubscribe|unsub"
     r"|stop|cancel|td|reply|text)\b|\s*(?:如果|要是|假如|万一|若)(?:我|本人)?(?:回复?|退订|拒收|取消订阅)")
 # ...or asking what a keyword means ("my kid asked what reply STOP means, can you explain?").
 _ASKS_MEANING: Final = re.compile(r"\bwhat\b.*\b(?:means?|meaning|stands?\s+for)\b|\bexplain\b")

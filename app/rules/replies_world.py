@@ -176,6 +176,8 @@ _REFUSAL: Final = _rx(
     r"|\b(?:berhenti|henti|hentikan|batal\w*|stop)\s+(?:ber)?langgan\w*",
     # Hausa; French désinscrire (replies_intl.py reads désabonner); keywords run together
     r"\b(?:ku|ka|kiyi)\s+daina\s+(?:turo|aiko|tura)\w*|\bkar\s+(?:ku|ka)\s+(?:turo|aiko)\w*"
+    r"|\bcomment\s+(?:\w+\s+){0,3}?(?:arret|stopp|bloqu|supprim)\w*\s+(?:\w+\s+){0,2}?(?:sms|messages"
+    r"|textos|pubs?|notifications|envois)\b"
     r"|\bdesinscri\w*|\b(?:removeme|unsubscribeme|unsubme|optmeout|stoptexting|stopsending"
     r"|stopmessaging|takemeoff)\b",
     # Swahili
