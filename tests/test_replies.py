@@ -643,9 +643,9 @@ def _reference_refusal(text: str) -> str | None:
                 replies._OWN_IF.match(clause) is not None
                 or replies._ASKS_MEANING.search(clause) is not None):
             question = True
-        supposes = (question or "?" in text[end:]) \
-            and replies._SUPPOSES_REFUSAL.match(clause) is not None
-        skip = (question and supposed) or supposes or (
+        asked = question or "?" in text[end:]
+        supposes = asked and replies._SUPPOSES_REFUSAL.match(clause) is not None
+        skip = (asked and supposed) or supposes or (
             replies._KEYWORDS_ONLY.fullmatch(clause) is not None
             and replies._ASKS_DIFFERENCE.search(text, end) is not None)
         supposed = supposed or supposes or (not skip and replies._OWN_IF.match(clause) is not None)
@@ -762,6 +762,13 @@ def test_normalise_is_idempotent() -> None:
         ("为啥退订了还会收到账单通知", UNSUB), ("So if I text STOP, do I lose my points?", "none"),
         ("Send us more deals like this!", "none"), ("一天发八百条，你们不累吗", UNSUB),
         ("Third text today. Seriously?", UNSUB),
+        # zeros with an O, no need, never a customer, the sender's SMS called a scam
+        ("0O00", UNSUB), ("不用了", "none"), ("我没买过你们的东西", UNSUB),
+        ("我没用过这个券，还能用吗？", "none"), ("这是诈骗短信吧，已举报", UNSUB),
+        ("Loved the stop-and-go workout", "none"), ("那个跟团游帮我退订了吧", "none"),
+        ("有优惠记得告诉我，别把我退订了", "none"), ("Keep texting me about open houses", "none"),
+        ("I replied stop by accident. START", "resubscribe"),
+        ("if I reply STOP, will you stop? STOP texting me", UNSUB),
         # a table booked is a booking
         ("退订周六的餐位", "none"), ("退订今晚的餐桌", "none"),
     ],

@@ -433,6 +433,8 @@ _COMPLAINT: Final = (
     "|(?:短信|信息|消息|推送)(?:提醒|通知)?(?:帮我|给我|请|麻烦)?(?:关|关掉|关闭|取消)(?:一下|掉|了|吧)*$"
     "|辣鸡|勿扰|免打扰|7726|33700|反诈|96110|已?上报|スパム|迷惑(?:メール|sms|メッセージ)|通报しました"
     "|轰炸|(?<!的)刷屏(?!的)|扰民|闲的(?:吗|么|慌|啊|没事)|闲得慌|吃饱了?撑|收皮|收声|有完没完|烦不烦"
+    "|我(?:从来|根本|压根儿?|都|也)?没(?:有)?(?:报|玩|买|用|注册|办|参加|住|看|去)过(?:你们|这个|这款|这家)"
+    "(?:的)?(?:课|游戏|东西|产品|app|店|医院|楼盘|平台|会员|卡|酒店|病)?(?:啊|呀|吧|啊)?$"
     "|不是本人|非本人|(?:我)?不是(?:机主|户主|这个号的主人)|我(?:又|根本|压根|从来)?不是你们的?(?:客户|会员|用户|顾客|病人|学员)|机主(?:已经?|早就?)?(?:换|变|不是)"
     "|(?:本人|我)(?:已经?|早就?)?不(?:再)?用(?:这个|此|该|这)号"
     "|律师函|(?:找|请|叫)律师|(?:法院|法庭)见|告(?:上|到)(?:法院|法庭)|上法院|打官司|市监|市场监督|工商局|网信办|(?:打|拨打?|找|去|向)(?:12345|10086|10010|10000|110)"
@@ -603,6 +605,7 @@ _ZH_COMMERCE: Final = re.compile(
     "|包厢|餐位|餐桌|营位|营地|戏票|套票|住宿|入住|度假|旅行团|婚宴|宴会|场次|班次|车次|游轮|邮轮|会议室|会议|会场"
     "|球场|场馆|教室|琴房|自习室|工位|挂号|门诊|体检|定金|订金|流量包|流量套餐|彩铃|增值业务|包月业务|宽带"
     "|(?:健身|会员|月|年|季|次|储值|洗车|美容|游泳|瑜伽|课程|加油|停车|健身房)卡"
+    "|(?:那个|这个|旅游|跟|报的?)团"
     "|booking|appt|appointment|reservation|order|table|ticket|flight|room|class|lesson")
 _UNDO: Final = frozenset({"取消", "解除", "撤销", "撤回", "撤消"})
 _WEAK_CODES: Final = frozenset({"cancel", "end", "quit", "revoke"})
@@ -992,7 +995,7 @@ _EN_MORE: Final = [
 _EN_PHRASES_MORE: Final = re.compile("|".join(_EN_MORE))
 _EN_AGAIN: Final = re.compile(
     r"\b(?:(?P<undo>undo\s+(?:my\s+|the\s+|that\s+)?(?:unsubscribe|optout|opt\s+out|stop))"
-    r"|(?:please|pls|plz|kindly)\s+(?:start|unstop|resume|restart)"
+    r"|(?:please|pls|plz|kindly)\s+(?:start|unstop|resume|restart)|(?:(?<=[,.!] )|^)start$"
     r"|resubscribe|resub|re\s+subscribe|subscribe\s+(?:me\s+)?(?:again|back)"
     r"|(?:opt|sign|add|put)\s+(?:me\s+)?back(?:\s+(?:in|up|on))?|opt\s+(?:me\s+)?in\s+again"
     r"|optin\s+again|sign\s+(?:me\s+)?up\s+again|(?:start|resume)\s+(?:again|sending|texting"
@@ -1088,7 +1091,7 @@ def classify_reply(text: str) -> ReplyClass:
         keyword = None  # 外卖洒了一半，投诉: a complaint about the service, not the messages
     cleared = keyword is not None and (
         _someone_elses(prepared) or _not_the_messages(prepared, keyword) or supposes(text)
-        or _given_up(prepared) or _still_gets_asked(prepared)
+        or _given_up(prepared) or _still_gets_asked(prepared) or _removal_forbidden(prepared)
         or (keyword in _BARE_CANCELS and _cancels_a_booking(prepared)))
     if cleared:  # not the replier's refusal, or not of the messages: the reader leaves it too
         keyword = None  # 老公说要退订，我不同意，继续发; 麻烦帮我退订，订单号HT2024...
@@ -1176,8 +1179,8 @@ _KEEP_TEXTS: Final = re.compile(
     r"|\btexts\s+are\s+(?:fine|ok|okay)\b")
 # A scammer reported or blocked (举报一下，有人冒充你们客服骗钱; 我把那个骗子号码拉黑了): not the
 # messages.
-_SCAM: Final = re.compile("冒充|骗子号码|那个骗子|骗子的|诈骗电话|诈骗短信|诈骗号码|骗钱")
-_YOU_SCAM: Final = re.compile("你们(?:就)?是骗子|你们骗|你们这些骗子")
+_SCAM: Final = re.compile("冒充|假冒|骗子号码|那个骗子|诈骗电话|诈骗号码|有人骗")
+_YOU_SCAM: Final = re.compile("你们.{0,3}(?:骗|诈骗)|这是诈骗|诈骗短信|骗子短信|是骗子吧")
 _SCAM_WORDS: Final = re.compile("举报|拉黑|投诉|骗子|骗钱|屏蔽")
 # Two refusal words compared (退订和拉黑有什么区别): asked about.
 _ZH_COMPARED: Final = re.compile(
@@ -1226,6 +1229,18 @@ def _given_up(prepared: str) -> bool:
         return _refusal(packed[:found.start()] + "," + packed[found.end():]) is None
     english = _EN_GIVEN_UP.search(prepared)
     return english is not None and _refusal(prepared[english.end():]) is None
+
+
+# A removal forbidden (有活动记得通知我 别把我退订了): the messages wanted.
+_ZH_DONT_REMOVE_ME: Final = re.compile(
+    "(?:别|不要|不许|千万别|可别)把?我(?:的号码?|的号)?(?:给)?(?:退订|取消订阅|拉黑|删|移除)")
+
+
+def _removal_forbidden(prepared: str) -> bool:
+    packed = _NOT_WORD.sub("", prepared)
+    found = _ZH_DONT_REMOVE_ME.search(packed)
+    return found is not None and _refusal(
+        packed[:found.start()] + "," + packed[found.end():]) is None
 
 
 def _still_gets_asked(prepared: str) -> bool:
@@ -1279,7 +1294,7 @@ _ASKS_FOR_MORE: Final = re.compile(
 # them to this number").
 _PLEASE_KEEP: Final = re.compile(
     r"\b(?:please|pls|plz|do)\s+keep\s+(?:them\s+|em\s+|it\s+)?(?:sending|coming|texting)"
-    r"|\bkeep\s+(?:them|em|these|it)\s+coming\b")
+    r"|\bkeep\s+(?:them|em|these|it)\s+coming\b|^keep\s+(?:texting|sending|messaging)\s+me\b")
 _THREAT: Final = re.compile(r"\b(?:sue|report|complain|block|spam|lawyer|police)")
 _ANY_NEGATOR: Final = re.compile(
     r"不|别|没|勿|甭|莫|休|停|退|拒|\b(?:not|no|dont|don't|never|stop|nor|neither|without)\b|n't\b")
@@ -1352,7 +1367,8 @@ def _denies_refusal(prepared: str) -> bool:
     if _NOT_THAT_I_DONT.search(joined) is not None:
         return True  # "it's not that I don't want these"
     return foreign_denied(joined) or any(
-        word in _EN_DENIABLE and _negated(words, i) for i, word in enumerate(words))
+        _SLIP.get(word, word) in _EN_DENIABLE and _negated(words, i)
+        for i, word in enumerate(words))  # (a slip is its keyword: "don't unsubscrbe me")
 
 
 # An offered unsubscribe declined ("Unsubscribe? No, keep them coming", "退订?不用不用,继续发"):
@@ -1444,8 +1460,20 @@ def _hanzi(match: re.Match[str]) -> str:
     return (_PINYIN_NEG[neg.replace(" ", "")] if neg else "") + word
 
 
+# "stop" in a hyphenated word (stop-and-go, start-stop, non-stop, stop-motion): one word.
+_HYPHEN_STOP: Final = re.compile(
+    r"\b(?:start|non|pit|bus|one|full|back|door|truck)-stop\b"
+    r"|\bstop-(?:and-go|n-go|motion|loss|gap|start|over|watch|light|sign)\b")
+# Zeros typed with a letter O among them (O000, 0o00): the 0000 keyword.
+_O_ZEROS: Final = re.compile(r"(?<![a-z0-9])(?=[o0]*0)(?=[o0]*o)[o0]{4,}(?![a-z0-9])")
+
+
 def _undisguised(text: str) -> str:
     """The reply with refusal words in disguise written plainly (one pass each, in C)."""
+    if _HYPHEN_STOP.search(text) is not None:
+        text = _HYPHEN_STOP.sub(lambda m: m.group().replace("-", ""), text)
+    if _O_ZEROS.search(text) is not None:
+        text = _O_ZEROS.sub(lambda m: "0" * len(m.group()), text)
     if _ACCENTED.search(text) is not None:
         text = _ACCENTED.sub(_base_letter, text)
     if _LEET_WORD.search(text) is not None:
@@ -1507,7 +1535,7 @@ _OWN_IF: Final = re.compile(r"\s*(?:if|once|after|when)\s+(?:i|we|my\s+\w+)\b"
 # A clause supposing the sender's own refusal itself, in a reply that asks ("if I reply STOP,
 # ...?", 如果回复R拒收，...？): a consequence asked about, whatever the clause holds.
 _SUPPOSES_REFUSAL: Final = re.compile(
-    r"\s*(?:(?:so|and|but|ok|okay|well|hmm|um|wait|then)\s+)?(?:if|once|after|when)\s+(?:i|we)\s+"
+    r"(?:.*?\W)?(?:(?:so|and|but|ok|okay|well|hmm|um|wait|then)\s+)?(?:if|once|after|when)\s+(?:i|we)\s+"
     r"(?:\w+\s+){0,2}?(?:optout|opt\s+out|unsubscribe|unsub"
     r"|stop|cancel|td|reply|text)\b|\s*(?:如果|要是|假如|万一|若)(?:我|本人)?(?:回复?|退订|拒收|取消订阅)")
 # ...or asking what a keyword means ("my kid asked what reply STOP means, can you explain?").
@@ -1566,8 +1594,8 @@ def _refusal(text: str) -> str | None:
         if not question and "?" in text[end:] and (
                 _OWN_IF.match(clause) is not None or _ASKS_MEANING.search(clause) is not None):
             question = True  # "If I reply STOP, will I still get my codes?"
-        if (question and supposed) or ((question or "?" in text[end:])
-                                       and _SUPPOSES_REFUSAL.match(clause) is not None):
+        asked = question or "?" in text[end:]
+        if asked and (supposed or _SUPPOSES_REFUSAL.match(clause) is not None):
             supposed = True
             pos = run.end() if run is not None else size
             continue  # "if I unsubscribe, does my kid still get the alerts?": its consequence
