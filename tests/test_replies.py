@@ -769,6 +769,7 @@ def test_normalise_is_idempotent() -> None:
         ("有优惠记得告诉我，别把我退订了", "none"), ("Keep texting me about open houses", "none"),
         ("I replied stop by accident. START", "resubscribe"),
         ("if I reply STOP, will you stop? STOP texting me", UNSUB),
+        ("T_T", "none"), ("td bem", "none"), ("我要退出", UNSUB), ("start-stop", "none"),
         # a table booked is a booking
         ("退订周六的餐位", "none"), ("退订今晚的餐桌", "none"),
     ],

@@ -1339,7 +1339,8 @@ _GO_AWAY: Final = re.compile(
     "|(?P<enough>(?:退掉|受够了|够了|够够的)(?:[\\s,.!~。]*(?:退掉|够了))*)(?:吧|啊|啦|了|呀|哦)*"
     # 取消 or 拒绝 alone, as CANCEL alone: the gate cannot tell the booking it may answer
     "|(?:我|本人)?(?P<cancel>取消|拒绝|取消掉|拒绝了)(?:吧|啊|啦|了|呀|哦|谢谢|[\\s,.!~。])*"
-    "|(?P<shut>闭嘴|住口|安静点|消停点)(?:吧|啊|啦|了|呀|哦|[\\s,.!~。])*")
+    "|(?P<shut>闭嘴|住口|安静点|消停点)(?:吧|啊|啦|了|呀|哦|[\\s,.!~。])*"
+    "|(?:我|本人)?(?:要|想)?(?P<leave>退出)(?:吧|啊|啦|了|呀|哦|[\\s,.!~。])*")
 # Whether a refusal word is denied in the reply ("I do not wish to unsubscribe", 别停发): the
 # learned reader, which reads n-grams, not their order, does not override that.
 _ZH_DENIED: Final = re.compile(
@@ -1462,16 +1463,25 @@ def _hanzi(match: re.Match[str]) -> str:
 
 # "stop" in a hyphenated word (stop-and-go, start-stop, non-stop, stop-motion): one word.
 _HYPHEN_STOP: Final = re.compile(
-    r"\b(?:start|non|pit|bus|one|full|back|door|truck)-stop\b"
-    r"|\bstop-(?:and-go|n-go|motion|loss|gap|start|over|watch|light|sign)\b")
+    r"\b(?:start|non|pit|bus|one|full|back|door|truck)-stop(?![a-z])"
+    r"|\bstop-(?:and-go|n-go|motion|loss|gap|start|over|watch|light|sign)(?![a-z])"
+    # ...and a face (T_T, T.T) or Portuguese "td bem" (tudo bem): no code
+    r"|(?<![a-z0-9])t[_.~]+t(?![a-z0-9])|\btd\s+(?:bem|bom|certo|joia|tranquilo|ok)\b")
 # Zeros typed with a letter O among them (O000, 0o00): the 0000 keyword.
 _O_ZEROS: Final = re.compile(r"(?<![a-z0-9])(?=[o0]*0)(?=[o0]*o)[o0]{4,}(?![a-z0-9])")
+
+
+def _one_word(match: re.Match[str]) -> str:
+    word = match.group()
+    if word.startswith("td"):
+        return "tudo" + word[2:]
+    return " " if word[0] == "t" and "stop" not in word else word.replace("-", "")
 
 
 def _undisguised(text: str) -> str:
     """The reply with refusal words in disguise written plainly (one pass each, in C)."""
     if _HYPHEN_STOP.search(text) is not None:
-        text = _HYPHEN_STOP.sub(lambda m: m.group().replace("-", ""), text)
+        text = _HYPHEN_STOP.sub(_one_word, text)
     if _O_ZEROS.search(text) is not None:
         text = _O_ZEROS.sub(lambda m: "0" * len(m.group()), text)
     if _ACCENTED.search(text) is not None:
