@@ -27,7 +27,7 @@ from pathlib import Path
 
 # The modules compiled, all or none: the rules and everything they import from app.
 MODULES = ("caps", "consent", "content", "core", "phones", "policy", "quiet", "records",
-           "replies", "replies_intl", "reply_model", "routing", "t2s", "textnorm")
+           "replies", "replies_intl", "replies_world", "reply_model", "routing", "t2s", "textnorm")
 GROUP = "app.rules.native"  # mypyc's group name: its shared library is app.rules.native__mypyc
 RULES_DIR = Path(__file__).resolve().parent / "rules"
 COMPILED_DIR = RULES_DIR / "_compiled"
