@@ -71,6 +71,13 @@ def _loaded(env: dict[str, str]) -> str:
     ).stdout.strip()
 
 
+def test_every_rules_module_is_compiled() -> None:
+    """A rules module left out of MODULES cannot be imported by a compiled one: the strict
+    build fails (as it did for replies_world.py), and a lax one silently runs pure Python."""
+    sources = {path.stem for path in (ROOT / "app" / "rules").glob("*.py")} - {"__init__"}
+    assert sources == set(native.MODULES)
+
+
 def test_all_or_nothing_and_the_switch() -> None:
     assert _loaded({native.DISABLE_ENV: "0"}) == "False True"
     expected = "True False" if native.current_build() else "False True"
