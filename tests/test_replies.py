@@ -770,6 +770,12 @@ def test_normalise_is_idempotent() -> None:
         ("I replied stop by accident. START", "resubscribe"),
         ("if I reply STOP, will you stop? STOP texting me", UNSUB),
         ("T_T", "none"), ("td bem", "none"), ("我要退出", UNSUB), ("start-stop", "none"),
+        # an exemption never swallows the replier's own refusal in the same reply (fail safe)
+        ("他退订了，我也退订，可以吗？", UNSUB),
+        ("有人冒充你们客服，我举报了，也把你们拉黑了", UNSUB),
+        ("退订了还会收到验证码吗？别再发广告了", UNSUB),
+        ("邮件退订了，短信可以继续发？不，短信也别发了", UNSUB),
+        ("My husband unsubscribed, can you unsubscribe me too?", UNSUB),
         # a table booked is a booking
         ("退订周六的餐位", "none"), ("退订今晚的餐桌", "none"),
     ],

@@ -1180,7 +1180,8 @@ _KEEP_TEXTS: Final = re.compile(
 # A scammer reported or blocked (举报一下，有人冒充你们客服骗钱; 我把那个骗子号码拉黑了): not the
 # messages.
 _SCAM: Final = re.compile("冒充|假冒|骗子号码|那个骗子|诈骗电话|诈骗号码|有人骗")
-_YOU_SCAM: Final = re.compile("你们.{0,3}(?:骗|诈骗)|这是诈骗|诈骗短信|骗子短信|是骗子吧")
+_YOU_SCAM: Final = re.compile(
+    "你们.{0,3}(?:骗|诈骗)|这是诈骗|诈骗短信|骗子短信|是骗子吧|把你们.{0,3}(?:拉黑|屏蔽)|(?:拉黑|举报|投诉)你们")
 _SCAM_WORDS: Final = re.compile("举报|拉黑|投诉|骗子|骗钱|屏蔽")
 # Two refusal words compared (退订和拉黑有什么区别): asked about.
 _ZH_COMPARED: Final = re.compile(
@@ -1189,23 +1190,24 @@ _ZH_COMPARED: Final = re.compile(
 _ZH_HOW_KEYWORD: Final = re.compile("(?:怎么|怎样|如何|咋|怎么样)(?:才能)?(?:退订|取消)")
 _BENEFIT_ASKED: Final = re.compile(
     "(?:券|积分|会员|优惠|权益|余额|生日|福利|礼品|红包).{0,8}(?:吗|么|\\?)")
-_REFUSAL_WORD: Final = re.compile("退订|拒收|取消订阅")
 
 
 def _someone_elses(prepared: str) -> bool:
+    """Whether the reply's refusals are all someone else's (the span naming it removed, nothing
+    else refuses: "他退订了，我也退订，可以吗？" still refuses)."""
     packed = _NOT_WORD.sub("", prepared)
-    if _OTHERS_ASKED.search(packed) is not None and _keeps_sending(prepared):
-        return _refusal(_REFUSAL_WORD.sub(" ", prepared)) is None  # nothing else refuses
+    asked = _OTHERS_ASKED.search(packed)
+    if asked is not None and _keeps_sending(prepared):
+        return _refusal(f"{packed[:asked.start()]},{packed[asked.end():]}") is None
     followed = _ASKS_ON.search(prepared) is not None or _STILL_WANT.search(prepared) is not None
-    if _OTHERS_DID.search(packed) is not None and followed:
-        return _refusal(_REFUSAL_WORD.sub(" ", _ZH_CODE_REPLIED.sub(" ", prepared))) is None
+    done = _OTHERS_DID.search(packed)
+    if done is not None and followed:
+        return _refusal(f"{packed[:done.start()]},{packed[done.end():]}") is None
     english = _EN_OTHERS_DID.search(prepared)
     if english is not None and followed:
         return _refusal(f"{prepared[:english.start()]} {prepared[english.end():]}") is None
     return False
 
-
-_ZH_CODE_REPLIED: Final = re.compile("回了?(?:td|t|r|n)(?![a-z])")
 # A refusal meant and given up (本来想退订的，算了; 退订就算了; "I was going to reply STOP but
 # nah"): none, when nothing else in the reply refuses.
 _ZH_GIVEN_UP: Final = re.compile(
@@ -1245,16 +1247,19 @@ def _removal_forbidden(prepared: str) -> bool:
 
 def _still_gets_asked(prepared: str) -> bool:
     packed = _NOT_WORD.sub("", prepared)
-    return _ZH_STILL_GETS.search(prepared) is not None and _ASKS_WHY.search(packed) is None
+    asked = _ZH_STILL_GETS.search(prepared)
+    return asked is not None and _ASKS_WHY.search(packed) is None and _refusal(
+        f"{prepared[:asked.start()]},{prepared[asked.end():]}") is None
 
 
 def _not_the_messages(prepared: str, keyword: str) -> bool:
     """A refusal of another channel with the texts asked for, a scammer reported or blocked,
     how to cancel a booking, or two refusal words compared: when nothing else refuses."""
     packed = _NOT_WORD.sub("", prepared)
-    if _OTHER_CHANNEL.search(prepared) is not None and _KEEP_TEXTS.search(prepared) is not None \
-            and _keeps_sending_negated(prepared) is False:
-        return True
+    keep = _KEEP_TEXTS.search(prepared)
+    if _OTHER_CHANNEL.search(prepared) is not None and keep is not None \
+            and not _keeps_sending_negated(prepared):
+        return _refusal(prepared[keep.end():]) is None  # ("…, keep the texts? no, stop them")
     if keyword in ("举报", "拉黑", "投诉", "拉黑了", "骗子") and _SCAM.search(packed) is not None \
             and _YOU_SCAM.search(packed) is None:
         return _refusal(_SCAM_WORDS.sub(" ", prepared)) is None
