@@ -70,8 +70,8 @@ def test_a_reply_in_a_script_no_rule_reads_refuses_unless_harmless(
 
 def test_a_keyword_inside_a_longer_word_is_no_keyword() -> None:
     """(The learned reader may still read such a reply; the lexicon does not.)"""
-    assert world_refusal("lopetan työt klo 5") is None  # Finnish: I stop work at 5
-    assert world_refusal("durum nedir") is None and world_refusal("secret") is None
+    assert world_refusal(plain("lopetan työt klo 5")) is None  # Finnish: I stop work at 5
+    assert world_refusal(plain("durum nedir")) is None and world_refusal(plain("secret")) is None
 
 
 def test_an_unread_refusal_says_so_in_the_audit_trail() -> None:
@@ -79,8 +79,8 @@ def test_an_unread_refusal_says_so_in_the_audit_trail() -> None:
     # shown in its own letters, not the Latin look-alikes the other rules read
     assert classify_reply("кто это?").normalised == "кто это"
     assert classify_reply("Не присылайте больше").normalised == "не присылайте больше"
-    assert unread_script("OK thank you very much, спасибо") is None  # mostly Latin: read
-    assert unread_script("👍👍") is None and unread_script("12321") is None
+    assert unread_script(plain("OK thank you very much, спасибо")) is None  # mostly Latin
+    assert unread_script(plain("👍👍")) is None and unread_script(plain("12321")) is None
 
 
 def test_plain_keeps_letters_and_drops_diacritics() -> None:

@@ -146,6 +146,7 @@ from app.rules.replies_world import (
     denies,
     harmless,
     kept_from_reader,
+    plain,
     readable,
     supposes,
     unread_script,
@@ -1069,11 +1070,12 @@ def classify_reply(text: str) -> ReplyClass:
     if len(text) > MAX_REPLY_CHARS:  # no person's SMS: fail safe, unread
         return ReplyClass(ReplyIntent.UNSUBSCRIBE, SCOPE_SENDER, TOO_LONG_KEYWORD, normalised)
     prepared = prepared_reply(text)
+    own = plain(text)  # the reply in its own letters (replies_world.py)
     if _WORD.search(prepared) is None:
         return ReplyClass(ReplyIntent.NONE, SCOPE_SENDER, None, normalised)
     keyword = _refusal(prepared)
     if keyword is None:
-        keyword = world_refusal(text)
+        keyword = world_refusal(own)
         if keyword is not None:  # read in the reply's own letters: shown in them
             normalised = _trimmed(readable(text[:AUDIT_CHARS]))
     again = _again(prepared) if len(prepared) <= SHORT_REPLY else None
@@ -1090,7 +1092,7 @@ def classify_reply(text: str) -> ReplyClass:
             and _ZH_MSG.search(prepared) is None:
         keyword = None  # 外卖洒了一半，投诉: a complaint about the service, not the messages
     cleared = keyword is not None and (
-        _someone_elses(prepared) or _not_the_messages(prepared, keyword) or supposes(text)
+        _someone_elses(prepared) or _not_the_messages(prepared, keyword) or supposes(own)
         or _given_up(prepared) or _still_gets_asked(prepared) or _removal_forbidden(prepared)
         or (keyword in _BARE_CANCELS and _cancels_a_booking(prepared)))
     if cleared:  # not the replier's refusal, or not of the messages: the reader leaves it too
@@ -1104,17 +1106,17 @@ def classify_reply(text: str) -> ReplyClass:
     if no_interest is not None:
         what = no_interest.group(no_interest.lastgroup or 0)  # the one named group it holds
         return ReplyClass(ReplyIntent.UNSUBSCRIBE, SCOPE_SENDER, what, normalised)
-    script = unread_script(text)
+    script = unread_script(own)
     if script is not None:  # a script no rule reads: a refusal unless plainly harmless
         normalised = _trimmed(readable(text[:AUDIT_CHARS]))
-        if harmless(text):
+        if harmless(own):
             return ReplyClass(ReplyIntent.NONE, SCOPE_SENDER, None, normalised)
         return ReplyClass(ReplyIntent.UNSUBSCRIBE, SCOPE_SENDER, f"unread {script} script",
                           normalised)
     intent, keyword = (_standing_alone(prepared) if len(prepared) <= SHORT_REPLY
                        else (ReplyIntent.NONE, None))
     if intent is not ReplyIntent.RESUBSCRIBE and not cleared and not _denies_refusal(prepared) \
-            and not denies(text) and not kept_from_reader(text) \
+            and not denies(own) and not kept_from_reader(own) \
             and (_PLEASE_KEEP.search(prepared) is None or _ANY_NEGATOR.search(prepared)
                  or _THREAT.search(prepared)) \
             and _WANTS_THEM.search(prepared) is None \

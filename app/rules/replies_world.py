@@ -20,7 +20,8 @@ The text read here is the raw reply in its own letters: NFKC, case folded, invis
 removed, diacritics removed (accents, Arabic and Hebrew vowel signs, Greek tonos, й → и),
 Arabic letter variants unified (أ إ آ → ا, ى ی → ي, ک → ك, ة → ه). replies.py's folding maps
 Cyrillic and Greek look-alikes to Latin letters, which suits disguised English keywords and
-not these languages. Every pattern is a single pass in C: time is linear in the reply.
+not these languages. Every function below takes the reply as `plain` gives it (computed once
+per reply by replies.py). Every pattern is a single pass in C: time is linear in the reply.
 """
 
 from __future__ import annotations
@@ -282,9 +283,8 @@ _SCRIPTS: Final = (("\u0400", "\u052f", "Cyrillic"), ("\u0590", "\u05ff", "Hebre
                    ("\u0900", "\u0dff", "Indic"))
 
 
-def world_refusal(raw: str) -> str | None:
+def world_refusal(text: str) -> str | None:
     """The refusal in a reply written in one of the languages above, if any."""
-    text = plain(raw)
     if _DENIED.search(text) is not None or _SUPPOSED.search(text) is not None or (
             "?" in text and _ASKED_ABOUT.search(text) is not None):
         return None
@@ -299,33 +299,29 @@ def world_refusal(raw: str) -> str | None:
     return None
 
 
-def supposes(raw: str) -> bool:
+def supposes(text: str) -> bool:
     """Whether the reply supposes a refusal in a question about what it does (配信停止したら…？,
     unsubscribe karne se mera cashback jayega kya?): not a refusal, whatever word it holds."""
-    text = plain(raw)
     return "?" in text and _SUPPOSED.search(text) is not None
 
 
-def denies(raw: str) -> bool:
+def denies(text: str) -> bool:
     """Whether the reply denies a refusal word in one of the languages above, or supposes one
     in a question about what it does: the learned reader leaves it."""
-    text = plain(raw)
     return _DENIED.search(text) is not None or _SUPPOSED.search(text) is not None
 
 
-def unread_script(raw: str) -> str | None:
+def unread_script(text: str) -> str | None:
     """The script of a reply written mostly in letters no rule reads (Cyrillic, Arabic, ...)."""
-    text = plain(raw)
     unread = _UNREAD_LETTER.findall(text)
     if len(unread) < 2 or 2 * len(unread) < len(_LETTER.findall(text)):
         return None
     return next((name for low, high, name in _SCRIPTS if low <= unread[0] <= high), "other")
 
 
-def harmless(raw: str) -> bool:
+def harmless(text: str) -> bool:
     """Whether an unread reply only thanks, agrees, or asks a price, a time or a place, or
     denies a refusal: not a refusal (any other unread reply is one, fail safe)."""
-    text = plain(raw)
     if _DENIED.search(text) is not None or _SUPPOSED.search(text) is not None or (
             "?" in text and _ASKED_ABOUT.search(text) is not None):
         return True
@@ -364,9 +360,8 @@ _FOREIGN_MESSAGES: Final = re.compile(
     r"|newsletter|werbung|publicit\w*|promo\w*|texto\w*)\b")
 
 
-def kept_from_reader(raw: str) -> bool:
+def kept_from_reader(text: str) -> bool:
     """Whether the learned reader must leave this reply (see above)."""
-    text = plain(raw)
     if _RESUBSCRIBES.search(text) is not None:
         return True
     if _THANKS_ONLY.fullmatch(text.strip(" ,.!~")) is not None:
