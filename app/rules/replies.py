@@ -1260,7 +1260,7 @@ def _not_the_messages(prepared: str, keyword: str) -> bool:
     packed = _NOT_WORD.sub("", prepared)
     keep = _KEEP_TEXTS.search(prepared)
     if _OTHER_CHANNEL.search(prepared) is not None and keep is not None \
-            and not _keeps_sending_negated(prepared):
+            and _keeps_sending(prepared, _KEEP_TEXTS):
         return _refusal(prepared[keep.end():]) is None  # ("…, keep the texts? no, stop them")
     if keyword in ("举报", "拉黑", "投诉", "拉黑了", "骗子") and _SCAM.search(packed) is not None \
             and _YOU_SCAM.search(packed) is None:
@@ -1273,10 +1273,6 @@ def _not_the_messages(prepared: str, keyword: str) -> bool:
         and _refusal(packed[compared.end():]) is None
 
 
-def _keeps_sending_negated(prepared: str) -> bool:
-    keep = _KEEP_TEXTS.search(prepared)
-    return keep is not None and _NOT_KEEP.search(
-        prepared, max(0, keep.start() - 8), keep.start()) is not None
 # A parcel or a delivery named: 拒收 refuses it, not the messages.
 _PARCEL: Final = re.compile("快递|包裹|外卖|到付|签收|派送|配送")
 _SERVICE: Final = re.compile("外卖|快递|骑手|司机|客服|店员|服务员|洒了|坏了|破了|漏了|少了|质量")
@@ -1409,10 +1405,11 @@ _NOT_KEEP: Final = re.compile(
     r"(?:别|不|勿|甭|莫|还|又|仍|照样|\b(?:dont|not|never|stop|why|you|u|they|still)\b)\W{0,2}$")
 
 
-def _keeps_sending(text: str) -> bool:
-    """A request to keep the messages coming (继续发, keep them coming), not negated nor a
-    complaint (别继续发了, you keep sending): what a negated refusal word says."""
-    keep = _KEEP_SENDING.search(text)
+def _keeps_sending(text: str, keeping: re.Pattern[str] = _KEEP_SENDING) -> bool:
+    """A request to keep the messages coming (继续发, keep them coming; or what `keeping`
+    finds), not negated nor a complaint (别继续发了, you keep sending): what a negated refusal
+    word says."""
+    keep = keeping.search(text)
     return keep is not None and _NOT_KEEP.search(text, max(0, keep.start() - 8),
                                                  keep.start()) is None
 
