@@ -639,9 +639,10 @@ def _reference_refusal(text: str) -> str | None:
     for clause, run in zip(parts, runs, strict=True):
         end += len(clause)
         question = "?" in run
-        if not question and "?" in text[end:] and (
+        if not question and (("?" in text[end:] and (
                 replies._OWN_IF.match(clause) is not None
-                or replies._ASKS_MEANING.search(clause) is not None):
+                or replies._ASKS_MEANING.search(clause) is not None))
+                or replies._WHAT_MEANS.match(clause) is not None):
             question = True
         asked = question or "?" in text[end:]
         supposes = asked and replies._SUPPOSES_REFUSAL.match(clause) is not None

@@ -38,7 +38,8 @@ reply is read by meaning, not matched against listed strings:
      的发送列表, 我不想在你们的名单上; remove my number, take me off your list, number pls
      remove, remove my hp no.; the number changed hands: 此号码已换人, 号码已转让，请移除 (a
      removal with only politeness stands alone), 这个号不是某某的了, this number has a new owner,
-     not Karen's number anymore;
+     not Karen's number anymore; consent withdrawn in PIPL's words (我撤回同意, 撤销授权, 收回对
+     你们的授权; withdraw my consent);
    - a complaint or report, done or threatened: 投诉, 已举报, 检举, 告你们, 报警, 12321, 12315,
      工信部, 消协, 消委会, 骚扰, 垃圾短信, 天天发, 退订了还发, 为什么还传, 回T根本没用, 拉黑,
      烦死了, 滚, 我没订阅过, 哪来的我的号码; report you, file a complaint, the FCC, spam,
@@ -416,7 +417,9 @@ _COMPLAINT: Final = (
     "|骚扰|send)"
     f"(?=$|{_MSG}|垃圾|这些|这种|个|啊|呀|吧|了|啦|嘛|干嘛|什么|烦|不停|过来|来|给我|我|有病|神经"
     "|好几|这么多|那么多|[0-9一二两三四五六七八九十百千万几]+(?:遍|次|条|回))"
-    "|烦死|烦不烦|好烦|真烦|烦人|很烦|太烦|烦透|烦躁|厌烦|讨厌|恶心|受不了|受够了|够了没|有完没完"
+    "|烦死|烦不烦|好烦|真烦|烦人|很烦|太烦|烦透|烦躁|厌烦|讨厌|恶心|受不了|受够了|够了没|够未(?=$|呀|啊|啦|吖)|有完没完"
+    # consent withdrawn in PIPL's words (我撤回同意, 撤销授权, 收回对你们的授权)
+    "|(?:撤回|撤销|撤消|收回|取消)(?:我的|我|对你们的?|对贵司的?|给你们的|之前的)?(?:同意|授权|许可)(?!书)"
     "|没完没了|吵死"
     "|^烦+(?:啊|呀|死了?)?$|骗子"
     "|滚(?!动|筒|烫|圆|轮|雪|球|水)|(?:你们?|是不是|真|神经)有病|有病(?:吧|啊|呀)|神经病|脑残|傻逼"
@@ -681,7 +684,8 @@ _NOUN_BEFORE_STOP: Final = _words(
     "nearest closest what a an the bus next last first one every each full pit truck rest "
     "train non whistle your "
     "my our his her their its this that which final second third subway metro tram route "
-    "emergency shortstop")
+    "emergency shortstop tube underground ferry shuttle coach taxi cab streetcar trolley mrt lrt "
+    "bts brt")
 # ...and these after it make it another verb ("stop by", "stop laughing").
 _OTHER_STOP: Final = _words(
     "by at in on over off to for and there here near light lights sign signs watch loss gap shop "
@@ -1102,7 +1106,8 @@ def classify_reply(text: str) -> ReplyClass:
         compact = keyword.replace(" ", "")
         scope = SCOPE_ALL if "stopall" in compact or keyword.endswith(" all") else SCOPE_SENDER
         return ReplyClass(ReplyIntent.UNSUBSCRIBE, scope, keyword, normalised)
-    no_interest = _NO_INTEREST.fullmatch(normalised) or _GO_AWAY.fullmatch(normalised)
+    no_interest = _NO_INTEREST.fullmatch(normalised) or _GO_AWAY.fullmatch(normalised) \
+        or _NO_INTEREST.fullmatch(prepared)  # (我唔要呀，唔该: read in Mandarin)
     if no_interest is not None:
         what = no_interest.group(no_interest.lastgroup or 0)  # the one named group it holds
         return ReplyClass(ReplyIntent.UNSUBSCRIBE, SCOPE_SENDER, what, normalised)
@@ -1159,6 +1164,16 @@ _OTHERS_ASKED: Final = re.compile(
     f"{_ZH_OTHERS}(?:说|让|叫|要)(?:要|让|帮我|给我|我)?(?:退订|拒收|取消订阅)")
 _OTHERS_DID: Final = re.compile(
     f"{_ZH_OTHERS}(?:已经|早就|刚|刚刚)?(?:退订了?|拒收了?|取消订阅了?|回了?(?:td|t|r|n))")
+# Someone else's suggestion to refuse, turned down (我妈让我退订，我才不呢; "My friend told me to
+# reply STOP but I like the coupons").
+_ZH_OTHERS_SAID: Final = re.compile(
+    f"{_ZH_OTHERS}(?:让|叫|要|劝|说让|建议)我(?:退订|拒收|取消订阅|回(?:td|t|r|n))"
+    "[,.!~。 ]*(?:但是?|可是|不过)?(?:我|本人)?(?:才不|偏不|就不|不听|不退|不要|不想退|不干)"
+    "(?:呢|要|嘛|了|啊|呀)*")
+_EN_OTHERS_SAID: Final = re.compile(
+    r"\b(?:told|asked|wants|want|said|says|keeps\s+telling|kept\s+telling)\s+(?:me\s+)?to\s+"
+    r"(?:reply|text|send|type|just\s+reply|just\s+text)\s+(?:stop|end|quit|unsubscribe|cancel)\b"
+    r"[\s,.!]*but\s+(?:i|we)\s+(?:really\s+|actually\s+|kinda\s+)?(?:like|love|enjoy|want|need)\b")
 _EN_OTHERS_DID: Final = re.compile(
     r"\b(?:my\s+)?(?:husband|wife|sister|brother|mom|mum|dad|mother|father|son|daughter|kid|kids"
     r"|partner|roommate|flatmate|friend|boss|colleague|he|she)\s+(?:already\s+|just\s+)?"
@@ -1208,7 +1223,12 @@ def _someone_elses(prepared: str) -> bool:
     english = _EN_OTHERS_DID.search(prepared)
     if english is not None and followed:
         return _refusal(f"{prepared[:english.start()]} {prepared[english.end():]}") is None
-    return False
+    said = _ZH_OTHERS_SAID.search(packed)
+    if said is not None:
+        return _refusal(f"{packed[:said.start()]},{packed[said.end():]}") is None
+    said = _EN_OTHERS_SAID.search(prepared)
+    return said is not None and _refusal(
+        f"{prepared[:said.start()]} {prepared[said.end():]}") is None
 
 # A refusal meant and given up (本来想退订的，算了; 退订就算了; "I was going to reply STOP but
 # nah"): none, when nothing else in the reply refuses.
@@ -1329,7 +1349,7 @@ def prepared_reply(text: str) -> str:
 _NO_INTEREST: Final = re.compile(
     r"(?:我|本人|老子|俺|咱|人家)?(?:真的|实在|暂时|都|也|完全)?"
     r"(?P<what>不需要了?|不要了|不要|不要这个|不要这些|不想要|不感兴趣|没兴趣|没有兴趣|没需要|没有需要)(?:了|的)?"
-    r"(?:[\s,.!~。]*(?:谢谢你?们?|谢了|多谢|感谢|哈+|啊|呢|哦|噢|喔))*"
+    r"(?:[\s,.!~。]*(?:谢谢你?们?|谢了|多谢|感谢|唔该晒?|请|哈+|啊|呀|啦|嘛|咯|呢|哦|噢|喔))*"
     r"|(?:i'?m |i am )?(?:really |just |totally |honestly )?"
     r"(?P<what_en>not interested|no interest|uninterested|not keen|(?:i )?(?:dont|don't|do not)"
     r" want (?:it|this|that|them|these|any)|i'?m out|im out|(?:ugh|argh|omg|smh|oh no)?[\s,.!]*"
@@ -1363,8 +1383,8 @@ _EN_DENIABLE: Final = _words("stop unsubscribe unsub optout opt cancel quit end 
 def _denies_refusal(prepared: str) -> bool:
     """Whether the reply denies a refusal word: what the rules judged there, the learned reader
     leaves. (Not a reply naming a purchase: "STOP I sold the car" refuses.)"""
-    if _CJK.search(prepared) is not None and _ZH_DENIED.search(
-            _NOT_WORD.sub("", prepared)) is not None:
+    if _CJK.search(prepared) is not None and (_ZH_DENIED.search(
+            _NOT_WORD.sub("", prepared)) is not None or _ZH_AFTER_ASKED.search(prepared)):
         return True
     words = _spaced(prepared).split()
     joined = " ".join(words)
@@ -1375,6 +1395,11 @@ def _denies_refusal(prepared: str) -> bool:
         for i, word in enumerate(words))  # (a slip is its keyword: "don't unsubscrbe me")
 
 
+# What a refusal would do, asked (退订后你们会删除我的信息吗？): not one; not a refusal recounted
+# (退订后还收到, 退订了之后还发, 怎么回事?).
+_ZH_AFTER_ASKED: Final = re.compile(
+    "(?:^|[,.!~。 ])(?:请问)?(?:我|本人)?(?:退订|取消订阅|拒收)(?:之后|以后|后)(?:你们|贵司|我)?"
+    "(?:会|还会|能|还能|是否|是不是|会不会|能不能|可以|需要|要不要)[^,.!~。?]{0,16}(?:吗|么|呢)?\\?+$")
 # An offered unsubscribe declined ("Unsubscribe? No, keep them coming", "退订?不用不用,继续发"):
 # the echoed keyword and the decline are dropped, the rest is read as any reply (a refusal in
 # it still wins). Only a decline set apart by punctuation or ending the reply, and followed by
@@ -1392,7 +1417,8 @@ _REFUSAL_DENIED: Final = re.compile(
     r"(?:退订|退定|取消订阅|拒收) ?\?+ ?(?:我|本人)?(?:才|就|偏|绝|肯定|当然)?"
     r"(?:不|没|不会|不要|不想|不用)(?:退订?|退定|拒收|取消|想退|要退)(?:呢|啊|呀|了|的|哦|吧)*(?:[,.!~。]+|$)"
     # ...or by a Chinese "no" and nothing else (退订？不了不了, 退订？不不不): the reply ends there
-    r"|(?:退订|退定|取消订阅|拒收) ?\?+ ?(?:(?:不了|不不+|不用了?|不必了?|算了)[,.!~。 ]*)+$")
+    r"|(?:退订|退定|取消订阅|拒收) ?\?+ ?(?:(?:不了|不不+|不用了?|不必了?|算了|不存在的?|没门儿?"
+    r"|门都没有|想得美|休想|怎么可能|(?:我|本人)?才不(?:呢|要|会)?)[,.!~。 ]*)+$")
 # What makes a declined offer a decline: the reply goes on to ask for the messages. Without it
 # ("Stop? No thanks") the echo may be the refusal itself, so it stays (fail safe).
 _KEEP_SENDING: Final = re.compile(
@@ -1470,7 +1496,9 @@ _HYPHEN_STOP: Final = re.compile(
     r"\b(?:start|non|pit|bus|one|full|back|door|truck)-stop(?![a-z])"
     r"|\bstop-(?:and-go|n-go|motion|loss|gap|start|over|watch|light|sign)(?![a-z])"
     # ...and a face (T_T, T.T) or Portuguese "td bem" (tudo bem): no code
-    r"|(?<![a-z0-9])t[_.~]+t(?![a-z0-9])|\btd\s+(?:bem|bom|certo|joia|tranquilo|ok)\b")
+    r"|(?<![a-z0-9])t[_.~]+t(?![a-z0-9])|\btd\s+(?:bem|bom|certo|joia|tranquilo|ok)\b"
+    # ...and a letter code hyphenated into a name (T-Mobile, T-shirt, R-rated, N-word)
+    r"|(?<![a-z0-9'-])[tnr]-(?!stop|td|end|quit|cancel|unsub|opt|remove)[a-z]{2,}(?![a-z0-9-])")
 # Zeros typed with a letter O among them (O000, 0o00): the 0000 keyword.
 _O_ZEROS: Final = re.compile(r"(?<![a-z0-9])(?=[o0]*0)(?=[o0]*o)[o0]{4,}(?![a-z0-9])")
 
@@ -1479,6 +1507,8 @@ def _one_word(match: re.Match[str]) -> str:
     word = match.group()
     if word.startswith("td"):
         return "tudo" + word[2:]
+    if word[1] == "-" and word[0] in "tnr" and "stop" not in word:
+        return word.replace("-", "")  # T-Mobile: one name
     return " " if word[0] == "t" and "stop" not in word else word.replace("-", "")
 
 
@@ -1554,6 +1584,10 @@ _SUPPOSES_REFUSAL: Final = re.compile(
     r"|stop|cancel|td|reply|text)\b|\s*(?:如果|要是|假如|万一|若)(?:我|本人)?(?:回复?|退订|拒收|取消订阅)")
 # ...or asking what a keyword means ("my kid asked what reply STOP means, can you explain?").
 _ASKS_MEANING: Final = re.compile(r"\bwhat\b.*\b(?:means?|meaning|stands?\s+for)\b|\bexplain\b")
+# ...asked without a question mark ("what does OPTOUT mean at the bottom of the msg").
+_WHAT_MEANS: Final = re.compile(
+    r"\s*(?:(?:so|and|hey|hi|um|ok|wait)\s+)?what\s+(?:does|do|is|s|'s)\s+(?:\w+\s+){0,3}?"
+    r"(?:mean|means|meaning|stand\s+for|stands\s+for)\b")
 
 
 # Keywords alone, compared in what follows ("STOP and STOPALL, what's the difference?").
@@ -1605,8 +1639,9 @@ def _refusal(text: str) -> str | None:
         run = _SEP_RUN.match(text, end) if after is not None else None
         question = run is not None and "?" in run.group()
         clause = text[start:end]
-        if not question and "?" in text[end:] and (
-                _OWN_IF.match(clause) is not None or _ASKS_MEANING.search(clause) is not None):
+        if not question and (("?" in text[end:] and (
+                _OWN_IF.match(clause) is not None or _ASKS_MEANING.search(clause) is not None))
+                or _WHAT_MEANS.match(clause) is not None):
             question = True  # "If I reply STOP, will I still get my codes?"
         asked = question or "?" in text[end:]
         if asked and (supposed or _SUPPOSES_REFUSAL.match(clause) is not None):

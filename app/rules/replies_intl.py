@@ -209,11 +209,14 @@ _OTHER: Final = re.compile("|".join([
     r"|\bayoko\s+(?:na\s+)?(?:ng\s+|sa\s+)?(?:mga\s+)?(?:text|mensahe|message|promo|sms)"
     r"|\b(?:alisin|tanggalin|burahin|alisan)\s+(?:\w+\s+){0,3}?(?:number|numero|pangalan)\s+ko\b"
     r"|\btama\s+na(?:\s+(?:po|please|pls|na|ang|sa|mga|text|texts|kayo|ha))*\s*$",
-    # Korean: 수신거부, 그만 보내세요, 보내지 마세요, 문자 사절, 구독 취소, 번호 삭제, 스팸 신고
+    # Korean: 수신거부, 그만 보내세요, 보내지 마세요, 문자 사절, 구독 취소, 번호 삭제, 스팸 신고,
+    # 신고합니다
     "수신\\s*(?:거부|차단|중지|거절)|(?<!\\w)거부(?!\\s*감)|그만\\s*(?:보내|좀|하|해|받|연락|문자)"
     "|그만(?:요|해요|하세요|해|해라)?\\s*$|보내지\\s*(?:마|말)|연락\\s*(?:하지|주지)\\s*(?:마|말)"
     "|(?:문자|광고)\\s*(?:그만|사절|거부|차단|보내지)|탈퇴|구독\\s*(?:취소|해지|해제|끊)|스팸|차단"
-    "|번호\\s*(?:삭제|지워)|^취소(?:요|해|해요|해\\s*주세요|합니다|하세요)?\\s*$",
+    "|번호\\s*(?:삭제|지워)|^취소(?:요|해|해요|해\\s*주세요|합니다|하세요)?\\s*$"
+    # a report threatened (신고합니다, 신고할게요), not a lost card reported (분실 신고)
+    "|(?<!분실)(?<!도난)(?<!분실\\s)(?<!도난\\s)신고\\s*(?:합니다|할게요|할께요|하겠습니다|할\\s*거예요|할거에요|해요|한다|함)",
     # German: löschen Sie meine Nummer, keine SMS mehr, abmelden, nicht mehr schreiben
     r"\b(?:loschen|losche|loscht|entfernen|entfernt|streichen)\s+(?:sie\s+)?(?:bitte\s+)?(?:meine\s+"
     r"(?:nummer|daten|telefonnummer|handynummer|kontaktdaten)|mich)\b"
