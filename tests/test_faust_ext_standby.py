@@ -70,6 +70,24 @@ def test_nothing_is_applied_while_flow_control_is_off(standby: Any) -> None:
     assert _stored(table, b"a") == b"2"
 
 
+def test_nothing_is_applied_before_recovery_resumes_the_partition(standby: Any) -> None:
+    """A record fetched before recovery sought the standby (its partition still paused) must
+    not move the standby's offset: recovery would seek past every record before it."""
+    app, table, recovery = standby
+    applier = StandbyApplier(app)
+    tp = TP(TOPIC, 1)
+    recovery.standby_offsets[tp] = -1  # recovery's start offset: read from the beginning
+    app.consumer.pause_partitions({tp})
+    assert applier.take(_record(1, 7, b"late", b"x"))  # dropped, not left to Faust either
+    assert recovery.standby_offsets[tp] == -1
+    app.consumer.resume_partitions({tp})  # (after recovery's seek to offset 0)
+    for offset in range(3):
+        assert applier.take(_record(1, offset, b"a", str(offset).encode()))
+    assert _stored(table, b"a") == b"2"
+    assert _stored(table, b"late") is None
+    assert recovery.standby_offsets[tp] == 2
+
+
 def test_active_and_unknown_partitions_go_to_faust(standby: Any) -> None:
     app, _, _ = standby
     applier = StandbyApplier(app)

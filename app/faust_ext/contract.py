@@ -48,7 +48,8 @@ PRIVATE_NAMES: dict[str, tuple[str, ...]] = {
     CONSUMER: ("_wait_next_records", "_to_message", "_add_gap", "_n_acked", "_should_commit",
                "_commit_offsets", "_drain_messages", "_getmany", "_new_consumer_thread"),
     CONSUMER_STATE: ("_buffered_partitions", "_stopped", "_read_offset", "_commit_every",
-                     "_committed_offset", "_acked", "_acked_index", "_gap"),
+                     "_committed_offset", "_acked", "_acked_index", "_gap",
+                     "_paused_partitions"),
     FETCHER_STATE: ("_stopped",),
     CONDUCTOR_STATE: ("_tp_to_callback", "_tp_index"),
     CONSUMER_THREAD: ("_highwaters", "_ensure_consumer"),
@@ -74,7 +75,7 @@ OWN_PRIVATE = frozenset({
     "_commit_one", "_committing", "_condition", "_deliver_now", "_event", "_flowing",
     "_forget_acked", "_generation", "_is_raw", "_message_in", "_message_out", "_note_fetched",
     "_changelog_topics", "_changelogs_generation", "_handles", "_on_sent", "_partition",
-    "_partitions", "_pending", "_pressure", "_queue",
+    "_partitions", "_paused", "_pending", "_pressure", "_queue",
     "_recovery", "_resync_since", "_send_batch", "_send_batches", "_sensors", "_tables",
     "_transactional_id", "_transactional_ids",
 })
@@ -241,7 +242,14 @@ FINGERPRINTS: dict[str, tuple[str, str]] = {
         "standby.py StandbyApplier.take (does what it does with a standby record)"),
     "faust.tables.recovery:Recovery._restart_recovery": (
         "597f90c1743b6bb3bf5aa5cb3d73d234c70f4956e149cc292074f4abcbe83e9a",
-        "standby.py (seeks each standby partition before resuming it and flow control)"),
+        "standby.py (seeks each standby partition before resuming it and flow control; "
+        "records of a standby partition it has not resumed are dropped)"),
+    "faust.transport.consumer:Consumer.pause_partitions": (
+        "27a1c94bdacd54de06593ec4eb040b32e9e7c9534e9af041f6ed66723df5f922",
+        "standby.py StandbyApplier.take (a paused standby partition: _paused_partitions)"),
+    "faust.transport.consumer:Consumer.resume_partitions": (
+        "afe6b7c02a41d63cd46d47a03f09b547c85289c108de21d682970057d1015c3b",
+        "standby.py StandbyApplier.take (resumed by recovery after its seek)"),
     "faust.tables.recovery:Recovery.flush_buffers": (
         "6fa9c17f1071018c49cb6d411a34fb4a2c2ac4f41c3de650bbee15831abd6f1f",
         "standby.py (applies the buffers StandbyApplier fills)"),

@@ -17,8 +17,14 @@ buffer is Recovery's own, so Faust's flush at a rebalance or stop applies what i
 A standby partition's records never go through the changelog queue, so the two paths cannot
 reorder them: while flow control is off (a rebalance) such a record is dropped, as the
 queue's clear on resume drops it in Faust, and recovery seeks every standby partition to its
-offset before resuming it. Taken only for RocksDB tables (their batch apply reads the record,
-not a decoded event) without an on_changelog_event callback; anything else goes to Faust.
+offset before resuming it. A record of a standby partition that recovery has not yet resumed
+(it is still paused: a fetch buffered before the pause, or handed over while recovery reads
+the actives with flow on) is dropped too. Taken, it would move the standby's offset to
+wherever that fetch stood before recovery computed the offset to seek to, and recovery
+would then seek past every record in between: a copy missing recipients' whole state, which
+the worker trusts when it takes the partition over (Faust's own queue has the same window).
+Taken only for RocksDB tables (their batch apply reads the record, not a decoded event)
+without an on_changelog_event callback; anything else goes to Faust.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from typing import Any
 from faust.stores import rocksdb
 from faust.types import TP, AppT, Message
 
-from app.faust_ext.contract import RECOVERY_STATE, TABLE, require
+from app.faust_ext.contract import CONSUMER_STATE, RECOVERY_STATE, TABLE, require
 
 
 class Change:
@@ -48,6 +54,7 @@ class StandbyApplier:
         self._app = app
         self._recovery: Any = None
         self._tables: dict[TP, Any] = {}  # standby partition -> its table, if taken here
+        self._paused: set[TP] = set()  # the consumer's paused partitions (set at first use)
 
     def take(self, message: Message) -> bool:
         """Apply `message` if it is a standby changelog record this handles; False if Faust
@@ -57,6 +64,9 @@ class StandbyApplier:
             tables: Any = self._app.tables
             recovery = self._recovery = tables.recovery
             require(RECOVERY_STATE, recovery)
+            consumer: Any = self._app.consumer
+            require(CONSUMER_STATE, consumer)
+            self._paused = consumer._paused_partitions  # noqa: SLF001 (Faust's, not aiokafka's)
         tp = message.tp
         if tp not in recovery.standby_tps or tp in recovery.active_tps:
             return False
@@ -66,8 +76,8 @@ class StandbyApplier:
             if not self._handles(table):
                 return False
             self._tables[tp] = table
-        if not self._app.flow_control.is_active():
-            return True  # a rebalance: dropped, recovery seeks back before resuming (doc)
+        if not self._app.flow_control.is_active() or tp in self._paused:
+            return True  # a rebalance, or not yet sought: dropped, recovery seeks back (doc)
         offsets = recovery.standby_offsets
         seen = offsets.get(tp)
         offset = message.offset
