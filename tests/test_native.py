@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import shutil
@@ -116,3 +117,17 @@ def test_fail_closed_carries_a_corrupt_phone_along_as_python_does() -> None:
     emits = fail_closed(Source("t", 0, 1, 2), b"k", raw, ValueError("x"),
                         load_policy(contracts.example_policy_path()))
     assert [(e.topic, e.key) for e in emits] == [("dead_letter", None), ("dropped", 5)]
+
+
+def test_no_rules_module_binds_a_name_twice() -> None:
+    """A second module-level pattern of the same name silently replaces the first for every
+    function that reads it (it happened twice in replies.py): each name is bound once."""
+    for path in sorted((Path(__file__).resolve().parents[1] / "app" / "rules").glob("*.py")):
+        names: list[str] = []
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                names.append(node.target.id)
+            elif isinstance(node, ast.Assign):
+                names += [t.id for t in node.targets if isinstance(t, ast.Name)]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        assert not twice, f"{path.name} binds {twice} more than once"

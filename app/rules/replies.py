@@ -522,7 +522,9 @@ _REMOVE_VERB: Final = re.compile(
     "删除|删掉|删了|删|移除|移出|移走|移掉|去掉|去除|除名|清除|清掉|抹掉|拿掉|划掉|注销|撤掉|剔除|剔掉"
     "|踢出|踢掉|弄掉|搞掉|铲(?:掉|了|走)")
 _REMOVE_OBJECT: Final = re.compile(
-    "号码|手机号|电话|联系方式|名单|列表|通讯录|数据库|系统里|资料|个人信息|我的信息|把我|将我|删了?我"
+    "号码|手机号|电话|联系方式|名单|列表|通讯录|数据库|系统里|资料|个人信息|我的信息|删了?我"
+    # (not what is in my order: 把我订单里的赠品去掉)
+    "|(?:把|将)我(?!的?(?:订单|购物车|快递|包裹|外卖|地址|备注|发票|行李|预约|预订)(?:里|中|上)?的?)"
     "|联系人|我从|删(?:掉|了|除)?(?:我的?)?(?:这个)?号"
     "|(?:删除|删掉|删了|删|移除|移出|去掉|去除|清除|拿掉|划掉|剔除|踢出|踢掉)我(?!的)")
 # Negators right before a keyword (不退订, 我没说要退订, 不要帮我退订, 不 TD).
@@ -609,7 +611,7 @@ _ZH_COMMERCE: Final = re.compile(
     "|包厢|餐位|餐桌|营位|营地|戏票|套票|住宿|入住|度假|旅行团|婚宴|宴会|场次|班次|车次|游轮|邮轮|会议室|会议|会场"
     "|球场|场馆|教室|琴房|自习室|工位|挂号|门诊|体检|定金|订金|流量包|流量套餐|彩铃|增值业务|包月业务|宽带"
     "|(?:健身|会员|月|年|季|次|储值|洗车|美容|游泳|瑜伽|课程|加油|停车|健身房)卡"
-    "|(?:那个|这个|旅游|跟|报的?)团"
+    "|(?:那个|这个|旅游|跟|报的?)团|那桌|这桌|一桌|两桌|年夜饭|团年饭|酒席|宴席|席位|寿宴|生日宴|满月酒"
     "|booking|appt|appointment|reservation|order|table|ticket|flight|room|class|lesson")
 _UNDO: Final = frozenset({"取消", "解除", "撤销", "撤回", "撤消"})
 _WEAK_CODES: Final = frozenset({"cancel", "end", "quit", "revoke"})
@@ -1200,6 +1202,21 @@ _SCAM: Final = re.compile("冒充|假冒|骗子号码|那个骗子|诈骗电话|
 _YOU_SCAM: Final = re.compile(
     "你们.{0,3}(?:骗|诈骗)|这是诈骗|诈骗短信|骗子短信|是骗子吧|把你们.{0,3}(?:拉黑|屏蔽)|(?:拉黑|举报|投诉)你们")
 _SCAM_WORDS: Final = re.compile("举报|拉黑|投诉|骗子|骗钱|屏蔽")
+# Whether the message is a scam, asked (这是真的吗还是骗子, 你们是骗子吗): a doubt, not a refusal.
+_SCAM_ASKED: Final = re.compile(
+    "(?:是真的吗|真的假的|是真是假)?(?:还是|是不是|该不会是)骗子(?:吧|吗|啊|呀|呢)?\\?*$|是骗子吗\\?*$")
+# A refusal sent earlier, retracted ("ignore the STOP, that was my son", "disregard my last
+# text"): not a new one (the one sent stands; asking it back is a resubscribe).
+_EN_RETRACTED: Final = re.compile(
+    r"\b(?:ignore|disregard|never\s*mind|nvm|scratch)\s+(?:my|the|that|this)\s+"
+    r"(?:last\s+|previous\s+|earlier\s+)?(?:stop|td|unsubscribe|optout|opt\s+out|cancel|msg"
+    r"|message|text|reply)\b")
+# What a refusal would do, asked (退订以后，之前的订单还会发货吗): its consequence, not a refusal
+# (a refusal recounted, 退订以后还收到, has no will or can).
+_ASKS_REMOVAL: Final = re.compile("删|移除|注销|清除|不发|别发|不再发|停发")
+_ZH_REFUSING_ASKED: Final = re.compile(
+    "(?:请问)?(?:我|本人)?(?:退订|取消订阅|拒收)(?:之后|以后|后)[,]?[^,.!~?]{0,8}?"
+    "(?:会|还会|能|还能|是否|是不是|会不会|能不能|还可以|可以)[^,.!~?]{0,16}(?:吗|么|呢)\\?*$")
 # Two refusal words compared (退订和拉黑有什么区别): asked about.
 _ZH_COMPARED: Final = re.compile(
     "(?:退订|拒收|拉黑|取消订阅|屏蔽|投诉|td|t|r)(?:和|与|跟|还是)(?:退订|拒收|拉黑|取消订阅|屏蔽|投诉|td|t|r)"
@@ -1285,6 +1302,16 @@ def _not_the_messages(prepared: str, keyword: str) -> bool:
     if keyword in ("举报", "拉黑", "投诉", "拉黑了", "骗子") and _SCAM.search(packed) is not None \
             and _YOU_SCAM.search(packed) is None:
         return _refusal(_SCAM_WORDS.sub(" ", prepared)) is None
+    asked = _SCAM_ASKED.search(packed) if keyword == "骗子" else None
+    if asked is not None:  # 这是真的吗还是骗子: a doubt asked, not an accusation
+        return _refusal(f"{packed[:asked.start()]},{packed[asked.end():]}") is None
+    retracted = _EN_RETRACTED.search(prepared)
+    if retracted is not None:  # "oops ignore the STOP, that was my son"
+        return _refusal(f"{prepared[:retracted.start()]} {prepared[retracted.end():]}") is None
+    consequence = _ZH_REFUSING_ASKED.search(packed)
+    if consequence is not None and _ASKS_REMOVAL.search(packed, consequence.start()) is None:
+        # 退订以后，之前的订单还会发货吗 (not 退订以后你们能删除我的手机号吗: a removal asked for)
+        return _refusal(f"{packed[:consequence.start()]},{packed[consequence.end():]}") is None
     if _ZH_HOW_KEYWORD.fullmatch(keyword) is not None and _ZH_COMMERCE.search(packed) is not None \
             and _ZH_MSG.search(packed) is None:
         return True  # 怎么退订机票
@@ -1300,7 +1327,8 @@ _SERVICE: Final = re.compile("外卖|快递|骑手|司机|客服|店员|服务�
 # them come (天天发也行): the learned reader, which reads n-grams, does not read it as a refusal.
 _WANTS_THEM: Final = re.compile(
     "(?:链接|连接|优惠码|券|码|地址)(?:发|给)(?:我|一下)|发(?:个|一下|我)?(?:链接|连接|优惠码)"
-    "|发也(?:行|可以|没事|没关系|无所谓)"
+    "|发也(?:行|可以|没事|没关系|无所谓)|(?:我要|我想|让我|我愿意|请让我)(?:继续)?留在(?:你们的?)?(?:名单|列表|会员群)"
+    r"|\bkeep\s+me\s+on\s+(?:the|your|this)\s+list\b"
     r"|\bput\s+me\s+down\s+for\b|\bwhat'?s\s+the\s+(?:code|link|promo|promo\s+code|discount)\b"
     r"|\bsend\s+me\s+the\s+(?:link|code|next\s+one)\b|\bsign\s+me\s+up\b|\bi'?ll\s+take\s+(?:one|two|it|them|\d)")
 # ...or asks, unnegated, to be sent or told more (以后有新品告诉我, 以后打折都发我, 我要接收, "I'd
@@ -1390,6 +1418,8 @@ def _denies_refusal(prepared: str) -> bool:
     joined = " ".join(words)
     if _NOT_THAT_I_DONT.search(joined) is not None:
         return True  # "it's not that I don't want these"
+    if _EN_RETRACTED.search(joined) is not None:
+        return True  # "nvm the STOP, my daughter sent it": an earlier refusal retracted
     return foreign_denied(joined) or any(
         _SLIP.get(word, word) in _EN_DENIABLE and _negated(words, i)
         for i, word in enumerate(words))  # (a slip is its keyword: "don't unsubscrbe me")

@@ -129,8 +129,8 @@ _ES_REFUSE: Final = re.compile("|".join([
     r"(?:mand|envi|escrib|contact|llam|molest)\w*",
     r"\b(?:ya\s+)?basta\s+(?:ya\s+)?(?:de|con)\s+(?:\w+\s+){0,2}?(?:" + _ES_MSGS[3:-1]
     + r"|esto|tanto|lo\s+mismo)\b",
-    # no mas mensajes; no mas (alone)
-    r"\bno\s+mas\s+(?:\w+\s+)?" + _ES_MSGS + r"\b"
+    # no mas mensajes (or texts, in Spanglish); no mas (alone)
+    r"\bno\s+mas\s+(?:\w+\s+)?(?:" + _ES_MSGS[3:-1] + r"|texts?|txts?|msgs?|messages?)\b"
     r"|\bno\s+mas(?:\s+(?:por\s+favor|porfa|porfavor|favor|gracias|ya|please|pls|por\s+dios))*\s*$",
     # an earlier refusal ignored: ya les dije, siguen mandando, ya me di de baja, envie ALTO
     r"\bya\s+(?:les|le|te|se\s+los|se\s+lo)\s+(?:dije|pedi|escribi|mande|envie|respondi|conteste"
