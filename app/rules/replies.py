@@ -549,7 +549,7 @@ _ZH_ABOUT: Final = re.compile(
     "|为什么要|为啥要|干嘛要|干什么|吗|么$|有没有|会怎样|之后|以后还|是只|只退|还是连|还是只"
     "|(?:多久|多长时间|几天|何时|什么时候)(?:才|能|会|可以)?(?:生效|有效)|身份证|本人(?:操作|办理)"
     "|(?:需要|要|得|会)(?:多久|多长时间|几天|多少天|几个小时)"
-    "|谁规定|规定要|要写|算不算|算是发|几毛钱|几块钱"
+    "|谁规定|规定要|要写|算不算|算是发|几毛钱|几块钱|真的假的|是真是假|是不是真的"
     "|效果一样|一样吗|有区别|区别|是.{0,12}?还是|退哪|哪个业务|哪些业务|哪项业务"
     "|(?:以后|之后|后).{0,4}?(?:再订|重新订|订回|订返|恢复)|在不在|还在吗"
     # why would I (退订干嘛, 拒收图什么): no refusal, the reverse
@@ -707,6 +707,7 @@ _DETERMINERS: Final = _words("the my this that your ur auto monthly weekly recur
 _COMMERCE_WORDS: Final = _words(
     "order orders booking bookings reservation reservations appointment appointments "
     "delivery package payment check cheque flight flights ticket tickets shipment trip room "
+    "reschedule rescheduling cleaning visit consultation session haircut "
     "hotel table meeting class lesson ride car purchase transaction item items cart account "
     "plan appt appts parcel parcels shipping courier")
 _PURCHASE_WORDS: Final = _COMMERCE_WORDS | _words(
@@ -756,7 +757,7 @@ _NOT_A_NAME: Final = _words(
     "single", )
 _EN_MSGS: Final = (
     r"(?:texts?|txts?|messages?|msgs?|sms|spam|ads|promos?|promotions?|marketing"
-    r"|notifications?|alerts?|emails?|offers|deals|updates|calls)")
+    r"|notifications?|alerts?|emails?|offers|deals|updates|calls|reminders?|notices)")
 # Messages in vague words ("this crap", "all these things", "your junk").
 _EN_VAGUE: Final = (
     r"(?:this|these|that|those|your|ur|such|all\s+(?:this|these|that|your|ur))\s+(?:\w+\s+)?"
@@ -786,7 +787,8 @@ _EN_PHRASES: Final = re.compile("|".join([
     r"(?:\w+\s+)?(?:list|lists|database|system|contacts|roster|mailing|registry)\b",
     r"\b(?P<pos4>unsubscribe|opt)\s+me\b(?!\s+(?:back\s+)?(?:in|into|on)\b)",
     r"\bno\s+more(?:\s+(?:please|pls|plz|thanks|thank\s+you|thx|ty|ok|now))?\s*$",
-    r"\bno\s+more\s+(?:of\s+)?(?:(?:this|these|your|ur|the)?\s*" + _EN_MSGS + "|" + _EN_VAGUE + ")",
+    r"\bno\s+more\s+(?:of\s+)?(?:(?:this|these|your|ur|the)?\s*(?:[a-z]+\s+)?" + _EN_MSGS + "|"
+    + _EN_VAGUE + ")",
     # a refusal that did not work ("your STOP doesn't work", "unsubscribing does nothing")
     r"\b(?:stop|stopall|unsubscribe|unsubscribing|unsub|optout|optingout|td)\s+(?:(?:link|button"
     r"|option|command|keyword|word|request|reply|replies|feature|thing|process|code)s?\s+)?"
@@ -837,6 +839,9 @@ _EN_PHRASES: Final = re.compile("|".join([
     + "|(?:these|this|them|your|ur|the|" + _EN_MSGS[3:-1] + r")\b)",
     r"\b(?P<pos8>(?:be|get|been|being)\s+removed)\b|\bwant\s+out\b",
     r"\b(?:never|didnt|did\s+not)\s+(?:give|gave|given)\s+(?:you\s+)?(?:permission|consent)\b",
+    # permission denied ("You do not have permission to text this number")
+    r"\b(?:dont|do\s+not|don't)\s+have\s+(?:my\s+|any\s+)?(?:permission|consent)\s+to\s+"
+    r"(?:text|message|contact|sms|call|email|send)",
     r"\b(?:illegal|lawyer|attorney)\b",
     # the count of today's messages remarked on ("Wow, 4th text today, you must really miss me")
     r"\b(?:\d+(?:st|nd|rd|th)|third|fourth|fifth|sixth|seventh|tenth)\s+(?:text|message|sms|msg)"
