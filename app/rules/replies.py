@@ -411,7 +411,9 @@ _COMPLAINT: Final = (
     "|(?<![倒扔丢捡])垃圾(?!分类|袋|桶|箱|站|车|场|处理|回收|清运|费|食品|邮件)"
     f"|{_MSG}(?:太多|太频繁|太烦|太密)|发(?:得|的)?(?:太多|太频繁|太勤|这么多|那么多|没完)"
     # (not asked for next time: 下次有还发我)
-    "|(?<!下次有)(?<!以后有)(?<!下次)(?<!再有)(?<!活动)(?<!新品)(?<!优惠)(?<!折扣)"
+    "|(?<!下次有)(?<!以后有)(?<!下次)(?<!再有)(?<!活动)(?<!新品)(?<!优惠)(?<!折扣)(?<!打折)(?<!促销)"
+    "(?<!特价)(?<!福利)(?<!上新)"
+    "(?<!请)(?<!继续)(?<!可以)(?<!就)(?<!麻烦)"  # (asked for: 请一直发)
     "(?:天天|每天|每日|成天|整天|一天到晚|一天|老是|总是|一直|经常|频繁|反复|不停地?|不停的|没完没了地?"
     "|又|还在|还是|还|仍然|依然|仍旧|依旧|照样|照旧)(?:都|也)?(?:给我|来|在)?(?:发|推送|推|传送|寄送|传|寄|打电话|打"
     "|骚扰|send)"
@@ -680,7 +682,7 @@ _LEAD: Final = _words(
     "would like id wish said reply and now oh omg ugh sir dear seriously again")
 _NEGATORS: Final = _words(
     "dont not never wont cant cannot didnt doesnt shouldnt wouldnt couldnt isnt arent neednt "
-    "mustnt without wasnt werent aint jangan")
+    "mustnt without wasnt werent aint jangan huwag wag hwag")
 # "stop" after these is a noun ("bus stop", "the next stop"), not a command.
 _NOUN_BEFORE_STOP: Final = _words(
     "nearest closest what a an the bus next last first one every each full pit truck rest "
@@ -698,7 +700,7 @@ _OTHER_STOP: Final = _words(
 _SAYING: Final = _words(
     "going to gonna planning plan trying want wanna need have asking asked reply replying text "
     "texting send sending type typing say saying hit press pressing ever telling told tell you "
-    "u to be being")
+    "u to be being niyo nyo akong ako kayo po na i")
 _BILLING: Final = _words("charging billing deducting debit debits autodebit autopay deduction "
                          "deductions withdrawal withdrawals renewal autorenewal donation "
                          "donations pledge contribution contributions standing refill refills "
@@ -723,7 +725,7 @@ _ABOUT_WORDS: Final = _words(
     "works rates rate "
     "apply applies payant payante gratuit gratuite coute cuesta gratis cobran custa pago")
 _QUESTION_START: Final = _words(
-    "what whats wat does do is are will would if which why")
+    "what whats wat does do is are will would if which why who")
 _ASKING: Final = frozenset({"can", "could", "may", "would", "will"})
 _ASKING_KEEP: Final = _ASKING | frozenset({"do", "does", "shall"})
 # After "do", the words that make it a question ("do you", "do these"), not a command ("do the
@@ -842,7 +844,8 @@ _EN_PHRASES: Final = re.compile("|".join([
     # permission denied ("You do not have permission to text this number")
     r"\b(?:dont|do\s+not|don't)\s+have\s+(?:my\s+|any\s+)?(?:permission|consent)\s+to\s+"
     r"(?:text|message|contact|sms|call|email|send)",
-    r"\b(?:illegal|lawyer|attorney)\b",
+    r"\b(?:illegal|lawyer|attorney)\b|\bsee\s+(?:you|u|ya)\s+in\s+court\b"
+    r"|\btak(?:e|ing)\s+(?:you|u|this|them)\s+to\s+court\b",
     # the count of today's messages remarked on ("Wow, 4th text today, you must really miss me")
     r"\b(?:\d+(?:st|nd|rd|th)|third|fourth|fifth|sixth|seventh|tenth)\s+(?:text|message|sms|msg)"
     r"\s+(?:today|this\s+(?:morning|afternoon|evening|week|hour))\b",
@@ -1400,7 +1403,7 @@ _GO_AWAY: Final = re.compile(
 # Whether a refusal word is denied in the reply ("I do not wish to unsubscribe", 别停发): the
 # learned reader, which reads n-grams, not their order, does not override that.
 _ZH_DENIED: Final = re.compile(
-    "(?:不|别|没|无需|无须|毋需|毋须|不用|不要|不必|勿)(?:要|想|用|必|需要)?(?:退订|拒收|停发|停止|停|取消订阅|删除|删掉|移除"
+    "(?:不|别|没|无需|无须|毋需|毋须|不用|不要|不必|勿)(?:要|想|用|必|需要|有)?(?:退订|拒收|停发|停止|停|取消订阅|删除|删掉|移除"
     "|讨厌|投诉|举报|拉黑)"
     "|(?:没有?|不是|并没有?)(?:让|叫|说过?|要求|要)(?:你们?|贵司)?(?:别|不要|停)"
     "|(?:^|[^a-z])(?:不|别|没|不用|不要)(?:回复?)?(?:td|t|r|n|0000)(?![a-z])"
@@ -1616,7 +1619,10 @@ _OWN_IF: Final = re.compile(r"\s*(?:if|once|after|when)\s+(?:i|we|my\s+\w+)\b"
 _SUPPOSES_REFUSAL: Final = re.compile(
     r"(?:.*?\W)?(?:(?:so|and|but|ok|okay|well|hmm|um|wait|then)\s+)?(?:if|once|after|when)\s+(?:i|we)\s+"
     r"(?:\w+\s+){0,2}?(?:optout|opt\s+out|unsubscribe|unsub"
-    r"|stop|cancel|td|reply|text)\b|\s*(?:如果|要是|假如|万一|若)(?:我|本人)?(?:回复?|退订|拒收|取消订阅)")
+    r"|stop|cancel|td|reply|text)\b|\s*(?:如果|要是|假如|万一|若)(?:我|本人)?(?:回复?|退订|拒收|取消订阅)"
+    # ...in Malay (kalau reply STOP kena caj ke?)
+    r"|\s*(?:kalau|kalo|klu|kalu|jika|jikalau)\s+(?:saya\s+|aku\s+|sy\s+)?(?:reply|balas|hantar|send"
+    r"|taip|tekan)\b")
 # ...or asking what a keyword means ("my kid asked what reply STOP means, can you explain?").
 _ASKS_MEANING: Final = re.compile(r"\bwhat\b.*\b(?:means?|meaning|stands?\s+for)\b|\bexplain\b")
 # ...asked without a question mark ("what does OPTOUT mean at the bottom of the msg").
@@ -1638,11 +1644,11 @@ _QUOTES_MESSAGE: Final = re.compile(
     "(?:说|写着?|写的是?|提示|显示|标着?|注明)"
     # ...or the notice itself recited (拒收请回复R, 回T退订): asked about only by what follows
     "|^(?:拒收|退订)请?回复?[a-z0-9]+$|^回复?[a-z0-9]+(?:退订|拒收)$"
-    r"|\b(?:text|message|msg|sms|it|ad)\s+(?:says|said|reads)\b")
+    r"|\b(?:text|message|msg|sms|it|ad|notice|footer|bottom)\s+(?:says|said|reads)\b")
 _ASKS_WHY: Final = re.compile("为啥|为什么|为何|干嘛")
 _ASKS_MEANING_AFTER: Final = re.compile(
     r"什么意思|啥意思|是什么|是啥|何意|咩意思|乜意思|\bmeans?\b|\bmeaning\b|\bstands?\s+for\b"
-    r"|会不会影响|影不影响|有没有影响|会影响")
+    r"|会不会影响|影不影响|有没有影响|会影响|收费|扣费|要钱|花钱|付费|\bcost\b|\bcharged?\b")
 
 
 def _quotes_message(clause: str) -> bool:

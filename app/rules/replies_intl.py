@@ -189,7 +189,9 @@ _OTHER: Final = re.compile("|".join([
     r"\b(?:arretez|arrete|arreter|cessez|cesse|cesser)\s+d(?:e\s+)?(?:m|me\s+|nous\s+)?"
     r"(?:envoy|ecri|contact|appel|harcel|derang|spamm)\w*",
     r"\bn(?:e\s+)?(?:m\s*|me\s+|nous\s+)?(?:envoyez|envoie|envoyer|ecrivez|contactez|appelez"
-    r"|derangez)\s+plus\b",
+    r"|derangez)\s+plus\b"
+    # ...or asked as a kindness: merci de ne plus m'ecrire, priere de ne plus nous contacter
+    r"|\bne\s+plus\s+(?:m\s*|me\s+|nous\s+)?(?:envoy|ecri|contact|appel|derang|spamm|relanc)\w*",
     r"\bne\s+(?:veux|voulons|souhaite|souhaitons|desire)\s+plus\s+(?:recevoir|de|d|vos|ces|les"
     r"|aucun|rien|etre)\b|\bplus\s+d(?:e\s+)?(?:messages|sms|textos|pubs?|publicites|promos|spam)\b",
     r"\b(?:retirez|supprimez|effacez|enlevez|retire|supprime|efface|enleve)\s*(?:moi|mon\s+numero"
@@ -293,7 +295,9 @@ def foreign_refusal(joined: str, question: bool) -> str | None:
     if about or bought:
         return None
     for ask in _ES_ASK.finditer(joined):
-        if _ES_NEGATED.search(joined, 0, ask.start()) is None:
+        if _ES_NEGATED.search(joined, 0, ask.start()) is None and not (
+                _FR_NE.search(joined, 0, ask.start()) is not None
+                and _FR_PAS.match(joined, ask.end()) is not None):
             return ask.group()
     for i, word in enumerate(words):
         if word in _ES_KEYWORDS and all(w in _ES_LEAD for w in words[:i]) \
@@ -301,11 +305,16 @@ def foreign_refusal(joined: str, question: bool) -> str | None:
             return word
     other = _OTHER.search(joined)
     if other is not None and _OTHER_NEGATED.search(joined, 0, other.start()) is None \
-            and _KO_NOT_AFTER.match(joined, other.end()) is None:
+            and _KO_NOT_AFTER.match(joined, other.end()) is None \
+            and not (_FR_NE.search(joined, 0, other.start()) is not None
+                     and _FR_PAS.match(joined, other.end()) is not None):
         return other.group()
     return None
 
 
+# French denies around the verb: ne me desabonnez pas.
+_FR_NE: Final = re.compile(r"\bne\s+(?:m\s*|me\s+|nous\s+)?$")
+_FR_PAS: Final = re.compile(r"\w*\s+pas\b")
 # Korean denies after the word: 수신거부 아니에요 ("it's not a refusal"), 거부 안 해요.
 _KO_NOT_AFTER: Final = re.compile(
     r"\s*(?:은|는|이|가|을|를|가\s+)?\s*(?:아니|안\s*(?:해|할|함|합)|않)")
@@ -317,6 +326,8 @@ _DENIED: Final = re.compile(
     r"\b(?:no|nunca|jamas)\s+(?:\w+\s+){0,5}?(?:darme\s+de\s+baja|dar\s+de\s+baja|baja|cancelar"
     r"|desuscribirme|desuscribir|parar|detener)\b"
     r"|\bne\s+(?:\w+\s+){0,2}?pas\s+(?:\w+\s+){0,2}?(?:desabonner|arreter|annuler)\w*"
+    # ...the verb between ne and pas (ne me desabonnez pas)
+    r"|\bne\s+(?:m\s*|me\s+|nous\s+)?(?:desabonn|desinscri|supprim|retir|arret)\w*\s+pas\b"
     r"|\b(?:jangan|tak|tidak)\s+(?:\w+\s+){0,2}?(?:berhenti|henti|buang|padam)\b"
     r"|(?:거부|차단|탈퇴|취소)\s*(?:은|는|이|가|을|를)?\s*(?:아니|안\s*(?:해|할|함|합)|않)")
 

@@ -184,6 +184,11 @@ _REFUSAL: Final = _rx(
     r"|textos|pubs?|notifications|envois)\b"
     r"|\bdesinscri\w*|\b(?:removeme|unsubscribeme|unsubme|optmeout|stoptexting|stopsending"
     r"|stopmessaging|takemeoff)\b",
+    # Zulu and Yoruba (don't send me: ningangithumeleli; e ma fi ... ranse si mi mo)
+    r"\b(?:ningangithumeleli|ungangithumeleli|ningangithumela|musani\s+ukungithumelela"
+    r"|musa\s+ukungithumelela)\w*|\bma\s+(?:\w+\s+){0,3}?ranse\s+si\s+mi\b",
+    # Czech (uz mi nepiste)
+    r"\b(?:nepiste|nepis|nepisete|neotravujte|neobtezujte)\b",
     # Swahili
     r"\b(?:usinitumie|msinitumie|acha\s+kunitumia|acheni\s+kunitumia|jiondo\w*)\b"
     r"|\bsitaki\s+(?:tena\s+)?(?:ujumbe|meseji|sms|matangazo)|\bondoa\s+(?:namba|nambari)\s+yangu",
@@ -354,13 +359,14 @@ _ORDER_CANCELLED: Final = _rx(
     r"\b(?:stornier\w*|storno|annul\w*|anul\w*|cancel\w*|iptal|odwol\w*|anuluj\w*)\b.*"
     r"\b(?:bestellung|termin|buchung|reservierung|pedido|reserva|cita|commande|rendez\s*vous"
     r"|reservation|ordine|prenotazione|appuntamento|siparis\w*|randevu\w*|rezerwacj\w*"
-    r"|zamowieni\w*|wizyt\w*|bestelling|afspraak|reservering|encomenda|agendamento)\b"
+    r"|zamowieni\w*|wizyt\w*|bestelling|afspraak|reservering|encomenda|agendamento|order|orders"
+    r"|booking|appointment|appt)\b"
     r"|\b(?:bestellung|termin|buchung|reservierung|pedido|reserva|cita|commande|ordine"
     r"|prenotazione|appuntamento|encomenda)\b.*\b(?:stornier\w*|annul\w*|anul\w*|cancel\w*)\b",
 )
 _FOREIGN_MESSAGES: Final = re.compile(
     r"\b(?:sms|nachricht\w*|mensaje\w*|messag\w*|mensage\w*|wiadomosc\w*|mesaj\w*|bericht\w*"
-    r"|newsletter|werbung|publicit\w*|promo\w*|texto\w*)\b")
+    r"|newsletter|werbung|publicit\w*|promo\w*|texto\w*|texts?|txts?|msgs?)\b")
 
 
 def kept_from_reader(text: str) -> bool:
