@@ -48,6 +48,7 @@ HELD_OUT_28 = DATA / "replies-heldout-28.tsv"
 HELD_OUT_29 = DATA / "replies-heldout-29.tsv"
 HELD_OUT_30 = DATA / "replies-heldout-30.tsv"
 HELD_OUT_31 = DATA / "replies-heldout-31.tsv"
+HELD_OUT_32 = DATA / "replies-heldout-32.tsv"
 # Every corpus by the name its scores are printed under: the development corpus, then the
 # held-out sets in the order they were written (tests/data/README.md).
 CORPORA = (("development", DEV), ("held-out", HELD_OUT), ("held-out-2", HELD_OUT_2),
@@ -64,7 +65,7 @@ CORPORA = (("development", DEV), ("held-out", HELD_OUT), ("held-out-2", HELD_OUT
            ("held-out-25", HELD_OUT_25), ("held-out-26", HELD_OUT_26),
            ("held-out-27", HELD_OUT_27), ("held-out-28", HELD_OUT_28),
            ("held-out-29", HELD_OUT_29), ("held-out-30", HELD_OUT_30),
-           ("held-out-31", HELD_OUT_31))
+           ("held-out-31", HELD_OUT_31), ("held-out-32", HELD_OUT_32))
 TENANT, SIGNATURE, PORT = "meituan", "美团", "106900005678"  # policy.example.toml
 FIRST_PHONE = 13_900_000_000  # +86 139: an allocated mobile range
 

@@ -957,3 +957,17 @@ def test_the_fifteenth_round_classes(text: str, intent: str) -> None:
 )  # fmt: skip
 def test_the_sixteenth_round_classes(text: str, intent: str) -> None:
     assert classify_reply(text).intent.value == intent
+
+
+@pytest.mark.parametrize("keyword", ["END", "CANCEL", "QUIT", "取消", "退订"])
+def test_a_keyword_and_its_dash_before_one_word_never_raises(keyword: str) -> None:
+    """"END - hotel" raised IndexError (a one-word rest was read as two): every reply is
+    classified, whatever follows a keyword and its dash."""
+    words = ["hotel", "closed", "already", "a", "texts", "酒店", "x", ""]
+    texts = [f"{keyword} {dash} {word}".strip() for dash in ("-", ":", "--") for word in words]
+    for corpus_text, _ in _load_corpus()[:300]:
+        first = corpus_text.split()[:1]
+        texts.append(f"{keyword} - {first[0]}" if first else f"{keyword} -")
+    for text in texts:
+        assert classify_reply(text).intent in set(ReplyIntent), text
+    assert classify_reply(f"{keyword} - hotel").intent is not ReplyIntent.RESUBSCRIBE

@@ -465,7 +465,7 @@ _COMPLAINT: Final = (
 # A question how to stop them (有没有办法不再收到, 怎么才能收不到, 发什么字能停掉): a refusal, since
 # asking twice is the obstruction MIIT forbids.
 _ZH_UNRECEIVED: Final = (
-    "(?:(?:不再?|别再?|不用再|不会再)(?:收|接收|接到|看到)|收不到|退订|拒收|屏蔽"
+    "(?:(?:不再?|别再?|不用再|不会再)(?:收|接收|接到|看到)|收不到(?![了啦])|退订|拒收|屏蔽"
     "|(?:取消|关掉|关闭)(?:订阅|推送|短信|通知|提醒|这些|这个|它))")
 _ZH_UNSENT: Final = (
     f"(?:(?:让|叫|不让|别让|不叫)?(?:他们|它|{_DEM})?{_KIND}?{_MSG}?"
@@ -614,6 +614,7 @@ _ZH_COMMERCE: Final = re.compile(
     "|球场|场馆|教室|琴房|自习室|工位|挂号|门诊|体检|定金|订金|流量包|流量套餐|彩铃|增值业务|包月业务|宽带"
     "|(?:健身|会员|月|年|季|次|储值|洗车|美容|游泳|瑜伽|课程|加油|停车|健身房)卡"
     "|(?:那个|这个|旅游|跟|报的?)团|那桌|这桌|一桌|两桌|年夜饭|团年饭|酒席|宴席|席位|寿宴|生日宴|满月酒"
+    "|蛋糕|鲜花|花束|礼盒|年货|月饼|粽子"
     "|booking|appt|appointment|reservation|order|table|ticket|flight|room|class|lesson")
 _UNDO: Final = frozenset({"取消", "解除", "撤销", "撤回", "撤消"})
 _WEAK_CODES: Final = frozenset({"cancel", "end", "quit", "revoke"})
@@ -635,12 +636,13 @@ _ZH_EARLIER: Final = re.compile(
     "(?:之前|以前|先前|早先|上次|上回|前几天|前阵子|前段时间|去年|上个?月|上周|曾经|当时|刚才|刚刚|不小心"
     "|误|手滑)(?:我|已经|已|有|都|也)*(?:不小心|误|错|手滑)?(?:点错了?|按错了?|回错了?|点了?|按了?|操作|发)?"
     "(?:把|给)?(?:你们|它)?"
-    "(?:退订|退定|拒收|取消订阅|取消了订阅|(?:回复?|发)了?(?:td|t|r|n|0000|退订|stop)"
+    "(?:退订|退定|拒收|取消订阅|取消了订阅|(?:回复?|发)(?:了|过)?(?:td|t|r|n|0000|退订|stop)"
     "|(?<=错)了?(?:td|t|r|n|0000|stop))"
     "(?:了|过)*(?:你们的?)?(?:短信|信息|消息|推送)?"
     "|(?:退订|拒收|取消订阅)过"
     "|(?:那条|这条)?(?:td|t|r|n|0000|退订|stop)(?:不是我|是孩子|是小孩|是家人|是别人)[^,]{0,6}?(?:发|回|按)的?"
-    "|(?:退订|拒收)了(?=收不到|就收不到|以后收不到|后收不到)|(?:退订|拒收)错了")
+    "|(?:退订|拒收)了(?=收不到|就收不到|以后收不到|后收不到)|(?:退订|拒收)错了"
+    "|(?:回|发|按|点)错了?(?:td|t|r|n|0000|退订|stop)")
 _ZH_HELP: Final = re.compile("^(?:我需要|需要|请|求|我要)?(?:帮助|求助)(?:一下|谢谢|啊|吧)*$")
 _POLITE: Final = re.compile(
     "^(?:谢谢|谢了|多谢|感谢|好的|好|ok|okay|thanks|thankyou|thx|please|pls|你好|您好|hi|hello|嗯|哦)+$")
@@ -1193,7 +1195,7 @@ _EN_OTHERS_DID: Final = re.compile(
 _ASKS_ON: Final = re.compile(
     r"吗|\?|是不是|会不会|还会|还能|\bdoes\s+(?:that|this|it)\b|\bwill\s+(?:i|it|that|my)\b")
 _STILL_WANT: Final = re.compile(
-    r"我还要收|还要收|我这个号别退|别退我|我要收|还想收|(?:i|we)\s+(?:still\s+)?want\s+(?:these|them"
+    r"我还要收|还要收|我这个号别退|别退我|我要收|还想收|我没有?(?:退订?|拒收)|(?:i|we)\s+(?:still\s+)?want\s+(?:these|them"
     r"|the\s+texts)|keep\s+(?:them|these|the\s+texts)\s+coming")
 # A refusal of another channel, the texts asked for ("I unsubscribed from your emails, but keep
 # the texts coming", 我退订了你们家的杂志，但短信可以继续发).
@@ -1212,7 +1214,7 @@ _YOU_SCAM: Final = re.compile(
 _SCAM_WORDS: Final = re.compile("举报|拉黑|投诉|骗子|骗钱|屏蔽")
 # Whether the message is a scam, asked (这是真的吗还是骗子, 你们是骗子吗): a doubt, not a refusal.
 _SCAM_ASKED: Final = re.compile(
-    "(?:是真的吗|真的假的|是真是假)?(?:还是|是不是|该不会是)骗子(?:吧|吗|啊|呀|呢)?\\?*$|是骗子吗\\?*$")
+    "(?:是真的吗|真的假的|是真是假)?(?:还是|是不是|该不会是|不会是)骗子(?:吧|吗|啊|呀|呢)?\\?*$|是骗子吗\\?*$")
 # A refusal sent earlier, retracted ("ignore the STOP, that was my son", "disregard my last
 # text"): not a new one (the one sent stands; asking it back is a resubscribe).
 _EN_RETRACTED: Final = re.compile(
@@ -1335,7 +1337,7 @@ _SERVICE: Final = re.compile("外卖|快递|骑手|司机|客服|店员|服务�
 # them come (天天发也行): the learned reader, which reads n-grams, does not read it as a refusal.
 _WANTS_THEM: Final = re.compile(
     "(?:链接|连接|优惠码|券|码|地址)(?:发|给)(?:我|一下)|发(?:个|一下|我)?(?:链接|连接|优惠码)"
-    "|发也(?:行|可以|没事|没关系|无所谓)|(?:我要|我想|让我|我愿意|请让我)(?:继续)?留在(?:你们的?)?(?:名单|列表|会员群)"
+    "|发也(?:行|可以|没事|没关系|无所谓)|可以多发|多发(?:点|一些|几条)|(?:我要|我想|让我|我愿意|请让我)(?:继续)?留在(?:你们的?)?(?:名单|列表|会员群)"
     r"|\bkeep\s+me\s+on\s+(?:the|your|this)\s+list\b"
     r"|\bput\s+me\s+down\s+for\b|\bwhat'?s\s+the\s+(?:code|link|promo|promo\s+code|discount)\b"
     r"|\bsend\s+me\s+the\s+(?:link|code|next\s+one)\b|\bsign\s+me\s+up\b|\bi'?ll\s+take\s+(?:one|two|it|them|\d)")
@@ -1347,6 +1349,7 @@ _ASKS_FOR_MORE: Final = re.compile(
     "(?:这种|这类|这些|更多)?(?:短信|信息|消息)?(?:的|了|啊|吧)*$"
     r"|\b(?:i|we)(?:'d|d|\s+would)?\s+(?:like|love|want|wanna|enjoy)\s+(?:to\s+)?"
     r"(?:keep\s+(?:getting|receiving)|(?:get|receive|hear|see)\s+more|more)\b"
+    r"|\btell\s+me\s+more\b|\b(?:quite|very|really|so|im|i\s+am|i'm)\s+interested\b"
     r"|\bsend\s+(?:me\s+|us\s+)?more\b|\b(?:i|we)\s+(?:really\s+)?(?:like|love|enjoy)\s+(?:getting"
     r"|receiving|these|your\s+(?:texts|messages|offers|deals))\b")
 # ...or asks, with nothing negated or threatened, to keep them coming ("Please keep sending
@@ -1456,7 +1459,9 @@ _REFUSAL_DENIED: Final = re.compile(
     r"(?:不|没|不会|不要|不想|不用)(?:退订?|退定|拒收|取消|想退|要退)(?:呢|啊|呀|了|的|哦|吧)*(?:[,.!~。]+|$)"
     # ...or by a Chinese "no" and nothing else (退订？不了不了, 退订？不不不): the reply ends there
     r"|(?:退订|退定|取消订阅|拒收) ?\?+ ?(?:(?:不了|不不+|不用了?|不必了?|算了|不存在的?|没门儿?"
-    r"|门都没有|想得美|休想|怎么可能|(?:我|本人)?才不(?:呢|要|会)?)[,.!~。 ]*)+$")
+    r"|门都没有|想得美|休想|怎么可能|(?:我|本人)?才不(?:呢|要|会)?)[ ]*)+(?:[,.!~。]+|$)"
+    # ...or scorned (退订个鬼，我要优惠券)
+    r"|(?:退订|退定|拒收|td) ?个(?:鬼|屁|头|毛线|锤子)(?:啊|呀|咧|哦|嘞)*(?:[,.!~。]+|$)")
 # What makes a declined offer a decline: the reply goes on to ask for the messages. Without it
 # ("Stop? No thanks") the echo may be the refusal itself, so it stays (fail safe).
 _KEEP_SENDING: Final = re.compile(
@@ -1550,10 +1555,18 @@ def _one_word(match: re.Match[str]) -> str:
     return " " if word[0] == "t" and "stop" not in word else word.replace("-", "")
 
 
+# A keyword denied in Hinglish after it (unsubscribe mat karna): "dont unsubscribe".
+_HINGLISH_NOT: Final = re.compile(
+    r"\b(unsubscribe|unsub|stop|block|band)\s+(?:mat|mt|matt)\s+(?:karna|karo|kro|karen|kijiye|kar"
+    r"|karein|karna\s+please)\b")
+
+
 def _undisguised(text: str) -> str:
     """The reply with refusal words in disguise written plainly (one pass each, in C)."""
     if _HYPHEN_STOP.search(text) is not None:
         text = _HYPHEN_STOP.sub(_one_word, text)
+    if _HINGLISH_NOT.search(text) is not None:
+        text = _HINGLISH_NOT.sub(r"dont \1", text)
     if _O_ZEROS.search(text) is not None:
         text = _O_ZEROS.sub(lambda m: "0" * len(m.group()), text)
     if _ACCENTED.search(text) is not None:
@@ -1600,12 +1613,14 @@ def _names_a_booking(rest: str) -> bool:
     if _CJK.search(rest) is not None:
         packed = _NOT_WORD.sub("", rest)
         return _ZH_COMMERCE.search(packed) is not None and _ZH_MSG.search(packed) is None
-    if words[:2] and (words[0] in _REASON_OPENERS or words[1] in _REASON_OPENERS):
-        return False  # "END - already bought a car": a reason, the purchase made elsewhere
+    if any(w in _REASON_OPENERS for w in words[:2]) or any(w in _GONE for w in words):
+        return False  # "END - already bought a car", "END - account closed": a reason
     return any(w in _COMMERCE_WORDS for w in words) and not any(
         w in _MESSAGE_WORDS for w in words)
 
 
+# ...or say what is gone ("END - account closed").
+_GONE: Final = _words("closed deleted terminated cancelled canceled gone dead deceased")
 # Words that open a reason after a keyword and its dash, not a booking it names.
 _REASON_OPENERS: Final = _words(
     "already bought got found purchased went moved sold ive not no dont never")
@@ -1622,7 +1637,7 @@ _SUPPOSES_REFUSAL: Final = re.compile(
     r"|stop|cancel|td|reply|text)\b|\s*(?:如果|要是|假如|万一|若)(?:我|本人)?(?:回复?|退订|拒收|取消订阅)"
     # ...in Malay (kalau reply STOP kena caj ke?)
     r"|\s*(?:kalau|kalo|klu|kalu|jika|jikalau)\s+(?:saya\s+|aku\s+|sy\s+)?(?:reply|balas|hantar|send"
-    r"|taip|tekan)\b")
+    r"|taip|tekan|unsubscribe|unsub|stop|berhenti|optout)\b")
 # ...or asking what a keyword means ("my kid asked what reply STOP means, can you explain?").
 _ASKS_MEANING: Final = re.compile(r"\bwhat\b.*\b(?:means?|meaning|stands?\s+for)\b|\bexplain\b")
 # ...asked without a question mark ("what does OPTOUT mean at the bottom of the msg").

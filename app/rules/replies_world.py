@@ -196,7 +196,7 @@ _REFUSAL: Final = _rx(
     r"\b(?:band|bandh|bund)\s+(?:karo|kro|kar\s+do|kardo|kijiye|karein|karen|karna|kare|kr\s+do)\b"
     r"|\b(?:mat|mt|na|nahi|nhi)\s+(?:bhejo|bhejna|bhejiye|bheje|bhejein|bhejen|bhejiyega)\b"
     r"|\bbhejna\s+band\b|\b(?:message|msg|sms|messages)\s+(?:mat|band|bandh|na)\b"
-    r"|\bmat\s+(?:karo|kro|bhejo)\b"
+    r"|(?<!unsubscribe\s)(?<!unsub\s)(?<!stop\s)(?<!block\s)\bmat\s+(?:karo|kro|bhejo)\b"
     r"|\b(?:nahi|nhi|nahin)\s+chahiye\b|\bpareshan\s+(?:mat|na)\s+kar\w*|\bnumber\s+hata\w*",
     # The carriers' unregister command (Malaysia, the Philippines, Indonesia): UNREG <service>
     r"^\s*unreg(?:ister)?\b",
@@ -245,6 +245,8 @@ _SUPPOSED: Final = _rx(
     r"\b(?:unsubscribe|stop|band|cancel|optout|opt\s+out)\s+(?:karne|karu|karoon|karunga|kiya"
     r"|kar\s+diya|karne\s+par)\s+(?:se|to|par|pe)\b",
     r"\bse\s+(?:eu\s+|io\s+)?(?:me\s+|mi\s+)?(?:descadastr|cancel|disiscriv)\w*",
+    r"\b(?:kalau|kalo|klu|jika|jikalau)\s+(?:saya\s+|aku\s+|sy\s+)?(?:berhenti|unsubscribe|unsub|stop"
+    r"|balas|reply)\b",
 )
 
 # A question what refusing costs or means (Отписка платная?, 退会は有料ですか): with a question
@@ -352,7 +354,7 @@ _KEEP_SENDING: Final = _rx(
     r"\bcontinu\w*\s+(?:a|de|d)?['\s]*(?:m|me|nous|mi|ci)?['\s]*(?:envoy|mand|invi|envi|scriv)\w*"
     r"|\bweiter\w*\s+(?:so|senden|schicken|zusenden)\b|\b(?:sigan|sigue|siga)\s+(?:enviando|mandando)\b"
     r"|\bcontinue(?:m)?\s+(?:a\s+)?(?:enviar|mandar)\w*|\bblijf\s+\w*\s*(?:sturen|sms\w*)"
-    r"|\b(?:lanjutkan|teruskan|tiep\s+tuc\s+gui|ituloy)\b",
+    r"|\b(?:lanjutkan|teruskan|tiep\s+tuc\s+gui|ituloy)\b|\bbhejte\s+(?:raho|rahiye|rahna|rahen)\b",
     "これからも(?:よろしく)?お願い|引き続き(?:よろしく|お願い|送って)|また送って|もっと送って|今後とも"
     "|계속\\s*보내")
 _ORDER_CANCELLED: Final = _rx(
@@ -383,5 +385,6 @@ def kept_from_reader(text: str) -> bool:
 # ...or asks to subscribe again (Réabonnement svp, suscribirme de nuevo, wieder anmelden).
 _RESUBSCRIBES: Final = re.compile(
     r"\bre\s*abonn\w*|\breinscri\w*|\bvolver\s+a\s+suscrib\w*|\bsuscrib\w*\s+de\s+nuevo"
-    r"|\bwieder\s+(?:an|ein)(?:melden|tragen)\w*|\breinscrev\w*|\bri\s*iscriv\w*|\bherinschrijv\w*")
+    r"|\bwieder\s+(?:an|ein)(?:melden|tragen)\w*|\breinscrev\w*|\bri\s*iscriv\w*|\bherinschrijv\w*"
+    r"|\bphir\s+se\s+(?:\w+\s+){0,3}?(?:bhej\w*|shuru|chalu|start)\b")
 _NEGATED_KEEP: Final = re.compile(r"\b(?:ne|pas|nicht|no|non|nao|niet|nie|jangan|khong)\b")
