@@ -971,3 +971,34 @@ def test_a_keyword_and_its_dash_before_one_word_never_raises(keyword: str) -> No
     for text in texts:
         assert classify_reply(text).intent in set(ReplyIntent), text
     assert classify_reply(f"{keyword} - hotel").intent is not ReplyIntent.RESUBSCRIBE
+
+
+@pytest.mark.parametrize(("text", "label"), [
+    # each exemption of the twenty-sixth to thirty-first rounds, and the replier's own refusal
+    # beside it, which must win (fail safe)
+    ("我妈让我退订，我才不呢", "none"), ("老公让我退订，我不要这些广告了", UNSUB),
+    ("退订？不存在的", "none"), ("退订？不了，别再发了", UNSUB),
+    ("退订个鬼，我要优惠券", "none"), ("退订个鬼，赶紧把我号码删了", UNSUB),
+    ("oops ignore the STOP, that was my son", "none"),
+    ("ignore the stop thing, just remove me", UNSUB),
+    ("这是真的吗还是骗子", "none"), ("这是真的吗还是骗子，别再发了", UNSUB),
+    ("退订以后，之前的订单还会发货吗", "none"), ("退订以后还会发吗？我要投诉", UNSUB),
+    ("退订以后你们能删除我的手机号吗", UNSUB),
+    ("what does OPTOUT mean at the bottom of the msg", "none"),
+    ("what does STOP mean? stop texting me", UNSUB),
+    ("Kalau reply STOP kena caj ke?", "none"), ("Kalau reply STOP kena caj ke? STOP", UNSUB),
+    ("Who handles unsubscribes, you or the carrier?", UNSUB),  # (fail safe: read as asked)
+    ("who r u stop", UNSUB), ("who the hell is this unsubscribe me", UNSUB),
+    ("我朋友退订了，我没退，为啥我也收不到了", "none"), ("我妈退订了，为什么还给她发", UNSUB),
+    ("Unsubscribe mat karna", "none"), ("STOP! mat karo spam", UNSUB),
+    ("END - hotel", "none"), ("END - account closed", UNSUB),
+    # a refusal supposed in a question, then one made (the supposition read whole let it pass)
+    ("配信停止したらポイントは消えますか？", "none"),
+    ("配信停止したらポイントは消えますか？配信停止してください", UNSUB),
+    ("unsubscribe karne se mera cashback jayega kya?", "none"),
+    ("unsubscribe karne se cashback jayega kya? unsubscribe karo", UNSUB),
+    ("если я отпишусь, бонусы сгорят?", "none"),
+    ("если я отпишусь, бонусы сгорят? отпишите меня", UNSUB),
+])
+def test_an_exemption_never_swallows_the_repliers_own_refusal(text: str, label: str) -> None:
+    assert classify_reply(text).intent.value == label, text

@@ -144,6 +144,7 @@ from app.rules.replies_intl import (
     foreign_refusal,
 )
 from app.rules.replies_world import (
+    after_supposition,
     denies,
     harmless,
     kept_from_reader,
@@ -727,7 +728,7 @@ _ABOUT_WORDS: Final = _words(
     "works rates rate "
     "apply applies payant payante gratuit gratuite coute cuesta gratis cobran custa pago")
 _QUESTION_START: Final = _words(
-    "what whats wat does do is are will would if which why who")
+    "what whats wat does do is are will would if which why")
 _ASKING: Final = frozenset({"can", "could", "may", "would", "will"})
 _ASKING_KEEP: Final = _ASKING | frozenset({"do", "does", "shall"})
 # After "do", the words that make it a question ("do you", "do these"), not a command ("do the
@@ -1108,7 +1109,7 @@ def classify_reply(text: str) -> ReplyClass:
             and _ZH_MSG.search(prepared) is None:
         keyword = None  # 外卖洒了一半，投诉: a complaint about the service, not the messages
     cleared = keyword is not None and (
-        _someone_elses(prepared) or _not_the_messages(prepared, keyword) or supposes(own)
+        _someone_elses(prepared) or _not_the_messages(prepared, keyword) or _supposed_only(own)
         or _given_up(prepared) or _still_gets_asked(prepared) or _removal_forbidden(prepared)
         or (keyword in _BARE_CANCELS and _cancels_a_booking(prepared)))
     if cleared:  # not the replier's refusal, or not of the messages: the reader leaves it too
@@ -1149,6 +1150,15 @@ def classify_reply(text: str) -> ReplyClass:
     return ReplyClass(ReplyIntent.NONE, SCOPE_SENDER, None, normalised)
 
 
+def _supposed_only(own: str) -> bool:
+    """Whether the reply's refusal is one it supposes in a question about what it does
+    (配信停止したら…？): nothing after that question refuses."""
+    if not supposes(own):
+        return False
+    rest = after_supposition(own) or ""
+    return _refusal(prepared_reply(rest)) is None and world_refusal(rest) is None
+
+
 # A booking described, with its order number or dates, in a reply whose only refusal is a bare
 # 退订 in another clause (订的7月12日的海景房…麻烦帮我退订，订单号HT20240712889): the booking is
 # cancelled, not the messages.
@@ -1180,8 +1190,9 @@ _OTHERS_DID: Final = re.compile(
 # reply STOP but I like the coupons").
 _ZH_OTHERS_SAID: Final = re.compile(
     f"{_ZH_OTHERS}(?:让|叫|要|劝|说让|建议)我(?:退订|拒收|取消订阅|回(?:td|t|r|n))"
-    "[,.!~。 ]*(?:但是?|可是|不过)?(?:我|本人)?(?:才不|偏不|就不|不听|不退|不要|不想退|不干)"
-    "(?:呢|要|嘛|了|啊|呀)*")
+    "[,.!~。 ]*(?:但是?|可是|不过)?(?:我|本人)?(?:才不|偏不|就不|不听|不退|不想退|不干)"
+    # (the turning down ends its clause: 我不要这些广告了 is the replier's own refusal)
+    "(?:呢|要|嘛|了|啊|呀)*(?=$|[,.!~。 ])")
 _EN_OTHERS_SAID: Final = re.compile(
     r"\b(?:told|asked|wants|want|said|says|keeps\s+telling|kept\s+telling)\s+(?:me\s+)?to\s+"
     r"(?:reply|text|send|type|just\s+reply|just\s+text)\s+(?:stop|end|quit|unsubscribe|cancel)\b"
@@ -1250,9 +1261,9 @@ def _someone_elses(prepared: str) -> bool:
     english = _EN_OTHERS_DID.search(prepared)
     if english is not None and followed:
         return _refusal(f"{prepared[:english.start()]} {prepared[english.end():]}") is None
-    said = _ZH_OTHERS_SAID.search(packed)
+    said = _ZH_OTHERS_SAID.search(prepared)
     if said is not None:
-        return _refusal(f"{packed[:said.start()]},{packed[said.end():]}") is None
+        return _refusal(f"{prepared[:said.start()]},{prepared[said.end():]}") is None
     said = _EN_OTHERS_SAID.search(prepared)
     return said is not None and _refusal(
         f"{prepared[:said.start()]} {prepared[said.end():]}") is None
@@ -2194,8 +2205,8 @@ def _asks_about_en(words: list[str], question: bool) -> bool:
         return True  # "can I unsubscribe later if I sign up now?", "can my wife unsubscribe?"
     if words[0] in _ASKING and len(words) > 1 and words[1] in _YOU_OR_I:
         return False
-    if words[0] == "what" and words[1:2] in (["do"], ["should"], ["can"]) \
-            and words[2:3] in (["i"], ["we"]):  # what do I reply to stop these
+    if words[0] in ("what", "who") and words[1:2] in (["do"], ["should"], ["can"]) \
+            and words[2:3] in (["i"], ["we"]):  # what do I reply to stop these, who do I ask
         return False
     return starts_as_question or any(w in _ABOUT_WORDS for w in words)
 

@@ -245,8 +245,6 @@ _SUPPOSED: Final = _rx(
     r"\b(?:unsubscribe|stop|band|cancel|optout|opt\s+out)\s+(?:karne|karu|karoon|karunga|kiya"
     r"|kar\s+diya|karne\s+par)\s+(?:se|to|par|pe)\b",
     r"\bse\s+(?:eu\s+|io\s+)?(?:me\s+|mi\s+)?(?:descadastr|cancel|disiscriv)\w*",
-    r"\b(?:kalau|kalo|klu|jika|jikalau)\s+(?:saya\s+|aku\s+|sy\s+)?(?:berhenti|unsubscribe|unsub|stop"
-    r"|balas|reply)\b",
 )
 
 # A question what refusing costs or means (Отписка платная?, 退会は有料ですか): with a question
@@ -294,7 +292,12 @@ _SCRIPTS: Final = (("\u0400", "\u052f", "Cyrillic"), ("\u0590", "\u05ff", "Hebre
 
 
 def world_refusal(text: str) -> str | None:
-    """The refusal in a reply written in one of the languages above, if any."""
+    """The refusal in a reply written in one of the languages above, if any. After a refusal
+    supposed in a question, only what follows that question is read (配信停止したら…？配信停止
+    してください refuses)."""
+    rest = after_supposition(text)
+    if rest is not None:
+        return world_refusal(rest) if _LETTER.search(rest) is not None else None
     if _DENIED.search(text) is not None or _SUPPOSED.search(text) is not None or (
             "?" in text and _ASKED_ABOUT.search(text) is not None):
         return None
@@ -307,6 +310,16 @@ def world_refusal(text: str) -> str | None:
         if _LETTER.search(rest) is None:
             return alone.group()
     return None
+
+
+def after_supposition(text: str) -> str | None:
+    """What follows a refusal supposed in a question (the text after its question mark), or
+    None if the reply supposes none."""
+    found = _SUPPOSED.search(text)
+    if found is None:
+        return None
+    mark = text.find("?", found.end())
+    return None if mark < 0 else text[mark + 1:]
 
 
 def supposes(text: str) -> bool:
@@ -368,7 +381,7 @@ _ORDER_CANCELLED: Final = _rx(
 )
 _FOREIGN_MESSAGES: Final = re.compile(
     r"\b(?:sms|nachricht\w*|mensaje\w*|messag\w*|mensage\w*|wiadomosc\w*|mesaj\w*|bericht\w*"
-    r"|newsletter|werbung|publicit\w*|promo\w*|texto\w*|texts?|txts?|msgs?)\b")
+    r"|newsletter|werbung|publicit\w*|promo\w*|texto\w*|texts?|txts?|msgs?|ads|marketing|spam)\b")
 
 
 def kept_from_reader(text: str) -> bool:
