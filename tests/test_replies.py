@@ -999,6 +999,10 @@ def test_a_keyword_and_its_dash_before_one_word_never_raises(keyword: str) -> No
     ("unsubscribe karne se cashback jayega kya? unsubscribe karo", UNSUB),
     ("если я отпишусь, бонусы сгорят?", "none"),
     ("если я отпишусь, бонусы сгорят? отпишите меня", UNSUB),
+    ("Please discontinue these messages。配信停止したらポイントは消えますか？", UNSUB),
+    # the rest re-read with its clauses apart, and in the languages read over the whole reply
+    ("再发就投诉。我朋友退订了，我没退", UNSUB),
+    ("我妈让我退订，我才不呢，Não quero mais receber SMS de vocês", UNSUB),
 ])
 def test_an_exemption_never_swallows_the_repliers_own_refusal(text: str, label: str) -> None:
     assert classify_reply(text).intent.value == label, text

@@ -1113,7 +1113,11 @@ def classify_reply(text: str) -> ReplyClass:
         or _given_up(prepared) or _still_gets_asked(prepared) or _removal_forbidden(prepared)
         or (keyword in _BARE_CANCELS and _cancels_a_booking(prepared)))
     if cleared:  # not the replier's refusal, or not of the messages: the reader leaves it too
-        keyword = None  # 老公说要退订，我不同意，继续发; 麻烦帮我退订，订单号HT2024...
+        # 老公说要退订，我不同意，继续发; 麻烦帮我退订，订单号HT2024... (a refusal in another
+        # language beside it still refuses: the exemptions re-read the rest with these rules)
+        keyword = world_refusal(own)
+        if keyword is not None:
+            normalised = _trimmed(readable(text[:AUDIT_CHARS]))
     if keyword is not None:
         keyword = keyword[:KEYWORD_CHARS]  # (0000... or tdtd... can be long)
         compact = keyword.replace(" ", "")
@@ -1152,7 +1156,7 @@ def classify_reply(text: str) -> ReplyClass:
 
 def _supposed_only(own: str) -> bool:
     """Whether the reply's refusal is one it supposes in a question about what it does
-    (配信停止したら…？): nothing after that question refuses."""
+    (配信停止したら…？): nothing else in the reply refuses."""
     if not supposes(own):
         return False
     rest = after_supposition(own) or ""
@@ -1247,17 +1251,29 @@ _BENEFIT_ASKED: Final = re.compile(
     "(?:券|积分|会员|优惠|权益|余额|生日|福利|礼品|红包).{0,8}(?:吗|么|\\?)")
 
 
+def _without(pattern: re.Pattern[str], prepared: str) -> str | None:
+    """The reply without the first match of `pattern`, or None if there is none. Matched in the
+    reply as it is first, so its punctuation keeps the other clauses apart when they are read
+    again ("再发就投诉。我朋友退订了" must not become 再发就投诉我); in the reply without
+    punctuation only if that finds nothing."""
+    found = pattern.search(prepared)
+    if found is not None:
+        return f"{prepared[:found.start()]},{prepared[found.end():]}"
+    packed = _NOT_WORD.sub("", prepared)
+    found = pattern.search(packed)
+    return None if found is None else f"{packed[:found.start()]},{packed[found.end():]}"
+
+
 def _someone_elses(prepared: str) -> bool:
     """Whether the reply's refusals are all someone else's (the span naming it removed, nothing
     else refuses: "他退订了，我也退订，可以吗？" still refuses)."""
-    packed = _NOT_WORD.sub("", prepared)
-    asked = _OTHERS_ASKED.search(packed)
-    if asked is not None and _keeps_sending(prepared):
-        return _refusal(f"{packed[:asked.start()]},{packed[asked.end():]}") is None
+    rest = _without(_OTHERS_ASKED, prepared)
+    if rest is not None and _keeps_sending(prepared):
+        return _refusal(rest) is None
     followed = _ASKS_ON.search(prepared) is not None or _STILL_WANT.search(prepared) is not None
-    done = _OTHERS_DID.search(packed)
-    if done is not None and followed:
-        return _refusal(f"{packed[:done.start()]},{packed[done.end():]}") is None
+    rest = _without(_OTHERS_DID, prepared) if followed else None
+    if rest is not None:
+        return _refusal(rest) is None
     english = _EN_OTHERS_DID.search(prepared)
     if english is not None and followed:
         return _refusal(f"{prepared[:english.start()]} {prepared[english.end():]}") is None
@@ -1323,9 +1339,9 @@ def _not_the_messages(prepared: str, keyword: str) -> bool:
     if keyword in ("举报", "拉黑", "投诉", "拉黑了", "骗子") and _SCAM.search(packed) is not None \
             and _YOU_SCAM.search(packed) is None:
         return _refusal(_SCAM_WORDS.sub(" ", prepared)) is None
-    asked = _SCAM_ASKED.search(packed) if keyword == "骗子" else None
-    if asked is not None:  # 这是真的吗还是骗子: a doubt asked, not an accusation
-        return _refusal(f"{packed[:asked.start()]},{packed[asked.end():]}") is None
+    rest = _without(_SCAM_ASKED, prepared) if keyword == "骗子" else None
+    if rest is not None:  # 这是真的吗还是骗子: a doubt asked, not an accusation
+        return _refusal(rest) is None
     retracted = _EN_RETRACTED.search(prepared)
     if retracted is not None:  # "oops ignore the STOP, that was my son"
         return _refusal(f"{prepared[:retracted.start()]} {prepared[retracted.end():]}") is None

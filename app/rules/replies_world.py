@@ -293,7 +293,7 @@ _SCRIPTS: Final = (("\u0400", "\u052f", "Cyrillic"), ("\u0590", "\u05ff", "Hebre
 
 def world_refusal(text: str) -> str | None:
     """The refusal in a reply written in one of the languages above, if any. After a refusal
-    supposed in a question, only what follows that question is read (配信停止したら…？配信停止
+    supposed in a question, the rest of the reply is read without it (配信停止したら…？配信停止
     してください refuses)."""
     rest = after_supposition(text)
     if rest is not None:
@@ -313,13 +313,13 @@ def world_refusal(text: str) -> str | None:
 
 
 def after_supposition(text: str) -> str | None:
-    """What follows a refusal supposed in a question (the text after its question mark), or
-    None if the reply supposes none."""
+    """The reply without a refusal it supposes in a question (what comes before the
+    supposition and after its question mark), or None if it supposes none."""
     found = _SUPPOSED.search(text)
     if found is None:
         return None
     mark = text.find("?", found.end())
-    return None if mark < 0 else text[mark + 1:]
+    return None if mark < 0 else f"{text[:found.start()]} {text[mark + 1:]}"
 
 
 def supposes(text: str) -> bool:
